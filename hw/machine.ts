@@ -1,0 +1,118 @@
+import type { FirmwareTables, Platform, PlatformOps } from "../include/asm/platform.ts";
+import { AddressSpace } from "./address_space.ts";
+import type { VirtualClock } from "./clock.ts";
+import { Cpu } from "./cpu.ts";
+import { build_firmware_tables, MEMORY_MAP } from "./firmware.ts";
+import { IoApic, IOAPIC_NR_LINES } from "./ioapic.ts";
+import { LapicTimer } from "./lapic_timer.ts";
+import { PhysicalMemory } from "./phys_mem.ts";
+import { Tracer } from "./trace.ts";
+
+export const DEFAULT_MEM_SIZE = 128 * 1024 * 1024;
+export const MIN_MEM_SIZE = 4 * 1024 * 1024;
+/** RAM must end below the ECAM window. */
+export const MAX_MEM_SIZE = 1024 * 1024 * 1024;
+
+export interface MachineConfig {
+  /** Bytes of RAM; a multiple of 4096 between MIN_MEM_SIZE and MAX_MEM_SIZE. */
+  mem_size?: number;
+  /** Name used in trace lines when several machines share a world. */
+  name?: string;
+  cmdline?: string;
+  /** Where trace and warning lines go (default: kept in the tracer's history only). */
+  trace_sink?: (line: string) => void;
+  /** Where console output goes (default: kept in `console_output`). */
+  console_sink?: (text: string) => void;
+}
+
+/**
+ * One PC: RAM, the MMIO and port-I/O buses, an I/O APIC, the CPU and its local timer, and a
+ * console. It owns no kernel logic; `platform()` is the board wiring that a kernel boots on.
+ */
+export class Machine {
+  readonly name: string;
+  readonly clock: VirtualClock;
+  readonly tracer: Tracer;
+  readonly mem: PhysicalMemory;
+  readonly mmio: AddressSpace;
+  readonly io: AddressSpace;
+  readonly ioapic: IoApic;
+  readonly cpu: Cpu;
+  readonly timer: LapicTimer;
+  readonly cmdline: string;
+  powered_off = false;
+  exit_code = 0;
+  /** Console output when no sink was given. */
+  console_output = "";
+  private readonly console_sink: ((text: string) => void) | null;
+  /** Called by the world when this machine turns itself off. */
+  on_power_off: (() => void) | null = null;
+
+  constructor(clock: VirtualClock, config: MachineConfig = {}) {
+    const mem_size = config.mem_size ?? DEFAULT_MEM_SIZE;
+    if (!Number.isInteger(mem_size) || mem_size % 4096 !== 0 || mem_size < MIN_MEM_SIZE || mem_size > MAX_MEM_SIZE) {
+      throw new RangeError(`memory size must be a multiple of 4 KiB between ${MIN_MEM_SIZE >> 20} MiB and ${MAX_MEM_SIZE >> 20} MiB`);
+    }
+    this.name = config.name ?? "machine";
+    this.clock = clock;
+    this.cmdline = config.cmdline ?? "";
+    this.tracer = new Tracer(config.trace_sink);
+    this.mem = new PhysicalMemory(mem_size, this.tracer);
+    this.mmio = new AddressSpace("mmio", this.tracer);
+    this.io = new AddressSpace("io", this.tracer);
+    const view = this.mem.view;
+    this.mmio.map(0, mem_size, "system RAM", {
+      read: (off, width) => (width === 4 ? view.getUint32(off, true) : width === 2 ? view.getUint16(off, true) : view.getUint8(off)),
+      write: (off, width, v) => {
+        if (width === 4) view.setUint32(off, v >>> 0, true);
+        else if (width === 2) view.setUint16(off, v & 0xffff, true);
+        else view.setUint8(off, v & 0xff);
+      },
+    });
+    this.ioapic = new IoApic(IOAPIC_NR_LINES);
+    this.ioapic.set_edge(MEMORY_MAP.TIMER_GSI, true);
+    this.cpu = new Cpu(this.ioapic);
+    this.timer = new LapicTimer(clock, this.ioapic.pin(MEMORY_MAP.TIMER_GSI));
+    this.console_sink = config.console_sink ?? null;
+  }
+
+  firmware(): FirmwareTables {
+    return build_firmware_tables(this);
+  }
+
+  /** The board wiring handed to the kernel. */
+  platform(): Platform {
+    const m = this;
+    const ops: PlatformOps = {
+      ram: m.mem.buffer,
+      mmio_read: (addr, width) => m.mmio.read(addr, width),
+      mmio_write: (addr, width, value) => m.mmio.write(addr, width, value),
+      io_read: (port, width) => m.io.read(port, width),
+      io_write: (port, width, value) => m.io.write(port, width, value),
+      irqchip: {
+        mask: (gsi) => m.ioapic.mask(gsi),
+        unmask: (gsi) => m.ioapic.unmask(gsi),
+        eoi: (gsi) => m.ioapic.eoi(gsi),
+        is_asserted: (gsi) => m.ioapic.is_asserted(gsi),
+      },
+      read_clock_ns: () => m.clock.now_ns(),
+      set_timer_deadline: (deadline_ns) => m.timer.set_deadline(deadline_ns),
+      set_cpu_entry: (entry) => m.cpu.set_entry(entry),
+      console_write: (text) => m.console_write(text),
+      power_off: (code) => m.power_off(code),
+    };
+    return { firmware: this.firmware(), ops };
+  }
+
+  console_write(text: string): void {
+    if (this.console_sink !== null) this.console_sink(text);
+    else this.console_output += text;
+  }
+
+  power_off(code: number): void {
+    if (this.powered_off) return;
+    this.powered_off = true;
+    this.exit_code = code;
+    this.on_power_off?.();
+  }
+}

@@ -1,0 +1,123 @@
+import { VirtualClock } from "./clock.ts";
+import { Machine, type MachineConfig } from "./machine.ts";
+
+export type ClockMode = "virtual" | "realtime";
+
+export interface RunOptions {
+  /** Stop as soon as this returns true (checked between slices). */
+  until?: () => boolean;
+  /** Stop when the virtual clock reaches now + for_ns. */
+  for_ns?: number;
+}
+
+/** Why run() returned. */
+export type RunResult = "until" | "deadline" | "idle" | "powered_off";
+
+/** Let Node service sockets and the terminal at least this often while machines are busy. */
+const REALTIME_YIELD_MS = 4;
+
+/**
+ * The world several machines share: one virtual clock and one run loop. Machines on an in-process
+ * hub must agree on time, so they live in the same world.
+ *
+ * The loop gives each powered CPU a slice in turn. When every CPU is idle it moves time: in
+ * `virtual` mode straight to the next clock event (deterministic and as fast as the host allows),
+ * in `realtime` mode to the wall clock, waiting for it if the next event lies in the future.
+ * Only one slice runs at a time across the whole world, so kernel code never interleaves.
+ */
+export class World {
+  readonly clock = new VirtualClock();
+  readonly machines: Machine[] = [];
+  mode: ClockMode;
+  private wall_origin_ms = 0;
+  private virtual_origin_ns = 0;
+  private waker: (() => void) | null = null;
+  /** Sources that can bring input from outside while everything is idle (terminal, sockets). */
+  external_sources = 0;
+
+  constructor(mode: ClockMode = "virtual") {
+    this.mode = mode;
+  }
+
+  add_machine(config: MachineConfig = {}): Machine {
+    const m = new Machine(this.clock, config);
+    m.ioapic.on_deliverable = () => this.kick();
+    m.on_power_off = () => this.kick();
+    this.machines.push(m);
+    return m;
+  }
+
+  /** Something happened outside the loop (input arrived, an interrupt was raised): stop waiting. */
+  kick(): void {
+    const w = this.waker;
+    if (w !== null) {
+      this.waker = null;
+      w();
+    }
+  }
+
+  private wall_ns(): number {
+    return this.virtual_origin_ns + (performance.now() - this.wall_origin_ms) * 1e6;
+  }
+
+  async run(opts: RunOptions = {}): Promise<RunResult> {
+    const until = opts.until;
+    const deadline = opts.for_ns === undefined ? Infinity : this.clock.now_ns() + opts.for_ns;
+    const realtime = this.mode === "realtime";
+    if (realtime) {
+      this.wall_origin_ms = performance.now();
+      this.virtual_origin_ns = this.clock.now_ns();
+    }
+    let last_yield = performance.now();
+    for (;;) {
+      if (until !== undefined && until()) return "until";
+      if (realtime) {
+        const target = Math.min(this.wall_ns(), deadline);
+        if (target > this.clock.now_ns()) this.clock.advance_to(target);
+        const now_ms = performance.now();
+        if (now_ms - last_yield >= REALTIME_YIELD_MS) {
+          last_yield = now_ms;
+          await new Promise<void>((r) => setImmediate(r));
+        }
+      }
+      let busy = false;
+      let powered = 0;
+      for (const m of this.machines) {
+        if (m.powered_off || !m.cpu.booted) continue;
+        powered++;
+        const r = m.cpu.run_slice();
+        if (r === true || (r !== false && (await r))) busy = true;
+      }
+      if (powered === 0) return "powered_off";
+      if (busy) continue;
+      if (until !== undefined && until()) return "until";
+      // Every CPU is halted: move time.
+      const next = this.clock.next_deadline();
+      if (!realtime) {
+        if (next > deadline) {
+          if (deadline !== Infinity) this.clock.advance_to(deadline);
+          return deadline === Infinity ? "idle" : "deadline";
+        }
+        this.clock.advance_to(next);
+        continue;
+      }
+      if (this.clock.now_ns() >= deadline) return "deadline";
+      if (next === Infinity && this.external_sources === 0) return "idle";
+      const wake_at = Math.min(next, deadline);
+      const wait_ms = wake_at === Infinity ? 1000 : Math.max(0, (wake_at - this.wall_ns()) / 1e6);
+      if (wait_ms > 0) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(() => {
+            this.waker = null;
+            resolve();
+          }, Math.min(wait_ms, 1000));
+          this.waker = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        last_yield = performance.now();
+      }
+    }
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * errno values, as in Linux's include/uapi/asm-generic/errno-base.h and errno.h.
+ * Linux-facing calls return 0 or a negative errno (`return -ENOMEM`).
+ */
+export const EPERM = 1;
+export const ENOENT = 2;
+export const ESRCH = 3;
+export const EINTR = 4;
+export const EIO = 5;
+export const ENXIO = 6;
+export const E2BIG = 7;
+export const EBADF = 9;
+export const ECHILD = 10;
+export const EAGAIN = 11;
+export const ENOMEM = 12;
+export const EACCES = 13;
+export const EFAULT = 14;
+export const EBUSY = 16;
+export const EEXIST = 17;
+export const ENODEV = 19;
+export const ENOTDIR = 20;
+export const EINVAL = 22;
+export const ENOSPC = 28;
+export const ERANGE = 34;
+export const ENOSYS = 38;
+export const ENOTEMPTY = 39;
+export const ENODATA = 61;
+export const ETIME = 62;
+export const EPROTO = 71;
+export const EBADMSG = 74;
+export const EOVERFLOW = 75;
+export const EMSGSIZE = 90;
+export const EPROTONOSUPPORT = 93;
+export const EOPNOTSUPP = 95;
+export const EADDRINUSE = 98;
+export const EADDRNOTAVAIL = 99;
+export const ENETDOWN = 100;
+export const ENETUNREACH = 101;
+export const ENOBUFS = 105;
+export const ENOTCONN = 107;
+export const ETIMEDOUT = 110;
+export const ECONNREFUSED = 111;
+export const EHOSTDOWN = 112;
+export const EHOSTUNREACH = 113;
+export const EALREADY = 114;
+export const EINPROGRESS = 115;
+
+/** Messages as strerror(3) prints them (glibc wording). */
+export const ERRNO_MESSAGES: Readonly<Record<number, string>> = {
+  [EPERM]: "Operation not permitted",
+  [ENOENT]: "No such file or directory",
+  [ESRCH]: "No such process",
+  [EINTR]: "Interrupted system call",
+  [EIO]: "Input/output error",
+  [ENXIO]: "No such device or address",
+  [E2BIG]: "Argument list too long",
+  [EBADF]: "Bad file descriptor",
+  [ECHILD]: "No child processes",
+  [EAGAIN]: "Resource temporarily unavailable",
+  [ENOMEM]: "Cannot allocate memory",
+  [EACCES]: "Permission denied",
+  [EFAULT]: "Bad address",
+  [EBUSY]: "Device or resource busy",
+  [EEXIST]: "File exists",
+  [ENODEV]: "No such device",
+  [ENOTDIR]: "Not a directory",
+  [EINVAL]: "Invalid argument",
+  [ENOSPC]: "No space left on device",
+  [ERANGE]: "Numerical result out of range",
+  [ENOSYS]: "Function not implemented",
+  [ENOTEMPTY]: "Directory not empty",
+  [ENODATA]: "No data available",
+  [ETIME]: "Timer expired",
+  [EPROTO]: "Protocol error",
+  [EBADMSG]: "Bad message",
+  [EOVERFLOW]: "Value too large for defined data type",
+  [EMSGSIZE]: "Message too long",
+  [EPROTONOSUPPORT]: "Protocol not supported",
+  [EOPNOTSUPP]: "Operation not supported",
+  [EADDRINUSE]: "Address already in use",
+  [EADDRNOTAVAIL]: "Cannot assign requested address",
+  [ENETDOWN]: "Network is down",
+  [ENETUNREACH]: "Network is unreachable",
+  [ENOBUFS]: "No buffer space available",
+  [ENOTCONN]: "Transport endpoint is not connected",
+  [ETIMEDOUT]: "Connection timed out",
+  [ECONNREFUSED]: "Connection refused",
+  [EHOSTDOWN]: "Host is down",
+  [EHOSTUNREACH]: "No route to host",
+  [EALREADY]: "Operation already in progress",
+  [EINPROGRESS]: "Operation now in progress",
+};
+
+/** strerror(): the message for a (positive or negative) errno. */
+export function strerror(err: number): string {
+  const e = Math.abs(err);
+  return ERRNO_MESSAGES[e] ?? `Unknown error ${e}`;
+}
+
+/**
+ * Kernel-internal: "restart the system call" after a signal (include/linux/errno.h). Interruptible
+ * sleeps return -ERESTARTSYS; the system-call layer turns it into -EINTR for userland.
+ */
+export const ERESTARTSYS = 512;

@@ -1,0 +1,72 @@
+import { IRQ_HANDLED, IRQ_NONE, type IrqReturn } from "../../include/linux/interrupt.ts";
+import { this_kernel } from "../kernel.ts";
+import { oops } from "../panic.ts";
+import { do_softirq, local_softirq_pending } from "../softirq.ts";
+import { irq_chip_eoi, irq_chip_mask, irq_err_inc, irq_to_desc, type IrqDesc } from "./irqdesc.ts";
+import { note_interrupt } from "./spurious.ts";
+
+/**
+ * Interrupt entry and flow handling (kernel/irq/handle.c, chip.c). Runs in hard-IRQ context.
+ */
+
+/** Call every handler on the line; a handler that throws is reported and counts as IRQ_NONE. */
+function handle_irq_event(desc: IrqDesc): IrqReturn {
+  let ret: IrqReturn = IRQ_NONE;
+  const actions = desc.actions;
+  for (let i = 0; i < actions.length; i++) {
+    const a = actions[i]!;
+    let r: IrqReturn;
+    try {
+      r = a.handler(desc.irq, a.dev_id);
+    } catch (e) {
+      oops(`BUG: exception in interrupt handler for irq ${desc.irq} (${a.name})`, e);
+      r = IRQ_NONE;
+    }
+    if (r === IRQ_HANDLED) {
+      a.handled++;
+      ret = IRQ_HANDLED;
+    } else {
+      a.declined++;
+    }
+  }
+  return ret;
+}
+
+/**
+ * handle_fasteoi_irq / handle_edge_irq: count, run the handlers unless the line is disabled,
+ * feed the spurious detector, then EOI so the I/O APIC may deliver the line again.
+ */
+function handle_irq(desc: IrqDesc): void {
+  desc.count++;
+  if (desc.depth > 0 || desc.actions.length === 0) {
+    // Disabled or nobody registered: mask it so it cannot storm, as Linux's flow handlers do.
+    if (desc.actions.length === 0) irq_err_inc();
+    irq_chip_mask(desc.irq);
+    irq_chip_eoi(desc.irq);
+    return;
+  }
+  const ret = handle_irq_event(desc);
+  note_interrupt(desc, ret);
+  irq_chip_eoi(desc.irq);
+}
+
+/**
+ * do_IRQ: the CPU's interrupt entry. irq_enter, flow handler, irq_exit (which runs pending
+ * softirqs on the way out, as Linux does when not nested).
+ */
+export function do_IRQ(irq: number): void {
+  const k = this_kernel();
+  const desc = irq_to_desc(irq);
+  if (desc === undefined) {
+    irq_err_inc();
+    k.platform.ops.irqchip.eoi(irq);
+    return;
+  }
+  k.hardirq_count++;
+  try {
+    handle_irq(desc);
+  } finally {
+    k.hardirq_count--;
+  }
+  if (k.hardirq_count === 0 && local_softirq_pending() !== 0) do_softirq();
+}

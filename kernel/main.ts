@@ -1,0 +1,139 @@
+import { E820_TYPE_RAM, type Platform } from "../include/asm/platform.ts";
+import { IRQ_HANDLED, IRQF_TIMER } from "../include/linux/interrupt.ts";
+import { CONSOLE_LOGLEVEL_QUIET } from "../include/linux/printk.ts";
+import { PAGE_SIZE } from "../include/linux/gfp.ts";
+import { proc_create } from "./fs/proc.ts";
+import { do_IRQ } from "./irq/handle.ts";
+import { request_irq } from "./irq/manage.ts";
+import { show_interrupts, show_irq_handlers, show_irq_spurious } from "./irq/proc.ts";
+import { nr_irqs } from "./irq/irqdesc.ts";
+import { Kernel, set_this_kernel } from "./kernel.ts";
+import { mem_init } from "./mm/page_alloc.ts";
+import { show_buddyinfo, show_meminfo } from "./mm/vmstat.ts";
+import { pr_info, pr_notice, set_console_loglevel, dmesg_text } from "./printk.ts";
+import { create_task, sched_step, wake_up_process } from "./sched/core.ts";
+import type { TaskFn } from "./sched/task.ts";
+import { do_softirq, local_softirq_pending, open_softirq, raise_softirq, show_softirqs, TIMER_SOFTIRQ } from "./softirq.ts";
+import { format_uptime } from "./time/uptime.ts";
+import { run_timers } from "./time/timer.ts";
+import { system_wq } from "./workqueue.ts";
+
+export const RINGZERO_VERSION = "0.1.0";
+
+export interface BootOptions {
+  /** The first process (pid 1). Without one, the kernel runs only its own threads. */
+  init?: TaskFn;
+  /** Called after the core is up and before init runs (module loading, device probing). */
+  late_init?: () => void;
+}
+
+/** Kernel command-line switches: `quiet`, `loglevel=N`. */
+function parse_cmdline(cmdline: string): void {
+  for (const word of cmdline.split(/\s+/)) {
+    if (word === "quiet") set_console_loglevel(CONSOLE_LOGLEVEL_QUIET);
+    const m = /^loglevel=(\d)$/.exec(word);
+    if (m) set_console_loglevel(Number(m[1]));
+  }
+}
+
+function hex(n: number, width = 16): string {
+  return "0x" + n.toString(16).padStart(width, "0");
+}
+
+function print_memory_map(platform: Platform): void {
+  const lines = ["BIOS-provided physical RAM map:"];
+  for (const e of platform.firmware.e820) {
+    const kind = e.type === E820_TYPE_RAM ? "usable" : "reserved";
+    lines.push(`BIOS-e820: [mem ${hex(e.addr)}-${hex(e.addr + e.size - 1)}] ${kind}`);
+  }
+  pr_info(lines.join("\n"));
+}
+
+function timer_interrupt(): typeof IRQ_HANDLED {
+  raise_softirq(TIMER_SOFTIRQ);
+  return IRQ_HANDLED;
+}
+
+/**
+ * One CPU slice for this kernel: pending softirqs, then one step of the next runnable task.
+ * Returns false when there is nothing to do (the CPU halts until the next interrupt).
+ */
+function cpu_step(): boolean | Promise<boolean> {
+  let busy = false;
+  if (local_softirq_pending() !== 0) {
+    do_softirq();
+    busy = true;
+  }
+  const r = sched_step();
+  return r === false ? busy || local_softirq_pending() !== 0 : r;
+}
+
+function proc_root_init(): void {
+  proc_create("interrupts", show_interrupts);
+  proc_create("softirqs", show_softirqs);
+  proc_create("buddyinfo", show_buddyinfo);
+  proc_create("meminfo", show_meminfo);
+  proc_create("uptime", format_uptime);
+  proc_create("version", () => `ringzero version ${RINGZERO_VERSION} (node ${process.version})\n`);
+  proc_create("kmsg", dmesg_text);
+  for (let irq = 0; irq < nr_irqs(); irq++) {
+    proc_create(`irq/${irq}/spurious`, () => show_irq_spurious(irq) ?? "");
+    proc_create(`irq/${irq}/handlers`, () => show_irq_handlers(irq) ?? "");
+  }
+}
+
+/**
+ * start_kernel(): bring the kernel up on a machine described by `platform` — memory, interrupts,
+ * time, work queues, /proc — install its CPU entry points and start init. Returns the running
+ * kernel; it executes as the machine's run loop gives its CPU slices.
+ */
+export function start_kernel(platform: Platform, opts: BootOptions = {}): Kernel {
+  const k = new Kernel(platform);
+  set_this_kernel(k);
+  parse_cmdline(platform.firmware.cmdline);
+  pr_notice(`ringzero version ${RINGZERO_VERSION} (node ${process.version}) #1`);
+  pr_info(`Command line: ${platform.firmware.cmdline}`);
+  print_memory_map(platform);
+
+  const zone = mem_init();
+  const kb = (pages: number): number => (pages * PAGE_SIZE) / 1024;
+  pr_info(`Memory: ${kb(zone.free_pages)}K/${kb(zone.present_pages)}K available (${kb(zone.present_pages - zone.managed_pages)}K reserved)`);
+
+  pr_info(`NR_IRQS: ${nr_irqs()}, I/O APIC with ${platform.firmware.ioapic_lines} lines`);
+  open_softirq(TIMER_SOFTIRQ, run_timers);
+  const err = request_irq(platform.firmware.timer_gsi, timer_interrupt, IRQF_TIMER, "timer", null);
+  if (err !== 0) throw new Error(`cannot register the timer interrupt: ${err}`);
+  pr_info(`clocksource: tsc: virtual clock, 1 ns resolution; clockevents: lapic-deadline on GSI ${platform.firmware.timer_gsi}`);
+
+  // pid 1 is created first so it gets pid 1, and started last, when everything else is up.
+  const init = opts.init === undefined ? null : create_task(opts.init, "init", 0);
+  system_wq();
+  proc_root_init();
+
+  // Idle accounting: the CPU halts when a step reports nothing to do, and wakes at the next entry.
+  let halted_at = -1;
+  const wake = (): void => {
+    if (halted_at >= 0) {
+      k.idle_ns += platform.ops.read_clock_ns() - halted_at;
+      halted_at = -1;
+    }
+  };
+  platform.ops.set_cpu_entry({
+    interrupt(gsi: number): void {
+      set_this_kernel(k);
+      wake();
+      do_IRQ(gsi);
+    },
+    step(): boolean | Promise<boolean> {
+      set_this_kernel(k);
+      wake();
+      const r = cpu_step();
+      if (r === false) halted_at = platform.ops.read_clock_ns();
+      return r;
+    },
+  });
+  opts.late_init?.();
+  k.booted = true;
+  if (init !== null) wake_up_process(init);
+  return k;
+}

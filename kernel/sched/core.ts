@@ -1,0 +1,343 @@
+import {
+  EXIT_DEAD,
+  MAX_SCHEDULE_TIMEOUT,
+  PF_EXITING,
+  TASK_INTERRUPTIBLE,
+  TASK_NEW,
+  TASK_NORMAL,
+  TASK_RUNNING,
+  TASK_UNINTERRUPTIBLE,
+} from "../../include/linux/sched.ts";
+import { DEFINE_PER_KERNEL, this_kernel } from "../kernel.ts";
+import { KernelBug, oops } from "../panic.ts";
+import { ktime_get_ns, NSEC_PER_JIFFY, NSEC_PER_MSEC, NSEC_PER_USEC } from "../time/timekeeping.ts";
+import { del_timer, mod_timer_ns, TimerList } from "../time/timer.ts";
+import { Task, type TaskFn } from "./task.ts";
+import { __wake_up } from "./wait.ts";
+
+/**
+ * The scheduler (kernel/sched/core.c): cooperative tasks on one CPU, run in FIFO order.
+ *
+ * A task runs until it sleeps, yields or exits; that span is one *step*. The CPU gives the kernel
+ * one step per slice and delivers interrupts between steps, never inside one. Sleeping means
+ * `await schedule()` (or a helper built on it: msleep, wait_event, wait_for_completion…), and is
+ * only allowed in process context: from an interrupt or softirq it is reported as a kernel bug
+ * and refused (the call returns at once).
+ *
+ * A task must only await kernel primitives. Awaiting a host promise (a file, a socket) would stall
+ * the whole machine until it settles; host I/O belongs in hw/ devices.
+ */
+class RunQueue {
+  private queue: Task[] = [];
+  private head = 0;
+  readonly tasks = new Map<number, Task>();
+  next_pid = 1;
+  nr_switches = 0;
+  /** Resolves the step in progress (the task reached schedule() or exited). */
+  step_done: (() => void) | null = null;
+
+  enqueue(t: Task): void {
+    t.on_rq = true;
+    this.queue.push(t);
+  }
+
+  dequeue(): Task | null {
+    if (this.head >= this.queue.length) return null;
+    const t = this.queue[this.head++]!;
+    if (this.head > 64 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    t.on_rq = false;
+    return t;
+  }
+
+  get nr_running(): number {
+    return this.queue.length - this.head;
+  }
+}
+
+const runqueue = DEFINE_PER_KERNEL(() => new RunQueue());
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/** `current`: the task whose step is running, or null outside process context. */
+export function get_current(): Task | null {
+  return this_kernel().current as Task | null;
+}
+
+/** set_current_state(): the state the task will be in once it calls schedule(). */
+export function set_current_state(state: number): void {
+  const t = get_current();
+  if (t !== null) t.state = state;
+}
+
+/**
+ * might_sleep(): check that sleeping is allowed here. In interrupt context, in a softirq or
+ * outside any task it reports "BUG: sleeping function called from invalid context" with a stack
+ * and returns false; the caller must then not sleep.
+ */
+export function might_sleep(): boolean {
+  const k = this_kernel();
+  if (k.hardirq_count === 0 && k.softirq_count === 0 && k.current !== null) return true;
+  const t = k.current as Task | null;
+  oops(
+    `BUG: sleeping function called from invalid context\n` +
+      `in_atomic(): 1, irqs_disabled(): ${k.hardirq_count > 0 ? 1 : 0}, non_block: 0, pid: ${t?.pid ?? 0}, name: ${t?.comm ?? "swapper/0"}`,
+  );
+  return false;
+}
+
+/**
+ * schedule(): give up the CPU. A task still TASK_RUNNING goes to the back of the run queue (a
+ * yield); a task that set a sleeping state stays off it until wake_up_process().
+ */
+export function schedule(): Promise<void> {
+  if (!might_sleep()) return RESOLVED;
+  const t = get_current()!;
+  const rq = runqueue.get();
+  if (t.state === TASK_RUNNING) rq.enqueue(t);
+  return new Promise<void>((resolve) => {
+    t.resume = resolve;
+    end_step(rq);
+  });
+}
+
+function end_step(rq: RunQueue): void {
+  const done = rq.step_done;
+  rq.step_done = null;
+  done?.();
+}
+
+/** sched_yield() / cond_resched(): let every other runnable task have a step first. */
+export function sched_yield(): Promise<void> {
+  set_current_state(TASK_RUNNING);
+  return schedule();
+}
+export const cond_resched = sched_yield;
+
+/**
+ * wake_up_process(): make a sleeping (or new) task runnable. Returns false if it was already
+ * running or has exited. Any context.
+ */
+export function wake_up_state(t: Task, state_mask: number): boolean {
+  if ((t.state & state_mask) === 0) return false;
+  t.state = TASK_RUNNING;
+  if (!t.on_rq && t !== this_kernel().current) runqueue.get().enqueue(t);
+  return true;
+}
+
+export function wake_up_process(t: Task): boolean {
+  return wake_up_state(t, TASK_NORMAL | TASK_NEW);
+}
+
+/**
+ * Create a task (not yet runnable: wake_up_process() starts it). Used by kthread_create and by
+ * the process layer.
+ */
+export function create_task(fn: TaskFn, comm: string, flags: number): Task {
+  const rq = runqueue.get();
+  const parent = get_current();
+  const t = new Task(rq.next_pid++, parent?.pid ?? 0, comm, flags, ktime_get_ns(), fn);
+  t.resume = () => {
+    t.resume = null;
+    void run_task_body(t);
+  };
+  rq.tasks.set(t.pid, t);
+  return t;
+}
+
+/** Run a task's body to completion across its steps; an exception is an oops that kills it. */
+async function run_task_body(t: Task): Promise<void> {
+  let code = 0;
+  try {
+    const r = await t.fn();
+    if (typeof r === "number") code = r;
+  } catch (e) {
+    if (!(e instanceof KernelBug)) oops(`BUG: unhandled exception in task ${t.comm} (pid ${t.pid}); task killed`, e);
+    code = 128 + 11; // killed as if by SIGSEGV, as an oops kills the task that caused it
+  }
+  do_exit(t, code);
+}
+
+/** Task exit: record the code, wake whoever waits for it, leave the task table. */
+function do_exit(t: Task, code: number): void {
+  const rq = runqueue.get();
+  t.flags |= PF_EXITING;
+  t.exit_code = code;
+  t.exited = true;
+  t.state = EXIT_DEAD;
+  if (t.sleep_timer !== null) del_timer(t.sleep_timer);
+  rq.tasks.delete(t.pid);
+  __wake_up(t.exit_wq, TASK_NORMAL, 0);
+  end_step(rq);
+}
+
+/** A task that was created but never woken goes away without running (kthread_stop on it). */
+export function abort_new_task(t: Task, code: number): void {
+  if (t.state !== TASK_NEW) return;
+  t.resume = null;
+  t.exit_code = code;
+  t.exited = true;
+  t.state = EXIT_DEAD;
+  runqueue.get().tasks.delete(t.pid);
+  __wake_up(t.exit_wq, TASK_NORMAL, 0);
+}
+
+/**
+ * Run one step of the next runnable task. Returns false (synchronously) when nothing is
+ * runnable, else a promise that settles when the step ends.
+ */
+export function sched_step(): false | Promise<boolean> {
+  const rq = runqueue.get();
+  const t = rq.dequeue();
+  if (t === null) return false;
+  return run_step(rq, t);
+}
+
+async function run_step(rq: RunQueue, t: Task): Promise<boolean> {
+  const k = this_kernel();
+  const resume = t.resume;
+  if (resume === null) return true; // woken twice before it ran: nothing to resume
+  t.resume = null;
+  k.current = t;
+  t.nvcsw++;
+  rq.nr_switches++;
+  const done = new Promise<void>((r) => {
+    rq.step_done = r;
+  });
+  resume();
+  await done;
+  k.current = null;
+  return true;
+}
+
+export function nr_running(): number {
+  return runqueue.get().nr_running;
+}
+
+export function nr_context_switches(): number {
+  return runqueue.get().nr_switches;
+}
+
+export function find_task_by_pid(pid: number): Task | undefined {
+  return runqueue.get().tasks.get(pid);
+}
+
+/** Every live task, by pid (for ps and /proc). */
+export function task_list(): Task[] {
+  return [...runqueue.get().tasks.values()].sort((a, b) => a.pid - b.pid);
+}
+
+/** ps STAT letter. */
+export function task_state_char(t: Task): string {
+  if (t.exited) return "X";
+  if (t.state === TASK_RUNNING) return "R";
+  if (t.state & TASK_INTERRUPTIBLE) return "S";
+  if (t.state & TASK_UNINTERRUPTIBLE) return "D";
+  if (t.state === TASK_NEW) return "N";
+  return "?";
+}
+
+/** The per-task timer behind schedule_timeout (Linux keeps it on the sleeper's stack). */
+class SleepTimer extends TimerList {
+  readonly task: Task;
+  constructor(task: Task) {
+    super((timer) => {
+      wake_up_process((timer as SleepTimer).task);
+    });
+    this.task = task;
+  }
+}
+
+/**
+ * schedule_timeout(): sleep for up to `timeout` jiffies in the state the caller set. Returns the
+ * jiffies left (0 when the time ran out). The caller sets TASK_(UN)INTERRUPTIBLE first.
+ */
+export async function schedule_timeout(timeout: number): Promise<number> {
+  if (timeout >= MAX_SCHEDULE_TIMEOUT) {
+    await schedule();
+    return timeout;
+  }
+  const expire = ktime_get_ns() + Math.max(0, timeout) * NSEC_PER_JIFFY;
+  return schedule_hrtimeout_ns(expire);
+}
+
+/** Sleep until absolute time `expire_ns` or a wake-up; returns jiffies left (0 = expired). */
+export async function schedule_hrtimeout_ns(expire_ns: number): Promise<number> {
+  if (!might_sleep()) return 0;
+  const t = get_current()!;
+  let timer = t.sleep_timer;
+  if (timer === null) {
+    timer = new SleepTimer(t);
+    t.sleep_timer = timer;
+  }
+  mod_timer_ns(timer, expire_ns);
+  await schedule();
+  del_timer(timer);
+  const left = expire_ns - ktime_get_ns();
+  return left <= 0 ? 0 : Math.ceil(left / NSEC_PER_JIFFY);
+}
+
+export function schedule_timeout_uninterruptible(timeout: number): Promise<number> {
+  set_current_state(TASK_UNINTERRUPTIBLE);
+  return schedule_timeout(timeout);
+}
+
+export function schedule_timeout_interruptible(timeout: number): Promise<number> {
+  set_current_state(TASK_INTERRUPTIBLE);
+  return schedule_timeout(timeout);
+}
+
+/** Sleep (uninterruptibly) until `ns` nanoseconds from now have passed. */
+async function sleep_ns(ns: number): Promise<void> {
+  if (!might_sleep()) return;
+  const expire = ktime_get_ns() + ns;
+  while (ktime_get_ns() < expire) {
+    set_current_state(TASK_UNINTERRUPTIBLE);
+    await schedule_hrtimeout_ns(expire);
+  }
+}
+
+/** msleep(): sleep at least `ms` milliseconds. Process context only. */
+export function msleep(ms: number): Promise<void> {
+  return sleep_ns(ms * NSEC_PER_MSEC);
+}
+
+export function ssleep(s: number): Promise<void> {
+  return sleep_ns(s * 1000 * NSEC_PER_MSEC);
+}
+
+/** usleep_range(): sleep between min and max microseconds (we sleep exactly min). */
+export function usleep_range(min_us: number, _max_us: number): Promise<void> {
+  return sleep_ns(min_us * NSEC_PER_USEC);
+}
+
+/**
+ * msleep_interruptible(): sleep up to `ms`, returning early when a signal is pending. Returns the
+ * milliseconds left.
+ */
+export async function msleep_interruptible(ms: number): Promise<number> {
+  if (!might_sleep()) return ms;
+  const t = get_current()!;
+  const expire = ktime_get_ns() + ms * NSEC_PER_MSEC;
+  while (ktime_get_ns() < expire && t.sigpending === 0) {
+    set_current_state(TASK_INTERRUPTIBLE);
+    await schedule_hrtimeout_ns(expire);
+  }
+  return Math.max(0, Math.ceil((expire - ktime_get_ns()) / NSEC_PER_MSEC));
+}
+
+/** signal_pending(): the task has a signal to handle. */
+export function signal_pending(t: Task): boolean {
+  return t.sigpending !== 0;
+}
+
+/** send_sig(): post signal `sig` to `t` and wake it from an interruptible sleep. */
+export function send_sig(sig: number, t: Task): void {
+  t.sigpending |= 1 << sig;
+  wake_up_state(t, TASK_INTERRUPTIBLE);
+}
+
+export function flush_signals(t: Task): void {
+  t.sigpending = 0;
+}

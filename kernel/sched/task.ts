@@ -1,0 +1,46 @@
+import { TASK_NEW } from "../../include/linux/sched.ts";
+import type { TimerList } from "../time/timer.ts";
+import { WaitQueueHead } from "./wait_queue_head.ts";
+
+/** The body of a task: runs in process context and may sleep. Its result is the exit code. */
+export type TaskFn = () => Promise<number | void> | number | void;
+
+/**
+ * A task (struct task_struct): a cooperative thread of control. It runs in steps; a step ends
+ * when the task sleeps (schedule()), yields, or exits.
+ */
+export class Task {
+  readonly pid: number;
+  /** Executable name as ps shows it (TASK_COMM_LEN is 16 in Linux; we keep the whole name). */
+  comm: string;
+  readonly ppid: number;
+  state: number = TASK_NEW;
+  flags: number;
+  readonly start_ns: number;
+  exit_code = 0;
+  exited = false;
+  /** Steps run (each is a context switch into the task; /proc/PID/status voluntary_ctxt_switches). */
+  nvcsw = 0;
+  /** On the run queue now. */
+  on_rq = false;
+  /** Resumes the task's suspended step; set while it sleeps or waits to start. */
+  resume: (() => void) | null = null;
+  readonly fn: TaskFn;
+  /** Woken (wake_up_all) when the task exits. */
+  readonly exit_wq = new WaitQueueHead();
+  /** kthread_stop() asked this thread to stop. */
+  should_stop = false;
+  /** Pending signals, one bit per signal number. */
+  sigpending = 0;
+  /** The timer schedule_timeout arms for this task, made on first use. */
+  sleep_timer: TimerList | null = null;
+
+  constructor(pid: number, ppid: number, comm: string, flags: number, start_ns: number, fn: TaskFn) {
+    this.pid = pid;
+    this.ppid = ppid;
+    this.comm = comm;
+    this.flags = flags;
+    this.start_ns = start_ns;
+    this.fn = fn;
+  }
+}

@@ -12,6 +12,8 @@
  *
  * All state is bitmasks over at most 32 lines, so the CPU's "anything pending?" is one AND.
  */
+import type { IrqChipOps } from "../include/asm/platform.ts";
+
 export const IOAPIC_NR_LINES = 24;
 
 /** A device's connection to one interrupt line. */
@@ -47,7 +49,11 @@ export class IrqPin {
   }
 }
 
-export class IoApic {
+/**
+ * The I/O APIC is its own IrqChipOps: the kernel's mask/unmask/eoi calls land directly on it, as
+ * writes to its redirection table and EOI register would.
+ */
+export class IoApic implements IrqChipOps {
   readonly nr_lines: number;
   /** Sources currently holding each line high. */
   private readonly holders: Uint16Array;
@@ -58,8 +64,6 @@ export class IoApic {
   private masked: number;
   private edge = 0;
   private in_service = 0;
-  /** Deliveries per line (for the machine's own statistics). */
-  readonly delivered: Float64Array;
   /** Called when a line becomes deliverable (the run loop uses it to wake from a wall-clock wait). */
   on_deliverable: (() => void) | null = null;
 
@@ -67,7 +71,6 @@ export class IoApic {
     if (nr_lines < 1 || nr_lines > 32) throw new RangeError("the I/O APIC model supports 1 to 32 lines");
     this.nr_lines = nr_lines;
     this.holders = new Uint16Array(nr_lines);
-    this.delivered = new Float64Array(nr_lines);
     // Every redirection entry is masked at reset (82093AA datasheet, 3.2.4).
     this.masked = nr_lines === 32 ? 0xffffffff : (1 << nr_lines) - 1;
   }
@@ -113,13 +116,13 @@ export class IoApic {
     const bit = 1 << gsi;
     this.in_service |= bit;
     this.latched &= ~bit;
-    this.delivered[gsi]! += 1;
   }
 
   eoi(gsi: number): void {
-    this.check(gsi);
-    this.in_service &= ~(1 << gsi);
-    this.notify();
+    const bit = 1 << gsi;
+    if ((this.in_service & bit) === 0) return; // nothing in service on that line (or no such line)
+    this.in_service &= ~bit;
+    if ((this.asserted & bit) !== 0 && (this.masked & bit) === 0) this.notify();
   }
 
   /** Called by IrqPin. */

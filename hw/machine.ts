@@ -89,12 +89,7 @@ export class Machine {
       mmio_write: (addr, width, value) => m.mmio.write(addr, width, value),
       io_read: (port, width) => m.io.read(port, width),
       io_write: (port, width, value) => m.io.write(port, width, value),
-      irqchip: {
-        mask: (gsi) => m.ioapic.mask(gsi),
-        unmask: (gsi) => m.ioapic.unmask(gsi),
-        eoi: (gsi) => m.ioapic.eoi(gsi),
-        is_asserted: (gsi) => m.ioapic.is_asserted(gsi),
-      },
+      irqchip: m.ioapic,
       read_clock_ns: () => m.clock.now_ns(),
       set_timer_deadline: (deadline_ns) => m.timer.set_deadline(deadline_ns),
       set_cpu_entry: (entry) => m.cpu.set_entry(entry),

@@ -70,14 +70,23 @@ export class PerKernel<T> {
     this.init = init;
   }
 
+  /** The kernel and instance of the last lookup: almost every lookup repeats it. */
+  private last_kernel: Kernel | null = null;
+  private last_value: T | undefined = undefined;
+
   /** This kernel's instance, created on first use. */
   get(): T {
-    const k = this_kernel();
-    const v = k.slots[this.id];
-    if (v !== undefined) return v as T;
-    const created = this.init(k);
-    k.slots[this.id] = created;
-    return created;
+    const k = running;
+    if (k === this.last_kernel && k !== null) return this.last_value as T;
+    if (k === null) return this_kernel() as never;
+    let v = k.slots[this.id] as T | undefined;
+    if (v === undefined) {
+      v = this.init(k);
+      k.slots[this.id] = v;
+    }
+    this.last_kernel = k;
+    this.last_value = v;
+    return v;
   }
 
   /** The instance of a given kernel (for code that holds a Kernel, such as boot/ glue). */

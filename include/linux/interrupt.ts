@@ -1,7 +1,7 @@
 /** Interrupt handler return values and request_irq flags (include/linux/irqreturn.h, interrupt.h). */
-export const IRQ_NONE = 0;
-export const IRQ_HANDLED = 1;
-export const IRQ_WAKE_THREAD = 2;
+export const IRQ_NONE = 0 as const;
+export const IRQ_HANDLED = 1 as const;
+export const IRQ_WAKE_THREAD = 2 as const;
 export type IrqReturn = typeof IRQ_NONE | typeof IRQ_HANDLED | typeof IRQ_WAKE_THREAD;
 
 /**

@@ -2,7 +2,8 @@ import { IRQ_HANDLED, IRQ_NONE, type IrqReturn } from "../../include/linux/inter
 import { this_kernel } from "../kernel.ts";
 import { oops } from "../panic.ts";
 import { do_softirq, local_softirq_pending } from "../softirq.ts";
-import { irq_chip_eoi, irq_chip_mask, irq_err_inc, irq_to_desc, type IrqDesc } from "./irqdesc.ts";
+import type { IrqChipOps } from "../../include/asm/platform.ts";
+import { irq_err_inc, irq_to_desc, type IrqDesc } from "./irqdesc.ts";
 import { note_interrupt } from "./spurious.ts";
 
 /**
@@ -36,18 +37,18 @@ function handle_irq_event(desc: IrqDesc): IrqReturn {
  * handle_fasteoi_irq / handle_edge_irq: count, run the handlers unless the line is disabled,
  * feed the spurious detector, then EOI so the I/O APIC may deliver the line again.
  */
-function handle_irq(desc: IrqDesc): void {
+function handle_irq(desc: IrqDesc, chip: IrqChipOps): void {
   desc.count++;
   if (desc.depth > 0 || desc.actions.length === 0) {
     // Disabled or nobody registered: mask it so it cannot storm, as Linux's flow handlers do.
     if (desc.actions.length === 0) irq_err_inc();
-    irq_chip_mask(desc.irq);
-    irq_chip_eoi(desc.irq);
+    chip.mask(desc.irq);
+    chip.eoi(desc.irq);
     return;
   }
   const ret = handle_irq_event(desc);
   note_interrupt(desc, ret);
-  irq_chip_eoi(desc.irq);
+  chip.eoi(desc.irq);
 }
 
 /**
@@ -62,11 +63,9 @@ export function do_IRQ(irq: number): void {
     k.platform.ops.irqchip.eoi(irq);
     return;
   }
+  // Handlers run inside handle_irq_event's try/catch, so nothing below can leave hardirq_count raised.
   k.hardirq_count++;
-  try {
-    handle_irq(desc);
-  } finally {
-    k.hardirq_count--;
-  }
+  handle_irq(desc, k.platform.ops.irqchip);
+  k.hardirq_count--;
   if (k.hardirq_count === 0 && local_softirq_pending() !== 0) do_softirq();
 }

@@ -32,14 +32,20 @@ export class AddressSpace {
 
   /** Map `ops` at [base, base+size). Overlaps are a machine-construction bug and throw. */
   map(base: number, size: number, name: string, ops: MemoryRegionOps): void {
-    const end = base + size;
-    for (const m of this.mappings) {
-      if (base < m.end && m.base < end) {
-        throw new Error(`${this.name}: ${name} at 0x${base.toString(16)}+0x${size.toString(16)} overlaps ${m.name}`);
-      }
+    if (!this.try_map(base, size, name, ops)) {
+      const other = this.mappings.find((m) => base < m.end && m.base < base + size)!;
+      throw new Error(`${this.name}: ${name} at 0x${base.toString(16)}+0x${size.toString(16)} overlaps ${other.name}`);
     }
+  }
+
+  /** Map unless the range overlaps an existing mapping (a BAR programmed over another). */
+  try_map(base: number, size: number, name: string, ops: MemoryRegionOps): boolean {
+    const end = base + size;
+    for (const m of this.mappings) if (base < m.end && m.base < end) return false;
     this.mappings.push({ base, end, name, ops });
     this.mappings.sort((a, b) => a.base - b.base);
+    this.last = null;
+    return true;
   }
 
   /** Remove the mapping of `ops` (a BAR being moved or disabled). */

@@ -4,7 +4,22 @@ import {
   type E820Entry,
   type FirmwareTables,
 } from "../include/asm/platform.ts";
+import {
+  PCI_BASE_ADDRESS_0,
+  PCI_BASE_ADDRESS_IO_MASK,
+  PCI_BASE_ADDRESS_MEM_MASK,
+  PCI_BASE_ADDRESS_MEM_TYPE_64,
+  PCI_BASE_ADDRESS_MEM_TYPE_MASK,
+  PCI_BASE_ADDRESS_SPACE_IO,
+  PCI_COMMAND,
+  PCI_COMMAND_IO,
+  PCI_COMMAND_MEMORY,
+  PCI_INTERRUPT_LINE,
+  PCI_INTERRUPT_PIN,
+  PCI_STD_NUM_BARS,
+} from "../include/kernel/pci.ts";
 import type { Machine } from "./machine.ts";
+import type { PciDevice } from "./pci/pci_device.ts";
 
 /**
  * The firmware step (BIOS + ACPI): describe the machine to the kernel. The layout follows a
@@ -53,6 +68,59 @@ export function build_e820(mem_size: number): E820Entry[] {
   ];
 }
 
+/**
+ * Assign PCI resources the way SeaBIOS does: size every BAR by writing all ones, place memory BARs
+ * largest first (each aligned to its size) in the MMIO window and I/O BARs in the I/O window, write
+ * the interrupt line from the routing table, and enable I/O and memory decode. Bus mastering is
+ * left off: that is the driver's call (pci_set_master).
+ */
+export function pci_bios_init(machine: Machine): void {
+  const M = MEMORY_MAP;
+  interface Req { dev: PciDevice; bar: number; size: number; io: boolean; is64: boolean }
+  const reqs: Req[] = [];
+  for (const dev of [...machine.pci.devices.values()].sort((a, b) => a.devfn - b.devfn)) {
+    for (let i = 0; i < PCI_STD_NUM_BARS; i++) {
+      const off = PCI_BASE_ADDRESS_0 + 4 * i;
+      const orig = dev.config_read(off, 4);
+      dev.config_write(off, 4, 0xffffffff);
+      const probe = dev.config_read(off, 4);
+      dev.config_write(off, 4, orig);
+      if (probe === 0) continue;
+      const io = (probe & PCI_BASE_ADDRESS_SPACE_IO) !== 0;
+      const is64 = !io && (probe & PCI_BASE_ADDRESS_MEM_TYPE_MASK) === PCI_BASE_ADDRESS_MEM_TYPE_64;
+      const mask = io ? probe & PCI_BASE_ADDRESS_IO_MASK & 0xffff : (probe & PCI_BASE_ADDRESS_MEM_MASK) >>> 0;
+      const size = io ? (~mask & 0xffff) + 1 : (~mask >>> 0) + 1;
+      reqs.push({ dev, bar: i, size, io, is64 });
+      if (is64) i++;
+    }
+    const pin = dev.config_read(PCI_INTERRUPT_PIN, 1);
+    if (pin >= 1 && pin <= 4) dev.config_write(PCI_INTERRUPT_LINE, 1, pci_intx_gsi(dev.devfn >> 3, pin));
+  }
+  let mem = M.PCI_MMIO_BASE;
+  let io = M.PCI_IO_BASE;
+  for (const r of reqs.sort((a, b) => b.size - a.size)) {
+    const off = PCI_BASE_ADDRESS_0 + 4 * r.bar;
+    if (r.io) {
+      io = Math.ceil(io / r.size) * r.size;
+      if (io + r.size > M.PCI_IO_BASE + M.PCI_IO_SIZE) throw new Error(`firmware: out of PCI I/O space for ${r.dev.name}`);
+      r.dev.config_write(off, 4, io);
+      io += r.size;
+    } else {
+      mem = Math.ceil(mem / r.size) * r.size;
+      if (mem + r.size > M.PCI_MMIO_BASE + M.PCI_MMIO_SIZE) throw new Error(`firmware: out of PCI memory space for ${r.dev.name}`);
+      r.dev.config_write(off, 4, mem);
+      if (r.is64) r.dev.config_write(off + 4, 4, 0);
+      mem += r.size;
+    }
+  }
+  for (const dev of machine.pci.devices.values()) {
+    const has_io = dev.bars.some((b) => b?.kind === "io");
+    const has_mem = dev.bars.some((b) => b !== undefined && b.kind !== "io");
+    const cmd = dev.config_read(PCI_COMMAND, 2);
+    dev.config_write(PCI_COMMAND, 2, cmd | (has_io ? PCI_COMMAND_IO : 0) | (has_mem ? PCI_COMMAND_MEMORY : 0));
+  }
+}
+
 export function build_firmware_tables(machine: Machine): FirmwareTables {
   const M = MEMORY_MAP;
   const routes = [];
@@ -63,7 +131,7 @@ export function build_firmware_tables(machine: Machine): FirmwareTables {
     e820: build_e820(machine.mem.size),
     mcfg: [{ base: M.ECAM_BASE, segment: 0, start_bus: 0, end_bus: M.ECAM_BUSES - 1 }],
     ioapic_lines: machine.ioapic.nr_lines,
-    edge_gsis: [M.TIMER_GSI],
+    edge_gsis: [M.TIMER_GSI, 4],
     timer_gsi: M.TIMER_GSI,
     pci_irq_routes: routes,
     pci_mmio_window: { base: M.PCI_MMIO_BASE, size: M.PCI_MMIO_SIZE },

@@ -2,10 +2,12 @@ import type { FirmwareTables, Platform, PlatformOps } from "../include/asm/platf
 import { AddressSpace } from "./address_space.ts";
 import type { VirtualClock } from "./clock.ts";
 import { Cpu } from "./cpu.ts";
-import { build_firmware_tables, MEMORY_MAP } from "./firmware.ts";
+import { build_firmware_tables, MEMORY_MAP, pci_bios_init, pci_intx_gsi } from "./firmware.ts";
 import { IoApic, IOAPIC_NR_LINES } from "./ioapic.ts";
 import { LapicTimer } from "./lapic_timer.ts";
+import { PciHost } from "./pci/pci_host.ts";
 import { PhysicalMemory } from "./phys_mem.ts";
+import { Uart16550, UART_COM1_BASE, UART_COM1_GSI } from "./serial.ts";
 import { Tracer } from "./trace.ts";
 
 export const DEFAULT_MEM_SIZE = 128 * 1024 * 1024;
@@ -39,7 +41,10 @@ export class Machine {
   readonly ioapic: IoApic;
   readonly cpu: Cpu;
   readonly timer: LapicTimer;
+  readonly pci: PciHost;
+  readonly uart: Uart16550;
   readonly cmdline: string;
+  private firmware_done = false;
   powered_off = false;
   exit_code = 0;
   /** Console output when no sink was given. */
@@ -74,15 +79,27 @@ export class Machine {
     this.cpu = new Cpu(this.ioapic);
     this.timer = new LapicTimer(clock, this.ioapic.pin(MEMORY_MAP.TIMER_GSI));
     this.console_sink = config.console_sink ?? null;
+    this.pci = new PciHost(this.mem, this.mmio, this.io, this.ioapic, this.tracer, pci_intx_gsi);
+    this.mmio.map(MEMORY_MAP.ECAM_BASE, MEMORY_MAP.ECAM_BUSES << 20, "pci-ecam", this.pci.ecam);
+    this.ioapic.set_edge(UART_COM1_GSI, true);
+    this.uart = new Uart16550(this.ioapic.pin(UART_COM1_GSI), (text) => this.console_write(text));
+    this.io.map(UART_COM1_BASE, 8, "serial0", this.uart);
   }
 
   firmware(): FirmwareTables {
     return build_firmware_tables(this);
   }
 
-  /** The board wiring handed to the kernel. */
+  /**
+   * Run the firmware (once) and return the board wiring handed to the kernel: PCI BARs get
+   * addresses, interrupt lines are routed, and the tables describe what was done.
+   */
   platform(): Platform {
     const m = this;
+    if (!this.firmware_done) {
+      pci_bios_init(this);
+      this.firmware_done = true;
+    }
     const ops: PlatformOps = {
       ram: m.mem.buffer,
       mmio_read: (addr, width) => m.mmio.read(addr, width),

@@ -23,6 +23,8 @@ export class Kernel {
   current: object | null = null;
   /** Set once start_kernel has finished. */
   booted = false;
+  /** reboot(POWER_OFF) was called: init exiting now is expected, not a panic. */
+  powering_off = false;
   /** Nanoseconds the CPU spent halted (the idle column of /proc/uptime). */
   idle_ns = 0;
 

@@ -3,28 +3,40 @@ import { IRQ_HANDLED, IRQF_TIMER } from "../include/linux/interrupt.ts";
 import { CONSOLE_LOGLEVEL_QUIET } from "../include/linux/printk.ts";
 import { PAGE_SIZE } from "../include/linux/gfp.ts";
 import { proc_create } from "./fs/proc.ts";
+import { proc_pid_init } from "./fs/proc_pid.ts";
 import { do_IRQ } from "./irq/handle.ts";
 import { request_irq } from "./irq/manage.ts";
 import { show_interrupts, show_irq_handlers, show_irq_spurious } from "./irq/proc.ts";
 import { nr_irqs } from "./irq/irqdesc.ts";
-import { Kernel, set_this_kernel } from "./kernel.ts";
+import { Kernel, set_this_kernel, this_kernel } from "./kernel.ts";
+import type { ModuleIndex } from "../include/linux/module.ts";
+import type { Program } from "../include/uapi/syscalls.ts";
+import { load_module, module_last_error, set_module_index, show_modules } from "./module.ts";
+import { pci_scan_root_bus } from "./pci/probe.ts";
+import { pci_sysfs_init } from "./pci/pci_sysfs.ts";
+import { find_program, run_program, set_program_table } from "./process.ts";
 import { mem_init } from "./mm/page_alloc.ts";
 import { show_buddyinfo, show_meminfo } from "./mm/vmstat.ts";
-import { pr_info, pr_notice, set_console_loglevel, dmesg_text } from "./printk.ts";
-import { create_task, sched_step, wake_up_process } from "./sched/core.ts";
-import type { TaskFn } from "./sched/task.ts";
+import { dmesg_text, pr_emerg, pr_err, pr_info, pr_notice, set_console_loglevel } from "./printk.ts";
+import { create_task, get_current, sched_step, wake_up_process } from "./sched/core.ts";
 import { do_softirq, local_softirq_pending, open_softirq, raise_softirq, show_softirqs, TIMER_SOFTIRQ } from "./softirq.ts";
 import { format_uptime } from "./time/uptime.ts";
 import { run_timers } from "./time/timer.ts";
 import { system_wq } from "./workqueue.ts";
+import { RINGZERO_VERSION } from "./version.ts";
 
-export const RINGZERO_VERSION = "0.1.0";
 
 export interface BootOptions {
-  /** The first process (pid 1). Without one, the kernel runs only its own threads. */
-  init?: TaskFn;
-  /** Called after the core is up and before init runs (module loading, device probing). */
-  late_init?: () => void;
+  /** Built-in drivers' init functions, run in order by pid 1 after the PCI scan (initcalls). */
+  initcalls?: readonly (() => Promise<number> | number)[];
+  /** The loadable modules (/lib/modules). */
+  modules?: ModuleIndex;
+  /** Modules pid 1 loads at boot, with their dependencies. */
+  default_modules?: readonly string[];
+  /** The programs in /bin (the initramfs). */
+  programs?: ReadonlyMap<string, Program>;
+  /** What pid 1 executes once the kernel is up, e.g. ["init"]. Without it pid 1 just exits. */
+  init_argv?: readonly string[];
 }
 
 /** Kernel command-line switches: `quiet`, `loglevel=N`. */
@@ -76,6 +88,8 @@ function proc_root_init(): void {
   proc_create("uptime", format_uptime);
   proc_create("version", () => `ringzero version ${RINGZERO_VERSION} (node ${process.version})\n`);
   proc_create("kmsg", dmesg_text);
+  proc_create("modules", show_modules);
+  proc_pid_init();
   for (let irq = 0; irq < nr_irqs(); irq++) {
     proc_create(`irq/${irq}/spurious`, () => show_irq_spurious(irq) ?? "");
     proc_create(`irq/${irq}/handlers`, () => show_irq_handlers(irq) ?? "");
@@ -106,8 +120,10 @@ export function start_kernel(platform: Platform, opts: BootOptions = {}): Kernel
   pr_info(`clocksource: tsc: virtual clock, 1 ns resolution; clockevents: lapic-deadline on GSI ${platform.firmware.timer_gsi}`);
 
   // pid 1 is created first so it gets pid 1, and started last, when everything else is up.
-  const init = opts.init === undefined ? null : create_task(opts.init, "init", 0);
+  const init = create_task(() => kernel_init(opts), "swapper/0", 0);
   system_wq();
+  if (opts.modules !== undefined) set_module_index(opts.modules);
+  if (opts.programs !== undefined) set_program_table(opts.programs);
   proc_root_init();
 
   // Idle accounting: the CPU halts when a step reports nothing to do, and wakes at the next entry.
@@ -132,8 +148,39 @@ export function start_kernel(platform: Platform, opts: BootOptions = {}): Kernel
       return r;
     },
   });
-  opts.late_init?.();
   k.booted = true;
-  if (init !== null) wake_up_process(init);
+  wake_up_process(init);
   return k;
+}
+
+/**
+ * pid 1 before it becomes init (init/main.c kernel_init): scan PCI, run the built-in initcalls,
+ * load the default modules, then execute the init program in place. If init ever exits, the kernel
+ * has nothing left to run: it says so, as Linux's panic does, and powers the machine off.
+ */
+async function kernel_init(opts: BootOptions): Promise<number> {
+  pci_scan_root_bus();
+  pci_sysfs_init();
+  for (const initcall of opts.initcalls ?? []) {
+    const r = await initcall();
+    if (r !== 0) pr_err(`initcall ${initcall.name} returned ${r}`);
+  }
+  for (const name of opts.default_modules ?? []) {
+    const r = await load_module(name, {}, true);
+    if (r !== 0) pr_err(`modprobe ${name}: ${module_last_error()}`);
+  }
+  const argv = opts.init_argv;
+  if (argv === undefined) return 0;
+  const self = get_current()!;
+  const prog = find_program(argv[0] ?? "");
+  if (prog === undefined) {
+    pr_emerg(`Kernel panic - not syncing: No working init found (tried ${argv[0]})`);
+    this_kernel().platform.ops.power_off(1);
+    return 1;
+  }
+  const code = await run_program(self, prog, argv);
+  if (this_kernel().powering_off) return code;
+  pr_emerg(`Kernel panic - not syncing: Attempted to kill init! exitcode=0x${code.toString(16).padStart(8, "0")}`);
+  this_kernel().platform.ops.power_off(code);
+  return code;
 }

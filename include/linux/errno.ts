@@ -19,6 +19,7 @@ export const EBUSY = 16;
 export const EEXIST = 17;
 export const ENODEV = 19;
 export const ENOTDIR = 20;
+export const EISDIR = 21;
 export const EINVAL = 22;
 export const ENOSPC = 28;
 export const ERANGE = 34;
@@ -64,6 +65,7 @@ export const ERRNO_MESSAGES: Readonly<Record<number, string>> = {
   [EEXIST]: "File exists",
   [ENODEV]: "No such device",
   [ENOTDIR]: "Not a directory",
+  [EISDIR]: "Is a directory",
   [EINVAL]: "Invalid argument",
   [ENOSPC]: "No space left on device",
   [ERANGE]: "Numerical result out of range",

@@ -1,35 +1,27 @@
-import { ENOENT } from "../../include/linux/errno.ts";
-import { DEFINE_PER_KERNEL } from "../kernel.ts";
+import { kernfs_create, kernfs_read, kernfs_readdir, kernfs_remove } from "./kernfs.ts";
 
 /**
- * procfs (fs/proc): read-only text files generated when read. Subsystems register a show
- * function under a path below /proc; userland reads them through the open/read system calls.
+ * procfs (fs/proc): text files under /proc generated when read. Subsystems register a show
+ * function; userland reads them with the read-file system call.
  */
 export type ProcShow = () => string;
 
-const proc_entries = DEFINE_PER_KERNEL(() => new Map<string, ProcShow>());
-
-function normalize(path: string): string {
-  return path.replace(/^\/proc\/?/, "").replace(/^\/+|\/+$/g, "");
-}
-
-/** proc_create(): register `/proc/<path>`. Replaces an entry of the same name. */
+/** proc_create(): register /proc/<path> (the leading /proc is optional). */
 export function proc_create(path: string, show: ProcShow): void {
-  proc_entries.get().set(normalize(path), show);
+  kernfs_create(`/proc/${path.replace(/^\/?proc\//, "")}`, { show });
 }
 
 export function proc_remove(path: string): void {
-  proc_entries.get().delete(normalize(path));
+  kernfs_remove(`/proc/${path.replace(/^\/?proc\//, "")}`);
 }
 
-/** The file's contents, or -ENOENT. */
+/** The file's text, or a negative errno. */
 export function proc_read(path: string): string | number {
-  const show = proc_entries.get().get(normalize(path));
-  if (show === undefined) return -ENOENT;
-  return show();
+  const r = kernfs_read(`/proc/${path.replace(/^\/?proc\//, "")}`);
+  return typeof r === "number" ? r : typeof r === "string" ? r : new TextDecoder().decode(r);
 }
 
-/** Every registered path, sorted. */
 export function proc_list(): string[] {
-  return [...proc_entries.get().keys()].sort();
+  const r = kernfs_readdir("/proc");
+  return typeof r === "number" ? [] : r;
 }

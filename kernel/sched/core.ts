@@ -313,18 +313,23 @@ export function usleep_range(min_us: number, _max_us: number): Promise<void> {
 }
 
 /**
- * msleep_interruptible(): sleep up to `ms`, returning early when a signal is pending. Returns the
- * milliseconds left.
+ * Sleep up to `ns` nanoseconds, returning early when a signal is pending. Returns the nanoseconds
+ * left (0 when the whole time passed). Process context.
  */
-export async function msleep_interruptible(ms: number): Promise<number> {
-  if (!might_sleep()) return ms;
+export async function sleep_interruptible_ns(ns: number): Promise<number> {
+  if (!might_sleep()) return ns;
   const t = get_current()!;
-  const expire = ktime_get_ns() + ms * NSEC_PER_MSEC;
+  const expire = ktime_get_ns() + ns;
   while (ktime_get_ns() < expire && t.sigpending === 0) {
     set_current_state(TASK_INTERRUPTIBLE);
     await schedule_hrtimeout_ns(expire);
   }
-  return Math.max(0, Math.ceil((expire - ktime_get_ns()) / NSEC_PER_MSEC));
+  return Math.max(0, expire - ktime_get_ns());
+}
+
+/** msleep_interruptible(): sleep up to `ms`, early on a signal. Returns the milliseconds left. */
+export async function msleep_interruptible(ms: number): Promise<number> {
+  return Math.ceil((await sleep_interruptible_ns(ms * NSEC_PER_MSEC)) / NSEC_PER_MSEC);
 }
 
 /** signal_pending(): the task has a signal to handle. */

@@ -23,9 +23,12 @@ export interface TestMachine {
   dmesg(): string;
 }
 
-export function boot_test_machine(opts: { mem_size?: number; cmdline?: string; boot?: BootOptions; world?: World } = {}): TestMachine {
+export function boot_test_machine(
+  opts: { mem_size?: number; cmdline?: string; boot?: BootOptions; world?: World; setup?: (m: Machine) => void } = {},
+): TestMachine {
   const world = opts.world ?? new World("virtual");
   const machine = world.add_machine({ mem_size: opts.mem_size ?? 32 * 1024 * 1024, cmdline: opts.cmdline ?? "quiet" });
+  opts.setup?.(machine);
   const kernel = start_kernel(machine.platform(), opts.boot ?? {});
   const enter = (): void => {
     set_this_kernel(kernel);

@@ -1,0 +1,27 @@
+/**
+ * The module index (this kernel's /lib/modules): every loadable module by name, how to load it,
+ * and its size (the module's source bytes, shown by lsmod).
+ */
+import { statSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { ModuleIndex, ModuleIndexEntry, ModuleInfo } from "../include/linux/module.ts";
+
+const ROOT = process.env["RINGZERO_ROOT"] ?? join(fileURLToPath(import.meta.url), "..", "..");
+
+function source_size(rel: string): number {
+  try {
+    return statSync(join(ROOT, rel)).size;
+  } catch {
+    return 0;
+  }
+}
+
+function entry(rel: string, load: () => Promise<{ default: ModuleInfo }>): ModuleIndexEntry {
+  return { load: async () => (await load()).default, size: source_size(rel) };
+}
+
+export const MODULE_INDEX: ModuleIndex = new Map([["edu", entry("drivers/misc/edu.ts", () => import("../drivers/misc/edu.ts"))]]);
+
+/** Loaded at boot unless --modules says otherwise. */
+export const DEFAULT_MODULES: readonly string[] = ["edu"];

@@ -1,0 +1,160 @@
+/**
+ * Command-line options, parsed in one place. Spellings follow QEMU where QEMU has the option
+ * (-m, -device, -netdev, -nic, -append, -nodefaults), with GNU-style long forms beside them.
+ */
+import { DEFAULT_MEM_SIZE, MAX_MEM_SIZE, MIN_MEM_SIZE } from "../hw/machine.ts";
+import type { ClockMode } from "../hw/world.ts";
+
+export interface BootConfig {
+  mem_size: number;
+  clock: ClockMode;
+  /** Commands for `-c`: run them, then power off with the last one's status. */
+  command: string | null;
+  /** QEMU -device specifications, in order. */
+  devices: string[];
+  /** QEMU -netdev / -nic specifications (taken by the network issues). */
+  netdevs: string[];
+  nics: string[];
+  pcap: string | null;
+  /** Static address "ADDR/PREFIX[,GATEWAY]" instead of DHCP (taken by the network issues). */
+  ip: string | null;
+  /** Leave out the default devices. */
+  nodefaults: boolean;
+  /** Extra kernel command line (QEMU -append). */
+  append: string;
+  /** Modules loaded at boot (null = the default list). */
+  modules: string[] | null;
+  /** hw trace channels to enable. */
+  trace: string[];
+  help: boolean;
+}
+
+export const USAGE = `usage: npm start -- [options]
+
+Boots the ringzero machine to a shell.
+
+  -c, --command "CMD; CMD"   run commands non-interactively, exit with the last status
+  -m, --memory SIZE          RAM size: bytes or with K/M/G suffix (default 128M; 4M-1G)
+  --clock virtual|realtime   virtual: as fast as possible; realtime: paced to the wall clock
+                             (default: realtime)
+  -device, --device SPEC     add a device (QEMU syntax): edu[,addr=SLOT[.FN]]
+  -nodefaults, --nodefaults  no default devices (the default machine has edu at 00:04.0)
+  -netdev, --netdev SPEC     network back-end (QEMU syntax)
+  -nic, --nic SPEC           NIC + back-end shorthand (QEMU syntax)
+  --pcap FILE                capture every frame to FILE (libpcap)
+  --ip ADDR/PREFIX[,GW]      static IPv4 address instead of DHCP
+  -append, --append "ARGS"   kernel command line (quiet, loglevel=N)
+  --modules LIST             modules to load at boot, comma separated ("" for none)
+  --trace CHANNELS           machine trace channels, comma separated
+  -h, --help                 this text`;
+
+/** "128M", "1G", "65536" → bytes; NaN when malformed. */
+export function parse_size(s: string): number {
+  const m = /^(\d+)([KMG]?)(?:i?B)?$/i.exec(s.trim());
+  if (m === null) return NaN;
+  const mult = { "": 1, K: 1024, M: 1024 * 1024, G: 1024 * 1024 * 1024 }[m[2]!.toUpperCase() as "" | "K" | "M" | "G"];
+  return Number(m[1]) * mult;
+}
+
+/** Parse argv (without node and the script). Returns the config or a one-line error. */
+export function parse_args(argv: readonly string[]): BootConfig | string {
+  const cfg: BootConfig = {
+    mem_size: DEFAULT_MEM_SIZE,
+    clock: "realtime",
+    command: null,
+    devices: [],
+    netdevs: [],
+    nics: [],
+    pcap: null,
+    ip: null,
+    nodefaults: false,
+    append: "",
+    modules: null,
+    trace: [],
+    help: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const raw = argv[i]!;
+    const eq = raw.startsWith("--") ? raw.indexOf("=") : -1;
+    const opt = eq > 0 ? raw.slice(0, eq) : raw;
+    const value = (): string | null => {
+      if (eq > 0) return raw.slice(eq + 1);
+      const v = argv[i + 1];
+      if (v === undefined) return null;
+      i++;
+      return v;
+    };
+    const need = (): string => {
+      const v = value();
+      if (v === null) throw new Error(`option '${opt}' needs a value`);
+      return v;
+    };
+    try {
+      switch (opt) {
+        case "-h":
+        case "--help":
+          cfg.help = true;
+          break;
+        case "-c":
+        case "--command":
+          cfg.command = need();
+          break;
+        case "-m":
+        case "--memory": {
+          const v = need();
+          const n = parse_size(v);
+          if (!Number.isFinite(n) || n % 4096 !== 0 || n < MIN_MEM_SIZE || n > MAX_MEM_SIZE) {
+            return `invalid memory size '${v}': give 4M to 1G in whole 4 KiB pages (e.g. -m 256M)`;
+          }
+          cfg.mem_size = n;
+          break;
+        }
+        case "--clock": {
+          const v = need();
+          if (v !== "virtual" && v !== "realtime") return `invalid --clock '${v}': use virtual or realtime`;
+          cfg.clock = v;
+          break;
+        }
+        case "-device":
+        case "--device":
+          cfg.devices.push(need());
+          break;
+        case "-netdev":
+        case "--netdev":
+          cfg.netdevs.push(need());
+          break;
+        case "-nic":
+        case "--nic":
+          cfg.nics.push(need());
+          break;
+        case "--pcap":
+          cfg.pcap = need();
+          break;
+        case "--ip":
+          cfg.ip = need();
+          break;
+        case "-nodefaults":
+        case "--nodefaults":
+          cfg.nodefaults = true;
+          break;
+        case "-append":
+        case "--append":
+          cfg.append = need();
+          break;
+        case "--modules": {
+          const v = need();
+          cfg.modules = v === "" ? [] : v.split(",");
+          break;
+        }
+        case "--trace":
+          cfg.trace.push(...need().split(",").filter((s) => s !== ""));
+          break;
+        default:
+          return `unknown option '${raw}' (see --help)`;
+      }
+    } catch (e) {
+      return (e as Error).message;
+    }
+  }
+  return cfg;
+}

@@ -1,0 +1,60 @@
+/**
+ * The 8250/16550 UART driver for the console port (drivers/tty/serial/8250): enable the receive
+ * interrupt, and in the handler drain every byte the UART holds into the tty. Built in, started by
+ * an initcall (it is the console, so it cannot be a module).
+ */
+import { IRQ_HANDLED, IRQ_NONE } from "../../include/linux/interrupt.ts";
+import { inb, outb } from "../../kernel/io.ts";
+import { request_irq } from "../../kernel/irq/manage.ts";
+import { pr_info } from "../../kernel/printk.ts";
+import { tty_receive_char } from "../../kernel/tty.ts";
+
+/* Register offsets and bits (include/uapi/linux/serial_reg.h). */
+const UART_RX = 0;
+const UART_IER = 1;
+const UART_IER_RDI = 0x01;
+const UART_FCR = 2;
+const UART_LCR = 3;
+const UART_LCR_WLEN8 = 0x03;
+const UART_MCR = 4;
+const UART_MCR_DTR = 0x01;
+const UART_MCR_RTS = 0x02;
+const UART_MCR_OUT2 = 0x08;
+const UART_LSR = 5;
+const UART_LSR_DR = 0x01;
+
+/** The legacy COM1 resources (a PC's serial port is not enumerable: these are fixed). */
+export const SERIAL8250_PORT = 0x3f8;
+export const SERIAL8250_IRQ = 4;
+
+interface Uart8250 {
+  readonly iobase: number;
+  rx: number;
+}
+
+/** Hard IRQ: move every received byte to the tty. Bounded so a stuck LSR cannot hang us. */
+function serial8250_interrupt(_irq: number, dev_id: unknown): typeof IRQ_HANDLED | typeof IRQ_NONE {
+  const up = dev_id as Uart8250;
+  let n = 0;
+  while (n < 4096 && (inb(up.iobase + UART_LSR) & UART_LSR_DR) !== 0) {
+    tty_receive_char(inb(up.iobase + UART_RX));
+    n++;
+  }
+  up.rx += n;
+  return n > 0 ? IRQ_HANDLED : IRQ_NONE;
+}
+
+/** Initcall: program the UART (8N1, FIFO on, RX interrupt, OUT2) and take its IRQ. */
+export function serial8250_init(): number {
+  const up: Uart8250 = { iobase: SERIAL8250_PORT, rx: 0 };
+  outb(UART_LCR_WLEN8, up.iobase + UART_LCR);
+  outb(0x01, up.iobase + UART_FCR);
+  const err = request_irq(SERIAL8250_IRQ, serial8250_interrupt, 0, "ttyS0", up);
+  if (err) return err;
+  outb(UART_MCR_DTR | UART_MCR_RTS | UART_MCR_OUT2, up.iobase + UART_MCR);
+  outb(UART_IER_RDI, up.iobase + UART_IER);
+  // Bytes that arrived before the interrupt was enabled.
+  serial8250_interrupt(SERIAL8250_IRQ, up);
+  pr_info(`serial8250: ttyS0 at I/O 0x${up.iobase.toString(16)} (irq = ${SERIAL8250_IRQ}) is a 16550A`);
+  return 0;
+}

@@ -1,0 +1,273 @@
+import {
+  PCI_BASE_ADDRESS_0,
+  PCI_BASE_ADDRESS_MEM_PREFETCH,
+  PCI_BASE_ADDRESS_MEM_TYPE_64,
+  PCI_BASE_ADDRESS_SPACE_IO,
+  PCI_CACHE_LINE_SIZE,
+  PCI_CAP_LIST_NEXT,
+  PCI_CAPABILITY_LIST,
+  PCI_CFG_SPACE_EXP_SIZE,
+  PCI_CFG_SPACE_SIZE,
+  PCI_CLASS_PROG,
+  PCI_COMMAND,
+  PCI_COMMAND_INTX_DISABLE,
+  PCI_COMMAND_IO,
+  PCI_COMMAND_MASTER,
+  PCI_COMMAND_MEMORY,
+  PCI_COMMAND_SERR,
+  PCI_DEVICE_ID,
+  PCI_HEADER_TYPE,
+  PCI_INTERRUPT_LINE,
+  PCI_INTERRUPT_PIN,
+  PCI_LATENCY_TIMER,
+  PCI_REVISION_ID,
+  PCI_STATUS,
+  PCI_STATUS_CAP_LIST,
+  PCI_STATUS_ERROR_BITS,
+  PCI_STATUS_INTERRUPT,
+  PCI_SUBSYSTEM_ID,
+  PCI_SUBSYSTEM_VENDOR_ID,
+  PCI_VENDOR_ID,
+} from "../../include/kernel/pci.ts";
+import type { MemoryRegionOps } from "../address_space.ts";
+import type { IrqPin } from "../ioapic.ts";
+import type { PhysicalMemory } from "../phys_mem.ts";
+import type { Tracer } from "../trace.ts";
+
+export type BarKind = "mem32" | "mem64" | "io";
+
+export interface PciBarDef {
+  readonly kind: BarKind;
+  /** Power of two: 16 bytes or more for memory, 4 or more for I/O. */
+  readonly size: number;
+  readonly prefetchable?: boolean;
+  readonly name: string;
+  readonly ops: MemoryRegionOps;
+}
+
+export interface PciIdentity {
+  vendor: number;
+  device: number;
+  revision: number;
+  /** 24-bit class code: base class, subclass, programming interface. */
+  class_code: number;
+  subsystem_vendor?: number;
+  subsystem_id?: number;
+  /** 1 = INTA# … 4 = INTD#, 0 = no interrupt. */
+  interrupt_pin?: number;
+}
+
+/** What a function needs from the bus it is plugged into. */
+export interface PciBus {
+  readonly mem: PhysicalMemory;
+  readonly tracer: Tracer;
+  /** Decode settings changed (command register or a BAR): remap this function's BARs. */
+  update_mappings(dev: PciDevice): void;
+}
+
+/**
+ * A PCI function (QEMU's PCIDevice): 4 KiB of configuration space with real register semantics —
+ * read-only ID fields, write masks, write-1-to-clear status bits, BARs that answer a write of all
+ * ones with their size mask, a capabilities list — plus INTx and bus-master-gated DMA.
+ */
+export abstract class PciDevice {
+  readonly name: string;
+  readonly config = new Uint8Array(PCI_CFG_SPACE_EXP_SIZE);
+  /** Bits software may change. */
+  private readonly wmask = new Uint8Array(PCI_CFG_SPACE_EXP_SIZE);
+  /** Bits a write of 1 clears. */
+  private readonly w1cmask = new Uint8Array(PCI_CFG_SPACE_EXP_SIZE);
+  readonly bars: (PciBarDef | undefined)[] = [undefined, undefined, undefined, undefined, undefined, undefined];
+  bus: PciBus | null = null;
+  devfn = -1;
+  irq_pin: IrqPin | null = null;
+  /** The level the function drives on its INTx pin (before INTx Disable). */
+  private intx_level = false;
+  private next_cap = 0x40;
+
+  constructor(name: string, id: PciIdentity) {
+    this.name = name;
+    const c = this.config;
+    this.set16(PCI_VENDOR_ID, id.vendor);
+    this.set16(PCI_DEVICE_ID, id.device);
+    c[PCI_REVISION_ID] = id.revision;
+    c[PCI_CLASS_PROG] = id.class_code & 0xff;
+    this.set16(PCI_CLASS_PROG + 1, (id.class_code >> 8) & 0xffff);
+    this.set16(PCI_SUBSYSTEM_VENDOR_ID, id.subsystem_vendor ?? 0);
+    this.set16(PCI_SUBSYSTEM_ID, id.subsystem_id ?? 0);
+    c[PCI_INTERRUPT_PIN] = id.interrupt_pin ?? 0;
+    this.set16(PCI_STATUS, 0x0200); // DEVSEL medium timing, as QEMU reports
+    // Writable: command (IO, MEM, MASTER, SERR, INTx disable), cache line, latency, interrupt line.
+    this.set_wmask16(PCI_COMMAND, PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_SERR | PCI_COMMAND_INTX_DISABLE);
+    this.wmask[PCI_CACHE_LINE_SIZE] = 0xff;
+    this.wmask[PCI_LATENCY_TIMER] = 0xff;
+    this.wmask[PCI_INTERRUPT_LINE] = 0xff;
+    this.w1cmask[PCI_STATUS] = PCI_STATUS_ERROR_BITS & 0xff;
+    this.w1cmask[PCI_STATUS + 1] = PCI_STATUS_ERROR_BITS >> 8;
+    // Device-specific space 0x40-0xFF is plain read/write, as QEMU makes it; capabilities take
+    // their part of it back as read-only.
+    this.wmask.fill(0xff, 0x40, PCI_CFG_SPACE_SIZE);
+  }
+
+  private set16(off: number, v: number): void {
+    this.config[off] = v & 0xff;
+    this.config[off + 1] = (v >> 8) & 0xff;
+  }
+
+  private set_wmask16(off: number, v: number): void {
+    this.wmask[off] = v & 0xff;
+    this.wmask[off + 1] = (v >> 8) & 0xff;
+  }
+
+  /** Declare BAR `index`. A 64-bit BAR takes index and index + 1. */
+  protected register_bar(index: number, def: PciBarDef): void {
+    const off = PCI_BASE_ADDRESS_0 + 4 * index;
+    let flags: number;
+    let mask: number;
+    if (def.kind === "io") {
+      flags = PCI_BASE_ADDRESS_SPACE_IO;
+      mask = ~(def.size - 1) & ~0x3;
+    } else {
+      flags = (def.kind === "mem64" ? PCI_BASE_ADDRESS_MEM_TYPE_64 : 0) | (def.prefetchable ? PCI_BASE_ADDRESS_MEM_PREFETCH : 0);
+      mask = ~(def.size - 1) & ~0xf;
+    }
+    this.bars[index] = def;
+    for (let i = 0; i < 4; i++) {
+      this.config[off + i] = (flags >>> (8 * i)) & 0xff;
+      this.wmask[off + i] = (mask >>> (8 * i)) & 0xff;
+    }
+    if (def.kind === "mem64") this.wmask.fill(0xff, off + 4, off + 8); // upper 32 address bits
+  }
+
+  /**
+   * Append a capability with ID `id` and `size` bytes (header included) to the list. Returns its
+   * offset. The body is read-only unless the device marks bytes writable with `cap_wmask`.
+   */
+  protected add_capability(id: number, size: number): number {
+    const off = this.next_cap;
+    if (off + size > PCI_CFG_SPACE_SIZE) throw new Error(`${this.name}: no room for capability ${id}`);
+    this.next_cap = (off + size + 3) & ~3;
+    this.wmask.fill(0, off, off + size);
+    this.config[off] = id;
+    this.config[off + PCI_CAP_LIST_NEXT] = 0;
+    // Link: walk to the end of the chain.
+    if (this.config[PCI_CAPABILITY_LIST] === 0) {
+      this.config[PCI_CAPABILITY_LIST] = off;
+    } else {
+      let p = this.config[PCI_CAPABILITY_LIST]!;
+      while (this.config[p + PCI_CAP_LIST_NEXT] !== 0) p = this.config[p + PCI_CAP_LIST_NEXT]!;
+      this.config[p + PCI_CAP_LIST_NEXT] = off;
+    }
+    this.config[PCI_STATUS] = this.config[PCI_STATUS]! | PCI_STATUS_CAP_LIST;
+    return off;
+  }
+
+  protected cap_wmask(off: number, bytes: number[]): void {
+    for (let i = 0; i < bytes.length; i++) this.wmask[off + i] = bytes[i]!;
+  }
+
+  set_multifunction(on: boolean): void {
+    const h = this.config[PCI_HEADER_TYPE]!;
+    this.config[PCI_HEADER_TYPE] = on ? h | 0x80 : h & 0x7f;
+  }
+
+  /** Configuration read of 1, 2 or 4 bytes (little-endian). */
+  config_read(off: number, width: 1 | 2 | 4): number {
+    if (off < 0 || off + width > PCI_CFG_SPACE_EXP_SIZE) return width === 4 ? 0xffffffff : (1 << (8 * width)) - 1;
+    const c = this.config;
+    if (width === 1) return c[off]!;
+    if (width === 2) return c[off]! | (c[off + 1]! << 8);
+    return (c[off]! | (c[off + 1]! << 8) | (c[off + 2]! << 16) | (c[off + 3]! << 24)) >>> 0;
+  }
+
+  /** Configuration write, applying write masks and write-1-to-clear bits byte by byte. */
+  config_write(off: number, width: 1 | 2 | 4, value: number): void {
+    if (off < 0 || off + width > PCI_CFG_SPACE_EXP_SIZE) return;
+    const old_cmd = this.command;
+    let touched_bar = false;
+    for (let i = 0; i < width; i++) {
+      const a = off + i;
+      const v = (value >>> (8 * i)) & 0xff;
+      const wm = this.wmask[a]!;
+      const w1c = this.w1cmask[a]!;
+      this.config[a] = ((this.config[a]! & ~wm) | (v & wm)) & ~(v & w1c);
+      if (a >= PCI_BASE_ADDRESS_0 && a < PCI_BASE_ADDRESS_0 + 24) touched_bar = true;
+    }
+    const cmd = this.command;
+    if (cmd !== old_cmd) {
+      if ((cmd ^ old_cmd) & PCI_COMMAND_INTX_DISABLE) this.update_irq();
+      this.command_changed(old_cmd, cmd);
+    }
+    if (touched_bar || ((cmd ^ old_cmd) & (PCI_COMMAND_IO | PCI_COMMAND_MEMORY)) !== 0) this.bus?.update_mappings(this);
+    this.config_written(off, width);
+  }
+
+  get command(): number {
+    return this.config[PCI_COMMAND]! | (this.config[PCI_COMMAND + 1]! << 8);
+  }
+
+  /** The address BAR `index` is programmed with (64-bit BARs combine both registers). */
+  bar_address(index: number): number {
+    const def = this.bars[index];
+    if (def === undefined) return 0;
+    const lo = this.config_read(PCI_BASE_ADDRESS_0 + 4 * index, 4);
+    if (def.kind === "io") return (lo & ~0x3) >>> 0;
+    const base = (lo & ~0xf) >>> 0;
+    if (def.kind !== "mem64") return base;
+    const hi = this.config_read(PCI_BASE_ADDRESS_0 + 4 * index + 4, 4);
+    return hi * 0x100000000 + base;
+  }
+
+  /** Device hooks. */
+  protected command_changed(_old: number, _cmd: number): void {}
+  protected config_written(_off: number, _width: number): void {}
+
+  /** Drive INTx. The line follows the level unless the command register's INTx Disable is set. */
+  set_irq(level: boolean): void {
+    this.intx_level = level;
+    this.update_irq();
+  }
+
+  private update_irq(): void {
+    const status = this.config[PCI_STATUS]!;
+    this.config[PCI_STATUS] = this.intx_level ? status | PCI_STATUS_INTERRUPT : status & ~PCI_STATUS_INTERRUPT;
+    const assert = this.intx_level && (this.command & PCI_COMMAND_INTX_DISABLE) === 0;
+    this.irq_pin?.set(assert);
+  }
+
+  get bus_master(): boolean {
+    return (this.command & PCI_COMMAND_MASTER) !== 0;
+  }
+
+  /**
+   * DMA from physical memory into `dst`. Refused (false) while Bus Master is off — with a one-time
+   * warning, since forgetting pci_set_master() is the classic driver bug — and on a bus error.
+   */
+  dma_read(addr: number, dst: Uint8Array, dst_offset: number, len: number): boolean {
+    const bus = this.bus;
+    if (bus === null) return false;
+    if (!this.bus_master) {
+      this.warn_no_master("read");
+      return false;
+    }
+    return bus.mem.dma_read(this.name, addr, dst, dst_offset, len);
+  }
+
+  /** DMA into physical memory; same rules as dma_read. */
+  dma_write(addr: number, src: Uint8Array, src_offset: number, len: number): boolean {
+    const bus = this.bus;
+    if (bus === null) return false;
+    if (!this.bus_master) {
+      this.warn_no_master("write");
+      return false;
+    }
+    return bus.mem.dma_write(this.name, addr, src, src_offset, len);
+  }
+
+  protected warn_no_master(kind: string): void {
+    this.bus?.tracer.warn_once(`${this.name}:nomaster`, `${this.name}: DMA ${kind} attempted with Bus Master disabled in the PCI command register (did the driver call pci_set_master()?); the access was dropped`);
+  }
+
+  /** A function-level reset (machine reset): device-specific state back to power-on values. */
+  abstract reset(): void;
+}

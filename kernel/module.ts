@@ -1,0 +1,154 @@
+import { EBUSY, EEXIST, EINVAL, ENOENT } from "../include/linux/errno.ts";
+import type { ModuleIndex, ModuleInfo } from "../include/linux/module.ts";
+import { DEFINE_PER_KERNEL } from "./kernel.ts";
+import { KernelBug, oops } from "./panic.ts";
+import { pr_debug, pr_err } from "./printk.ts";
+
+/**
+ * The module loader (kernel/module/main.c): load by name from the module index, run init, keep
+ * reference counts (one per loaded module that depends on it, plus try_module_get holders), refuse
+ * to remove a module that is in use, run exit on removal.
+ */
+export interface LoadedModule {
+  readonly info: ModuleInfo;
+  readonly size: number;
+  /** Loaded modules that depend on this one. */
+  readonly holders: Set<string>;
+  /** References from try_module_get(). */
+  refcnt: number;
+  state: "coming" | "live" | "going";
+}
+
+class ModuleState {
+  index: ModuleIndex = new Map();
+  readonly loaded = new Map<string, LoadedModule>();
+  /** Load order, newest last (lsmod prints newest first, as Linux does). */
+  readonly order: string[] = [];
+  /** Why the last failed operation failed, for the error message userland prints. */
+  last_error = "";
+}
+const modules = DEFINE_PER_KERNEL(() => new ModuleState());
+
+export function set_module_index(index: ModuleIndex): void {
+  modules.get().index = index;
+}
+
+export function module_index_names(): string[] {
+  return [...modules.get().index.keys()].sort();
+}
+
+export function find_module(name: string): LoadedModule | undefined {
+  return modules.get().loaded.get(name);
+}
+
+/** Explanation of the last failure (e.g. "in use by: e1000"). */
+export function module_last_error(): string {
+  return modules.get().last_error;
+}
+
+function fail(err: number, why: string): number {
+  modules.get().last_error = why;
+  return err;
+}
+
+/**
+ * init_module by name: load `name`, which needs its dependencies loaded already (insmod); with
+ * `load_deps` they are loaded first (modprobe). Returns 0 or a negative errno; on failure
+ * module_last_error() says why.
+ */
+export async function load_module(name: string, params: Record<string, string> = {}, load_deps = false): Promise<number> {
+  const st = modules.get();
+  st.last_error = "";
+  if (st.loaded.has(name)) return fail(-EEXIST, "Module already loaded");
+  const entry = st.index.get(name);
+  if (entry === undefined) return fail(-ENOENT, `Module ${name} not found in the module index`);
+  let info: ModuleInfo;
+  try {
+    info = await entry.load();
+  } catch (e) {
+    oops(`BUG: loading module ${name} failed`, e);
+    return fail(-EINVAL, "Invalid module format");
+  }
+  for (const dep of info.depends ?? []) {
+    if (st.loaded.has(dep)) continue;
+    if (!load_deps) return fail(-ENOENT, `Unknown symbol in module: it needs ${dep}, which is not loaded (modprobe loads dependencies)`);
+    const r = await load_module(dep, {}, true);
+    if (r !== 0 && r !== -EEXIST) return r;
+  }
+  for (const key of Object.keys(params)) {
+    if (info.params === undefined || !(key in info.params)) return fail(-EINVAL, `unknown parameter '${key}'`);
+  }
+  const mod: LoadedModule = { info, size: entry.size, holders: new Set(), refcnt: 0, state: "coming" };
+  st.loaded.set(name, mod);
+  let ret: number;
+  try {
+    ret = await info.init(params);
+  } catch (e) {
+    if (!(e instanceof KernelBug)) oops(`BUG: exception in init of module ${name}`, e);
+    ret = -EINVAL;
+  }
+  if (ret !== 0) {
+    st.loaded.delete(name);
+    pr_err(`${name}: module init failed with error ${ret}`);
+    return fail(ret, `init failed with error ${ret}`);
+  }
+  for (const dep of info.depends ?? []) st.loaded.get(dep)?.holders.add(name);
+  mod.state = "live";
+  st.order.push(name);
+  pr_debug(`${name}: loaded (${info.description})`);
+  return 0;
+}
+
+/** delete_module: run exit and unload. -EBUSY (and why) while other modules or users hold it. */
+export async function unload_module(name: string): Promise<number> {
+  const st = modules.get();
+  st.last_error = "";
+  const mod = st.loaded.get(name);
+  if (mod === undefined) return fail(-ENOENT, `Module ${name} is not currently loaded`);
+  if (mod.holders.size > 0) return fail(-EBUSY, `Module ${name} is in use by: ${[...mod.holders].join(" ")}`);
+  if (mod.refcnt > 0) return fail(-EBUSY, `Module ${name} is in use`);
+  mod.state = "going";
+  try {
+    await mod.info.exit();
+  } catch (e) {
+    if (!(e instanceof KernelBug)) oops(`BUG: exception in exit of module ${name}`, e);
+  }
+  st.loaded.delete(name);
+  st.order.splice(st.order.indexOf(name), 1);
+  for (const dep of mod.info.depends ?? []) st.loaded.get(dep)?.holders.delete(name);
+  pr_debug(`${name}: unloaded`);
+  return 0;
+}
+
+/** try_module_get(): take a reference (false if the module is going away or absent). */
+export function try_module_get(name: string): boolean {
+  const mod = modules.get().loaded.get(name);
+  if (mod === undefined || mod.state === "going") return false;
+  mod.refcnt++;
+  return true;
+}
+
+export function module_put(name: string): void {
+  const mod = modules.get().loaded.get(name);
+  if (mod !== undefined && mod.refcnt > 0) mod.refcnt--;
+}
+
+export function module_refcount(mod: LoadedModule): number {
+  return mod.holders.size + mod.refcnt;
+}
+
+/** Loaded modules, newest first. */
+export function loaded_modules(): LoadedModule[] {
+  const st = modules.get();
+  return [...st.order].reverse().map((n) => st.loaded.get(n)!);
+}
+
+/** /proc/modules: "name size refcount holders, state address". */
+export function show_modules(): string {
+  let out = "";
+  for (const m of loaded_modules()) {
+    const holders = m.holders.size === 0 ? "-" : [...m.holders].join(",") + ",";
+    out += `${m.info.name} ${m.size} ${module_refcount(m)} ${holders} ${m.state === "live" ? "Live" : m.state === "coming" ? "Loading" : "Unloading"} 0x0000000000000000\n`;
+  }
+  return out;
+}

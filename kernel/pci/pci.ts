@@ -1,0 +1,117 @@
+import {
+  PCI_CAP_LIST_NEXT,
+  PCI_CAPABILITY_LIST,
+  PCI_COMMAND,
+  PCI_COMMAND_IO,
+  PCI_COMMAND_MASTER,
+  PCI_COMMAND_MEMORY,
+  PCI_STATUS,
+  PCI_STATUS_CAP_LIST,
+} from "../../include/kernel/pci.ts";
+import { EINVAL } from "../../include/linux/errno.ts";
+import { IORESOURCE_IO, IORESOURCE_MEM, resource_size } from "../../include/linux/ioport.ts";
+import type { PciDev } from "../../include/linux/pci.ts";
+import { ioremap } from "../io.ts";
+import { WARN } from "../panic.ts";
+import { pci_read_config_byte, pci_read_config_word, pci_write_config_word } from "./access.ts";
+
+/**
+ * Device enable, bus mastering, BAR mapping and capabilities (drivers/pci/pci.c, lib/pci_iomap.c).
+ * Process context.
+ */
+
+/** pci_enable_device(): turn on I/O and memory decode for the BARs the function has. Nests. */
+export function pci_enable_device(dev: PciDev): number {
+  if (dev.enable_cnt++ > 0) return 0;
+  let want = 0;
+  for (const r of dev.resource) {
+    if (r.flags & IORESOURCE_IO) want |= PCI_COMMAND_IO;
+    if (r.flags & IORESOURCE_MEM) want |= PCI_COMMAND_MEMORY;
+  }
+  const cmd = pci_read_config_word(dev, PCI_COMMAND);
+  if ((cmd & want) !== want) pci_write_config_word(dev, PCI_COMMAND, cmd | want);
+  return 0;
+}
+
+/** pci_disable_device(): undo pci_enable_device; the last one also stops bus mastering. */
+export function pci_disable_device(dev: PciDev): void {
+  if (WARN(dev.enable_cnt <= 0, `${dev.name}: disabling an already disabled device`)) return;
+  if (--dev.enable_cnt > 0) return;
+  const cmd = pci_read_config_word(dev, PCI_COMMAND);
+  pci_write_config_word(dev, PCI_COMMAND, cmd & ~(PCI_COMMAND_MASTER | PCI_COMMAND_IO | PCI_COMMAND_MEMORY));
+  dev.is_busmaster = false;
+}
+
+export function pci_is_enabled(dev: PciDev): boolean {
+  return dev.enable_cnt > 0;
+}
+
+/** pci_set_master(): let the function master the bus (DMA). */
+export function pci_set_master(dev: PciDev): void {
+  const cmd = pci_read_config_word(dev, PCI_COMMAND);
+  if ((cmd & PCI_COMMAND_MASTER) === 0) pci_write_config_word(dev, PCI_COMMAND, cmd | PCI_COMMAND_MASTER);
+  dev.is_busmaster = true;
+}
+
+export function pci_clear_master(dev: PciDev): void {
+  const cmd = pci_read_config_word(dev, PCI_COMMAND);
+  pci_write_config_word(dev, PCI_COMMAND, cmd & ~PCI_COMMAND_MASTER);
+  dev.is_busmaster = false;
+}
+
+export function pci_resource_start(dev: PciDev, bar: number): number {
+  return dev.resource[bar]?.start ?? 0;
+}
+
+export function pci_resource_len(dev: PciDev, bar: number): number {
+  const r = dev.resource[bar];
+  return r === undefined || r.flags === 0 ? 0 : resource_size(r);
+}
+
+export function pci_resource_flags(dev: PciDev, bar: number): number {
+  return dev.resource[bar]?.flags ?? 0;
+}
+
+/**
+ * pci_iomap(): map BAR `bar` (at most `maxlen` bytes, 0 = all) for readl/writel. Returns the MMIO
+ * address, or 0 (NULL) if the BAR is absent or is an I/O BAR (use inl/outl on
+ * pci_resource_start for those).
+ */
+export function pci_iomap(dev: PciDev, bar: number, maxlen: number): number {
+  const r = dev.resource[bar];
+  if (r === undefined || (r.flags & IORESOURCE_MEM) === 0) return 0;
+  const len = maxlen === 0 ? resource_size(r) : Math.min(maxlen, resource_size(r));
+  return ioremap(r.start, len);
+}
+
+export function pci_iounmap(_dev: PciDev, _addr: number): void {}
+
+/** pci_find_capability(): offset of capability `cap` in the list, or 0. Guards against loops. */
+export function pci_find_capability(dev: PciDev, cap: number): number {
+  if ((pci_read_config_word(dev, PCI_STATUS) & PCI_STATUS_CAP_LIST) === 0) return 0;
+  let pos = pci_read_config_byte(dev, PCI_CAPABILITY_LIST) & ~3;
+  for (let ttl = 48; pos >= 0x40 && ttl > 0; ttl--) {
+    if (pci_read_config_byte(dev, pos) === cap) return pos;
+    pos = pci_read_config_byte(dev, pos + PCI_CAP_LIST_NEXT) & ~3;
+  }
+  return 0;
+}
+
+export function pci_set_drvdata(dev: PciDev, data: unknown): void {
+  dev.driver_data = data;
+}
+
+export function pci_get_drvdata<T>(dev: PciDev): T {
+  return dev.driver_data as T;
+}
+
+export function pci_name(dev: PciDev): string {
+  return dev.name;
+}
+
+/** pci_request_regions(): claim the BARs for `name` (-EINVAL if the function has none). */
+export function pci_request_regions(dev: PciDev, _name: string): number {
+  return dev.resource.some((r) => r.flags !== 0) ? 0 : -EINVAL;
+}
+
+export function pci_release_regions(_dev: PciDev): void {}

@@ -1,0 +1,52 @@
+import type { Program } from "../include/uapi/syscalls.ts";
+import { cat } from "./bin/cat.ts";
+import { dmesg } from "./bin/dmesg.ts";
+import { echo } from "./bin/echo.ts";
+import { free } from "./bin/free.ts";
+import { insmod, modprobe } from "./bin/insmod.ts";
+import { lsmod } from "./bin/lsmod.ts";
+import { lspci } from "./bin/lspci.ts";
+import { poweroff } from "./bin/poweroff.ts";
+import { ps } from "./bin/ps.ts";
+import { rmmod } from "./bin/rmmod.ts";
+import { sleep } from "./bin/sleep.ts";
+import { uname } from "./bin/uname.ts";
+import { uptime } from "./bin/uptime.ts";
+
+/** One-line descriptions for `help`. */
+export const COMMAND_HELP: Readonly<Record<string, string>> = {
+  cat: "print /proc and /sys files",
+  dmesg: "print the kernel log",
+  echo: "print arguments",
+  free: "memory usage (-k, -m, -h)",
+  insmod: "load a module: insmod NAME [param=value]",
+  lsmod: "list loaded modules",
+  lspci: "list PCI devices (-n, -nn, -v, -k, -x, -s SLOT)",
+  modprobe: "load a module and its dependencies",
+  poweroff: "turn the machine off",
+  ps: "list tasks",
+  rmmod: "unload a module",
+  sh: "the shell (sh -c \"cmds\")",
+  sleep: "sleep N[smhd]",
+  uname: "system name (-a)",
+  uptime: "time since boot",
+  init: "pid 1",
+};
+
+/** The contents of /bin, without init and sh (see programs.ts). */
+export const COMMANDS: ReadonlyMap<string, Program> = new Map<string, Program>([
+  ["cat", cat],
+  ["dmesg", dmesg],
+  ["echo", echo],
+  ["free", free],
+  ["insmod", insmod],
+  ["lsmod", lsmod],
+  ["lspci", lspci],
+  ["modprobe", modprobe],
+  ["poweroff", poweroff],
+  ["ps", ps],
+  ["rmmod", rmmod],
+  ["sleep", sleep],
+  ["uname", uname],
+  ["uptime", uptime],
+]);

@@ -5,7 +5,7 @@
  * is newer than the bundle, ~100 ms) and the bundle is run. Stack traces map back to the .ts files.
  */
 import { build } from "esbuild";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -31,9 +31,12 @@ function newest(dir) {
 
 const stale = !existsSync(out) || statSync(out).mtimeMs < Math.max(...SOURCE_DIRS.map((d) => newest(join(root, d))));
 if (stale) {
-  await build({
+  // Build in memory, then write a private file and rename it over the bundle: several launchers
+  // starting at once (parallel tests) never see a half-written bundle.
+  const result = await build({
     entryPoints: [join(root, "boot", "main.ts")],
     outfile: out,
+    write: false,
     bundle: true,
     format: "esm",
     platform: "node",
@@ -42,6 +45,10 @@ if (stale) {
     sourcemap: "inline",
     logLevel: "error",
   });
+  mkdirSync(dirname(out), { recursive: true });
+  const tmp = `${out}.${process.pid}.tmp`;
+  writeFileSync(tmp, result.outputFiles[0].contents);
+  renameSync(tmp, out);
 }
 process.env.RINGZERO_ROOT = root;
 process.setSourceMapsEnabled(true);

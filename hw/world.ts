@@ -55,6 +55,20 @@ export class World {
     }
   }
 
+  /** Sleep on the host until kick() or `ms` pass (host pacing, never device or kernel time). */
+  private wait_for_kick(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const t = setTimeout(() => {
+        this.waker = null;
+        resolve();
+      }, Math.min(ms, 1000));
+      this.waker = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
   private wall_ns(): number {
     return this.virtual_origin_ns + (performance.now() - this.wall_origin_ms) * 1e6;
   }
@@ -96,11 +110,16 @@ export class World {
       // Every CPU is halted: move time.
       const next = this.clock.next_deadline();
       if (!realtime) {
-        if (next > deadline) {
-          if (deadline !== Infinity) this.clock.advance_to(deadline);
-          return deadline === Infinity ? "idle" : "deadline";
+        if (next <= deadline && next !== Infinity) {
+          this.clock.advance_to(next);
+          continue;
         }
-        this.clock.advance_to(next);
+        if (deadline !== Infinity) {
+          this.clock.advance_to(deadline);
+          return "deadline";
+        }
+        if (this.external_sources === 0) return "idle";
+        await this.wait_for_kick(1000); // virtual time stands still until input arrives
         continue;
       }
       if (this.clock.now_ns() >= deadline) return "deadline";
@@ -108,16 +127,7 @@ export class World {
       const wake_at = Math.min(next, deadline);
       const wait_ms = wake_at === Infinity ? 1000 : Math.max(0, (wake_at - this.wall_ns()) / 1e6);
       if (wait_ms > 0) {
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(() => {
-            this.waker = null;
-            resolve();
-          }, Math.min(wait_ms, 1000));
-          this.waker = () => {
-            clearTimeout(t);
-            resolve();
-          };
-        });
+        await this.wait_for_kick(wait_ms);
         last_yield = performance.now();
       }
     }

@@ -1,0 +1,98 @@
+/**
+ * End to end through the entrypoint users run (`npm start` = node boot/start.mjs), on the virtual
+ * clock so nothing here waits on wall time.
+ */
+import { describe, expect, it } from "vitest";
+import { run_ringzero } from "../helpers/run_entry.ts";
+
+const V = ["--clock", "virtual"];
+
+describe("npm start", () => {
+  it("-c runs commands and prints real lspci, lsmod and /proc/interrupts output", async () => {
+    const r = await run_ringzero([...V, "-c", "lspci; lsmod; cat /proc/interrupts"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("00:00.0 Host bridge: Intel Corporation 82G33/G31/P35/P31 Express DRAM Controller (rev 02)\n");
+    expect(r.stdout).toContain("00:04.0 Unclassified device [00ff]: Device 1234:11e8 (rev 10)\n");
+    expect(r.stdout).toMatch(/^Module {18}Size {2}Used by\nedu +\d+ {2}0$/m);
+    expect(r.stdout).toMatch(/^ 10: +[1-9]\d* +IO-APIC +10-fasteoi +edu$/m);
+    expect(r.stdout).toMatch(/^ {2}4: +\d+ +IO-APIC +4-edge +ttyS0$/m);
+    expect(r.stdout).not.toMatch(/Kernel panic/);
+  });
+
+  it("exits with the last command's status", async () => {
+    expect((await run_ringzero([...V, "-c", "true; false"])).code).toBe(1);
+    expect((await run_ringzero([...V, "-c", "exit 3"])).code).toBe(3);
+    const r = await run_ringzero([...V, "-c", "nosuchcmd"]);
+    expect(r.code).toBe(127);
+    expect(r.stdout).toContain("sh: nosuchcmd: command not found\n");
+  });
+
+  it("lspci -v shows BARs, IRQ, capabilities and the bound driver; -n is numeric; -x dumps config space", async () => {
+    const r = await run_ringzero([...V, "-c", "lspci -v -s 04.0; lspci -n; lspci -x -s 00:00.0"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      [
+        "00:04.0 Unclassified device [00ff]: Device 1234:11e8 (rev 10)",
+        "\tSubsystem: Red Hat, Inc. QEMU Virtual Machine",
+        "\tFlags: bus master, medium devsel, latency 0, IRQ 10",
+        "\tMemory at c0000000 (32-bit, non-prefetchable) [size=1M]",
+        "\tCapabilities: [40] Power Management version 3",
+        "\tKernel driver in use: edu",
+      ].join("\n"),
+    );
+    expect(r.stdout).toContain("00:04.0 00ff: 1234:11e8 (rev 10)\n");
+    expect(r.stdout).toContain("00: 86 80 c0 29 00 00 00 02 02 00 00 06 00 00 00 00\n");
+  });
+
+  it("rmmod / insmod round-trips the edu driver", async () => {
+    const r = await run_ringzero([...V, "-c", "rmmod edu; lspci -k -s 04.0; lsmod; insmod edu; lspci -k -s 04.0"]);
+    expect(r.code).toBe(0);
+    const parts = r.stdout.split("00:04.0");
+    expect(parts[1]).not.toContain("Kernel driver in use");
+    expect(parts[2]).toContain("Kernel driver in use: edu");
+  });
+
+  it("reports bad module commands with one line and a non-zero status", async () => {
+    const r = await run_ringzero([...V, "-c", "insmod nosuch"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("insmod: ERROR: could not insert module nosuch: Module nosuch not found in the module index\n");
+    const r2 = await run_ringzero([...V, "-c", "lspci -q"]);
+    expect(r2.code).toBe(2);
+    expect(r2.stdout).toContain("lspci: invalid option -- 'q'\n");
+  });
+
+  it("rejects unknown or bad options before booting, with one line", async () => {
+    const r = await run_ringzero(["--bogus"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("ringzero: unknown option '--bogus' (see --help)\n");
+    expect(r.stdout).toBe("");
+    const m = await run_ringzero(["-m", "3M", "-c", "true"]);
+    expect(m.code).toBe(2);
+    expect(m.stderr).toMatch(/^ringzero: invalid memory size '3M'/);
+    const d = await run_ringzero(["--device", "floppy"]);
+    expect(d.code).toBe(2);
+    expect(d.stderr).toBe("ringzero: -device: unknown device 'floppy' (available: edu)\n");
+  });
+
+  it("--help lists the options", async () => {
+    const r = await run_ringzero(["--help"]);
+    expect(r.code).toBe(0);
+    for (const opt of ["--command", "--memory", "--clock", "--device", "--netdev", "--pcap", "--ip"]) expect(r.stdout).toContain(opt);
+  });
+
+  it("boots to an interactive prompt and reads commands from the terminal", async () => {
+    const r = await run_ringzero(V, "echo hello from ringzero\nfree -m\nbogus\n");
+    expect(r.code).toBe(127); // at end of input the shell exits with its last status, as sh does
+    expect(r.stdout).toContain("ringzero:/# hello from ringzero\n");
+    expect(r.stdout).toMatch(/Mem: +\d+ +\d+ +\d+/);
+    expect(r.stdout).toContain("sh: bogus: command not found\n");
+    expect(r.stdout).toMatch(/ringzero:\/# exit\n/); // end of input logs out
+  });
+
+  it("-m sets the memory size the kernel sees", async () => {
+    const r = await run_ringzero([...V, "-m", "64M", "-c", "cat /proc/meminfo"]);
+    const total = Number(/MemTotal:\s+(\d+) kB/.exec(r.stdout)![1]);
+    expect(total).toBeGreaterThan(60000);
+    expect(total).toBeLessThanOrEqual(65536);
+  });
+});

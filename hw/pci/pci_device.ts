@@ -240,32 +240,32 @@ export abstract class PciDevice {
   }
 
   /**
-   * DMA from physical memory into `dst`. Refused (false) while Bus Master is off — with a one-time
-   * warning, since forgetting pci_set_master() is the classic driver bug — and on a bus error.
+   * The memory this function may master right now, or null: not plugged in, or Bus Master off
+   * (reported once, since forgetting pci_set_master() is the classic driver bug).
    */
-  dma_read(addr: number, dst: Uint8Array, dst_offset: number, len: number): boolean {
+  private dma_target(kind: "read" | "write"): PhysicalMemory | null {
     const bus = this.bus;
-    if (bus === null) return false;
+    if (bus === null) return null;
     if (!this.bus_master) {
-      this.warn_no_master("read");
-      return false;
+      bus.tracer.warn_once(
+        `${this.name}:nomaster`,
+        `${this.name}: DMA ${kind} attempted with Bus Master disabled in the PCI command register (did the driver call pci_set_master()?); the access was dropped`,
+      );
+      return null;
     }
-    return bus.mem.dma_read(this.name, addr, dst, dst_offset, len);
+    return bus.mem;
+  }
+
+  /** DMA from physical memory into `dst`. False when refused (Bus Master off) or on a bus error. */
+  dma_read(addr: number, dst: Uint8Array, dst_offset: number, len: number): boolean {
+    const mem = this.dma_target("read");
+    return mem !== null && mem.dma_read(this.name, addr, dst, dst_offset, len);
   }
 
   /** DMA into physical memory; same rules as dma_read. */
   dma_write(addr: number, src: Uint8Array, src_offset: number, len: number): boolean {
-    const bus = this.bus;
-    if (bus === null) return false;
-    if (!this.bus_master) {
-      this.warn_no_master("write");
-      return false;
-    }
-    return bus.mem.dma_write(this.name, addr, src, src_offset, len);
-  }
-
-  protected warn_no_master(kind: string): void {
-    this.bus?.tracer.warn_once(`${this.name}:nomaster`, `${this.name}: DMA ${kind} attempted with Bus Master disabled in the PCI command register (did the driver call pci_set_master()?); the access was dropped`);
+    const mem = this.dma_target("write");
+    return mem !== null && mem.dma_write(this.name, addr, src, src_offset, len);
   }
 
   /** A function-level reset (machine reset): device-specific state back to power-on values. */

@@ -195,7 +195,7 @@ export abstract class PciDevice {
     }
     const cmd = this.command;
     if (cmd !== old_cmd) {
-      if ((cmd ^ old_cmd) & PCI_COMMAND_INTX_DISABLE) this.update_irq();
+      if ((cmd ^ old_cmd) & PCI_COMMAND_INTX_DISABLE) this.update_intx();
       this.command_changed(old_cmd, cmd);
     }
     if (touched_bar || ((cmd ^ old_cmd) & (PCI_COMMAND_IO | PCI_COMMAND_MEMORY)) !== 0) this.bus?.update_mappings(this);
@@ -225,10 +225,10 @@ export abstract class PciDevice {
   /** Drive INTx. The line follows the level unless the command register's INTx Disable is set. */
   set_irq(level: boolean): void {
     this.intx_level = level;
-    this.update_irq();
+    this.update_intx();
   }
 
-  private update_irq(): void {
+  private update_intx(): void {
     const status = this.config[PCI_STATUS]!;
     this.config[PCI_STATUS] = this.intx_level ? status | PCI_STATUS_INTERRUPT : status & ~PCI_STATUS_INTERRUPT;
     const assert = this.intx_level && (this.command & PCI_COMMAND_INTX_DISABLE) === 0;

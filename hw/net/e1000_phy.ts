@@ -1,0 +1,145 @@
+import { ClockEvent, type VirtualClock } from "../clock.ts";
+import {
+  BMCR_ANENABLE,
+  BMCR_ANRESTART,
+  BMCR_LOOPBACK,
+  BMCR_RESET,
+  BMSR_ANEGCOMPLETE,
+  BMSR_LSTATUS,
+  LPA_LPACK,
+  M88_EXT_PHY_SPEC_CTRL,
+  M88_PHY_SPEC_CTRL,
+  M88_PHY_SPEC_STATUS,
+  M88_RX_ERR_CNTR,
+  MII_ADVERTISE,
+  MII_BMCR,
+  MII_BMSR,
+  MII_CTRL1000,
+  MII_EXPANSION,
+  MII_LPA,
+  MII_PHYSID1,
+  MII_PHYSID2,
+  MII_STAT1000,
+} from "./e1000_regs.ts";
+
+/** How long autonegotiation takes (QEMU's value; a real M88 PHY takes up to a few seconds). */
+export const AUTONEG_NS = 500_000_000;
+
+/** Registers the PHY implements: reset value and whether software may write it. */
+const PHY_REGS: readonly [number, number, boolean][] = [
+  [MII_BMCR, 0x1140, true], // 1000 Mb/s, full duplex, autonegotiation enabled
+  [MII_BMSR, 0x794d, false], // capabilities, link up, autonegotiation not yet complete
+  [MII_PHYSID1, 0x0141, false], // Marvell OUI
+  [MII_PHYSID2, 0x0c20, false], // 88E1011 (Linux: M88E1011_I_PHY_ID 0x01410C20)
+  [MII_ADVERTISE, 0x0de1, true],
+  [MII_LPA, 0x01e0, false],
+  [MII_EXPANSION, 0x0000, false],
+  [MII_CTRL1000, 0x0e00, true],
+  [MII_STAT1000, 0x3c00, false],
+  [M88_PHY_SPEC_CTRL, 0x0360, true],
+  [M88_PHY_SPEC_STATUS, 0xac00, false],
+  [M88_EXT_PHY_SPEC_CTRL, 0x0d60, true],
+  [M88_RX_ERR_CNTR, 0x0000, false],
+];
+
+/**
+ * The internal copper PHY at MDIO address 1 (SDM 13.3; IEEE 802.3 clause 22 registers). Writing
+ * BMCR with AN enable + restart drops the link and completes autonegotiation AUTONEG_NS later
+ * on the virtual clock; `on_link` reports each link transition so the MAC can raise LSC.
+ */
+export class E1000Phy {
+  readonly regs = new Uint16Array(32);
+  private readonly writable = new Uint8Array(32);
+  private readonly implemented = new Uint8Array(32);
+  private readonly clock: VirtualClock;
+  private readonly an_done: ClockEvent;
+  /** The cable (or back-end) has carrier. */
+  cable = true;
+  private readonly on_link: (up: boolean) => void;
+
+  constructor(clock: VirtualClock, on_link: (up: boolean) => void) {
+    this.clock = clock;
+    this.on_link = on_link;
+    this.an_done = new ClockEvent("e1000-autoneg", () => this.autoneg_complete());
+    for (const [r, , w] of PHY_REGS) {
+      this.implemented[r] = 1;
+      this.writable[r] = w ? 1 : 0;
+    }
+    this.reset();
+  }
+
+  /** Power-on values. As in QEMU, the link is up from reset (autonegotiation not yet run). */
+  reset(): void {
+    this.clock.disarm(this.an_done);
+    this.regs.fill(0);
+    for (const [r, v] of PHY_REGS) this.regs[r] = v;
+    if (!this.cable) this.regs[MII_BMSR]! &= ~BMSR_LSTATUS;
+  }
+
+  get link_up(): boolean {
+    return (this.regs[MII_BMSR]! & BMSR_LSTATUS) !== 0;
+  }
+
+  get loopback(): boolean {
+    return (this.regs[MII_BMCR]! & BMCR_LOOPBACK) !== 0;
+  }
+
+  /** MDIC read: the value, or -1 for a register the PHY does not implement. */
+  read(reg: number): number {
+    return this.implemented[reg] ? this.regs[reg]! : -1;
+  }
+
+  /** MDIC write: false for a register the PHY does not implement. */
+  write(reg: number, value: number): boolean {
+    if (!this.implemented[reg]) return false;
+    if (!this.writable[reg]) return true; // read-only: ignored, not an error
+    if (reg === MII_BMCR) {
+      if (value & BMCR_RESET) {
+        this.reset();
+        return true;
+      }
+      this.regs[MII_BMCR] = value & ~(BMCR_RESET | BMCR_ANRESTART | 0x3f);
+      if ((value & (BMCR_ANENABLE | BMCR_ANRESTART)) === (BMCR_ANENABLE | BMCR_ANRESTART)) this.restart_autoneg();
+      return true;
+    }
+    this.regs[reg] = value;
+    return true;
+  }
+
+  private set_link(up: boolean): void {
+    const was = this.link_up;
+    if (up) this.regs[MII_BMSR]! |= BMSR_LSTATUS;
+    else this.regs[MII_BMSR]! &= ~BMSR_LSTATUS;
+    if (was !== up) this.on_link(up);
+  }
+
+  /** Link goes down; autonegotiation completes later if a cable is there. */
+  restart_autoneg(): void {
+    this.regs[MII_BMSR]! &= ~BMSR_ANEGCOMPLETE;
+    this.regs[MII_LPA]! &= ~LPA_LPACK;
+    this.set_link(false);
+    if (this.cable) this.clock.arm_in(this.an_done, AUTONEG_NS);
+  }
+
+  private autoneg_complete(): void {
+    if (!this.cable) return;
+    this.regs[MII_BMSR]! |= BMSR_ANEGCOMPLETE;
+    this.regs[MII_LPA]! |= LPA_LPACK;
+    this.set_link(true);
+  }
+
+  /** Cable plugged or pulled (or the back-end's carrier changed). */
+  set_cable(up: boolean): void {
+    if (up === this.cable) return;
+    this.cable = up;
+    if (!up) {
+      this.clock.disarm(this.an_done);
+      this.regs[MII_BMSR]! &= ~BMSR_ANEGCOMPLETE;
+      this.set_link(false);
+    } else if (this.regs[MII_BMCR]! & BMCR_ANENABLE) {
+      this.restart_autoneg();
+    } else {
+      this.set_link(true);
+    }
+  }
+}

@@ -3,6 +3,31 @@
  */
 import { EduDevice } from "../hw/misc/edu.ts";
 import type { Machine } from "../hw/machine.ts";
+import { E1000, E1000_DEV_ID_82540EM, E1000_DEV_ID_82544GC_COPPER, E1000_DEV_ID_82545EM_COPPER } from "../hw/net/e1000.ts";
+
+/** NIC models by QEMU's names. */
+const NIC_MODELS: Readonly<Record<string, number>> = {
+  e1000: E1000_DEV_ID_82540EM,
+  "e1000-82540em": E1000_DEV_ID_82540EM,
+  "e1000-82544gc": E1000_DEV_ID_82544GC_COPPER,
+  "e1000-82545em": E1000_DEV_ID_82545EM_COPPER,
+};
+
+/** QEMU's default MAC; each further NIC without mac= gets the next address (…:57, …:58). */
+export const DEFAULT_MAC = "52:54:00:12:34:56";
+
+export function parse_mac(s: string): Uint8Array | null {
+  const m = /^([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2}):([0-9a-f]{2})$/i.exec(s);
+  if (m === null) return null;
+  const mac = Uint8Array.from(m.slice(1).map((h) => parseInt(h, 16)));
+  return (mac[0]! & 1) === 0 ? mac : null; // a station address cannot be multicast
+}
+
+function nth_default_mac(n: number): Uint8Array {
+  const mac = parse_mac(DEFAULT_MAC)!;
+  mac[5] = (mac[5]! + n) & 0xff;
+  return mac;
+}
 
 export interface DeviceSpec {
   driver: string;
@@ -47,16 +72,26 @@ export function plug_device(m: Machine, spec: string): string | null {
     slot = first_free_slot(m);
     if (slot < 0) return `-device ${spec}: no free PCI slot`;
   }
-  for (const k of d.props.keys()) if (k !== "addr" && k !== "id") return `-device ${d.driver}: unknown property '${k}'`;
+  const nic = NIC_MODELS[d.driver];
+  const allowed = nic !== undefined ? ["addr", "id", "mac", "netdev"] : ["addr", "id"];
+  for (const k of d.props.keys()) if (!allowed.includes(k)) return `-device ${d.driver}: unknown property '${k}'`;
   if (m.pci.find(slot, fn) !== undefined) return `-device ${spec}: PCI address 00:${slot.toString(16).padStart(2, "0")}.${fn} is taken`;
+  if (nic !== undefined) {
+    const nics = [...m.pci.devices.values()].filter((x) => x instanceof E1000).length;
+    const mac_s = d.props.get("mac");
+    const mac = mac_s === undefined ? nth_default_mac(nics) : parse_mac(mac_s);
+    if (mac === null) return `-device ${spec}: bad mac '${mac_s}' (expected six hex bytes, e.g. 52:54:00:12:34:56, not multicast)`;
+    m.pci.plug(new E1000(m.clock, { mac, device_id: nic, name: d.props.get("id") ?? `e1000.${nics}` }), slot, fn);
+    return null;
+  }
   switch (d.driver) {
     case "edu":
       m.pci.plug(new EduDevice(m.clock, d.props.get("id") ?? `edu@${slot.toString(16)}.${fn}`), slot, fn);
       return null;
     default:
-      return `-device: unknown device '${d.driver}' (available: edu)`;
+      return `-device: unknown device '${d.driver}' (available: edu, ${Object.keys(NIC_MODELS).join(", ")})`;
   }
 }
 
-/** The default machine: QEMU's edu device at 00:04.0 (the e1000 will take 00:03.0). */
-export const DEFAULT_DEVICES: readonly string[] = ["edu,addr=04.0"];
+/** The default machine: an e1000 at 00:03.0 as on QEMU's pc machine, and QEMU's edu at 00:04.0. */
+export const DEFAULT_DEVICES: readonly string[] = ["e1000,addr=03.0", "edu,addr=04.0"];

@@ -10,6 +10,7 @@ import { start_kernel } from "../kernel/main.ts";
 import { PROGRAMS } from "../userland/programs.ts";
 import { DEFAULT_DEVICES, plug_device } from "./board.ts";
 import { DEFAULT_MODULES, MODULE_INDEX } from "./modules.ts";
+import { monitor_command, TRACE_CHANNELS } from "./monitor.ts";
 import { parse_args, USAGE } from "./options.ts";
 
 function die(msg: string, code = 2): never {
@@ -46,7 +47,10 @@ async function main(): Promise<void> {
     },
     trace_sink: (line) => process.stderr.write(`[hw] ${line}\n`),
   });
-  for (const ch of cfg.trace) machine.tracer.enable(ch);
+  for (const ch of cfg.trace) {
+    if (ch !== "all" && !(TRACE_CHANNELS as readonly string[]).includes(ch)) die(`--trace: unknown channel '${ch}' (${TRACE_CHANNELS.join(", ")}, all)`);
+    for (const c of ch === "all" ? TRACE_CHANNELS : [ch]) machine.tracer.enable(c);
+  }
   for (const spec of [...(cfg.nodefaults ? [] : DEFAULT_DEVICES), ...cfg.devices]) {
     const err = plug_device(machine, spec);
     if (err !== null) die(err);
@@ -78,6 +82,11 @@ async function main(): Promise<void> {
       },
     });
     rl.on("line", (line) => {
+      if (line.startsWith("~")) {
+        process.stdout.write(monitor_command(machine, line.slice(1)));
+        rl?.prompt(true);
+        return;
+      }
       tail = "";
       rl?.setPrompt("");
       machine.uart.receive(line + "\n");

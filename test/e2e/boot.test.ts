@@ -71,7 +71,19 @@ describe("npm start", () => {
     expect(m.stderr).toMatch(/^ringzero: invalid memory size '3M'/);
     const d = await run_ringzero(["--device", "floppy"]);
     expect(d.code).toBe(2);
-    expect(d.stderr).toBe("ringzero: -device: unknown device 'floppy' (available: edu)\n");
+    expect(d.stderr).toBe("ringzero: -device: unknown device 'floppy' (available: edu, e1000, e1000-82540em, e1000-82544gc, e1000-82545em)\n");
+  });
+
+  it("rejects an unknown trace channel", async () => {
+    const r = await run_ringzero(["--trace", "tx,bogus", "-c", "true"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^ringzero: --trace: unknown channel 'bogus'/);
+  });
+
+  it("the default machine has the 82540EM at 00:03.0 with IRQ 11, as QEMU's pc machine", async () => {
+    const r = await run_ringzero([...V, "-c", "lspci -v -s 03.0"]);
+    expect(r.stdout).toContain("00:03.0 Ethernet controller: Intel Corporation 82540EM Gigabit Ethernet Controller (rev 03)\n");
+    expect(r.stdout).toMatch(/Flags: medium devsel, latency 0, IRQ 11\n\tMemory at [0-9a-f]{8} \(32-bit, non-prefetchable\) \[size=128K\]\n\tI\/O ports at [0-9a-f]{4} \[size=8\]/);
   });
 
   it("--help lists the options", async () => {

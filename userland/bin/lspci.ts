@@ -31,8 +31,9 @@ function device_name(v: number, d: number, numeric: number): string {
   if (numeric === 1) return ids;
   const vn = PCI_VENDORS[v];
   const dn = PCI_DEVICES[ids];
-  const name = vn === undefined ? `Device ${ids}` : dn === undefined ? `${vn} Device ${hx(d, 4)}` : `${vn} ${dn}`;
-  return numeric >= 2 && vn !== undefined ? `${name} [${ids}]` : name;
+  if (vn === undefined) return numeric >= 2 ? `Device [${ids}]` : `Device ${ids}`;
+  const name = dn === undefined ? `${vn} Device ${hx(d, 4)}` : `${vn} ${dn}`;
+  return numeric >= 2 ? `${name} [${ids}]` : name;
 }
 
 function size_text(size: number): string {

@@ -1,0 +1,56 @@
+/**
+ * A small machine monitor, the analogue of QEMU's (Ctrl-A c): lines typed at the terminal that
+ * start with `~` go to the machine, not to the guest. It can pull a NIC's cable and switch trace
+ * channels while the machine runs.
+ */
+import type { Machine } from "../hw/machine.ts";
+import { E1000 } from "../hw/net/e1000.ts";
+import { mac_str } from "../hw/net/e1000_tx.ts";
+
+export const TRACE_CHANNELS = ["tx", "txerr", "rx", "rxfilter", "rxerr", "interrupt", "eeprom", "unknown"] as const;
+
+const HELP = `monitor commands (type them after ~):
+  ~info network              NICs, MACs, link state
+  ~set_link NAME on|off      plug or pull a NIC's cable (NAME from info network)
+  ~trace                     list trace channels and which are on
+  ~trace CH[,CH...] on|off   switch trace channels (${TRACE_CHANNELS.join(", ")}, or all)
+  ~help                      this text
+`;
+
+function nics(m: Machine): E1000[] {
+  return [...m.pci.devices.values()].filter((d): d is E1000 => d instanceof E1000);
+}
+
+/** Run one monitor command (without the ~); returns the text to print. */
+export function monitor_command(m: Machine, line: string): string {
+  const [cmd, ...args] = line.trim().split(/\s+/);
+  switch (cmd) {
+    case undefined:
+    case "":
+    case "help":
+      return HELP;
+    case "info":
+      if (args[0] !== "network") return "info: only 'info network' is available\n";
+      return (
+        nics(m)
+          .map((n) => `${n.name}: model=82540EM,macaddr=${mac_str(n.mac, 0)} link=${n.link_up ? "up" : "down"} peer=${n.peer === null ? "none" : "connected"}`)
+          .join("\n") + "\n"
+      );
+    case "set_link": {
+      const nic = nics(m).find((n) => n.name === args[0]);
+      if (nic === undefined || (args[1] !== "on" && args[1] !== "off")) return `set_link: usage: set_link NAME on|off (NICs: ${nics(m).map((n) => n.name).join(", ") || "none"})\n`;
+      nic.set_link(args[1] === "on");
+      return "";
+    }
+    case "trace": {
+      if (args.length === 0) return TRACE_CHANNELS.map((c) => `${c}: ${m.tracer.on(c) ? "on" : "off"}`).join("\n") + "\n";
+      const chans = args[0] === "all" ? [...TRACE_CHANNELS] : args[0]!.split(",");
+      const bad = chans.filter((c) => !(TRACE_CHANNELS as readonly string[]).includes(c));
+      if (bad.length > 0 || (args[1] !== "on" && args[1] !== "off")) return `trace: usage: trace CH[,CH...] on|off (unknown: ${bad.join(", ") || "-"})\n`;
+      for (const c of chans) m.tracer.enable(c, args[1] === "on");
+      return "";
+    }
+    default:
+      return `unknown monitor command '${cmd}' (try ~help)\n`;
+  }
+}

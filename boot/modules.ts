@@ -21,7 +21,11 @@ function entry(rel: string, load: () => Promise<{ default: ModuleInfo }>): Modul
   return { load: async () => (await load()).default, size: source_size(rel) };
 }
 
-export const MODULE_INDEX: ModuleIndex = new Map([["edu", entry("drivers/misc/edu.ts", () => import("../drivers/misc/edu.ts"))]]);
+export const MODULE_INDEX: ModuleIndex = new Map([
+  ["netdev", entry("drivers/net/netdev.ts", () => import("../drivers/net/netdev.ts"))],
+  ["e1000", entry("drivers/net/e1000.ts", () => import("../drivers/net/e1000.ts"))],
+  ["edu", entry("drivers/misc/edu.ts", () => import("../drivers/misc/edu.ts"))],
+]);
 
-/** Loaded at boot unless --modules says otherwise. */
-export const DEFAULT_MODULES: readonly string[] = ["edu"];
+/** Loaded at boot unless --modules says otherwise (dependencies come along: e1000 brings netdev). */
+export const DEFAULT_MODULES: readonly string[] = ["e1000", "edu"];

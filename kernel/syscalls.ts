@@ -1,4 +1,5 @@
-import { EINVAL, ERESTARTSYS } from "../include/linux/errno.ts";
+import { EINVAL, ENODEV, ERESTARTSYS } from "../include/linux/errno.ts";
+import { net_control } from "./net_control.ts";
 import { SIGKILL } from "../include/linux/sched.ts";
 import { CLOCK_MONOTONIC, type Syscalls } from "../include/uapi/syscalls.ts";
 import { kernfs_read, kernfs_readdir, kernfs_write } from "./fs/kernfs.ts";
@@ -73,6 +74,9 @@ export function syscalls_for(t: Task): Syscalls {
       throw new ProcessExit(code);
     },
     uname: () => ({ sysname: "ringzero", nodename: "ringzero", release: RINGZERO_VERSION, version: "#1 SMP", machine: "x86_64" }),
+    getlinks: () => net_control()?.getlinks() ?? -ENODEV,
+    setlink: async (ifname, change) => net_control()?.setlink(ifname, change) ?? -ENODEV,
+    ethtool: async (ifname, cmd) => net_control()?.ethtool(ifname, cmd) ?? -ENODEV,
   };
 }
 

@@ -2,6 +2,8 @@ import type { Program } from "../include/uapi/syscalls.ts";
 import { cat } from "./bin/cat.ts";
 import { dmesg } from "./bin/dmesg.ts";
 import { echo } from "./bin/echo.ts";
+import { ethtool } from "./bin/ethtool.ts";
+import { ip } from "./bin/ip.ts";
 import { free } from "./bin/free.ts";
 import { insmod, modprobe } from "./bin/insmod.ts";
 import { lsmod } from "./bin/lsmod.ts";
@@ -18,6 +20,8 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
   cat: "print /proc and /sys files",
   dmesg: "print the kernel log",
   echo: "print arguments",
+  ethtool: "NIC settings, statistics (-S), registers (-d), rings (-g/-G), coalescing (-c/-C), self-test (-t)",
+  ip: "network interfaces: ip link [set DEV up|down]",
   free: "memory usage (-k, -m, -h)",
   insmod: "load a module: insmod NAME [param=value]",
   lsmod: "list loaded modules",
@@ -38,6 +42,8 @@ export const COMMANDS: ReadonlyMap<string, Program> = new Map<string, Program>([
   ["cat", cat],
   ["dmesg", dmesg],
   ["echo", echo],
+  ["ethtool", ethtool],
+  ["ip", ip],
   ["free", free],
   ["insmod", insmod],
   ["lsmod", lsmod],

@@ -3,6 +3,7 @@ import {
   BMCR_ANENABLE,
   BMCR_ANRESTART,
   BMCR_LOOPBACK,
+  BMCR_PDOWN,
   BMCR_RESET,
   BMSR_ANEGCOMPLETE,
   BMSR_LSTATUS,
@@ -80,6 +81,10 @@ export class E1000Phy {
     return (this.regs[MII_BMSR]! & BMSR_LSTATUS) !== 0;
   }
 
+  get powered_down(): boolean {
+    return (this.regs[MII_BMCR]! & BMCR_PDOWN) !== 0;
+  }
+
   get loopback(): boolean {
     return (this.regs[MII_BMCR]! & BMCR_LOOPBACK) !== 0;
   }
@@ -98,8 +103,16 @@ export class E1000Phy {
         this.reset();
         return true;
       }
+      const was_down = this.powered_down;
       this.regs[MII_BMCR] = value & ~(BMCR_RESET | BMCR_ANRESTART | 0x3f);
-      if ((value & (BMCR_ANENABLE | BMCR_ANRESTART)) === (BMCR_ANENABLE | BMCR_ANRESTART)) this.restart_autoneg();
+      if (this.powered_down) {
+        // Power down: the link drops and stays down until software powers the PHY up again.
+        this.clock.disarm(this.an_done);
+        this.regs[MII_BMSR]! &= ~BMSR_ANEGCOMPLETE;
+        this.set_link(false);
+      } else if (was_down || (value & (BMCR_ANENABLE | BMCR_ANRESTART)) === (BMCR_ANENABLE | BMCR_ANRESTART)) {
+        this.restart_autoneg();
+      }
       return true;
     }
     this.regs[reg] = value;
@@ -122,7 +135,7 @@ export class E1000Phy {
   }
 
   private autoneg_complete(): void {
-    if (!this.cable) return;
+    if (!this.cable || this.powered_down) return;
     this.regs[MII_BMSR]! |= BMSR_ANEGCOMPLETE;
     this.regs[MII_LPA]! |= LPA_LPACK;
     this.set_link(true);
@@ -136,6 +149,8 @@ export class E1000Phy {
       this.clock.disarm(this.an_done);
       this.regs[MII_BMSR]! &= ~BMSR_ANEGCOMPLETE;
       this.set_link(false);
+    } else if (this.powered_down) {
+      // stays down until powered up
     } else if (this.regs[MII_BMCR]! & BMCR_ANENABLE) {
       this.restart_autoneg();
     } else {

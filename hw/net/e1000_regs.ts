@@ -261,6 +261,7 @@ export const M88_RX_ERR_CNTR = 0x15;
 export const BMCR_RESET = 0x8000;
 export const BMCR_LOOPBACK = 0x4000;
 export const BMCR_ANENABLE = 0x1000;
+export const BMCR_PDOWN = 0x0800;
 export const BMCR_ANRESTART = 0x0200;
 export const BMSR_LSTATUS = 0x0004;
 export const BMSR_ANEGCOMPLETE = 0x0020;

@@ -3,6 +3,9 @@
  * these calls and nothing else. Calls return a value or a negative errno, as the Linux system calls
  * they stand for (noted beside each) do.
  */
+import type { EthtoolCmd, EthtoolReply } from "./ethtool.ts";
+import type { IfChange, IfInfo } from "./if.ts";
+
 export interface Utsname {
   readonly sysname: string;
   readonly nodename: string;
@@ -54,6 +57,12 @@ export interface Syscalls {
   /** reboot(2) with LINUX_REBOOT_CMD_POWER_OFF: the machine turns off; `code` becomes its exit status. */
   poweroff(code: number): number;
   uname(): Utsname;
+  /** RTM_GETLINK: every network interface; -ENODEV when no network core is loaded. */
+  getlinks(): IfInfo[] | number;
+  /** RTM_SETLINK / SIOCSIFFLAGS: bring an interface up or down, set its MTU or MAC. */
+  setlink(ifname: string, change: IfChange): Promise<number>;
+  /** SIOCETHTOOL. */
+  ethtool(ifname: string, cmd: EthtoolCmd): Promise<EthtoolReply | number>;
 }
 
 /** A program in /bin: argv[0] is its name. Resolves to the exit status. */

@@ -1,0 +1,458 @@
+/**
+ * Intel PRO/1000 (8254x) network driver (≈ Linux's drivers/net/ethernet/intel/e1000/e1000_main.c
+ * and the seeds' e1000.c). It meets the NIC only through PCI config space, MMIO registers, DMA
+ * memory and its interrupt line. Read top to bottom it follows the driver's lifecycle:
+ * id table → probe → open/stop → interrupt → NAPI poll → watchdog → reset → remove → module.
+ *
+ * Contexts: probe, remove, open, stop, the watchdog and the reset task run in process context and
+ * may sleep; e1000_intr runs in hard-IRQ context (it only reads ICR, masks and schedules NAPI);
+ * e1000_clean (the poll) runs in NET_RX_SOFTIRQ.
+ */
+import { EINVAL, EIO, ENOMEM } from "../../include/linux/errno.ts";
+import { IRQ_HANDLED, IRQ_NONE, IRQF_SHARED, type IrqReturn } from "../../include/linux/interrupt.ts";
+import type { ModuleInfo } from "../../include/linux/module.ts";
+import { PCI_VENDOR_ID_INTEL } from "../../include/kernel/pci.ts";
+import { PCI_DEVICE, type PciDev, type PciDeviceId, type PciDriver } from "../../include/linux/pci.ts";
+import type { NapiStruct, NetDevice } from "../../include/net/netdevice.ts";
+import { kernfs_create, kernfs_remove } from "../../kernel/fs/kernfs.ts";
+import { free_irq, request_irq } from "../../kernel/irq/manage.ts";
+import { DEFINE_PER_KERNEL } from "../../kernel/kernel.ts";
+import { pci_clear_master, pci_disable_device, pci_enable_device, pci_get_drvdata, pci_iomap, pci_iounmap, pci_set_drvdata, pci_set_master } from "../../kernel/pci/pci.ts";
+import { pci_register_driver, pci_unregister_driver } from "../../kernel/pci/pci_driver.ts";
+import { pr_err, pr_info } from "../../kernel/printk.ts";
+import { HZ } from "../../kernel/time/timekeeping.ts";
+import { cancel_delayed_work_sync, cancel_work_sync, DelayedWork, mod_delayed_work, schedule_work, system_wq, WorkStruct } from "../../kernel/workqueue.ts";
+import {
+  alloc_etherdev,
+  dev_alloc_name,
+  napi_complete_done,
+  napi_disable,
+  napi_enable,
+  napi_schedule,
+  netif_carrier_off,
+  netif_carrier_ok,
+  netif_carrier_on,
+  netif_napi_add,
+  netif_start_queue,
+  netif_stop_queue,
+  netif_wake_queue,
+  register_netdev,
+  unregister_netdev,
+} from "../net/netdev.ts";
+import { E1000Adapter, e1000_write_flush, er32, ew32 } from "./e1000_adapter.ts";
+import { e1000_ethtool_ops, e1000_dump_rings } from "./e1000_ethtool.ts";
+import {
+  E1000_DEFAULT_RXD,
+  E1000_DEFAULT_TXD,
+  E1000_DEV_ID_82540EM,
+  E1000_DEV_ID_82544GC_COPPER,
+  E1000_DEV_ID_82545EM_COPPER,
+  E1000_ICR,
+  E1000_ICR_LSC,
+  E1000_ICR_RXSEQ,
+  E1000_ICS,
+  E1000_IMC,
+  E1000_IMS,
+  E1000_MAX_RXD,
+  E1000_MAX_TXD,
+  E1000_MIN_RXD,
+  E1000_MIN_TXD,
+  E1000_STATUS,
+  E1000_STATUS_FD,
+  E1000_STATUS_LU,
+  E1000_STATUS_SPEED_100,
+  E1000_STATUS_SPEED_1000,
+  E1000_STATUS_SPEED_MASK,
+  E1000_TDH,
+  E1000_TDT,
+  IMS_ENABLE_MASK,
+  REQ_RX_DESCRIPTOR_MULTIPLE,
+} from "./e1000_hw.ts";
+import { e1000_init_hw, e1000_power_phy, e1000_rar_set, e1000_read_mac_addr, e1000_reset_hw, e1000_update_stats, e1000_validate_eeprom_checksum } from "./e1000_mac.ts";
+import { e1000_alloc_rx_buffers, e1000_clean_rx_irq, e1000_clean_rx_ring, e1000_configure_rx, e1000_enable_rx, e1000_free_rx_resources, e1000_setup_rx_resources } from "./e1000_rx.ts";
+import { e1000_clean_tx_irq, e1000_clean_tx_ring, e1000_configure_tx, e1000_enable_tx, e1000_flush_tx, e1000_free_tx_resources, e1000_setup_tx_resources, e1000_xmit_frame } from "./e1000_tx.ts";
+
+export const e1000_driver_name = "e1000";
+export const e1000_driver_version = "7.3.21-k8-NAPI-ringzero";
+/** Default interrupt throttle: at most 20,000 interrupts/s (50 us apart), Linux's upper bound in "dynamic conservative" mode. */
+export const E1000_DEFAULT_ITR = 20000;
+/** How often the watchdog runs (Linux: every 2 s). */
+const WATCHDOG_INTERVAL = 2 * HZ;
+
+/* ---- module parameters (e1000_param.c) and fault injection ---- */
+
+class E1000Params {
+  rx_descriptors = E1000_DEFAULT_RXD;
+  tx_descriptors = E1000_DEFAULT_TXD;
+  itr = E1000_DEFAULT_ITR;
+  /**
+   * Make probe fail at a named stage, for testing the error paths (what Linux's fault-injection
+   * framework does): enable, iomap, alloc, reset, eeprom, tx_ring, rx_ring, rx_buffers, irq, register.
+   */
+  inject_fault = "";
+}
+export const e1000_params = DEFINE_PER_KERNEL(() => new E1000Params());
+export const PROBE_STAGES = ["enable", "iomap", "alloc", "reset", "eeprom", "tx_ring", "rx_ring", "rx_buffers", "irq", "register"] as const;
+
+function fault(stage: (typeof PROBE_STAGES)[number]): boolean {
+  return e1000_params.get().inject_fault === stage;
+}
+
+/** A ring size must lie in [min, max] and be a multiple of 8 (RDLEN/TDLEN count 128-byte units). */
+export function valid_ring_size(n: number, min: number, max: number): boolean {
+  return Number.isInteger(n) && n >= min && n <= max && n % REQ_RX_DESCRIPTOR_MULTIPLE === 0;
+}
+
+/* ---- id table ---- */
+
+const e1000_pci_tbl: readonly PciDeviceId[] = [
+  PCI_DEVICE(PCI_VENDOR_ID_INTEL, E1000_DEV_ID_82540EM),
+  PCI_DEVICE(PCI_VENDOR_ID_INTEL, E1000_DEV_ID_82545EM_COPPER),
+  PCI_DEVICE(PCI_VENDOR_ID_INTEL, E1000_DEV_ID_82544GC_COPPER),
+];
+
+/* ---- interrupts ---- */
+
+export function e1000_irq_disable(adapter: E1000Adapter): void {
+  ew32(adapter, E1000_IMC, 0xffffffff);
+  e1000_write_flush(adapter);
+}
+
+export function e1000_irq_enable(adapter: E1000Adapter): void {
+  ew32(adapter, E1000_IMS, IMS_ENABLE_MASK);
+  e1000_write_flush(adapter);
+}
+
+/**
+ * e1000_intr(): hard-IRQ handler. Reads ICR (which acknowledges everything), returns IRQ_NONE when
+ * it is zero — on a shared line the interrupt was someone else's — otherwise masks the device,
+ * notes a link change for the watchdog, and leaves the work to NAPI.
+ */
+export function e1000_intr(_irq: number, dev_id: unknown): IrqReturn {
+  const netdev = dev_id as NetDevice;
+  const adapter = netdev.priv as E1000Adapter;
+  const icr = er32(adapter, E1000_ICR);
+  if (icr === 0) {
+    adapter.irq_none++;
+    return IRQ_NONE;
+  }
+  adapter.irq_count++;
+  if ((icr & (E1000_ICR_LSC | E1000_ICR_RXSEQ)) !== 0) {
+    adapter.get_link_status = true;
+    if (!adapter.down && adapter.watchdog_task !== null) mod_delayed_work(system_wq(), adapter.watchdog_task, 1);
+  }
+  // Mask everything; the poll unmasks when it is done (or nothing does, while we are down).
+  e1000_irq_disable(adapter);
+  if (adapter.napi !== null) napi_schedule(adapter.napi);
+  return IRQ_HANDLED;
+}
+
+/**
+ * e1000_clean(): the NAPI poll. Reclaims finished transmits, receives up to `budget` frames, and
+ * only when it finished under budget completes NAPI and unmasks the device's interrupts.
+ */
+function e1000_clean(napi: NapiStruct, budget: number): number {
+  const adapter = napi.dev.priv as E1000Adapter;
+  const tx_done = e1000_clean_tx_irq(adapter);
+  let work = e1000_clean_rx_irq(adapter, budget);
+  if (!tx_done) work = budget;
+  if (work < budget) {
+    napi_complete_done(napi, work);
+    if (!adapter.down) e1000_irq_enable(adapter);
+  }
+  return work;
+}
+
+/* ---- up / down ---- */
+
+/** e1000_up(): program rings and filters, post receive buffers, enable RX/TX and interrupts. */
+export function e1000_up(adapter: E1000Adapter): void {
+  e1000_configure_tx(adapter);
+  e1000_configure_rx(adapter);
+  e1000_alloc_rx_buffers(adapter, adapter.rx_ring.count);
+  adapter.down = false;
+  e1000_enable_rx(adapter, true);
+  e1000_enable_tx(adapter, true);
+  if (adapter.napi !== null) napi_enable(adapter.napi);
+  e1000_irq_enable(adapter);
+  netif_start_queue(adapter.netdev);
+  netif_wake_queue(adapter.netdev);
+  // Start the watchdog at once, as Linux does by firing a link-change interrupt.
+  ew32(adapter, E1000_ICS, E1000_ICR_LSC);
+}
+
+/**
+ * e1000_down(): stop the queue, mask interrupts, stop NAPI, turn off receive and transmit, stop the
+ * watchdog, and give back every buffer in both rings.
+ */
+export async function e1000_down(adapter: E1000Adapter): Promise<void> {
+  adapter.down = true;
+  netif_stop_queue(adapter.netdev);
+  e1000_irq_disable(adapter);
+  if (adapter.napi !== null) napi_disable(adapter.napi);
+  e1000_enable_rx(adapter, false);
+  e1000_enable_tx(adapter, false);
+  e1000_write_flush(adapter);
+  if (adapter.watchdog_task !== null) await cancel_delayed_work_sync(adapter.watchdog_task);
+  netif_carrier_off(adapter.netdev);
+  adapter.link_speed = 0;
+  adapter.last_tdh = -1;
+  e1000_clean_tx_ring(adapter);
+  e1000_clean_rx_ring(adapter);
+}
+
+/** e1000_reset(): hardware reset and re-initialisation (MAC address, MTA, link, ITR). */
+export async function e1000_reset(adapter: E1000Adapter): Promise<number> {
+  const err = await e1000_reset_hw(adapter);
+  if (err) return err;
+  e1000_init_hw(adapter);
+  return 0;
+}
+
+/** e1000_reinit_locked(): down, reset, up — the recovery path after a transmit hang. */
+export async function e1000_reinit_locked(adapter: E1000Adapter): Promise<void> {
+  if (adapter.resetting) return;
+  adapter.resetting = true;
+  await e1000_down(adapter);
+  const err = await e1000_reset(adapter);
+  if (err) pr_err(`e1000 ${adapter.pdev.name} ${adapter.netdev.name}: hardware reset failed (${err})`);
+  else e1000_up(adapter);
+  adapter.resetting = false;
+}
+
+/** ndo_open (ifup): power the PHY up and bring the rings and interrupts up. */
+async function e1000_open(netdev: NetDevice): Promise<number> {
+  const adapter = netdev.priv as E1000Adapter;
+  if (adapter.resetting) return -EINVAL;
+  const err = e1000_power_phy(adapter, true);
+  if (err) return err;
+  e1000_up(adapter);
+  return 0;
+}
+
+/** ndo_stop (ifdown): take everything down and power the PHY off (the link goes down). */
+async function e1000_close(netdev: NetDevice): Promise<number> {
+  const adapter = netdev.priv as E1000Adapter;
+  await e1000_down(adapter);
+  e1000_power_phy(adapter, false);
+  return 0;
+}
+
+function e1000_set_mac(netdev: NetDevice, mac: Uint8Array): number {
+  const adapter = netdev.priv as E1000Adapter;
+  netdev.dev_addr.set(mac);
+  e1000_rar_set(adapter, mac);
+  return 0;
+}
+
+/* ---- watchdog and reset ---- */
+
+function link_message(adapter: E1000Adapter): string {
+  const status = er32(adapter, E1000_STATUS);
+  const speed = status & E1000_STATUS_SPEED_MASK;
+  adapter.link_speed = speed === E1000_STATUS_SPEED_1000 ? 1000 : speed === E1000_STATUS_SPEED_100 ? 100 : 10;
+  adapter.link_full_duplex = (status & E1000_STATUS_FD) !== 0;
+  return `e1000: ${adapter.netdev.name} NIC Link is Up ${adapter.link_speed} Mbps ${adapter.link_full_duplex ? "Full" : "Half"} Duplex, Flow Control: None`;
+}
+
+/**
+ * e1000_watchdog(): every 2 s (and at once after a link change) — follow the link into carrier
+ * state, fold the hardware counters into the statistics, and detect a transmit hang: work queued,
+ * but TDH has not moved since the previous run. A hang schedules the reset task (process context:
+ * it sleeps). Runs on the system workqueue.
+ */
+async function e1000_watchdog(adapter: E1000Adapter): Promise<void> {
+  if (adapter.down) return;
+  const netdev = adapter.netdev;
+  const link = (er32(adapter, E1000_STATUS) & E1000_STATUS_LU) !== 0;
+  adapter.get_link_status = false;
+  if (link && !netif_carrier_ok(netdev)) {
+    pr_info(link_message(adapter));
+    netif_carrier_on(netdev);
+  } else if (!link && netif_carrier_ok(netdev)) {
+    adapter.link_speed = 0;
+    pr_info(`e1000: ${netdev.name} NIC Link is Down`);
+    netif_carrier_off(netdev);
+  }
+  e1000_update_stats(adapter);
+  const ring = adapter.tx_ring;
+  if (ring.next_to_clean !== ring.next_to_use) {
+    const tdh = er32(adapter, E1000_TDH);
+    if (tdh === adapter.last_tdh) {
+      pr_err(
+        `e1000 ${adapter.pdev.name} ${netdev.name}: Detected Tx Unit Hang\n` +
+          `  TDH                  <${tdh.toString(16)}>\n  TDT                  <${er32(adapter, E1000_TDT).toString(16)}>\n` +
+          `  next_to_use          <${ring.next_to_use.toString(16)}>\n  next_to_clean        <${ring.next_to_clean.toString(16)}>`,
+      );
+      adapter.tx_timeout_count++;
+      adapter.last_tdh = -1;
+      if (adapter.reset_task !== null) schedule_work(adapter.reset_task);
+      return;
+    }
+    adapter.last_tdh = tdh;
+  } else {
+    adapter.last_tdh = -1;
+  }
+  if (!adapter.down && adapter.watchdog_task !== null) mod_delayed_work(system_wq(), adapter.watchdog_task, WATCHDOG_INTERVAL);
+}
+
+async function e1000_reset_task(adapter: E1000Adapter): Promise<void> {
+  if (adapter.down) return;
+  pr_info(`e1000 ${adapter.pdev.name} ${adapter.netdev.name}: Reset adapter`);
+  await e1000_reinit_locked(adapter);
+}
+
+/* ---- probe / remove ---- */
+
+/**
+ * e1000_probe(): enable the function, become bus master, map BAR0, create the netdev, reset the
+ * MAC, read and check the EEPROM, set the link up, clear the multicast table, allocate and program
+ * both rings, post receive buffers, take the (shared) interrupt and register the netdev — last, so
+ * nothing sees it half made. A failure at any stage undoes the stages before it in reverse order
+ * (the `unwind` list is Linux's goto ladder: each entry is named after what it releases).
+ */
+async function e1000_probe(pdev: PciDev, _ent: PciDeviceId): Promise<number> {
+  const params = e1000_params.get();
+  const unwind: [string, () => void | Promise<void>][] = [];
+  const fail = async (err: number, stage: string): Promise<number> => {
+    for (const [, undo] of unwind.reverse()) await undo();
+    pr_err(`e1000 ${pdev.name}: probe failed at ${stage} (${err})`);
+    return err;
+  };
+
+  let err = fault("enable") ? -EIO : pci_enable_device(pdev);
+  if (err) return fail(err, "enable");
+  unwind.push(["err_pci_enable", () => pci_disable_device(pdev)]);
+  pci_set_master(pdev);
+  unwind.push(["err_master", () => pci_clear_master(pdev)]);
+
+  const hw_addr = fault("iomap") ? 0 : pci_iomap(pdev, 0, 0);
+  if (hw_addr === 0) return fail(-EIO, "iomap");
+  unwind.push(["err_ioremap", () => pci_iounmap(pdev, hw_addr)]);
+
+  if (fault("alloc")) return fail(-ENOMEM, "alloc");
+  const netdev = alloc_etherdev({
+    ndo_open: e1000_open,
+    ndo_stop: e1000_close,
+    ndo_start_xmit: e1000_xmit_frame,
+    ndo_flush_xmit: (dev) => e1000_flush_tx(dev.priv as E1000Adapter),
+    ndo_set_mac_address: e1000_set_mac,
+  });
+  const adapter = new E1000Adapter(pdev, netdev, hw_addr, params.tx_descriptors, params.rx_descriptors, params.itr);
+  netdev.priv = adapter;
+  netdev.parent = pdev.name;
+  netdev.driver = e1000_driver_name;
+  netdev.ethtool_ops = e1000_ethtool_ops;
+
+  err = fault("reset") ? -EIO : await e1000_reset_hw(adapter);
+  if (err) return fail(err, "reset");
+
+  err = fault("eeprom") ? -EIO : e1000_validate_eeprom_checksum(adapter);
+  if (err) {
+    pr_err(`e1000 ${pdev.name}: The EEPROM Checksum Is Not Valid`);
+    return fail(err, "eeprom");
+  }
+  const mac = e1000_read_mac_addr(adapter);
+  if ((mac[0]! & 1) !== 0 || mac.every((b) => b === 0)) {
+    pr_err(`e1000 ${pdev.name}: Invalid MAC Address`);
+    return fail(-EIO, "eeprom");
+  }
+  netdev.dev_addr.set(mac);
+  e1000_init_hw(adapter);
+
+  err = fault("tx_ring") ? -ENOMEM : e1000_setup_tx_resources(adapter);
+  if (err) return fail(err, "tx_ring");
+  unwind.push(["err_setup_tx", () => e1000_free_tx_resources(adapter)]);
+  err = fault("rx_ring") ? -ENOMEM : e1000_setup_rx_resources(adapter);
+  if (err) return fail(err, "rx_ring");
+  unwind.push(["err_setup_rx", () => e1000_free_rx_resources(adapter)]);
+
+  e1000_configure_tx(adapter);
+  e1000_configure_rx(adapter);
+  const posted = fault("rx_buffers") ? 0 : e1000_alloc_rx_buffers(adapter, adapter.rx_ring.count);
+  unwind.push(["err_rx_buffers", () => e1000_clean_rx_ring(adapter)]);
+  if (posted === 0) return fail(-ENOMEM, "rx_buffers");
+
+  adapter.napi = netif_napi_add(netdev, e1000_clean);
+  err = dev_alloc_name(netdev); // so /proc/interrupts shows eth0
+  if (err) return fail(err, "irq");
+  err = fault("irq") ? -EINVAL : request_irq(pdev.irq, e1000_intr, IRQF_SHARED, netdev.name, netdev);
+  if (err) return fail(err, "irq");
+  unwind.push(["err_req_irq", () => void free_irq(pdev.irq, netdev)]);
+
+  adapter.watchdog_task = new DelayedWork(() => e1000_watchdog(adapter));
+  adapter.reset_task = new WorkStruct(() => e1000_reset_task(adapter));
+
+  err = fault("register") ? -EIO : register_netdev(netdev);
+  if (err) return fail(err, "register");
+
+  pci_set_drvdata(pdev, adapter);
+  kernfs_create(`/sys/kernel/debug/e1000/${netdev.name}/rings`, { show: () => e1000_dump_rings(netdev) });
+  // Until ifup the PHY is powered down, as Linux leaves an unused port.
+  e1000_power_phy(adapter, false);
+  pr_info(`e1000 ${pdev.name} ${netdev.name}: (PCI:33MHz:32-bit) ${[...mac].map((b) => b.toString(16).padStart(2, "0")).join(":")}`);
+  pr_info(`e1000 ${pdev.name} ${netdev.name}: Intel(R) PRO/1000 Network Connection`);
+  return 0;
+}
+
+/**
+ * e1000_remove(): unregister the netdev (closing it if up), stop the deferred work, free the IRQ,
+ * reset the MAC so it stops DMA, free both rings and every buffer, and release the PCI function.
+ */
+async function e1000_remove(pdev: PciDev): Promise<void> {
+  const adapter = pci_get_drvdata<E1000Adapter>(pdev);
+  const netdev = adapter.netdev;
+  kernfs_remove(`/sys/kernel/debug/e1000/${netdev.name}`);
+  await unregister_netdev(netdev);
+  adapter.down = true;
+  if (adapter.watchdog_task !== null) await cancel_delayed_work_sync(adapter.watchdog_task);
+  if (adapter.reset_task !== null) await cancel_work_sync(adapter.reset_task);
+  free_irq(pdev.irq, netdev);
+  await e1000_reset_hw(adapter);
+  e1000_free_rx_resources(adapter);
+  e1000_free_tx_resources(adapter);
+  pci_iounmap(pdev, adapter.hw_addr);
+  pci_clear_master(pdev);
+  pci_disable_device(pdev);
+}
+
+/** The handler the self-test puts back after its own interrupt check. */
+export const e1000_intr_handler = e1000_intr;
+
+export const e1000_driver: PciDriver = {
+  name: e1000_driver_name,
+  id_table: e1000_pci_tbl,
+  probe: e1000_probe,
+  remove: e1000_remove,
+};
+
+const e1000_module: ModuleInfo = {
+  name: "e1000",
+  description: "Intel(R) PRO/1000 Network Driver",
+  license: "GPL-compatible (MIT)",
+  depends: ["netdev"],
+  params: {
+    RxDescriptors: `receive descriptors per ring (${E1000_MIN_RXD}-${E1000_MAX_RXD}, multiple of 8, default ${E1000_DEFAULT_RXD})`,
+    TxDescriptors: `transmit descriptors per ring (${E1000_MIN_TXD}-${E1000_MAX_TXD}, multiple of 8, default ${E1000_DEFAULT_TXD})`,
+    InterruptThrottleRate: `maximum interrupts per second, 0 = no throttling (default ${E1000_DEFAULT_ITR})`,
+    inject_fault: `make probe fail at a stage (${PROBE_STAGES.join(", ")}), for testing error paths`,
+  },
+  async init(params) {
+    const p = e1000_params.get();
+    const rx = params["RxDescriptors"] === undefined ? E1000_DEFAULT_RXD : Number(params["RxDescriptors"]);
+    const tx = params["TxDescriptors"] === undefined ? E1000_DEFAULT_TXD : Number(params["TxDescriptors"]);
+    const itr = params["InterruptThrottleRate"] === undefined ? E1000_DEFAULT_ITR : Number(params["InterruptThrottleRate"]);
+    if (!valid_ring_size(rx, E1000_MIN_RXD, E1000_MAX_RXD) || !valid_ring_size(tx, E1000_MIN_TXD, E1000_MAX_TXD)) return -EINVAL;
+    if (!Number.isInteger(itr) || itr < 0 || itr > 100000) return -EINVAL;
+    const f = params["inject_fault"] ?? "";
+    if (f !== "" && !(PROBE_STAGES as readonly string[]).includes(f)) return -EINVAL;
+    Object.assign(p, { rx_descriptors: rx, tx_descriptors: tx, itr, inject_fault: f });
+    pr_info(`e1000: Intel(R) PRO/1000 Network Driver - version ${e1000_driver_version}`);
+    return pci_register_driver(e1000_driver);
+  },
+  async exit() {
+    await pci_unregister_driver(e1000_driver);
+    Object.assign(e1000_params.get(), new E1000Params());
+  },
+};
+export default e1000_module;

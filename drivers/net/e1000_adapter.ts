@@ -1,0 +1,132 @@
+/**
+ * The driver's data model (≈ the adapter and ring structs of Linux's e1000.h): one E1000Adapter per
+ * bound 8254x, holding the mapped registers, both descriptor rings, the NAPI context, deferred work
+ * and the accumulated statistics.
+ */
+import type { PciDev } from "../../include/linux/pci.ts";
+import type { NapiStruct, NetDevice, PBuf } from "../../include/net/netdevice.ts";
+import type { DmaCoherent } from "../../kernel/dma/mapping.ts";
+import { readl, writel } from "../../kernel/io.ts";
+import type { DelayedWork, WorkStruct } from "../../kernel/workqueue.ts";
+import { E1000_STATUS } from "./e1000_hw.ts";
+
+/** A descriptor ring (struct e1000_tx_ring / e1000_rx_ring). */
+export class E1000Ring {
+  /** The descriptors, in coherent DMA memory. */
+  desc: DmaCoherent | null = null;
+  count: number;
+  next_to_use = 0;
+  next_to_clean = 0;
+  /** The packet buffer each slot holds (TX: the frame until it completes; RX: the posted buffer). */
+  buffer_info: (PBuf | null)[] = [];
+  /** Register offsets of head and tail. */
+  readonly head_reg: number;
+  readonly tail_reg: number;
+
+  constructor(count: number, head_reg: number, tail_reg: number) {
+    this.count = count;
+    this.head_reg = head_reg;
+    this.tail_reg = tail_reg;
+  }
+}
+
+/** The hardware counters, accumulated (the registers clear on read). Names follow struct e1000_hw_stats. */
+export class E1000HwStats {
+  crcerrs = 0;
+  algnerrc = 0;
+  symerrs = 0;
+  rxerrc = 0;
+  mpc = 0;
+  scc = 0;
+  ecol = 0;
+  mcc = 0;
+  latecol = 0;
+  colc = 0;
+  dc = 0;
+  tncrs = 0;
+  sec = 0;
+  cexterr = 0;
+  rlec = 0;
+  xonrxc = 0;
+  xontxc = 0;
+  xoffrxc = 0;
+  xofftxc = 0;
+  fcruc = 0;
+  gprc = 0;
+  bprc = 0;
+  mprc = 0;
+  gptc = 0;
+  gorc = 0;
+  gotc = 0;
+  rnbc = 0;
+  ruc = 0;
+  rfc = 0;
+  roc = 0;
+  rjc = 0;
+  tor = 0;
+  tot = 0;
+  tpr = 0;
+  tpt = 0;
+  mptc = 0;
+  bptc = 0;
+}
+
+export class E1000Adapter {
+  readonly pdev: PciDev;
+  readonly netdev: NetDevice;
+  /** BAR0 as mapped by pci_iomap: registers are at hw_addr + offset. */
+  readonly hw_addr: number;
+  tx_ring: E1000Ring;
+  rx_ring: E1000Ring;
+  napi: NapiStruct | null = null;
+  readonly eeprom = new Uint16Array(64);
+  /** Interrupt throttling in interrupts per second (0 = off). */
+  itr: number;
+  /** The interface is down (or being reset): the IRQ path must not re-enable interrupts. */
+  down = true;
+  resetting = false;
+  get_link_status = true;
+  link_speed = 0;
+  link_full_duplex = false;
+  watchdog_task: DelayedWork | null = null;
+  reset_task: WorkStruct | null = null;
+  /** Frames queued with `more` whose tail has not been written yet. */
+  tx_tail_pending = false;
+  /** TX hang detection: TDH seen by the previous watchdog run with work pending (-1 = none). */
+  last_tdh = -1;
+  /** A frame spanning descriptors is being thrown away up to its EOP. */
+  rx_discarding = false;
+  readonly hw_stats = new E1000HwStats();
+  /* Software counters (ethtool -S). */
+  tx_timeout_count = 0;
+  restart_queue = 0;
+  alloc_rx_buff_failed = 0;
+  rx_multi_desc_dropped = 0;
+  irq_count = 0;
+  irq_none = 0;
+  /** During the self-test interrupt check: causes seen by the test handler. */
+  test_icr = 0;
+
+  constructor(pdev: PciDev, netdev: NetDevice, hw_addr: number, tx_count: number, rx_count: number, itr: number) {
+    this.pdev = pdev;
+    this.netdev = netdev;
+    this.hw_addr = hw_addr;
+    this.tx_ring = new E1000Ring(tx_count, 0x03810, 0x03818);
+    this.rx_ring = new E1000Ring(rx_count, 0x02810, 0x02818);
+    this.itr = itr;
+  }
+}
+
+/** er32/ew32 (e1000_osdep.h): 32-bit register access. Any context. */
+export function er32(adapter: E1000Adapter, reg: number): number {
+  return readl(adapter.hw_addr + reg);
+}
+
+export function ew32(adapter: E1000Adapter, reg: number, value: number): void {
+  writel(value, adapter.hw_addr + reg);
+}
+
+/** E1000_WRITE_FLUSH: read STATUS so posted writes reach the device before we go on. */
+export function e1000_write_flush(adapter: E1000Adapter): void {
+  readl(adapter.hw_addr + E1000_STATUS);
+}

@@ -1,0 +1,212 @@
+/**
+ * Receive side of the e1000 driver (≈ the RX half of Linux's e1000_main.c): ring set-up,
+ * e1000_alloc_rx_buffers and e1000_clean_rx_irq. Every descriptor owns one 2 KiB packet buffer; a
+ * received frame's buffer goes up the stack as it is and a fresh one takes its place.
+ */
+import { ENOMEM } from "../../include/linux/errno.ts";
+import type { PBuf } from "../../include/net/netdevice.ts";
+import { dma_alloc_coherent, dma_free_coherent } from "../../kernel/dma/mapping.ts";
+import { pbuf_alloc, pbuf_put } from "../../kernel/mm/pbuf.ts";
+import { ktime_get_ns } from "../../kernel/time/timekeeping.ts";
+import { netdev_receive } from "../net/netdev.ts";
+import { er32, ew32, type E1000Adapter } from "./e1000_adapter.ts";
+import {
+  E1000_DESC_SIZE,
+  E1000_RADV,
+  E1000_RCTL,
+  E1000_RCTL_BAM,
+  E1000_RCTL_EN,
+  E1000_RCTL_LBM_NO,
+  E1000_RCTL_MO_0,
+  E1000_RCTL_RDMTS_HALF,
+  E1000_RCTL_SECRC,
+  E1000_RCTL_SZ_2048,
+  E1000_RDBAH,
+  E1000_RDBAL,
+  E1000_RDH,
+  E1000_RDLEN,
+  E1000_RDT,
+  E1000_RDTR,
+  E1000_RX_BUFFER_WRITE,
+  E1000_RXD_ERR_FRAME_ERR_MASK,
+  E1000_RXD_ERRORS,
+  E1000_RXD_LENGTH,
+  E1000_RXD_STAT_DD,
+  E1000_RXD_STAT_EOP,
+  E1000_RXD_STATUS,
+} from "./e1000_hw.ts";
+
+/** RxIntDelay / RxAbsIntDelay defaults (e1000_param.c): no packet timer, 8.192 us absolute. */
+export const DEFAULT_RDTR = 0;
+export const DEFAULT_RADV = 8;
+/** The receive control word: broadcast on, CRC stripped, 2 KiB buffers, RXDMT0 at half the ring. */
+export const E1000_RCTL_DEFAULT = E1000_RCTL_BAM | E1000_RCTL_SECRC | E1000_RCTL_SZ_2048 | E1000_RCTL_RDMTS_HALF | E1000_RCTL_LBM_NO | E1000_RCTL_MO_0;
+
+export function e1000_setup_rx_resources(adapter: E1000Adapter): number {
+  const ring = adapter.rx_ring;
+  const mem = dma_alloc_coherent(adapter.pdev, ring.count * E1000_DESC_SIZE);
+  if (mem === null) return -ENOMEM;
+  ring.desc = mem;
+  ring.buffer_info = new Array<PBuf | null>(ring.count).fill(null);
+  ring.next_to_use = ring.next_to_clean = 0;
+  return 0;
+}
+
+/** e1000_clean_rx_ring(): take every posted buffer back and zero the descriptors. */
+export function e1000_clean_rx_ring(adapter: E1000Adapter): void {
+  const ring = adapter.rx_ring;
+  for (let i = 0; i < ring.buffer_info.length; i++) {
+    const p = ring.buffer_info[i];
+    if (p) {
+      pbuf_put(p);
+      ring.buffer_info[i] = null;
+    }
+  }
+  ring.desc?.cpu_addr.fill(0);
+  ring.next_to_use = ring.next_to_clean = 0;
+  adapter.rx_discarding = false;
+}
+
+export function e1000_free_rx_resources(adapter: E1000Adapter): void {
+  const ring = adapter.rx_ring;
+  e1000_clean_rx_ring(adapter);
+  if (ring.desc !== null) dma_free_coherent(adapter.pdev, ring.count * E1000_DESC_SIZE, ring.desc);
+  ring.desc = null;
+}
+
+/** e1000_configure_rx(): program the ring (RDT stays 0 until buffers are posted) and the delays. */
+export function e1000_configure_rx(adapter: E1000Adapter): void {
+  const ring = adapter.rx_ring;
+  const base = ring.desc!.dma_handle;
+  ew32(adapter, E1000_RCTL, 0);
+  ew32(adapter, E1000_RDTR, DEFAULT_RDTR);
+  ew32(adapter, E1000_RADV, DEFAULT_RADV);
+  ew32(adapter, E1000_RDBAL, base >>> 0);
+  ew32(adapter, E1000_RDBAH, Math.floor(base / 0x100000000));
+  ew32(adapter, E1000_RDLEN, ring.count * E1000_DESC_SIZE);
+  ew32(adapter, E1000_RDH, 0);
+  ew32(adapter, E1000_RDT, 0);
+  ring.next_to_use = ring.next_to_clean = 0;
+  ew32(adapter, E1000_RCTL, E1000_RCTL_DEFAULT);
+}
+
+export function e1000_enable_rx(adapter: E1000Adapter, on: boolean): void {
+  const rctl = er32(adapter, E1000_RCTL);
+  ew32(adapter, E1000_RCTL, on ? rctl | E1000_RCTL_EN : rctl & ~E1000_RCTL_EN);
+}
+
+/**
+ * e1000_alloc_rx_buffers(): post up to `count` buffers from next_to_use on, then hand them to
+ * the hardware by writing RDT (one behind next_to_use: a full ring keeps one slot empty). Returns
+ * how many were posted; a shortage is counted (alloc_rx_buff_failed) and retried at the next poll.
+ */
+export function e1000_alloc_rx_buffers(adapter: E1000Adapter, count: number): number {
+  const ring = adapter.rx_ring;
+  const desc = ring.desc;
+  if (desc === null) return 0;
+  const dv = desc.view;
+  let i = ring.next_to_use;
+  let posted = 0;
+  while (posted < count) {
+    // A slot that still holds a buffer (the ring is being re-armed after e1000_configure_rx) is
+    // posted again as it is; an empty one gets a fresh buffer.
+    let p = ring.buffer_info[i] ?? null;
+    if (p === null) {
+      p = pbuf_alloc();
+      if (p === null) {
+        adapter.alloc_rx_buff_failed++;
+        break;
+      }
+      ring.buffer_info[i] = p;
+    }
+    const off = i * E1000_DESC_SIZE;
+    dv.setUint32(off, p.dma >>> 0, true);
+    dv.setUint32(off + 4, Math.floor(p.dma / 0x100000000), true);
+    dv.setUint32(off + 8, 0, true);
+    dv.setUint32(off + 12, 0, true);
+    i = i + 1 === ring.count ? 0 : i + 1;
+    posted++;
+    // Leave one slot empty: RDT must not catch up with RDH.
+    if ((i + 1) % ring.count === ring.next_to_clean) break;
+  }
+  if (posted > 0) {
+    ring.next_to_use = i;
+    ew32(adapter, E1000_RDT, i === 0 ? ring.count - 1 : i - 1);
+  }
+  return posted;
+}
+
+/**
+ * e1000_clean_rx_irq(): hand received frames up the stack, at most `budget` of them. A descriptor
+ * with DD belongs to us again; frames with error bits are dropped and counted; a frame that spans
+ * descriptors (longer than our 2 KiB buffers) is dropped up to its EOP and counted. Buffers are
+ * replaced in batches of E1000_RX_BUFFER_WRITE. NAPI (softirq) context. Returns frames handled.
+ */
+export function e1000_clean_rx_irq(adapter: E1000Adapter, budget: number): number {
+  const ring = adapter.rx_ring;
+  const desc = ring.desc;
+  if (desc === null) return 0;
+  const dv = desc.view;
+  const netdev = adapter.netdev;
+  const stats = netdev.stats;
+  const now = ktime_get_ns();
+  let i = ring.next_to_clean;
+  let work = 0;
+  let cleaned = 0;
+  while (work < budget) {
+    const off = i * E1000_DESC_SIZE;
+    const status = dv.getUint8(off + E1000_RXD_STATUS);
+    if ((status & E1000_RXD_STAT_DD) === 0) break;
+    const p = ring.buffer_info[i];
+    ring.buffer_info[i] = null;
+    const len = dv.getUint16(off + E1000_RXD_LENGTH, true);
+    const errors = dv.getUint8(off + E1000_RXD_ERRORS);
+    dv.setUint8(off + E1000_RXD_STATUS, 0);
+    i = i + 1 === ring.count ? 0 : i + 1;
+    cleaned++;
+    work++;
+    if (p === null || p === undefined) continue;
+    if ((status & E1000_RXD_STAT_EOP) === 0) {
+      // Longer than one buffer: this driver does not chain buffers; drop through the EOP.
+      adapter.rx_discarding = true;
+      pbuf_put(p);
+      continue;
+    }
+    if (adapter.rx_discarding) {
+      adapter.rx_discarding = false;
+      adapter.rx_multi_desc_dropped++;
+      stats.rx_length_errors++;
+      stats.rx_dropped++;
+      pbuf_put(p);
+      continue;
+    }
+    if ((errors & E1000_RXD_ERR_FRAME_ERR_MASK) !== 0) {
+      stats.rx_errors++;
+      pbuf_put(p);
+      continue;
+    }
+    p.head = 0;
+    p.len = len;
+    p.tstamp = now;
+    stats.rx_packets++;
+    stats.rx_bytes += len;
+    netdev_receive(netdev, p);
+    if (cleaned >= E1000_RX_BUFFER_WRITE) {
+      ring.next_to_clean = i;
+      e1000_alloc_rx_buffers(adapter, cleaned);
+      cleaned = 0;
+    }
+  }
+  ring.next_to_clean = i;
+  if (cleaned > 0) e1000_alloc_rx_buffers(adapter, cleaned);
+  return work;
+}
+
+/** RDH as the hardware reports it. */
+export function e1000_rdh(adapter: E1000Adapter): number {
+  return er32(adapter, E1000_RDH);
+}
+
+export function e1000_rdt(adapter: E1000Adapter): number {
+  return er32(adapter, E1000_RDT);
+}

@@ -1,0 +1,184 @@
+/**
+ * Network devices (include/linux/netdevice.h, skbuff.h, ethtool.h, reduced): the net_device, its
+ * ops tables, statistics, NAPI context and the packet buffer.
+ */
+import type { WaitQueueHeadLike } from "../linux/wait.ts";
+import type { EthtoolCoalesce, EthtoolDrvInfo, EthtoolLinkSettings, EthtoolRingParam, EthtoolTestResult } from "../uapi/ethtool.ts";
+
+export const ETH_ALEN = 6;
+export const ETH_HLEN = 14;
+/** Shortest frame without FCS (the hardware appends 4 bytes of FCS to reach 64). */
+export const ETH_ZLEN = 60;
+export const ETH_DATA_LEN = 1500;
+/** Longest frame without FCS at the standard MTU. */
+export const ETH_FRAME_LEN = 1514;
+
+export const ETH_P_ALL = 0x0003;
+export const ETH_P_IP = 0x0800;
+export const ETH_P_ARP = 0x0806;
+export const ETH_P_8021Q = 0x8100;
+export const ETH_P_IPV6 = 0x86dd;
+
+/** Interface flags (include/uapi/linux/if.h). */
+export const IFF_UP = 0x1;
+export const IFF_BROADCAST = 0x2;
+export const IFF_LOOPBACK = 0x8;
+export const IFF_RUNNING = 0x40;
+export const IFF_PROMISC = 0x100;
+export const IFF_MULTICAST = 0x1000;
+export const IFF_LOWER_UP = 0x10000;
+
+/** ndo_start_xmit results. */
+export const NETDEV_TX_OK = 0x00;
+export const NETDEV_TX_BUSY = 0x10;
+
+/** Netdevice notifier events. */
+export const NETDEV_UP = "up";
+export const NETDEV_DOWN = "down";
+export const NETDEV_CHANGE = "change";
+export const NETDEV_REGISTER = "register";
+export const NETDEV_UNREGISTER = "unregister";
+export type NetdevEvent = "up" | "down" | "change" | "register" | "unregister";
+
+/** Size of every packet buffer: one frame at the standard MTU with headroom, two per page. */
+export const PBUF_SIZE = 2048;
+/** Room kept in front of a frame built by the stack, so headers can be prepended without copying. */
+export const PBUF_HEADROOM = 64;
+
+/**
+ * A packet buffer (the seeds' pbuf, Linux's sk_buff reduced): 2 KiB of DMA-able memory holding one
+ * frame at data[head .. head+len). Reference counted: pbuf_get() adds a holder, pbuf_put() drops
+ * one, and the buffer goes back to the pool when the last holder drops it. Whoever holds a
+ * reference may read it; only the single owner may change it.
+ */
+export interface PBuf {
+  /** The whole 2 KiB, as the CPU sees it. */
+  readonly data: Uint8Array;
+  readonly view: DataView;
+  /** Bus address of data[0], for descriptors. */
+  readonly dma: number;
+  /** Frame start within data. */
+  head: number;
+  len: number;
+  refcnt: number;
+  /** The device it arrived on (receive) or leaves by (transmit). */
+  dev: NetDevice | null;
+  /** EtherType, filled on receive. */
+  protocol: number;
+  /** Link in queues (ARP pending queue, socket receive queue); null when not queued. */
+  next: PBuf | null;
+  /** Kernel clock time it was received (for packet capture). */
+  tstamp: number;
+}
+
+/** struct net_device_stats / rtnl_link_stats64, the fields we keep. */
+export class NetDeviceStats {
+  rx_packets = 0;
+  tx_packets = 0;
+  rx_bytes = 0;
+  tx_bytes = 0;
+  rx_errors = 0;
+  tx_errors = 0;
+  rx_dropped = 0;
+  tx_dropped = 0;
+  multicast = 0;
+  collisions = 0;
+  rx_length_errors = 0;
+  rx_over_errors = 0;
+  rx_crc_errors = 0;
+  rx_frame_errors = 0;
+  rx_fifo_errors = 0;
+  rx_missed_errors = 0;
+  tx_aborted_errors = 0;
+  tx_carrier_errors = 0;
+  /** Frames no protocol handler wanted. */
+  rx_nohandler = 0;
+}
+
+export interface NetDeviceOps {
+  /** Bring the device up (ifup): program and enable the hardware. Process context. */
+  ndo_open(dev: NetDevice): Promise<number> | number;
+  /** Take it down (ifdown): quiesce the hardware, release what is in flight. Process context. */
+  ndo_stop(dev: NetDevice): Promise<number> | number;
+  /**
+   * Hand one frame to the hardware. On NETDEV_TX_OK the driver owns `p` and puts it when sent;
+   * on NETDEV_TX_BUSY the caller keeps it (the queue was stopped). `more` = another frame follows
+   * at once, so the doorbell (TDT) may wait. Process or softirq context; never sleeps.
+   */
+  ndo_start_xmit(p: PBuf, dev: NetDevice, more: boolean): number;
+  /** Write frames held back by `more` to the hardware. */
+  ndo_flush_xmit?(dev: NetDevice): void;
+  ndo_set_mac_address?(dev: NetDevice, mac: Uint8Array): number;
+  ndo_set_rx_mode?(dev: NetDevice): void;
+}
+
+export interface EthtoolOps {
+  get_drvinfo(dev: NetDevice): EthtoolDrvInfo;
+  get_link(dev: NetDevice): boolean;
+  get_link_ksettings?(dev: NetDevice): EthtoolLinkSettings;
+  get_ethtool_stats(dev: NetDevice): [string, number][];
+  /** Register dump, decoded: [name, offset, value, decoded text]. */
+  get_regs(dev: NetDevice): [string, number, number, string][];
+  get_ringparam(dev: NetDevice): EthtoolRingParam;
+  set_ringparam?(dev: NetDevice, rx: number, tx: number): Promise<number>;
+  get_coalesce(dev: NetDevice): EthtoolCoalesce;
+  set_coalesce?(dev: NetDevice, c: Partial<EthtoolCoalesce>): number;
+  /** Offline self-test (ethtool -t): the interface is taken down for it and brought back. */
+  self_test?(dev: NetDevice): Promise<EthtoolTestResult[]>;
+  get_eeprom?(dev: NetDevice): Uint16Array;
+  /** Driver-specific text dump (the ring inspector). */
+  dump_rings?(dev: NetDevice): string;
+}
+
+/** struct napi_struct: a device's poll context. */
+export class NapiStruct {
+  readonly dev: NetDevice;
+  readonly poll: (napi: NapiStruct, budget: number) => number;
+  readonly weight: number;
+  scheduled = false;
+  enabled = false;
+  /** Polls run and frames they handled. */
+  polls = 0;
+  work = 0;
+
+  constructor(dev: NetDevice, poll: (napi: NapiStruct, budget: number) => number, weight: number) {
+    this.dev = dev;
+    this.poll = poll;
+    this.weight = weight;
+  }
+}
+
+/** struct net_device. */
+export class NetDevice {
+  name: string;
+  ifindex = 0;
+  readonly dev_addr = new Uint8Array(ETH_ALEN);
+  readonly broadcast = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
+  mtu = ETH_DATA_LEN;
+  flags = IFF_BROADCAST | IFF_MULTICAST;
+  /** Physical layer has carrier (netif_carrier_on/off). */
+  carrier = false;
+  /** "ether" or "loopback" (ARPHRD_ETHER / ARPHRD_LOOPBACK). */
+  type: "ether" | "loopback" = "ether";
+  readonly stats = new NetDeviceStats();
+  netdev_ops: NetDeviceOps;
+  ethtool_ops: EthtoolOps | null = null;
+  /** The driver's private state (netdev_priv). */
+  priv: unknown = null;
+  /** Parent device, e.g. "0000:00:03.0", and the driver bound to it. */
+  parent = "";
+  driver = "";
+  /** Transmit queue state: stopped by the driver when its ring is full. */
+  tx_stopped = false;
+  /** Senders blocked on a stopped queue (the seeds' tx_waiter). */
+  tx_wait: WaitQueueHeadLike | null = null;
+  napi: NapiStruct | null = null;
+  registered = false;
+  /** Times the queue was stopped for a full ring. */
+  tx_busy = 0;
+
+  constructor(name: string, ops: NetDeviceOps) {
+    this.name = name;
+    this.netdev_ops = ops;
+  }
+}

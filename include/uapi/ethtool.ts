@@ -1,0 +1,60 @@
+/** ethtool requests and replies (include/uapi/linux/ethtool.h, reduced to what ringzero answers). */
+export interface EthtoolDrvInfo {
+  driver: string;
+  version: string;
+  bus_info: string;
+  n_stats: number;
+  regdump_len: number;
+  eedump_len: number;
+}
+
+export interface EthtoolRingParam {
+  rx_max_pending: number;
+  tx_max_pending: number;
+  rx_pending: number;
+  tx_pending: number;
+}
+
+export interface EthtoolCoalesce {
+  /** Minimum gap between interrupts, in microseconds (0 = no throttling). */
+  rx_usecs: number;
+  tx_usecs: number;
+}
+
+export interface EthtoolTestResult {
+  name: string;
+  /** 0 = pass. */
+  result: number;
+  detail: string;
+}
+
+export interface EthtoolLinkSettings {
+  link: boolean;
+  speed: number;
+  duplex: "Full" | "Half" | "Unknown";
+  autoneg: boolean;
+  port: string;
+}
+
+export type EthtoolCmd =
+  | { cmd: "drvinfo" }
+  | { cmd: "link" }
+  | { cmd: "stats" }
+  | { cmd: "regs" }
+  | { cmd: "rings_dump" }
+  | { cmd: "ring" }
+  | { cmd: "set_ring"; rx?: number; tx?: number }
+  | { cmd: "coalesce" }
+  | { cmd: "set_coalesce"; rx_usecs?: number }
+  | { cmd: "test" };
+
+export type EthtoolReply =
+  | { kind: "drvinfo"; info: EthtoolDrvInfo }
+  | { kind: "link"; settings: EthtoolLinkSettings }
+  | { kind: "stats"; stats: [string, number][] }
+  | { kind: "regs"; regs: [string, number, number, string][] }
+  | { kind: "text"; text: string }
+  | { kind: "ring"; ring: EthtoolRingParam }
+  | { kind: "coalesce"; coalesce: EthtoolCoalesce }
+  | { kind: "test"; results: EthtoolTestResult[] }
+  | { kind: "ok" };

@@ -1,0 +1,57 @@
+/**
+ * A machine with e1000 NICs, booted with the netdev and e1000 modules available, for driver tests.
+ */
+import type { ModuleIndex, ModuleInfo } from "../../include/linux/module.ts";
+import { E1000 } from "../../hw/net/e1000.ts";
+import { Hub } from "../../hw/net/hub.ts";
+import { net_connect, type NetEndpoint } from "../../hw/net/net_endpoint.ts";
+import { World } from "../../hw/world.ts";
+import netdev_module from "../../drivers/net/netdev.ts";
+import e1000_module from "../../drivers/net/e1000.ts";
+import { load_module } from "../../kernel/module.ts";
+import { boot_test_machine, type TestMachine } from "./boot.ts";
+
+export const MODULES: ModuleIndex = new Map<string, { load: () => Promise<ModuleInfo>; size: number }>([
+  ["netdev", { load: async () => netdev_module, size: 1 }],
+  ["e1000", { load: async () => e1000_module, size: 1 }],
+]);
+
+export interface NetTestMachine extends TestMachine {
+  nics: E1000[];
+}
+
+/**
+ * Boot a machine with `n` e1000 NICs (52:54:00:12:34:56, …57, …) in slots 3, 4, …; each NIC's
+ * wire end is connected to `wires[i]` when given. Modules are loaded when `load` is true.
+ */
+export async function boot_net_machine(opts: { n?: number; wires?: (NetEndpoint | null)[]; load?: boolean; params?: Record<string, string>; world?: World; mem_size?: number } = {}): Promise<NetTestMachine> {
+  const n = opts.n ?? 1;
+  const nics: E1000[] = [];
+  const tm = boot_test_machine({
+    world: opts.world,
+    mem_size: opts.mem_size ?? 64 << 20,
+    setup: (m) => {
+      for (let i = 0; i < n; i++) {
+        const nic = new E1000(m.clock, { mac: Uint8Array.of(0x52, 0x54, 0, 0x12, 0x34, 0x56 + i + (opts.world ? opts.world.machines.length * 16 : 0)), name: `e1000.${i}` });
+        m.pci.plug(nic, 3 + i);
+        const w = opts.wires?.[i];
+        if (w) net_connect(w, nic);
+        nics.push(nic);
+      }
+    },
+    boot: { modules: MODULES },
+  });
+  await tm.run_for(1e6);
+  if (opts.load !== false) {
+    const r = await tm.in_task(() => load_module("e1000", opts.params ?? {}, true));
+    if (r !== 0) throw new Error(`e1000 did not load: ${r}\n${tm.dmesg()}`);
+  }
+  return Object.assign(tm, { nics });
+}
+
+/** Two NICs of one machine joined by a hub. */
+export async function two_nics_on_a_hub(params?: Record<string, string>): Promise<NetTestMachine & { hub: Hub }> {
+  const hub = new Hub();
+  const tm = await boot_net_machine({ n: 2, wires: [hub.port(), hub.port()], ...(params ? { params } : {}) });
+  return Object.assign(tm, { hub });
+}

@@ -80,10 +80,10 @@ describe("npm start", () => {
     expect(r.stderr).toMatch(/^ringzero: --trace: unknown channel 'bogus'/);
   });
 
-  it("the default machine has the 82540EM at 00:03.0 with IRQ 11, as QEMU's pc machine", async () => {
+  it("the default machine has the 82540EM at 00:03.0 with IRQ 11, as QEMU's pc machine, bound to e1000", async () => {
     const r = await run_ringzero([...V, "-c", "lspci -v -s 03.0"]);
     expect(r.stdout).toContain("00:03.0 Ethernet controller: Intel Corporation 82540EM Gigabit Ethernet Controller (rev 03)\n");
-    expect(r.stdout).toMatch(/Flags: medium devsel, latency 0, IRQ 11\n\tMemory at [0-9a-f]{8} \(32-bit, non-prefetchable\) \[size=128K\]\n\tI\/O ports at [0-9a-f]{4} \[size=8\]/);
+    expect(r.stdout).toMatch(/Flags: bus master, medium devsel, latency 0, IRQ 11\n\tMemory at [0-9a-f]{8} \(32-bit, non-prefetchable\) \[size=128K\]\n\tI\/O ports at [0-9a-f]{4} \[size=8\]\n\tKernel driver in use: e1000\n/);
   });
 
   it("--help lists the options", async () => {

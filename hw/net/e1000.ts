@@ -76,7 +76,9 @@ import type { NetEndpoint } from "./net_endpoint.ts";
  * | RCTL write hold-off   | none                                        | none                     | 1 s of refused reception   |
  * | broadcast             | only with BAM (or exact/inexact match)      | same                     | same since 8.1             |
  * | DMA outside memory    | master abort: PCI Status bit 13, trace line | master abort             | silently ignored           |
- * | wire timing           | frames leave and arrive instantly           | 1 Gb/s                   | instantly                  |
+ * | wire timing           | 1 Gb/s: a frame holds the wire for (len+FCS | 1 Gb/s                   | instantly                  |
+ * |                       | +preamble+IFG)×8 ns; the peer gets it when  |                          |                            |
+ * |                       | it starts                                   |                          |                            |
  */
 export const E1000_DEV_ID_82540EM = 0x100e;
 export const E1000_DEV_ID_82545EM_COPPER = 0x100f;
@@ -122,6 +124,8 @@ export class E1000 extends PciDevice implements NetEndpoint {
   private readonly radv_event: ClockEvent;
   private readonly tidv_event: ClockEvent;
   private readonly tadv_event: ClockEvent;
+  /** Resumes the transmitter when the wire is free again. */
+  private readonly wire_event: ClockEvent;
 
   /* Transmit and receive state (preallocated buffers live here). */
   readonly tx = new TxState();
@@ -152,6 +156,7 @@ export class E1000 extends PciDevice implements NetEndpoint {
     this.radv_event = new ClockEvent(`${this.name}-radv`, () => this.rx_timer_fired());
     this.tidv_event = new ClockEvent(`${this.name}-tidv`, () => this.tx_timer_fired());
     this.tadv_event = new ClockEvent(`${this.name}-tadv`, () => this.tx_timer_fired());
+    this.wire_event = new ClockEvent(`${this.name}-wire`, () => e1000_start_xmit(this));
     for (const off of [
       REG.CTRL_EXT, REG.FLA, REG.FCAL, REG.FCAH, REG.FCT, REG.VET, REG.ITR, REG.RCTL, REG.FCTTV, REG.TXCW, REG.TCTL, REG.TIPG, REG.AIT,
       REG.LEDCTL, REG.PBA, REG.FCRTL, REG.FCRTH, REG.RDBAL, REG.RDBAH, REG.RDLEN, REG.RDH, REG.RDT, REG.RDTR, REG.RXDCTL, REG.RADV,
@@ -204,7 +209,7 @@ export class E1000 extends PciDevice implements NetEndpoint {
     r[REG.RA >> 2] = (e[0]! | (e[1]! << 16)) >>> 0;
     r[(REG.RA + 4) >> 2] = (e[2]! | RAH_AV) >>> 0;
     this.eecd.reset();
-    for (const ev of [this.itr_event, this.rdtr_event, this.radv_event, this.tidv_event, this.tadv_event]) this.clock.disarm(ev);
+    for (const ev of [this.itr_event, this.rdtr_event, this.radv_event, this.tidv_event, this.tadv_event, this.wire_event]) this.clock.disarm(ev);
     this.next_irq_ok_ns = 0;
     this.tx.reset();
     this.rx.reset();
@@ -311,6 +316,11 @@ export class E1000 extends PciDevice implements NetEndpoint {
     this.clock.disarm(this.tidv_event);
     this.clock.disarm(this.tadv_event);
     this.set_ics(ICR_TXDW);
+  }
+
+  /** The transmitter has frames but the wire is busy until `t`. */
+  tx_wait_for_wire(t: number): void {
+    if (!this.wire_event.armed || this.wire_event.when !== t) this.clock.arm(this.wire_event, t);
   }
 
   /* ---- statistics (SDM 13.7): saturating, clear on read ---- */

@@ -29,6 +29,15 @@ import {
 /** The largest packet a descriptor chain may carry (SDM 3.3.3: 16288 bytes). */
 export const MAX_TX_PACKET = 16288;
 
+/**
+ * Time a frame of `len` bytes (without FCS) holds a 1000 Mb/s wire: the frame padded to 60, the
+ * FCS, the 8-byte preamble and the 12-byte inter-frame gap, at 8 ns a byte (672 ns for a minimum
+ * frame: 1.488 Mpps line rate).
+ */
+export function wire_time_ns(len: number): number {
+  return ((len < 60 ? 60 : len) + 4 + 8 + 12) * 8;
+}
+
 /** Transmit state: the frame being assembled and reusable buffers (nothing is allocated per frame). */
 export class TxState {
   readonly desc = new Uint8Array(DESC_SIZE);
@@ -39,6 +48,10 @@ export class TxState {
   /** The packet being assembled hit an error and is dropped at EOP. */
   frame_bad = false;
   frames = 0;
+  /** Virtual time at which the wire is free for the next frame. */
+  wire_free_at = 0;
+  /** Frames waiting for the wire: the transmitter resumes at wire_free_at. */
+  waiting = false;
   /** Frames completed while the link was down (they go nowhere). */
   no_link = 0;
   unsupported = 0;
@@ -46,6 +59,8 @@ export class TxState {
   reset(): void {
     this.frame_len = 0;
     this.frame_bad = false;
+    this.wire_free_at = 0;
+    this.waiting = false;
   }
 }
 
@@ -97,6 +112,8 @@ function transmit_frame(s: E1000, cmd: number): void {
     len = 60;
   }
   tx.frames++;
+  const now = s.clock.now_ns();
+  tx.wire_free_at = (tx.wire_free_at > now ? tx.wire_free_at : now) + wire_time_ns(len);
   tx_stats(s, f, len);
   if (s.trace_on("tx")) s.trace("tx", `frame of ${len} bytes to ${mac_str(f, 0)} type 0x${((f[12]! << 8) | f[13]!).toString(16).padStart(4, "0")}`);
   const loopback = (s.regs[REG.RCTL >> 2]! & RCTL_LBM_MASK) !== 0 || s.phy.loopback;
@@ -117,9 +134,13 @@ export function mac_str(b: Uint8Array, off: number): string {
 }
 
 /**
- * Run the transmitter (SDM 3.3): on a TDT or TCTL write, process descriptors from TDH up to TDT in
- * one pass, gathering buffers by DMA until EOP, writing DD back only where RS (or RPS) asks, then
- * TXDW (possibly delayed, see tx_written) and TXQE once the queue is empty.
+ * Run the transmitter (SDM 3.3): on a TDT or TCTL write, process descriptors from TDH towards TDT,
+ * gathering buffers by DMA until EOP, writing DD back only where RS (or RPS) asks, then TXDW
+ * (possibly delayed, see tx_written) and TXQE once the queue is empty.
+ *
+ * Frames leave at line rate: a new frame starts only when the wire is free (wire_time_ns after the
+ * previous one started); until then the transmitter stops and resumes from a clock event, so the
+ * ring drains at 1 Gb/s on the virtual clock however fast software fills it.
  */
 export function e1000_start_xmit(s: E1000): void {
   const r = s.regs;
@@ -137,7 +158,14 @@ export function e1000_start_xmit(s: E1000): void {
   const desc = tx.desc;
   const dv = tx.dv;
   let done = 0;
+  const now = s.clock.now_ns();
+  tx.waiting = false;
   while (head !== tail) {
+    if (tx.frame_len === 0 && now < tx.wire_free_at) {
+      tx.waiting = true;
+      s.tx_wait_for_wire(tx.wire_free_at);
+      break;
+    }
     const daddr = base + head * DESC_SIZE;
     if (!s.dma_read(daddr, desc, 0, DESC_SIZE)) {
       if (s.bus_master) s.dma_failed("TX descriptor read", daddr, DESC_SIZE);

@@ -96,10 +96,17 @@ export class Nic {
     return i;
   }
 
+  /** Queue `frame`, ring the doorbell and let the wire carry it (the frame's wire time passes). */
   send(frame: Uint8Array, cmd?: number): number {
     const i = this.queue_tx(frame, cmd);
     this.wr(REG.TDT, this.tx_tail);
+    this.drain();
     return i;
+  }
+
+  /** Let 1 ms of virtual time pass: every queued frame leaves at line rate. */
+  drain(): void {
+    this.m.clock.advance_to(this.m.clock.now_ns() + 1_000_000);
   }
 
   tx_status(i: number): number {

@@ -272,6 +272,7 @@ describe("e1000 transmit", () => {
     nic.queue_tx(f.subarray(0, 40), TXD_CMD_IFCS);
     nic.queue_tx(f.subarray(40), TXD_CMD_IFCS | TXD_CMD_EOP);
     nic.wr(REG.TDT, nic.tx_tail);
+    nic.drain();
     expect(sink.frames).toEqual([f]);
     nic.send(make_frame(MAC_B, MAC_A, 10));
     expect(sink.frames[1]!.length).toBe(60);
@@ -284,6 +285,20 @@ describe("e1000 transmit", () => {
     expect(sink.frames.length).toBe(0);
     nic.wr(REG.TCTL, TCTL_EN);
     expect(sink.frames.length).toBe(1);
+  });
+
+  it("sends at line rate: one 64-byte frame per 672 ns of virtual time", () => {
+    const { nic, sink, world } = wired();
+    nic.setup_tx(64, TCTL_EN | TCTL_PSP);
+    for (let i = 0; i < 10; i++) nic.queue_tx(make_frame(MAC_B, MAC_A, 46, 0x88b5, i));
+    const t0 = world.clock.now_ns();
+    nic.wr(REG.TDT, nic.tx_tail);
+    expect(sink.frames.length).toBe(1); // the wire was free: the first frame leaves at once
+    world.clock.advance_to(t0 + 672 * 5);
+    expect(sink.frames.length).toBe(6);
+    world.clock.advance_to(t0 + 672 * 9);
+    expect(sink.frames.length).toBe(10);
+    expect(nic.rd(REG.TDH)).toBe(10);
   });
 });
 
@@ -440,6 +455,7 @@ describe("e1000 loopback, DMA rules and the wire", () => {
     nic.setup_tx(16, TCTL_EN);
     const frames = [60, 61, 500, 1514].map((n, i) => make_frame(MAC_A, MAC_A, n - 14, 0x88b5, i));
     for (const f of frames) nic.send(f);
+    nic.drain();
     expect(frames.map((_, i) => nic.rx_desc(i).data)).toEqual(frames);
     expect(sink.frames.length).toBe(0); // nothing went to the wire
   });
@@ -457,6 +473,7 @@ describe("e1000 loopback, DMA rules and the wire", () => {
     expect(m.tracer.history.filter((l) => /Bus Master disabled/.test(l)).length).toBe(1);
     nic.cfg_write16(0x04, 0x0006);
     nic.wr(REG.TDT, nic.tx_tail);
+    nic.drain();
     expect(sink.frames.length).toBe(1);
   });
 
@@ -500,9 +517,12 @@ describe("e1000 loopback, DMA rules and the wire", () => {
     const ab = Array.from({ length: 20 }, (_, i) => make_frame(MAC_B, MAC_A, 46 + i * 50, 0x88b5, i));
     const ba = Array.from({ length: 20 }, (_, i) => make_frame(MAC_A, MAC_B, 1500 - i * 50, 0x88b5, 100 + i));
     for (let i = 0; i < 20; i++) {
-      a.send(ab[i]!);
-      b.send(ba[i]!);
+      a.queue_tx(ab[i]!);
+      b.queue_tx(ba[i]!);
     }
+    a.wr(REG.TDT, a.tx_tail);
+    b.wr(REG.TDT, b.tx_tail);
+    a.drain();
     expect(b.irq_asserted && a.irq_asserted).toBe(true);
     expect(Array.from({ length: 20 }, (_, i) => b.rx_desc(i).data)).toEqual(ab);
     expect(Array.from({ length: 20 }, (_, i) => a.rx_desc(i).data)).toEqual(ba);

@@ -253,6 +253,10 @@ async function bench_full_path(figures: Figure[]): Promise<void> {
 
 async function main(): Promise<void> {
   const json = process.argv.includes("--json");
+  if (process.argv.includes("--only-full-path")) {
+    console.log(await full_path(60, 300_000));
+    return;
+  }
   const figures: Figure[] = [];
   bench_page_alloc(figures);
   bench_irq(figures);

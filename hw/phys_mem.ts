@@ -1,5 +1,8 @@
 import type { Tracer } from "./trace.ts";
 
+/** Transfers up to this many bytes are copied in a loop instead of through a subarray view. */
+const SHORT_COPY = 64;
+
 /**
  * Physical memory: one ArrayBuffer. The kernel sees it as its direct map; devices reach it by
  * DMA through the checked helpers here. An access outside [0, size) is a bus error: it is
@@ -38,13 +41,19 @@ export class PhysicalMemory {
     this.tracer.warn(`bus error: ${this.last_bus_error}`);
   }
 
-  /** Copy out of memory by DMA. Returns false (and reports) on a bus error; nothing is copied then. */
+  /**
+   * Copy out of memory by DMA. Returns false (and reports) on a bus error; nothing is copied then.
+   * Short transfers (descriptors, small frames) are copied byte by byte, which allocates nothing;
+   * longer ones go through one subarray view.
+   */
   dma_read(who: string, addr: number, dst: Uint8Array, dst_offset: number, len: number): boolean {
     if (!this.in_range(addr, len)) {
       this.bus_error(who, "read", addr, len);
       return false;
     }
-    dst.set(this.u8.subarray(addr, addr + len), dst_offset);
+    const u8 = this.u8;
+    if (len <= SHORT_COPY) for (let i = 0; i < len; i++) dst[dst_offset + i] = u8[addr + i]!;
+    else dst.set(u8.subarray(addr, addr + len), dst_offset);
     return true;
   }
 
@@ -54,7 +63,9 @@ export class PhysicalMemory {
       this.bus_error(who, "write", addr, len);
       return false;
     }
-    this.u8.set(src.subarray(src_offset, src_offset + len), addr);
+    const u8 = this.u8;
+    if (len <= SHORT_COPY) for (let i = 0; i < len; i++) u8[addr + i] = src[src_offset + i]!;
+    else u8.set(src.subarray(src_offset, src_offset + len), addr);
     return true;
   }
 }

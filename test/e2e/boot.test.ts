@@ -86,6 +86,38 @@ describe("npm start", () => {
     expect(r.stdout).toMatch(/Flags: bus master, medium devsel, latency 0, IRQ 11\n\tMemory at [0-9a-f]{8} \(32-bit, non-prefetchable\) \[size=128K\]\n\tI\/O ports at [0-9a-f]{4} \[size=8\]\n\tKernel driver in use: e1000\n/);
   });
 
+  it("brings eth0 up, shows counters moving, survives rmmod/insmod e1000, and dumps registers and rings", async () => {
+    const r = await run_ringzero([
+      ...V,
+      "-c",
+      "ip link set eth0 up; sleep 1; ethtool -S eth0; ethtool -t eth0; rmmod netdev; rmmod e1000; ip link; insmod e1000; ip link set eth0 up; sleep 1; ip link show eth0; ethtool -d eth0; ethtool --dump-rings eth0; lsmod",
+    ]);
+    expect(r.code).toBe(0);
+    const parts = r.stdout.split("NIC statistics:");
+    expect(parts[1]).toMatch(/^ {5}interrupts: [1-9]\d*$/m);
+    expect(parts[1]).toMatch(/^ {5}napi_polls: [1-9]\d*$/m);
+    expect(r.stdout).toContain("The test result is PASS");
+    expect(r.stdout).toContain("rmmod: ERROR: Module netdev is in use by: e1000\n");
+
+    expect(r.stdout).toMatch(/^2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP/m); // a new ifindex after re-registration, as in Linux
+    expect(r.stdout).toMatch(/^0x00100: RCTL +0x[0-9a-f]{8} +EN BAM SECRC$/m);
+    expect(r.stdout).toMatch(/^RX ring: 256 descriptors at 0x[0-9a-f]+\n {2}head \(hw\) 0 {2}tail \(hw\) 254 {2}next_to_use 255 {2}next_to_clean 0$/m);
+    expect(r.stdout).toMatch(/^e1000 +\d+ {2}0$/m);
+    expect(r.stdout).toMatch(/^netdev +\d+ {2}1 e1000$/m);
+  });
+
+  it("ip and ethtool refuse bad input with one line and a non-zero status", async () => {
+    const r = await run_ringzero([...V, "-c", "ip link set eth9 up"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('ip: Cannot find device "eth9"\n');
+    const e = await run_ringzero([...V, "-c", "ethtool -G eth0 rx 100"]);
+    expect(e.code).toBe(1);
+    expect(e.stdout).toBe("ethtool: Invalid argument\n");
+    const b = await run_ringzero([...V, "-c", "ethtool -Q eth0"]);
+    expect(b.code).toBe(1);
+    expect(b.stdout.split("\n")[0]).toBe("ethtool: bad command line argument(s)");
+  });
+
   it("--help lists the options", async () => {
     const r = await run_ringzero(["--help"]);
     expect(r.code).toBe(0);

@@ -57,8 +57,11 @@ function first_free_slot(m: Machine): number {
   return -1;
 }
 
-/** Plug one -device into the machine. Returns an error line or null. */
-export function plug_device(m: Machine, spec: string): string | null {
+/**
+ * Plug one -device into the machine. Returns an error line or null. A NIC's `netdev=` is recorded
+ * in `nic_netdev` for the network set-up.
+ */
+export function plug_device(m: Machine, spec: string, nic_netdev: Map<E1000, string | undefined> = new Map()): string | null {
   const d = parse_device_spec(spec);
   if (typeof d === "string") return d;
   const addr = d.props.get("addr");
@@ -81,7 +84,9 @@ export function plug_device(m: Machine, spec: string): string | null {
     const mac_s = d.props.get("mac");
     const mac = mac_s === undefined ? nth_default_mac(nics) : parse_mac(mac_s);
     if (mac === null) return `-device ${spec}: bad mac '${mac_s}' (expected six hex bytes, e.g. 52:54:00:12:34:56, not multicast)`;
-    m.pci.plug(new E1000(m.clock, { mac, device_id: nic, name: d.props.get("id") ?? `e1000.${nics}` }), slot, fn);
+    const dev = new E1000(m.clock, { mac, device_id: nic, name: d.props.get("id") ?? `e1000.${nics}` });
+    m.pci.plug(dev, slot, fn);
+    nic_netdev.set(dev, d.props.get("netdev"));
     return null;
   }
   switch (d.driver) {
@@ -93,5 +98,9 @@ export function plug_device(m: Machine, spec: string): string | null {
   }
 }
 
-/** The default machine: an e1000 at 00:03.0 as on QEMU's pc machine, and QEMU's edu at 00:04.0. */
-export const DEFAULT_DEVICES: readonly string[] = ["e1000,addr=03.0", "edu,addr=04.0"];
+/**
+ * The default machine: an e1000 at 00:03.0 on the built-in user network, as on QEMU's pc machine,
+ * and QEMU's edu at 00:04.0.
+ */
+export const DEFAULT_DEVICES: readonly string[] = ["e1000,addr=03.0,netdev=user0", "edu,addr=04.0"];
+export const DEFAULT_NETDEVS: readonly string[] = ["user,id=user0"];

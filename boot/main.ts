@@ -8,7 +8,11 @@ import { World } from "../hw/world.ts";
 import { serial8250_init } from "../drivers/tty/serial8250.ts";
 import { start_kernel } from "../kernel/main.ts";
 import { PROGRAMS } from "../userland/programs.ts";
-import { DEFAULT_DEVICES, plug_device } from "./board.ts";
+import { DEFAULT_DEVICES, DEFAULT_NETDEVS, plug_device } from "./board.ts";
+import { setup_network } from "./netdevs.ts";
+import type { E1000 } from "../hw/net/e1000.ts";
+import { inet_aton, inet_ntoa, prefix_mask } from "../include/uapi/in.ts";
+import { ip_auto_config } from "../net/ipv4/ipconfig.ts";
 import { DEFAULT_MODULES, MODULE_INDEX } from "./modules.ts";
 import { monitor_command, TRACE_CHANNELS } from "./monitor.ts";
 import { parse_args, USAGE } from "./options.ts";
@@ -25,8 +29,13 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE + "\n");
     return;
   }
-  if (cfg.netdevs.length > 0 || cfg.nics.length > 0 || cfg.pcap !== null || cfg.ip !== null) {
-    die("networking options need a NIC, and this build has no network device yet (-netdev, -nic, --pcap, --ip)");
+  if (cfg.pcap !== null) die("--pcap: packet capture is not available in this build yet");
+  let ip_arg = "ip=dhcp";
+  if (cfg.ip !== null) {
+    const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d+)(?:,(\d+\.\d+\.\d+\.\d+))?$/.exec(cfg.ip);
+    const prefix = m ? Number(m[2]) : -1;
+    if (m === null || inet_aton(m[1]!) === null || prefix < 1 || prefix > 32 || (m[3] !== undefined && inet_aton(m[3]) === null)) die(`--ip: expected ADDR/PREFIX[,GATEWAY], e.g. 10.0.2.15/24,10.0.2.2 (got '${cfg.ip}')`);
+    ip_arg = `ip=${m[1]}::${m[3] ?? ""}:${inet_ntoa(prefix_mask(prefix))}::eth0:off`;
   }
   for (const m of cfg.modules ?? []) if (!MODULE_INDEX.has(m)) die(`--modules: no module '${m}' (available: ${[...MODULE_INDEX.keys()].join(", ")})`);
 
@@ -38,7 +47,7 @@ async function main(): Promise<void> {
   const machine = world.add_machine({
     mem_size: cfg.mem_size,
     name: "ringzero",
-    cmdline: [interactive ? "" : "quiet", cfg.append].filter((s) => s !== "").join(" "),
+    cmdline: "",
     console_sink: (text) => {
       process.stdout.write(text);
       const nl = text.lastIndexOf("\n");
@@ -51,13 +60,31 @@ async function main(): Promise<void> {
     if (ch !== "all" && !(TRACE_CHANNELS as readonly string[]).includes(ch)) die(`--trace: unknown channel '${ch}' (${TRACE_CHANNELS.join(", ")}, all)`);
     for (const c of ch === "all" ? TRACE_CHANNELS : [ch]) machine.tracer.enable(c);
   }
-  for (const spec of [...(cfg.nodefaults ? [] : DEFAULT_DEVICES), ...cfg.devices]) {
-    const err = plug_device(machine, spec);
+  // Devices and network back-ends. -nic TYPE[,mac=…] is a NIC plus its own back-end.
+  const nic_netdev = new Map<E1000, string | undefined>();
+  const explicit_net = cfg.netdevs.length > 0 || cfg.nics.length > 0 || cfg.devices.some((d) => d.startsWith("e1000"));
+  const defaults = cfg.nodefaults ? [] : explicit_net ? DEFAULT_DEVICES.filter((d) => !d.startsWith("e1000")) : DEFAULT_DEVICES;
+  const netdevs = [...(cfg.nodefaults || explicit_net ? [] : DEFAULT_NETDEVS), ...cfg.netdevs];
+  const nic_devices: string[] = [];
+  cfg.nics.forEach((spec, i) => {
+    const [type, ...props] = spec.split(",");
+    if (type === "none") return;
+    netdevs.push(`${type},id=nic${i}${props.filter((p) => !p.startsWith("mac=") && !p.startsWith("model=")).map((p) => "," + p).join("")}`);
+    const mac = props.find((p) => p.startsWith("mac="));
+    nic_devices.push(`e1000,netdev=nic${i}${mac ? "," + mac : ""}`);
+  });
+  for (const spec of [...defaults.filter((d) => d.startsWith("e1000")), ...nic_devices, ...cfg.devices, ...defaults.filter((d) => !d.startsWith("e1000"))]) {
+    const err = plug_device(machine, spec, nic_netdev);
     if (err !== null) die(err);
   }
+  const net_err = setup_network(machine, netdevs, nic_netdev);
+  if (net_err !== null) die(net_err);
+  const has_net = [...nic_netdev.values()].some((id) => id !== undefined);
 
+  machine.cmdline = [interactive ? "" : "quiet", has_net || cfg.ip !== null ? ip_arg : "", cfg.append].filter((s) => s !== "").join(" ");
   start_kernel(machine.platform(), {
     initcalls: [serial8250_init],
+    late_initcalls: [ip_auto_config],
     modules: MODULE_INDEX,
     default_modules: cfg.modules ?? DEFAULT_MODULES,
     programs: PROGRAMS,

@@ -24,8 +24,9 @@ function entry(rel: string, load: () => Promise<{ default: ModuleInfo }>): Modul
 export const MODULE_INDEX: ModuleIndex = new Map([
   ["netdev", entry("drivers/net/netdev.ts", () => import("../drivers/net/netdev.ts"))],
   ["e1000", entry("drivers/net/e1000.ts", () => import("../drivers/net/e1000.ts"))],
+  ["inet", entry("net/inet.ts", () => import("../net/inet.ts"))],
   ["edu", entry("drivers/misc/edu.ts", () => import("../drivers/misc/edu.ts"))],
 ]);
 
 /** Loaded at boot unless --modules says otherwise (dependencies come along: e1000 brings netdev). */
-export const DEFAULT_MODULES: readonly string[] = ["e1000", "edu"];
+export const DEFAULT_MODULES: readonly string[] = ["e1000", "inet", "edu"];

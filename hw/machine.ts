@@ -43,7 +43,8 @@ export class Machine {
   readonly timer: LapicTimer;
   readonly pci: PciHost;
   readonly uart: Uart16550;
-  readonly cmdline: string;
+  /** The kernel command line the firmware hands over (set before platform() runs). */
+  cmdline: string;
   private firmware_done = false;
   powered_off = false;
   exit_code = 0;

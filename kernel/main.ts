@@ -35,6 +35,8 @@ export interface BootOptions {
   default_modules?: readonly string[];
   /** The programs in /bin (the initramfs). */
   programs?: ReadonlyMap<string, Program>;
+  /** Run after the default modules are loaded (late_initcall: IP autoconfiguration). */
+  late_initcalls?: readonly (() => Promise<number> | number)[];
   /** What pid 1 executes once the kernel is up, e.g. ["init"]. Without it pid 1 just exits. */
   init_argv?: readonly string[];
 }
@@ -168,6 +170,10 @@ async function kernel_init(opts: BootOptions): Promise<number> {
   for (const name of opts.default_modules ?? []) {
     const r = await load_module(name, {}, true);
     if (r !== 0) pr_err(`modprobe ${name}: ${module_last_error()}`);
+  }
+  for (const initcall of opts.late_initcalls ?? []) {
+    const r = await initcall();
+    if (r !== 0) pr_err(`late initcall ${initcall.name} returned ${r}`);
   }
   const argv = opts.init_argv;
   if (argv === undefined) return 0;

@@ -1,5 +1,6 @@
 import type { EthtoolCmd, EthtoolReply } from "../include/uapi/ethtool.ts";
 import type { IfChange, IfInfo } from "../include/uapi/if.ts";
+import type { InetSyscalls } from "../include/uapi/in.ts";
 import { DEFINE_PER_KERNEL } from "./kernel.ts";
 
 /**
@@ -21,4 +22,23 @@ export function register_net_control(c: NetControl | null): void {
 
 export function net_control(): NetControl | null {
   return control.get().c;
+}
+
+/**
+ * The IPv4 stack's side of the door: the socket and configuration calls, installed by the `inet`
+ * module. `socket` is told which process owns the new descriptor, so it is closed when that
+ * process exits.
+ */
+export interface InetControl extends Omit<InetSyscalls, "socket"> {
+  socket(owner: { on_exit: (() => void)[] }, domain: number, type: number, protocol: number): number;
+}
+
+const inet = DEFINE_PER_KERNEL((): { c: InetControl | null } => ({ c: null }));
+
+export function register_inet_control(c: InetControl | null): void {
+  inet.get().c = c;
+}
+
+export function inet_control(): InetControl | null {
+  return inet.get().c;
 }

@@ -1,5 +1,5 @@
-import { EINVAL, ENODEV, ERESTARTSYS } from "../include/linux/errno.ts";
-import { net_control } from "./net_control.ts";
+import { EAFNOSUPPORT, EBADF, EINVAL, ENODEV, ERESTARTSYS } from "../include/linux/errno.ts";
+import { inet_control, net_control } from "./net_control.ts";
 import { SIGKILL } from "../include/linux/sched.ts";
 import { CLOCK_MONOTONIC, type Syscalls } from "../include/uapi/syscalls.ts";
 import { kernfs_read, kernfs_readdir, kernfs_write } from "./fs/kernfs.ts";
@@ -77,6 +77,23 @@ export function syscalls_for(t: Task): Syscalls {
     getlinks: () => net_control()?.getlinks() ?? -ENODEV,
     setlink: async (ifname, change) => net_control()?.setlink(ifname, change) ?? -ENODEV,
     ethtool: async (ifname, cmd) => net_control()?.ethtool(ifname, cmd) ?? -ENODEV,
+    socket: (domain, type, protocol) => inet_control()?.socket(t, domain, type, protocol) ?? -EAFNOSUPPORT,
+    bind: (fd, addr, port) => inet_control()?.bind(fd, addr, port) ?? -EBADF,
+    sendto: async (fd, data, addr, port) => handle_signal(t, (await inet_control()?.sendto(fd, data, addr, port)) ?? -EBADF),
+    recvfrom: async (fd, timeout_ms) => {
+      const r = (await inet_control()?.recvfrom(fd, timeout_ms)) ?? -EBADF;
+      return typeof r === "number" ? handle_signal(t, r) : r;
+    },
+    close: (fd) => inet_control()?.close(fd) ?? -EBADF,
+    addr_list: () => inet_control()?.addr_list() ?? -EAFNOSUPPORT,
+    addr_add: (ifname, addr, prefix) => inet_control()?.addr_add(ifname, addr, prefix) ?? -EAFNOSUPPORT,
+    addr_del: (ifname, addr, prefix) => inet_control()?.addr_del(ifname, addr, prefix) ?? -EAFNOSUPPORT,
+    route_list: () => inet_control()?.route_list() ?? -EAFNOSUPPORT,
+    route_add: (dst, prefix, gw, ifname) => inet_control()?.route_add(dst, prefix, gw, ifname) ?? -EAFNOSUPPORT,
+    route_del: (dst, prefix) => inet_control()?.route_del(dst, prefix) ?? -EAFNOSUPPORT,
+    neigh_list: () => inet_control()?.neigh_list() ?? -EAFNOSUPPORT,
+    dhcp: async (ifname) => handle_signal(t, (await inet_control()?.dhcp(ifname)) ?? -EAFNOSUPPORT),
+    snmp: () => inet_control()?.snmp() ?? -EAFNOSUPPORT,
   };
 }
 

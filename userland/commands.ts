@@ -8,6 +8,7 @@ import { free } from "./bin/free.ts";
 import { insmod, modprobe } from "./bin/insmod.ts";
 import { lsmod } from "./bin/lsmod.ts";
 import { lspci } from "./bin/lspci.ts";
+import { ping } from "./bin/ping.ts";
 import { poweroff } from "./bin/poweroff.ts";
 import { ps } from "./bin/ps.ts";
 import { rmmod } from "./bin/rmmod.ts";
@@ -28,6 +29,7 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
   lspci: "list PCI devices (-n, -nn, -v, -k, -x, -s SLOT)",
   modprobe: "load a module and its dependencies",
   poweroff: "turn the machine off",
+  ping: "send ICMP echo requests: ping [-c N] [-i S] [-s N] [-W S] [-q] ADDRESS",
   ps: "list tasks",
   rmmod: "unload a module",
   sh: "the shell (sh -c \"cmds\")",
@@ -49,6 +51,7 @@ export const COMMANDS: ReadonlyMap<string, Program> = new Map<string, Program>([
   ["lsmod", lsmod],
   ["lspci", lspci],
   ["modprobe", modprobe],
+  ["ping", ping],
   ["poweroff", poweroff],
   ["ps", ps],
   ["rmmod", rmmod],

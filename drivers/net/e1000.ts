@@ -388,8 +388,6 @@ async function e1000_probe(pdev: PciDev, _ent: PciDeviceId): Promise<number> {
 
   pci_set_drvdata(pdev, adapter);
   kernfs_create(`/sys/kernel/debug/e1000/${netdev.name}/rings`, { show: () => e1000_dump_rings(netdev) });
-  // Until ifup the PHY is powered down, as Linux leaves an unused port.
-  e1000_power_phy(adapter, false);
   pr_info(`e1000 ${pdev.name} ${netdev.name}: (PCI:33MHz:32-bit) ${[...mac].map((b) => b.toString(16).padStart(2, "0")).join(":")}`);
   pr_info(`e1000 ${pdev.name} ${netdev.name}: Intel(R) PRO/1000 Network Connection`);
   return 0;

@@ -33,6 +33,7 @@ import { register_net_control } from "../../kernel/net_control.ts";
 import { oops } from "../../kernel/panic.ts";
 import { init_waitqueue_head, wait_event_interruptible, wake_up_all, type WaitQueueHead } from "../../kernel/sched/wait.ts";
 import { NET_RX_SOFTIRQ, open_softirq, raise_softirq } from "../../kernel/softirq.ts";
+import { loopback_dev_init } from "./loopback.ts";
 
 /** A protocol's receive function. It is handed one reference to `p` and must pbuf_put it. */
 export type PacketHandler = (p: PBuf, dev: NetDevice) => void;
@@ -487,10 +488,13 @@ const netdev_module: ModuleInfo = {
     proc_create("net/dev", show_net_dev);
     proc_create("net/pbuf", show_pbuf);
     register_net_control({ getlinks: () => st.devices.map(if_info), setlink, ethtool });
-    return 0;
+    // The loopback device exists as soon as the core does, so it is lo, ifindex 1.
+    st.next_ifindex = 1;
+    return register_netdev(loopback_dev_init());
   },
-  exit() {
+  async exit() {
     const st = netdev_state.get();
+    for (const d of [...st.devices]) await unregister_netdev(d);
     register_net_control(null);
     proc_remove("net/dev");
     proc_remove("net/pbuf");

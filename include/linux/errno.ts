@@ -33,6 +33,7 @@ export const EOVERFLOW = 75;
 export const EMSGSIZE = 90;
 export const EPROTONOSUPPORT = 93;
 export const EOPNOTSUPP = 95;
+export const EAFNOSUPPORT = 97;
 export const EADDRINUSE = 98;
 export const EADDRNOTAVAIL = 99;
 export const ENETDOWN = 100;
@@ -79,6 +80,7 @@ export const ERRNO_MESSAGES: Readonly<Record<number, string>> = {
   [EMSGSIZE]: "Message too long",
   [EPROTONOSUPPORT]: "Protocol not supported",
   [EOPNOTSUPP]: "Operation not supported",
+  [EAFNOSUPPORT]: "Address family not supported by protocol",
   [EADDRINUSE]: "Address already in use",
   [EADDRNOTAVAIL]: "Cannot assign requested address",
   [ENETDOWN]: "Network is down",

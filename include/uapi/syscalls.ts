@@ -5,6 +5,7 @@
  */
 import type { EthtoolCmd, EthtoolReply } from "./ethtool.ts";
 import type { IfChange, IfInfo } from "./if.ts";
+import type { InetSyscalls } from "./in.ts";
 
 export interface Utsname {
   readonly sysname: string;
@@ -19,7 +20,7 @@ export type SigDisposition = "default" | "ignore" | "catch";
 export const CLOCK_REALTIME = 0;
 export const CLOCK_MONOTONIC = 1;
 
-export interface Syscalls {
+export interface Syscalls extends InetSyscalls {
   /** write(2) to fd 1 (stdout) or 2 (stderr); both reach the console. Returns bytes written. */
   write(fd: number, text: string): number;
   /** read(2) on fd 0 in canonical mode: one line with its newline; null at end of input; -EINTR. */

@@ -167,6 +167,13 @@ function do_exit(t: Task, code: number): void {
   t.exited = true;
   t.state = EXIT_DEAD;
   if (t.sleep_timer !== null) del_timer(t.sleep_timer);
+  for (const fn of t.on_exit.splice(0)) {
+    try {
+      fn();
+    } catch (e) {
+      oops(`BUG: exception in an exit hook of ${t.comm}`, e);
+    }
+  }
   rq.tasks.delete(t.pid);
   __wake_up(t.exit_wq, TASK_NORMAL, 0);
   end_step(rq);

@@ -32,6 +32,8 @@ export class Task {
   should_stop = false;
   /** Pending signals, one bit per signal number. */
   sigpending = 0;
+  /** Run when the task exits (a process's sockets are closed this way). */
+  readonly on_exit: (() => void)[] = [];
   /** The timer schedule_timeout arms for this task, made on first use. */
   sleep_timer: TimerList | null = null;
 

@@ -1,0 +1,272 @@
+import { csum_fold, csum_partial, csum_tcpudp_nofold } from "../../lib/inet_checksum.ts";
+import { ClockEvent, type VirtualClock } from "../clock.ts";
+import type { NetEndpoint } from "./net_endpoint.ts";
+
+/**
+ * The built-in user-mode network (the default `-netdev user`): what QEMU's slirp shows a guest,
+ * as a peer on the NIC's wire that speaks only Ethernet frames. It has
+ *   10.0.2.2  the gateway / host, and 10.0.2.3  the DNS address — both answer ARP and ICMP echo
+ *             (unlike QEMU's slirp, which does not pass ping), and a UDP echo service on port 7;
+ *   a DHCP server leasing 10.0.2.15 upwards (16 leases), router 10.0.2.2, DNS 10.0.2.3.
+ * Virtual hosts use QEMU's MAC scheme: 52:55 followed by the IPv4 address (52:55:0a:00:02:02).
+ * There is no NAT to the outside world: anything else goes unanswered. Replies leave after
+ * `latency_ns` of virtual time (a host on the same LAN), never inside the NIC's transmit call.
+ */
+export interface UserNetConfig {
+  net: number;
+  prefix: number;
+  host: number;
+  dns: number;
+  dhcp_start: number;
+  dhcp_count: number;
+  lease_s: number;
+  latency_ns: number;
+}
+
+export const USER_NET_DEFAULTS: UserNetConfig = {
+  net: 0x0a000200,
+  prefix: 24,
+  host: 0x0a000202,
+  dns: 0x0a000203,
+  dhcp_start: 0x0a00020f,
+  dhcp_count: 16,
+  lease_s: 86400,
+  latency_ns: 10_000,
+};
+
+const SLOTS = 64;
+const SLOT_SIZE = 1600;
+
+export class UserNet implements NetEndpoint {
+  peer: NetEndpoint | null = null;
+  readonly cfg: UserNetConfig;
+  private readonly clock: VirtualClock;
+  /** Outgoing frames waiting for their time: a ring of preallocated buffers. */
+  private readonly slots = Array.from({ length: SLOTS }, () => new Uint8Array(SLOT_SIZE));
+  private readonly slot_len = new Uint16Array(SLOTS);
+  private readonly slot_due = new Float64Array(SLOTS);
+  private head = 0;
+  private count = 0;
+  private readonly event: ClockEvent;
+  /** MAC (as text) → leased address. */
+  readonly leases = new Map<string, number>();
+  frames_in = 0;
+  frames_out = 0;
+  dropped = 0;
+
+  constructor(clock: VirtualClock, cfg: Partial<UserNetConfig> = {}) {
+    this.clock = clock;
+    this.cfg = { ...USER_NET_DEFAULTS, ...cfg };
+    this.event = new ClockEvent("user-net", () => this.flush());
+  }
+
+  /** 52:55 followed by the address, as QEMU's slirp names its virtual hosts. */
+  mac_of(ip: number): Uint8Array {
+    return Uint8Array.of(0x52, 0x55, ip >>> 24, (ip >>> 16) & 0xff, (ip >>> 8) & 0xff, ip & 0xff);
+  }
+
+  private ours(ip: number): boolean {
+    return ip === this.cfg.host || ip === this.cfg.dns;
+  }
+
+  /** A reply buffer to fill (null when all are in flight: the frame is dropped and counted). */
+  private alloc(): Uint8Array | null {
+    if (this.count === SLOTS) {
+      this.dropped++;
+      return null;
+    }
+    return this.slots[(this.head + this.count) % SLOTS]!;
+  }
+
+  private commit(len: number): void {
+    const i = (this.head + this.count) % SLOTS;
+    this.slot_len[i] = len < 60 ? 60 : len;
+    if (len < 60) this.slots[i]!.fill(0, len, 60);
+    this.slot_due[i] = this.clock.now_ns() + this.cfg.latency_ns;
+    this.count++;
+    if (!this.event.armed) this.clock.arm(this.event, this.slot_due[this.head]!);
+  }
+
+  private flush(): void {
+    const now = this.clock.now_ns();
+    while (this.count > 0 && this.slot_due[this.head]! <= now) {
+      const i = this.head;
+      this.head = (this.head + 1) % SLOTS;
+      this.count--;
+      this.frames_out++;
+      this.peer?.receive_frame(this.slots[i]!, this.slot_len[i]!);
+    }
+    if (this.count > 0) this.clock.arm(this.event, this.slot_due[this.head]!);
+  }
+
+  receive_frame(f: Uint8Array, len: number): void {
+    this.frames_in++;
+    if (len < 42) return;
+    const type = (f[12]! << 8) | f[13]!;
+    if (type === 0x0806) this.arp(f);
+    else if (type === 0x0800) this.ipv4(f, len);
+  }
+
+  private arp(f: Uint8Array): void {
+    const v = new DataView(f.buffer, f.byteOffset);
+    if (v.getUint16(20) !== 1) return; // only requests need an answer
+    const tpa = v.getUint32(38);
+    if (!this.ours(tpa)) return;
+    const o = this.alloc();
+    if (o === null) return;
+    const ov = new DataView(o.buffer);
+    const mac = this.mac_of(tpa);
+    o.set(f.subarray(6, 12), 0);
+    o.set(mac, 6);
+    o[12] = 0x08;
+    o[13] = 0x06;
+    ov.setUint16(14, 1);
+    ov.setUint16(16, 0x0800);
+    o[18] = 6;
+    o[19] = 4;
+    ov.setUint16(20, 2);
+    o.set(mac, 22);
+    ov.setUint32(28, tpa);
+    o.set(f.subarray(22, 32), 32); // sender's MAC and IP become the target
+    this.commit(42);
+  }
+
+  private ipv4(f: Uint8Array, len: number): void {
+    const v = new DataView(f.buffer, f.byteOffset);
+    if (f[14]! >> 4 !== 4) return;
+    const ihl = (f[14]! & 0x0f) * 4;
+    const tot = v.getUint16(16);
+    if (tot + 14 > len || csum_fold(csum_partial(f, 14, ihl)) !== 0) return;
+    if ((v.getUint16(20) & 0x3fff) !== 0) return; // fragments: not reassembled
+    const src = v.getUint32(26);
+    const dst = v.getUint32(30);
+    const proto = f[23];
+    const l4 = 14 + ihl;
+    const l4len = tot - ihl;
+    if (proto === 1 && this.ours(dst) && l4len >= 8 && f[l4] === 8) {
+      this.reply_ip(f, src, dst, 1, l4len, (o, off) => {
+        o.set(f.subarray(l4, l4 + l4len), off);
+        o[off] = 0;
+        o[off + 2] = 0;
+        o[off + 3] = 0;
+        const c = csum_fold(csum_partial(o, off, l4len));
+        o[off + 2] = c >>> 8;
+        o[off + 3] = c & 0xff;
+      });
+      return;
+    }
+    if (proto !== 17 || l4len < 8) return;
+    const sport = v.getUint16(l4);
+    const dport = v.getUint16(l4 + 2);
+    if (dport === 67) {
+      this.dhcp(f, l4 + 8, l4len - 8);
+      return;
+    }
+    if (dport === 7 && this.ours(dst)) this.udp_reply(f, src, dst, 7, sport, f.subarray(l4 + 8, l4 + l4len));
+  }
+
+  /** Build an IPv4 packet to `dst` (back to the sender of `req`), the payload written by `fill`. */
+  private reply_ip(req: Uint8Array, dst: number, src: number, proto: number, l4len: number, fill: (o: Uint8Array, off: number) => void, dst_mac: Uint8Array | null = null): void {
+    if (34 + l4len > SLOT_SIZE) return;
+    const o = this.alloc();
+    if (o === null) return;
+    const ov = new DataView(o.buffer);
+    o.set(dst_mac ?? req.subarray(6, 12), 0);
+    o.set(this.mac_of(src === 0xffffffff ? this.cfg.host : src), 6);
+    o[12] = 0x08;
+    o[13] = 0x00;
+    o[14] = 0x45;
+    o[15] = 0;
+    ov.setUint16(16, 20 + l4len);
+    ov.setUint16(18, 0);
+    ov.setUint16(20, 0);
+    o[22] = 64;
+    o[23] = proto;
+    ov.setUint16(24, 0);
+    ov.setUint32(26, src);
+    ov.setUint32(30, dst);
+    ov.setUint16(24, csum_fold(csum_partial(o, 14, 20)));
+    fill(o, 34);
+    this.commit(34 + l4len);
+  }
+
+  private udp_reply(req: Uint8Array, dst: number, src: number, sport: number, dport: number, payload: Uint8Array, dst_mac: Uint8Array | null = null): void {
+    const len = 8 + payload.length;
+    this.reply_ip(req, dst, src, 17, len, (o, off) => {
+      const ov = new DataView(o.buffer);
+      ov.setUint16(off, sport);
+      ov.setUint16(off + 2, dport);
+      ov.setUint16(off + 4, len);
+      ov.setUint16(off + 6, 0);
+      o.set(payload, off + 8);
+      let c = csum_fold(csum_partial(o, off, len, csum_tcpudp_nofold(src, dst, len, 17)));
+      if (c === 0) c = 0xffff;
+      ov.setUint16(off + 6, c);
+    }, dst_mac);
+  }
+
+  /** The DHCP server: OFFER for DISCOVER, ACK (or NAK) for REQUEST. */
+  private dhcp(f: Uint8Array, off: number, len: number): void {
+    if (len < 240) return;
+    const v = new DataView(f.buffer, f.byteOffset + off, len);
+    if (f[off] !== 1 || v.getUint32(236) !== 0x63825363) return;
+    let type = 0;
+    let requested = 0;
+    for (let o = 240; o < len && f[off + o] !== 255; ) {
+      const code = f[off + o]!;
+      if (code === 0) {
+        o++;
+        continue;
+      }
+      const l = f[off + o + 1]!;
+      if (code === 53) type = f[off + o + 2]!;
+      if (code === 50 && l === 4) requested = v.getUint32(o + 2);
+      o += 2 + l;
+    }
+    const chaddr = f.subarray(off + 28, off + 34);
+    const key = [...chaddr].map((b) => b.toString(16).padStart(2, "0")).join(":");
+    let ip = this.leases.get(key);
+    if (ip === undefined) {
+      if (this.leases.size >= this.cfg.dhcp_count) return; // pool exhausted: stay silent
+      ip = (this.cfg.dhcp_start + this.leases.size) >>> 0;
+      this.leases.set(key, ip);
+    }
+    const ciaddr = v.getUint32(12);
+    let reply: number;
+    if (type === 1) reply = 2; // DISCOVER → OFFER
+    else if (type === 3) reply = requested === ip || ciaddr === ip ? 5 : 6; // REQUEST → ACK / NAK
+    else return;
+    const m = new Uint8Array(300);
+    const mv = new DataView(m.buffer);
+    m[0] = 2;
+    m[1] = 1;
+    m[2] = 6;
+    m.set(f.subarray(off + 4, off + 8), 4); // xid
+    m.set(f.subarray(off + 10, off + 12), 10); // flags
+    mv.setUint32(12, ciaddr);
+    mv.setUint32(16, reply === 6 ? 0 : ip);
+    mv.setUint32(20, this.cfg.host);
+    m.set(chaddr, 28);
+    mv.setUint32(236, 0x63825363);
+    let o = 240;
+    const opt = (code: number, val: number[]): void => {
+      m[o++] = code;
+      m[o++] = val.length;
+      for (const x of val) m[o++] = x;
+    };
+    const b4 = (a: number): number[] => [a >>> 24, (a >>> 16) & 0xff, (a >>> 8) & 0xff, a & 0xff];
+    const mask = (0xffffffff << (32 - this.cfg.prefix)) >>> 0;
+    opt(53, [reply]);
+    opt(54, b4(this.cfg.host));
+    if (reply !== 6) {
+      opt(51, b4(this.cfg.lease_s));
+      opt(1, b4(mask));
+      opt(3, b4(this.cfg.host));
+      opt(6, b4(this.cfg.dns));
+    }
+    m[o++] = 255;
+    const broadcast = (mv.getUint16(10) & 0x8000) !== 0 || ciaddr === 0;
+    const dst = broadcast ? 0xffffffff : ciaddr;
+    this.udp_reply(f, dst, this.cfg.host, 67, 68, m, broadcast ? Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff) : chaddr);
+  }
+}

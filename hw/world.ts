@@ -15,6 +15,8 @@ export type RunResult = "until" | "deadline" | "idle" | "powered_off";
 
 /** Let Node service sockets and the terminal at least this often while machines are busy. */
 const REALTIME_YIELD_MS = 4;
+/** Waits shorter than this are spun through setImmediate rather than slept with setTimeout. */
+const SHORT_WAIT_MS = 2;
 
 /**
  * The world several machines share: one virtual clock and one run loop. Machines on an in-process
@@ -112,6 +114,11 @@ export class World {
       if (!realtime) {
         if (next <= deadline && next !== Infinity) {
           this.clock.advance_to(next);
+          // Input can only arrive through Node's event loop: let it run now and then.
+          if (this.external_sources > 0 && performance.now() - last_yield >= REALTIME_YIELD_MS) {
+            last_yield = performance.now();
+            await new Promise<void>((r) => setImmediate(r));
+          }
           continue;
         }
         if (deadline !== Infinity) {
@@ -126,8 +133,13 @@ export class World {
       if (next === Infinity && this.external_sources === 0) return "idle";
       const wake_at = Math.min(next, deadline);
       const wait_ms = wake_at === Infinity ? 1000 : Math.max(0, (wake_at - this.wall_ns()) / 1e6);
-      if (wait_ms > 0) {
+      if (wait_ms >= SHORT_WAIT_MS) {
         await this.wait_for_kick(wait_ms);
+        last_yield = performance.now();
+      } else if (wait_ms > 0) {
+        // setTimeout cannot wait less than a millisecond; for short waits keep turning the event
+        // loop, so a device event 10 us away happens 10 us later, not 1 ms later.
+        await new Promise<void>((r) => setImmediate(r));
         last_yield = performance.now();
       }
     }

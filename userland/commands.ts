@@ -1,5 +1,10 @@
 import type { Program } from "../include/uapi/syscalls.ts";
+import { arp } from "./bin/arp.ts";
 import { cat } from "./bin/cat.ts";
+import { dhclient } from "./bin/dhclient.ts";
+import { ifconfig } from "./bin/ifconfig.ts";
+import { nc } from "./bin/nc.ts";
+import { netstat } from "./bin/netstat.ts";
 import { dmesg } from "./bin/dmesg.ts";
 import { echo } from "./bin/echo.ts";
 import { ethtool } from "./bin/ethtool.ts";
@@ -18,11 +23,16 @@ import { uptime } from "./bin/uptime.ts";
 
 /** One-line descriptions for `help`. */
 export const COMMAND_HELP: Readonly<Record<string, string>> = {
+  arp: "the ARP cache (-n)",
+  dhclient: "get an address by DHCP: dhclient [DEV]",
+  ifconfig: "interfaces; ifconfig DEV up|down|ADDR [netmask M]",
+  nc: "UDP datagrams: nc -u HOST PORT [MSG] | nc -u -l PORT",
+  netstat: "protocol counters (-s)",
   cat: "print /proc and /sys files",
   dmesg: "print the kernel log",
   echo: "print arguments",
   ethtool: "NIC settings, statistics (-S), registers (-d), rings (-g/-G), coalescing (-c/-C), self-test (-t)",
-  ip: "network interfaces: ip link [set DEV up|down]",
+  ip: "ip link | addr | route | neigh (show, set, add, del)",
   free: "memory usage (-k, -m, -h)",
   insmod: "load a module: insmod NAME [param=value]",
   lsmod: "list loaded modules",
@@ -41,6 +51,11 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
 
 /** The contents of /bin, without init and sh (see programs.ts). */
 export const COMMANDS: ReadonlyMap<string, Program> = new Map<string, Program>([
+  ["arp", arp],
+  ["dhclient", dhclient],
+  ["ifconfig", ifconfig],
+  ["nc", nc],
+  ["netstat", netstat],
   ["cat", cat],
   ["dmesg", dmesg],
   ["echo", echo],

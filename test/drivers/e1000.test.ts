@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { IFF_UP, type PBuf } from "../../include/net/netdevice.ts";
 import { REG, TCTL_EN } from "../../hw/net/e1000_regs.ts";
-import { dev_add_pack, dev_get_by_name, dev_open, dev_close, dev_queue_xmit, netdev_transmit, netdev_list } from "../../drivers/net/netdev.ts";
+import { dev_add_pack, dev_get_by_name, dev_open, dev_close, dev_queue_xmit, netdev_transmit, netdev_list as all_netdevs } from "../../drivers/net/netdev.ts";
 import { PROBE_STAGES } from "../../drivers/net/e1000.ts";
 import { net_control } from "../../kernel/net_control.ts";
 import { dma_coherent_usage } from "../../kernel/dma/mapping.ts";
@@ -20,6 +20,9 @@ import { Sink } from "../helpers/nic_harness.ts";
 import { boot_net_machine, two_nics_on_a_hub, type NetTestMachine } from "../helpers/net_machine.ts";
 
 const TEST_TYPE = 0x88b5; // IEEE local experimental EtherType
+
+/** The Ethernet devices (the netdev core also registers lo). */
+const netdev_list = () => all_netdevs().filter((d) => d.type === "ether");
 
 /** Build a frame in a fresh packet buffer: dst, src, EtherType 0x88B5, payload tagged with `seq`. */
 function frame(dst: Uint8Array, src: Uint8Array, len: number, seq: number): PBuf {

@@ -97,13 +97,13 @@ describe("npm start", () => {
     expect(parts[1]).toMatch(/^ {5}interrupts: [1-9]\d*$/m);
     expect(parts[1]).toMatch(/^ {5}napi_polls: [1-9]\d*$/m);
     expect(r.stdout).toContain("The test result is PASS");
-    expect(r.stdout).toContain("rmmod: ERROR: Module netdev is in use by: e1000\n");
+    expect(r.stdout).toContain("rmmod: ERROR: Module netdev is in use by: e1000 inet\n");
 
-    expect(r.stdout).toMatch(/^2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP/m); // a new ifindex after re-registration, as in Linux
+    expect(r.stdout).toMatch(/^3: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP/m); // a new ifindex after re-registration, as in Linux
     expect(r.stdout).toMatch(/^0x00100: RCTL +0x[0-9a-f]{8} +EN BAM SECRC$/m);
     expect(r.stdout).toMatch(/^RX ring: 256 descriptors at 0x[0-9a-f]+\n {2}head \(hw\) 0 {2}tail \(hw\) 254 {2}next_to_use 255 {2}next_to_clean 0$/m);
     expect(r.stdout).toMatch(/^e1000 +\d+ {2}0$/m);
-    expect(r.stdout).toMatch(/^netdev +\d+ {2}1 e1000$/m);
+    expect(r.stdout).toMatch(/^netdev +\d+ {2}2 (e1000,inet|inet,e1000)$/m);
   });
 
   it("ip and ethtool refuse bad input with one line and a non-zero status", async () => {

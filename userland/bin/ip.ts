@@ -1,14 +1,16 @@
 import { strerror } from "../../include/linux/errno.ts";
 import type { IfInfo } from "../../include/uapi/if.ts";
+import { inet_aton, inet_ntoa } from "../../include/uapi/in.ts";
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import { if_flags_text, if_state } from "../lib/net.ts";
 import { fail, print } from "../lib/stdio.ts";
 
 /**
- * ip (iproute2), the link object: `ip link [show [DEV]]`, `ip -s link`, and
- * `ip link set DEV up|down|mtu N|address MAC`.
+ * ip (iproute2): `ip link [show [DEV]]`, `ip -s link`, `ip link set DEV up|down|mtu N|address MAC`;
+ * `ip addr [show [DEV]]`, `ip addr add|del ADDR/PREFIX dev DEV`; `ip route [show]`,
+ * `ip route add PREFIX|default [via GW] [dev DEV]`, `ip route del PREFIX|default`; `ip neigh`.
  */
-const USAGE = "Usage: ip [-s] link [show [DEV]] | ip link set DEV { up | down | mtu N | address LLADDR }";
+const USAGE = "Usage: ip [-s] { link | addr | route | neigh } [ COMMAND ]";
 
 function link_lines(i: IfInfo, stats: boolean): string {
   const brd = i.type === "loopback" ? "00:00:00:00:00:00" : "ff:ff:ff:ff:ff:ff";
@@ -66,6 +68,91 @@ async function link(args: string[], sys: Syscalls, stats: boolean): Promise<numb
   return fail(sys, "ip", `Command "${sub}" is unknown, try "ip link help".`, 255);
 }
 
+function parse_prefix(s: string): [number, number] | null {
+  if (s === "default") return [0, 0];
+  const m = /^([\d.]+)(?:\/(\d+))?$/.exec(s);
+  const a = m ? inet_aton(m[1]!) : null;
+  const p = m?.[2] === undefined ? 32 : Number(m[2]);
+  return a === null || p > 32 ? null : [a, p];
+}
+
+function addr(args: string[], sys: Syscalls): number | Promise<number> {
+  const sub = args[0] ?? "show";
+  if (sub === "show" || sub === "list" || sub === "ls") {
+    const links = sys.getlinks();
+    const addrs = sys.addr_list();
+    if (typeof links === "number" || typeof addrs === "number") return fail(sys, "ip", `cannot list addresses: ${strerror(typeof links === "number" ? links : (addrs as number))}`);
+    const dev = args[1] === "dev" ? args[2] : args[1];
+    if (dev !== undefined && !links.some((l) => l.name === dev)) return fail(sys, "ip", `Device "${dev}" does not exist.`);
+    let out = "";
+    for (const l of links.filter((x) => dev === undefined || x.name === dev)) {
+      out += link_lines(l, false).replace(" mode DEFAULT group default", " group default qlen 1000");
+      for (const a of addrs.filter((x) => x.ifname === l.name)) {
+        const scope = (a.addr >>> 24) === 127 ? "host" : "global";
+        out += `    inet ${inet_ntoa(a.addr)}/${a.prefix}${scope === "global" ? ` brd ${inet_ntoa(a.broadcast)}` : ""} scope ${scope} ${l.name}\n`;
+      }
+    }
+    print(sys, out);
+    return 0;
+  }
+  if (sub === "add" || sub === "del") {
+    const p = args[1] === undefined ? null : parse_prefix(args[1]);
+    const dev = args[2] === "dev" ? args[3] : undefined;
+    if (p === null || dev === undefined) return fail(sys, "ip", `Usage: ip addr ${sub} ADDR/PREFIX dev DEV`, 255);
+    const r = sub === "add" ? sys.addr_add(dev, p[0], p[1]) : sys.addr_del(dev, p[0], p[1]);
+    if (r === -19) return fail(sys, "ip", `Cannot find device "${dev}"`, 1);
+    if (r < 0) return fail(sys, "ip", `RTNETLINK answers: ${strerror(r)}`, 2);
+    return 0;
+  }
+  return fail(sys, "ip", `Command "${sub}" is unknown, try "ip addr help".`, 255);
+}
+
+function route(args: string[], sys: Syscalls): number {
+  const sub = args[0] ?? "show";
+  if (sub === "show" || sub === "list" || sub === "ls") {
+    const routes = sys.route_list();
+    if (typeof routes === "number") return fail(sys, "ip", `cannot list routes: ${strerror(routes)}`);
+    let out = "";
+    for (const r of [...routes].sort((a, b) => a.prefix - b.prefix)) {
+      const dst = r.prefix === 0 ? "default" : `${inet_ntoa(r.dst)}/${r.prefix}`;
+      out += r.gateway !== 0 ? `${dst} via ${inet_ntoa(r.gateway)} dev ${r.ifname} proto ${r.proto}\n` : `${dst} dev ${r.ifname} proto kernel scope link src ${inet_ntoa(r.src)}\n`;
+    }
+    print(sys, out);
+    return 0;
+  }
+  if (sub === "add" || sub === "del") {
+    const p = args[1] === undefined ? null : parse_prefix(args[1]);
+    if (p === null) return fail(sys, "ip", `Usage: ip route ${sub} PREFIX|default [via GW] [dev DEV]`, 255);
+    if (sub === "del") {
+      const r = sys.route_del(p[0], p[1]);
+      return r < 0 ? fail(sys, "ip", `RTNETLINK answers: ${r === -3 ? "No such process" : strerror(r)}`, 2) : 0;
+    }
+    let gw = 0;
+    let dev: string | null = null;
+    for (let i = 2; i < args.length; i += 2) {
+      if (args[i] === "via") {
+        const g = inet_aton(args[i + 1] ?? "");
+        if (g === null) return fail(sys, "ip", `Error: inet address is expected rather than "${args[i + 1] ?? ""}".`, 255);
+        gw = g;
+      } else if (args[i] === "dev" && args[i + 1] !== undefined) dev = args[i + 1]!;
+      else return fail(sys, "ip", `Error: either "to" is duplicate, or "${args[i]}" is a garbage.`, 255);
+    }
+    const r = sys.route_add(p[0], p[1], gw, dev);
+    if (r === -19) return fail(sys, "ip", `Cannot find device "${dev}"`, 1);
+    if (r < 0) return fail(sys, "ip", `RTNETLINK answers: ${strerror(r)}`, 2);
+    return 0;
+  }
+  return fail(sys, "ip", `Command "${sub}" is unknown, try "ip route help".`, 255);
+}
+
+function neigh(args: string[], sys: Syscalls): number {
+  if (args.length > 0 && args[0] !== "show" && args[0] !== "list") return fail(sys, "ip", `Command "${args[0]}" is unknown, try "ip neigh help".`, 255);
+  const n = sys.neigh_list();
+  if (typeof n === "number") return fail(sys, "ip", `cannot list neighbours: ${strerror(n)}`);
+  print(sys, n.map((e) => `${inet_ntoa(e.addr)} dev ${e.ifname} ${e.mac ? `lladdr ${e.mac} ` : ""}${e.state}\n`).join(""));
+  return 0;
+}
+
 export async function ip(argv: readonly string[], sys: Syscalls): Promise<number> {
   let args = argv.slice(1);
   let stats = false;
@@ -77,5 +164,8 @@ export async function ip(argv: readonly string[], sys: Syscalls): Promise<number
   const obj = args[0];
   if (obj === undefined) return fail(sys, "ip", USAGE, 255);
   if ("link".startsWith(obj)) return link(args.slice(1), sys, stats);
+  if ("address".startsWith(obj)) return addr(args.slice(1), sys);
+  if ("route".startsWith(obj)) return route(args.slice(1), sys);
+  if ("neighbour".startsWith(obj) || obj === "neighbor") return neigh(args.slice(1), sys);
   return fail(sys, "ip", `Object "${obj}" is unknown, try "ip help".`, 255);
 }

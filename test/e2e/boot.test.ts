@@ -118,6 +118,38 @@ describe("npm start", () => {
     expect(b.stdout.split("\n")[0]).toBe("ethtool: bad command line argument(s)");
   });
 
+  it("ping -c 3 10.0.2.2 on the default user network: three replies, 0% loss, exit 0", async () => {
+    const r = await run_ringzero([...V, "-c", "ping -c 3 10.0.2.2"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^PING 10\.0\.2\.2 \(10\.0\.2\.2\) 56\(84\) bytes of data\.\n(64 bytes from 10\.0\.2\.2: icmp_seq=[123] ttl=64 time=\d+\.\d+ ms\n){3}\n--- 10\.0\.2\.2 ping statistics ---\n3 packets transmitted, 3 received, 0% packet loss/m);
+  });
+
+  it("ping -c 3 10.0.2.99 (nobody there): 100% loss, exit 1, no hang", async () => {
+    const r = await run_ringzero([...V, "-c", "ping -c 3 10.0.2.99"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("100% packet loss");
+  });
+
+  it("ping and the network commands refuse bad input with one line and status 2 / non-zero", async () => {
+    const r = await run_ringzero([...V, "-c", "ping -x 10.0.2.2; echo s=$?; ping nosuchhost; echo s=$?; ping -c 0 10.0.2.2; echo s=$?; ping; echo s=$?; ifconfig eth7; echo s=$?; ip addr show dev eth7; echo s=$?; dhclient eth5; echo s=$?"]);
+    expect(r.stdout).toContain("ping: invalid option -- 'x'\n");
+    expect(r.stdout).toContain("ping: nosuchhost: Name or service not known\ns=2\n");
+    expect(r.stdout).toContain("ping: invalid argument: '0'\ns=2\n");
+    expect(r.stdout).toContain("ping: usage error: Destination address required\ns=2\n");
+    expect(r.stdout).toContain("ifconfig: eth7: error fetching interface information: Device not found\ns=1\n");
+    expect(r.stdout).toContain('ip: Device "eth7" does not exist.\ns=1\n');
+    expect(r.stdout).toContain("dhclient: eth5: no such interface\ns=1\n");
+  });
+
+  it("--ip sets a static address instead of DHCP", async () => {
+    const r = await run_ringzero([...V, "--ip", "10.0.2.77/24,10.0.2.2", "-c", "ip addr show eth0; ping -c 1 10.0.2.2"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("inet 10.0.2.77/24 brd 10.0.2.255 scope global eth0\n");
+    const bad = await run_ringzero(["--ip", "10.0.2.300/24", "-c", "true"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^ringzero: --ip: expected ADDR\/PREFIX\[,GATEWAY\]/);
+  });
+
   it("--help lists the options", async () => {
     const r = await run_ringzero(["--help"]);
     expect(r.code).toBe(0);

@@ -8,13 +8,46 @@ import { net_connect, type NetEndpoint } from "../../hw/net/net_endpoint.ts";
 import { World } from "../../hw/world.ts";
 import netdev_module from "../../drivers/net/netdev.ts";
 import e1000_module from "../../drivers/net/e1000.ts";
+import inet_module from "../../net/inet.ts";
+import { ip_auto_config } from "../../net/ipv4/ipconfig.ts";
+import { serial8250_init } from "../../drivers/tty/serial8250.ts";
+import { PROGRAMS } from "../../userland/programs.ts";
 import { load_module } from "../../kernel/module.ts";
 import { boot_test_machine, type TestMachine } from "./boot.ts";
 
 export const MODULES: ModuleIndex = new Map<string, { load: () => Promise<ModuleInfo>; size: number }>([
   ["netdev", { load: async () => netdev_module, size: 1 }],
   ["e1000", { load: async () => e1000_module, size: 1 }],
+  ["inet", { load: async () => inet_module, size: 1 }],
 ]);
+
+/**
+ * A whole networked host, as `npm start` builds it: e1000 NICs on the given wires, the netdev,
+ * e1000 and inet modules loaded at boot, `ip=` from `cmdline` applied, and init running `command`
+ * in the shell. Its console output is in machine.console_output.
+ */
+export function boot_host(world: World, opts: { wires: NetEndpoint[]; cmdline: string; command: string; base_mac?: number }): TestMachine {
+  return boot_test_machine({
+    world,
+    mem_size: 64 << 20,
+    cmdline: `quiet ${opts.cmdline}`,
+    setup: (m) => {
+      opts.wires.forEach((w, i) => {
+        const nic = new E1000(m.clock, { mac: Uint8Array.of(0x52, 0x54, 0, 0x12, 0x34, (opts.base_mac ?? 0x56) + i), name: `e1000.${i}` });
+        m.pci.plug(nic, 3 + i);
+        net_connect(w, nic);
+      });
+    },
+    boot: {
+      initcalls: [serial8250_init],
+      modules: MODULES,
+      default_modules: ["e1000", "inet"],
+      late_initcalls: [ip_auto_config],
+      programs: PROGRAMS,
+      init_argv: ["init", "-c", opts.command],
+    },
+  });
+}
 
 export interface NetTestMachine extends TestMachine {
   nics: E1000[];

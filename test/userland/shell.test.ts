@@ -5,10 +5,11 @@ import { ktime_get_ns } from "../../kernel/time/timekeeping.ts";
 import { PROGRAMS } from "../../userland/programs.ts";
 import { PROMPT, tokenize } from "../../userland/sh.ts";
 import { boot_test_machine } from "../helpers/boot.ts";
+import { MODULES } from "../helpers/net_machine.ts";
 
 /** A machine booted to the interactive shell, with a way to type into its serial port. */
 async function shell() {
-  const tm = boot_test_machine({ boot: { initcalls: [serial8250_init], programs: PROGRAMS, init_argv: ["init"] } });
+  const tm = boot_test_machine({ boot: { initcalls: [serial8250_init], programs: PROGRAMS, init_argv: ["init"], modules: MODULES, default_modules: ["inet"] } });
   const prompts = (): number => tm.machine.console_output.split(PROMPT).length - 1;
   await tm.run_until(() => prompts() === 1);
   /** Type `text`; run until `until()` (default: the next prompt appears). */
@@ -47,6 +48,15 @@ describe("shell", () => {
     expect(s.out()).toMatch(/\^C\nringzero:\/# $/);
     await s.type("echo still here\n");
     expect(s.out()).toContain("still here\n");
+  });
+
+  it("Ctrl-C stops ping, which prints its statistics and exits", async () => {
+    const s = await shell();
+    await s.type("ping 127.0.0.1\n", () => /icmp_seq=3 /.test(s.out()));
+    await s.type("\x03");
+    expect(s.out()).toMatch(/\^C\n\n--- 127\.0\.0\.1 ping statistics ---\n3 packets transmitted, 3 received, 0% packet loss, time 20\d\dms\nrtt min/);
+    await s.type("echo $?\n");
+    expect(s.out()).toMatch(/ringzero:\/# 0\n/); // ping got replies: status 0
   });
 
   it("Ctrl-C at the prompt gives a fresh prompt; the shell survives", async () => {

@@ -190,7 +190,7 @@ async function full_path(frame_len: number, total: number): Promise<{ pps: numbe
   }, null, "setup");
   await world.run({ until: () => ready });
   set_this_kernel(kernel);
-  const [eth0, eth1] = netdev_list() as [NetDevice, NetDevice];
+  const [eth0, eth1] = netdev_list().filter((d) => d.type === "ether") as [NetDevice, NetDevice];
   let received = 0;
   dev_add_pack(0x88b5, (p) => {
     received++;
@@ -251,6 +251,40 @@ async function bench_full_path(figures: Figure[]): Promise<void> {
   }
 }
 
+/** rtt avg (ms) from a ping run's summary line, or null. */
+function rtt_avg(out: string): number | null {
+  const m = /rtt min\/avg\/max\/mdev = [\d.]+\/([\d.]+)\//.exec(out);
+  return m === null ? null : Number(m[1]);
+}
+
+function run_capture(cmd: string, args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    child.on("error", () => resolve({ code: null, out }));
+    child.on("close", (code) => resolve({ code, out }));
+  });
+}
+
+/**
+ * ping RTT in realtime mode (wall-clock paced), `ping -c 20 -i 0.2 10.0.2.2` at the ringzero
+ * prompt, beside the host's `ping -c 20 -i 0.2 127.0.0.1` when the host has ping.
+ */
+async function bench_ping(figures: Figure[]): Promise<void> {
+  const rz = await run_capture(process.execPath, [ENTRY, "--clock", "realtime", "-c", "ping -c 20 -i 0.2 10.0.2.2"]);
+  const avg = rtt_avg(rz.out);
+  const host = await run_capture("ping", ["-c", "20", "-i", "0.2", "127.0.0.1"]);
+  const host_avg = host.code === 0 ? rtt_avg(host.out) : null;
+  figures.push({
+    name: "ping RTT, realtime (ping -c 20 -i 0.2 10.0.2.2)",
+    value: avg ?? NaN,
+    unit: "ms avg",
+    note: host_avg === null ? "host ping not available on this machine for comparison" : `host ping -c 20 -i 0.2 127.0.0.1: ${host_avg.toFixed(3)} ms avg`,
+  });
+}
+
 async function main(): Promise<void> {
   const json = process.argv.includes("--json");
   if (process.argv.includes("--only-full-path")) {
@@ -262,13 +296,14 @@ async function main(): Promise<void> {
   bench_irq(figures);
   await bench_full_path(figures);
   await bench_boot(figures);
+  await bench_ping(figures);
   if (json) {
     console.log(JSON.stringify({ node: process.version, date: new Date().toISOString(), figures }, null, 2));
     return;
   }
   const rows = figures.map((f) => [
     f.name,
-    `${f.value < 10 ? f.value.toFixed(2) : f.value.toFixed(1)} ${f.unit}`,
+    Number.isNaN(f.value) ? "n/a" : `${f.value < 10 ? f.value.toFixed(3) : f.value.toFixed(1)} ${f.unit}`,
     f.target ?? "",
     f.met === undefined ? "" : f.met ? "met" : "NOT met",
     f.note ?? "",

@@ -5,10 +5,12 @@
  */
 import type { PciDev } from "../../include/linux/pci.ts";
 import type { NapiStruct, NetDevice, PBuf } from "../../include/net/netdevice.ts";
-import type { DmaCoherent } from "../../kernel/dma/mapping.ts";
+import { ENOMEM } from "../../include/linux/errno.ts";
+import { dma_alloc_coherent, dma_free_coherent, type DmaCoherent } from "../../kernel/dma/mapping.ts";
+import { pbuf_put } from "../../kernel/mm/pbuf.ts";
 import { readl, writel } from "../../kernel/io.ts";
 import type { DelayedWork, WorkStruct } from "../../kernel/workqueue.ts";
-import { E1000_STATUS } from "./e1000_hw.ts";
+import { E1000_DESC_SIZE, E1000_STATUS } from "./e1000_hw.ts";
 
 /** A descriptor ring (struct e1000_tx_ring / e1000_rx_ring). */
 export class E1000Ring {
@@ -28,6 +30,36 @@ export class E1000Ring {
     this.head_reg = head_reg;
     this.tail_reg = tail_reg;
   }
+}
+
+/** Allocate a ring's descriptors in coherent memory and its empty buffer table. 0 or -ENOMEM. */
+export function e1000_setup_ring(adapter: E1000Adapter, ring: E1000Ring): number {
+  const mem = dma_alloc_coherent(adapter.pdev, ring.count * E1000_DESC_SIZE);
+  if (mem === null) return -ENOMEM;
+  ring.desc = mem;
+  ring.buffer_info = new Array<PBuf | null>(ring.count).fill(null);
+  ring.next_to_use = ring.next_to_clean = 0;
+  return 0;
+}
+
+/** Give back every buffer the ring holds and zero its descriptors. */
+export function e1000_clean_ring(ring: E1000Ring): void {
+  for (let i = 0; i < ring.buffer_info.length; i++) {
+    const p = ring.buffer_info[i];
+    if (p) {
+      pbuf_put(p);
+      ring.buffer_info[i] = null;
+    }
+  }
+  ring.desc?.cpu_addr.fill(0);
+  ring.next_to_use = ring.next_to_clean = 0;
+}
+
+/** Clean the ring, then free its descriptor memory. */
+export function e1000_free_ring(adapter: E1000Adapter, ring: E1000Ring): void {
+  e1000_clean_ring(ring);
+  if (ring.desc !== null) dma_free_coherent(adapter.pdev, ring.count * E1000_DESC_SIZE, ring.desc);
+  ring.desc = null;
 }
 
 /** The hardware counters, accumulated (the registers clear on read). Names follow struct e1000_hw_stats. */

@@ -3,13 +3,10 @@
  * e1000_alloc_rx_buffers and e1000_clean_rx_irq. Every descriptor owns one 2 KiB packet buffer; a
  * received frame's buffer goes up the stack as it is and a fresh one takes its place.
  */
-import { ENOMEM } from "../../include/linux/errno.ts";
-import type { PBuf } from "../../include/net/netdevice.ts";
-import { dma_alloc_coherent, dma_free_coherent } from "../../kernel/dma/mapping.ts";
 import { pbuf_alloc, pbuf_put } from "../../kernel/mm/pbuf.ts";
 import { ktime_get_ns } from "../../kernel/time/timekeeping.ts";
 import { netdev_receive } from "../net/netdev.ts";
-import { er32, ew32, type E1000Adapter } from "./e1000_adapter.ts";
+import { e1000_clean_ring, e1000_free_ring, e1000_setup_ring, er32, ew32, type E1000Adapter } from "./e1000_adapter.ts";
 import {
   E1000_DESC_SIZE,
   E1000_RADV,
@@ -43,35 +40,18 @@ export const DEFAULT_RADV = 8;
 export const E1000_RCTL_DEFAULT = E1000_RCTL_BAM | E1000_RCTL_SECRC | E1000_RCTL_SZ_2048 | E1000_RCTL_RDMTS_HALF | E1000_RCTL_LBM_NO | E1000_RCTL_MO_0;
 
 export function e1000_setup_rx_resources(adapter: E1000Adapter): number {
-  const ring = adapter.rx_ring;
-  const mem = dma_alloc_coherent(adapter.pdev, ring.count * E1000_DESC_SIZE);
-  if (mem === null) return -ENOMEM;
-  ring.desc = mem;
-  ring.buffer_info = new Array<PBuf | null>(ring.count).fill(null);
-  ring.next_to_use = ring.next_to_clean = 0;
-  return 0;
+  return e1000_setup_ring(adapter, adapter.rx_ring);
 }
 
 /** e1000_clean_rx_ring(): take every posted buffer back and zero the descriptors. */
 export function e1000_clean_rx_ring(adapter: E1000Adapter): void {
-  const ring = adapter.rx_ring;
-  for (let i = 0; i < ring.buffer_info.length; i++) {
-    const p = ring.buffer_info[i];
-    if (p) {
-      pbuf_put(p);
-      ring.buffer_info[i] = null;
-    }
-  }
-  ring.desc?.cpu_addr.fill(0);
-  ring.next_to_use = ring.next_to_clean = 0;
+  e1000_clean_ring(adapter.rx_ring);
   adapter.rx_discarding = false;
 }
 
 export function e1000_free_rx_resources(adapter: E1000Adapter): void {
-  const ring = adapter.rx_ring;
-  e1000_clean_rx_ring(adapter);
-  if (ring.desc !== null) dma_free_coherent(adapter.pdev, ring.count * E1000_DESC_SIZE, ring.desc);
-  ring.desc = null;
+  e1000_free_ring(adapter, adapter.rx_ring);
+  adapter.rx_discarding = false;
 }
 
 /** e1000_configure_rx(): program the ring (RDT stays 0 until buffers are posted) and the delays. */

@@ -3,12 +3,10 @@
  * e1000_xmit_frame and e1000_clean_tx_irq. Frames are sent from the packet buffer they were built
  * in — the descriptor points at the buffer's bus address; nothing is copied.
  */
-import { ENOMEM } from "../../include/linux/errno.ts";
 import { NETDEV_TX_BUSY, NETDEV_TX_OK, type NetDevice, type PBuf } from "../../include/net/netdevice.ts";
-import { dma_alloc_coherent, dma_free_coherent } from "../../kernel/dma/mapping.ts";
 import { pbuf_put } from "../../kernel/mm/pbuf.ts";
 import { netif_queue_stopped, netif_stop_queue, netif_wake_queue } from "../net/netdev.ts";
-import { E1000Ring, er32, ew32, type E1000Adapter } from "./e1000_adapter.ts";
+import { e1000_clean_ring, e1000_free_ring, e1000_setup_ring, type E1000Ring, er32, ew32, type E1000Adapter } from "./e1000_adapter.ts";
 import {
   DEFAULT_82543_TIPG_IPGR1,
   DEFAULT_82543_TIPG_IPGR2,
@@ -50,35 +48,18 @@ export const DEFAULT_TADV = 32;
 
 /** e1000_setup_tx_resources(): the descriptor ring in coherent memory. 0 or -ENOMEM. */
 export function e1000_setup_tx_resources(adapter: E1000Adapter): number {
-  const ring = adapter.tx_ring;
-  const mem = dma_alloc_coherent(adapter.pdev, ring.count * E1000_DESC_SIZE);
-  if (mem === null) return -ENOMEM;
-  ring.desc = mem;
-  ring.buffer_info = new Array<PBuf | null>(ring.count).fill(null);
-  ring.next_to_use = ring.next_to_clean = 0;
-  return 0;
+  return e1000_setup_ring(adapter, adapter.tx_ring);
 }
 
 /** e1000_clean_tx_ring(): give back every frame still in the ring and zero the descriptors. */
 export function e1000_clean_tx_ring(adapter: E1000Adapter): void {
-  const ring = adapter.tx_ring;
-  for (let i = 0; i < ring.buffer_info.length; i++) {
-    const p = ring.buffer_info[i];
-    if (p) {
-      pbuf_put(p);
-      ring.buffer_info[i] = null;
-    }
-  }
-  ring.desc?.cpu_addr.fill(0);
-  ring.next_to_use = ring.next_to_clean = 0;
+  e1000_clean_ring(adapter.tx_ring);
   adapter.tx_tail_pending = false;
 }
 
 export function e1000_free_tx_resources(adapter: E1000Adapter): void {
-  const ring = adapter.tx_ring;
-  e1000_clean_tx_ring(adapter);
-  if (ring.desc !== null) dma_free_coherent(adapter.pdev, ring.count * E1000_DESC_SIZE, ring.desc);
-  ring.desc = null;
+  e1000_free_ring(adapter, adapter.tx_ring);
+  adapter.tx_tail_pending = false;
 }
 
 /**

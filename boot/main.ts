@@ -9,7 +9,7 @@ import { serial8250_init } from "../drivers/tty/serial8250.ts";
 import { start_kernel } from "../kernel/main.ts";
 import { PROGRAMS } from "../userland/programs.ts";
 import { DEFAULT_DEVICES, DEFAULT_NETDEVS, plug_device } from "./board.ts";
-import { setup_network } from "./netdevs.ts";
+import { parse_netdev, setup_network } from "./netdevs.ts";
 import type { E1000 } from "../hw/net/e1000.ts";
 import { inet_aton, inet_ntoa, prefix_mask } from "../include/uapi/in.ts";
 import { ip_auto_config } from "../net/ipv4/ipconfig.ts";
@@ -29,7 +29,6 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE + "\n");
     return;
   }
-  if (cfg.pcap !== null) die("--pcap: packet capture is not available in this build yet");
   let ip_arg = "ip=dhcp";
   if (cfg.ip !== null) {
     const m = /^(\d+\.\d+\.\d+\.\d+)\/(\d+)(?:,(\d+\.\d+\.\d+\.\d+))?$/.exec(cfg.ip);
@@ -77,8 +76,33 @@ async function main(): Promise<void> {
     const err = plug_device(machine, spec, nic_netdev);
     if (err !== null) die(err);
   }
-  const net_err = setup_network(machine, netdevs, nic_netdev);
-  if (net_err !== null) die(net_err);
+  // Capture: -object filter-dump,id=…,netdev=…,file=… and --pcap FILE (the first NIC's netdev).
+  const dumps: [string, string][] = [];
+  for (const spec of cfg.objects) {
+    const o = parse_netdev(spec);
+    if (typeof o === "string") die(o.replace("-netdev", "-object"));
+    if (o.type !== "filter-dump") die(`-object ${spec}: object type '${o.type}' is not available (filter-dump)`);
+    const netdev = o.props.get("netdev");
+    const file = o.props.get("file");
+    for (const k of o.props.keys()) if (k !== "netdev" && k !== "file") die(`-object filter-dump,id=${o.id}: Invalid parameter '${k}'`);
+    if (netdev === undefined || file === undefined) die(`-object filter-dump,id=${o.id}: Parameter '${netdev === undefined ? "netdev" : "file"}' is missing`);
+    dumps.push([netdev, file]);
+  }
+  if (cfg.pcap !== null) {
+    const first = [...nic_netdev.values()].find((id) => id !== undefined);
+    if (first === undefined) die("--pcap: there is no NIC with a network back-end to capture");
+    dumps.push([first, cfg.pcap]);
+  }
+  const net = setup_network(world, machine, netdevs, nic_netdev, dumps);
+  if (typeof net === "string") die(net);
+  if (net.external.length > 0 && cfg.clock_explicit && cfg.clock === "virtual") {
+    die(`--clock virtual: netdev '${net.external[0]!.id}' talks to the outside world, which runs on wall-clock time; use --clock realtime`);
+  }
+  for (const b of net.external) {
+    const err = await b.start();
+    if (err !== null) die(err);
+    world.external_sources++;
+  }
   const has_net = [...nic_netdev.values()].some((id) => id !== undefined);
 
   machine.cmdline = [interactive ? "" : "quiet", has_net || cfg.ip !== null ? ip_arg : "", cfg.append].filter((s) => s !== "").join(" ");
@@ -133,6 +157,8 @@ async function main(): Promise<void> {
 
   const why = await world.run();
   rl?.close();
+  for (const b of net.external) b.stop();
+  for (const w of net.writers) w.close();
   if (why !== "powered_off") die("the machine has nothing left to run and no way to get input; stopping", 1);
   process.exitCode = machine.exit_code;
 }

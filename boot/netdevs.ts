@@ -1,11 +1,25 @@
 /**
- * Network back-ends from the command line (QEMU syntax): `-netdev user,id=ID[,net=A/P,host=A,
- * dns=A,dhcpstart=A]` and NICs that use them (`-device e1000,netdev=ID`), or the `-nic user`
- * shorthand. With no network options the default e1000 gets the built-in user network, like QEMU.
+ * Network back-ends from the command line, in QEMU's syntax (qemu-options.hx):
+ *
+ *   -netdev user,id=ID[,net=ADDR/PREFIX][,host=A][,dns=A][,dhcpstart=A]
+ *   -netdev stream,id=ID,server=on|off,addr.type=unix,addr.path=PATH[,reconnect-ms=N]
+ *   -netdev stream,id=ID,server=on|off,addr.type=inet,addr.host=H,addr.port=P[,reconnect-ms=N]
+ *   -netdev dgram,id=ID,local.type=inet,local.host=H,local.port=P,remote.type=inet,remote.host=H,remote.port=P
+ *   -netdev socket,id=ID,listen=[H]:P | connect=H:P | udp=H:P,localaddr=H:P | mcast=GROUP:P
+ *   -netdev hubport,id=ID,hubid=N
+ *   -object filter-dump,id=ID,netdev=NETDEV,file=PATH      (and --pcap FILE for the first NIC)
+ *
+ * NICs name their back-end with `-device e1000,netdev=ID`; `-nic TYPE,...` makes both at once.
  */
 import type { Machine } from "../hw/machine.ts";
+import type { World } from "../hw/world.ts";
 import { E1000 } from "../hw/net/e1000.ts";
+import { Hub } from "../hw/net/hub.ts";
 import { net_connect, type NetEndpoint } from "../hw/net/net_endpoint.ts";
+import { DgramBackend } from "../hw/net/netdev_dgram.ts";
+import type { SocketBackend } from "../hw/net/netdev_socket.ts";
+import { StreamBackend, type StreamAddress } from "../hw/net/netdev_stream.ts";
+import { PcapTap, PcapWriter } from "../hw/net/pcap.ts";
 import { UserNet, type UserNetConfig } from "../hw/net/user_net.ts";
 import { inet_aton } from "../include/uapi/in.ts";
 
@@ -15,7 +29,8 @@ export interface NetdevSpec {
   props: Map<string, string>;
 }
 
-export function parse_netdev(spec: string): NetdevSpec | string {
+/** "type,k=v,k=v" → spec; `require_id` for -netdev (QEMU insists), not for -nic. */
+export function parse_netdev(spec: string, require_id = true): NetdevSpec | string {
   const [type, ...rest] = spec.split(",");
   const props = new Map<string, string>();
   for (const kv of rest) {
@@ -25,46 +40,176 @@ export function parse_netdev(spec: string): NetdevSpec | string {
   }
   if (type === undefined || type === "") return `-netdev: missing type`;
   const id = props.get("id");
-  if (id === undefined) return `-netdev ${spec}: Parameter 'id' is missing`;
+  if (id === undefined && require_id) return `-netdev ${spec}: Parameter 'id' is missing`;
   props.delete("id");
-  return { type, id, props };
+  return { type, id: id ?? "", props };
+}
+
+function take(spec: NetdevSpec, allowed: readonly string[]): string | null {
+  for (const k of spec.props.keys()) if (!allowed.includes(k)) return `-netdev ${spec.type},id=${spec.id}: Invalid parameter '${k}'`;
+  return null;
+}
+
+function host_port(s: string | undefined, what: string, default_host = "127.0.0.1"): { host: string; port: number } | string {
+  if (s === undefined) return `${what} is missing`;
+  const i = s.lastIndexOf(":");
+  const host = i <= 0 ? default_host : s.slice(0, i);
+  const port = Number(s.slice(i + 1));
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return `${what}: bad port in '${s}'`;
+  return { host, port };
 }
 
 function user_config(spec: NetdevSpec): Partial<UserNetConfig> | string {
+  const bad = take(spec, ["net", "host", "dns", "dhcpstart"]);
+  if (bad) return bad;
   const cfg: Partial<UserNetConfig> = {};
-  for (const [k, v] of spec.props) {
-    if (k === "net") {
-      const m = /^([\d.]+)\/(\d+)$/.exec(v);
-      const a = m ? inet_aton(m[1]!) : null;
-      if (m === null || a === null || Number(m[2]) > 30) return `-netdev user: bad net '${v}' (expected ADDR/PREFIX)`;
-      cfg.net = a;
-      cfg.prefix = Number(m[2]);
-      const base = (a & ((0xffffffff << (32 - cfg.prefix)) >>> 0)) >>> 0;
-      cfg.host ??= base + 2;
-      cfg.dns ??= base + 3;
-      cfg.dhcp_start ??= base + 15;
-    } else if (k === "host" || k === "dns" || k === "dhcpstart") {
-      const a = inet_aton(v);
-      if (a === null) return `-netdev user: bad ${k} '${v}'`;
-      if (k === "host") cfg.host = a;
-      else if (k === "dns") cfg.dns = a;
-      else cfg.dhcp_start = a;
-    } else return `-netdev user: unknown parameter '${k}'`;
+  const net = spec.props.get("net");
+  if (net !== undefined) {
+    const m = /^([\d.]+)\/(\d+)$/.exec(net);
+    const a = m ? inet_aton(m[1]!) : null;
+    if (m === null || a === null || Number(m[2]) > 30) return `-netdev user: bad net '${net}' (expected ADDR/PREFIX)`;
+    cfg.prefix = Number(m[2]);
+    const base = (a & ((0xffffffff << (32 - cfg.prefix)) >>> 0)) >>> 0;
+    Object.assign(cfg, { net: base, host: base + 2, dns: base + 3, dhcp_start: base + 15 });
+  }
+  for (const [k, field] of [["host", "host"], ["dns", "dns"], ["dhcpstart", "dhcp_start"]] as const) {
+    const v = spec.props.get(k);
+    if (v === undefined) continue;
+    const a = inet_aton(v);
+    if (a === null) return `-netdev user: bad ${k} '${v}'`;
+    cfg[field] = a;
   }
   return cfg;
 }
 
-/** Create the back-ends and connect NICs to them. Returns an error line or null. */
-export function setup_network(m: Machine, netdevs: readonly string[], nic_netdev: ReadonlyMap<E1000, string | undefined>): string | null {
+function stream_backend(spec: NetdevSpec, env: BackendEnv): SocketBackend | string {
+  const bad = take(spec, ["server", "addr.type", "addr.path", "addr.host", "addr.port", "reconnect-ms", "reconnect"]);
+  if (bad) return bad;
+  const server = spec.props.get("server") ?? "off";
+  if (server !== "on" && server !== "off") return `-netdev stream: server must be on or off`;
+  const type = spec.props.get("addr.type");
+  let addr: StreamAddress;
+  if (type === "unix") {
+    const path = spec.props.get("addr.path");
+    if (path === undefined) return `-netdev stream: addr.path is missing`;
+    addr = { type: "unix", path };
+  } else if (type === "inet") {
+    const port = Number(spec.props.get("addr.port"));
+    if (!Number.isInteger(port) || port < 1 || port > 65535) return `-netdev stream: bad addr.port`;
+    addr = { type: "inet", host: spec.props.get("addr.host") ?? "127.0.0.1", port };
+  } else return `-netdev stream: addr.type must be unix or inet (fd is not supported)`;
+  const reconnect = spec.props.has("reconnect-ms") ? Number(spec.props.get("reconnect-ms")) : spec.props.has("reconnect") ? Number(spec.props.get("reconnect")) * 1000 : 1000;
+  if (!(reconnect > 0)) return `-netdev stream: bad reconnect value`;
+  return new StreamBackend(spec.id, env.world.clock, env.machine.tracer, env.kick, server === "on", addr, reconnect);
+}
+
+function dgram_backend(spec: NetdevSpec, env: BackendEnv): SocketBackend | string {
+  const bad = take(spec, ["local.type", "local.host", "local.port", "remote.type", "remote.host", "remote.port"]);
+  if (bad) return bad;
+  for (const side of ["local", "remote"]) {
+    const t = spec.props.get(`${side}.type`);
+    if (t !== "inet") return `-netdev dgram: ${side}.type must be inet (${t === "unix" ? "AF_UNIX datagram sockets are not available in Node" : "missing"})`;
+  }
+  const lp = Number(spec.props.get("local.port"));
+  const rp = Number(spec.props.get("remote.port"));
+  if (!Number.isInteger(lp) || !Number.isInteger(rp) || lp < 1 || rp < 1 || lp > 65535 || rp > 65535) return `-netdev dgram: bad local.port or remote.port`;
+  return new DgramBackend(spec.id, env.world.clock, env.machine.tracer, env.kick, { host: spec.props.get("local.host") ?? "127.0.0.1", port: lp }, { host: spec.props.get("remote.host") ?? "127.0.0.1", port: rp });
+}
+
+function socket_backend(spec: NetdevSpec, env: BackendEnv): SocketBackend | string {
+  const bad = take(spec, ["listen", "connect", "udp", "localaddr", "mcast"]);
+  if (bad) return bad;
+  const p = spec.props;
+  if (p.has("listen") || p.has("connect")) {
+    const hp = host_port(p.get("listen") ?? p.get("connect"), p.has("listen") ? "listen" : "connect", p.has("listen") ? "0.0.0.0" : "127.0.0.1");
+    if (typeof hp === "string") return `-netdev socket: ${hp}`;
+    return new StreamBackend(spec.id, env.world.clock, env.machine.tracer, env.kick, p.has("listen"), { type: "inet", ...hp });
+  }
+  if (p.has("udp") || p.has("mcast")) {
+    const remote = host_port(p.get("udp") ?? p.get("mcast"), p.has("udp") ? "udp" : "mcast");
+    if (typeof remote === "string") return `-netdev socket: ${remote}`;
+    const local = p.has("localaddr") ? host_port(p.get("localaddr"), "localaddr") : p.has("mcast") ? { host: "0.0.0.0", port: remote.port } : "localaddr is missing";
+    if (typeof local === "string") return `-netdev socket: ${local}`;
+    return new DgramBackend(spec.id, env.world.clock, env.machine.tracer, env.kick, local, remote);
+  }
+  return `-netdev socket: one of listen=, connect=, udp= or mcast= is needed`;
+}
+
+interface BackendEnv {
+  world: World;
+  machine: Machine;
+  kick: () => void;
+}
+
+/** Hubs by hubid, shared by every machine of the world. */
+const hubs = new Map<string, Hub>();
+
+export interface NetworkSetup {
+  /** Back-ends that talk to the outside world (they need the realtime clock). */
+  external: SocketBackend[];
+  writers: PcapWriter[];
+}
+
+/**
+ * Create the back-ends, capture points and connections. Returns what was made, or one error line.
+ * `dumps` are filter-dump objects: [netdev id, file].
+ */
+export function setup_network(world: World, m: Machine, netdevs: readonly string[], nic_netdev: ReadonlyMap<E1000, string | undefined>, dumps: readonly [string, string][]): NetworkSetup | string {
+  const env: BackendEnv = { world, machine: m, kick: () => world.kick() };
   const backends = new Map<string, NetEndpoint>();
+  const external: SocketBackend[] = [];
   for (const s of netdevs) {
     const spec = parse_netdev(s);
     if (typeof spec === "string") return spec;
     if (backends.has(spec.id)) return `-netdev ${s}: Duplicate ID '${spec.id}' for netdev`;
-    if (spec.type !== "user") return `-netdev ${s}: network back-end '${spec.type}' is not available (available: user)`;
-    const cfg = user_config(spec);
-    if (typeof cfg === "string") return cfg;
-    backends.set(spec.id, new UserNet(m.clock, cfg));
+    let b: NetEndpoint | string;
+    switch (spec.type) {
+      case "user": {
+        const cfg = user_config(spec);
+        b = typeof cfg === "string" ? cfg : new UserNet(m.clock, cfg);
+        break;
+      }
+      case "stream":
+        b = stream_backend(spec, env);
+        break;
+      case "dgram":
+        b = dgram_backend(spec, env);
+        break;
+      case "socket":
+        b = socket_backend(spec, env);
+        break;
+      case "hubport": {
+        const bad = take(spec, ["hubid"]);
+        const hubid = spec.props.get("hubid");
+        if (bad) return bad;
+        if (hubid === undefined) return `-netdev hubport,id=${spec.id}: Parameter 'hubid' is missing`;
+        let hub = hubs.get(hubid);
+        if (hub === undefined) {
+          hub = new Hub(`hub${hubid}`);
+          hubs.set(hubid, hub);
+        }
+        b = hub.port();
+        break;
+      }
+      default:
+        return `-netdev ${s}: network back-end '${spec.type}' is not available (user, stream, dgram, socket, hubport)`;
+    }
+    if (typeof b === "string") return b;
+    if ("start" in b && typeof (b as SocketBackend).start === "function") external.push(b as SocketBackend);
+    backends.set(spec.id, b);
+  }
+  const writers: PcapWriter[] = [];
+  const dumped = new Map<string, PcapWriter>();
+  for (const [id, file] of dumps) {
+    if (!backends.has(id)) return `-object filter-dump: netdev '${id}' does not exist`;
+    if (dumped.has(id)) return `-object filter-dump: netdev '${id}' already has a dump`;
+    try {
+      const w = new PcapWriter(file, m.clock);
+      dumped.set(id, w);
+      writers.push(w);
+    } catch (e) {
+      return `-object filter-dump: cannot write '${file}': ${(e as Error).message}`;
+    }
   }
   const used = new Set<string>();
   for (const [nic, id] of nic_netdev) {
@@ -73,7 +218,13 @@ export function setup_network(m: Machine, netdevs: readonly string[], nic_netdev
     if (b === undefined) return `-device e1000,netdev=${id}: Property 'netdev' can't find value '${id}'`;
     if (used.has(id)) return `-device e1000,netdev=${id}: netdev '${id}' is already in use by another NIC`;
     used.add(id);
-    net_connect(b, nic);
+    const w = dumped.get(id);
+    if (w === undefined) net_connect(b, nic);
+    else {
+      const tap = new PcapTap(w);
+      net_connect(nic, tap.nic_side);
+      net_connect(tap.net_side, b);
+    }
   }
-  return null;
+  return { external, writers };
 }

@@ -8,6 +8,8 @@ import type { ClockMode } from "../hw/world.ts";
 export interface BootConfig {
   mem_size: number;
   clock: ClockMode;
+  /** --clock was given (an external network back-end needs realtime and overrides the default). */
+  clock_explicit: boolean;
   /** Commands for `-c`: run them, then power off with the last one's status. */
   command: string | null;
   /** QEMU -device specifications, in order. */
@@ -16,6 +18,8 @@ export interface BootConfig {
   netdevs: string[];
   nics: string[];
   pcap: string | null;
+  /** QEMU -object specifications (filter-dump). */
+  objects: string[];
   /** Static address "ADDR/PREFIX[,GATEWAY]" instead of DHCP (taken by the network issues). */
   ip: string | null;
   /** Leave out the default devices. */
@@ -39,9 +43,20 @@ Boots the ringzero machine to a shell.
                              (default: realtime)
   -device, --device SPEC     add a device (QEMU syntax): edu[,addr=SLOT[.FN]]
   -nodefaults, --nodefaults  no default devices (the default machine has edu at 00:04.0)
-  -netdev, --netdev SPEC     network back-end (QEMU syntax)
-  -nic, --nic SPEC           NIC + back-end shorthand (QEMU syntax)
-  --pcap FILE                capture every frame to FILE (libpcap)
+  -device e1000[,netdev=ID][,mac=MAC][,addr=SLOT]
+                             add an e1000 NIC (repeatable: eth0, eth1, ...)
+  -netdev, --netdev SPEC     network back-end (QEMU syntax):
+                               user,id=ID[,net=A/P][,host=A][,dns=A][,dhcpstart=A]
+                               stream,id=ID,server=on|off,addr.type=unix,addr.path=PATH
+                               stream,id=ID,server=on|off,addr.type=inet,addr.host=H,addr.port=P
+                               dgram,id=ID,local.type=inet,local.host=H,local.port=P,
+                                     remote.type=inet,remote.host=H,remote.port=P
+                               socket,id=ID,listen=[H]:P|connect=H:P|udp=H:P,localaddr=H:P|mcast=G:P
+                               hubport,id=ID,hubid=N
+  -nic, --nic SPEC           NIC + back-end shorthand (QEMU syntax): user | TYPE,opts[,mac=MAC] | none
+  --pcap FILE                capture every frame of the first NIC to FILE (libpcap)
+  -object, --object filter-dump,id=ID,netdev=NETDEV,file=FILE
+                             capture every frame on NETDEV to FILE (libpcap)
   --ip ADDR/PREFIX[,GW]      static IPv4 address instead of DHCP
   -append, --append "ARGS"   kernel command line (quiet, loglevel=N)
   --modules LIST             modules to load at boot, comma separated ("" for none)
@@ -61,11 +76,13 @@ export function parse_args(argv: readonly string[]): BootConfig | string {
   const cfg: BootConfig = {
     mem_size: DEFAULT_MEM_SIZE,
     clock: "realtime",
+    clock_explicit: false,
     command: null,
     devices: [],
     netdevs: [],
     nics: [],
     pcap: null,
+    objects: [],
     ip: null,
     nodefaults: false,
     append: "",
@@ -113,6 +130,7 @@ export function parse_args(argv: readonly string[]): BootConfig | string {
           const v = need();
           if (v !== "virtual" && v !== "realtime") return `invalid --clock '${v}': use virtual or realtime`;
           cfg.clock = v;
+          cfg.clock_explicit = true;
           break;
         }
         case "-device":
@@ -126,6 +144,10 @@ export function parse_args(argv: readonly string[]): BootConfig | string {
         case "-nic":
         case "--nic":
           cfg.nics.push(need());
+          break;
+        case "-object":
+        case "--object":
+          cfg.objects.push(need());
           break;
         case "--pcap":
           cfg.pcap = need();

@@ -37,6 +37,11 @@ export class Tracer {
   }
 
   /** Always emitted. */
+  /** Always emitted: state changes a user must see (a back-end connected or dropped its peer). */
+  info(message: string): void {
+    this.emit(message);
+  }
+
   warn(message: string): void {
     this.emit(`warning: ${message}`);
   }

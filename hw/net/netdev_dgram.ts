@@ -1,0 +1,72 @@
+import { createSocket, type Socket } from "node:dgram";
+import type { VirtualClock } from "../clock.ts";
+import type { Tracer } from "../trace.ts";
+import { NET_BUFSIZE, SocketBackend } from "./netdev_socket.ts";
+
+/**
+ * QEMU's `-netdev dgram` over UDP (and the legacy `socket,udp=…,localaddr=…`): one Ethernet frame
+ * per datagram, no length prefix, no FCS (net/dgram.c). The local address is bound; frames go to
+ * the remote address. A remote multicast group puts several machines on one segment (with
+ * multicast loopback on, as QEMU sets it). AF_UNIX datagram sockets are not available in Node.
+ */
+export class DgramBackend extends SocketBackend {
+  readonly local: { host: string; port: number };
+  readonly remote: { host: string; port: number };
+  private sock: Socket | null = null;
+
+  constructor(id: string, clock: VirtualClock, tracer: Tracer, kick: () => void, local: { host: string; port: number }, remote: { host: string; port: number }) {
+    super(id, clock, tracer, kick);
+    this.local = local;
+    this.remote = remote;
+  }
+
+  describe(): string {
+    return `dgram udp ${this.local.host}:${this.local.port} -> ${this.remote.host}:${this.remote.port}`;
+  }
+
+  connected(): boolean {
+    return this.sock !== null;
+  }
+
+  start(): Promise<string | null> {
+    const multicast = /^2(2[4-9]|3\d)\./.test(this.remote.host);
+    const s = createSocket({ type: "udp4", reuseAddr: multicast });
+    s.on("message", (msg: Buffer) => {
+      if (msg.length > NET_BUFSIZE) {
+        this.stats.oversize++;
+        return;
+      }
+      this.enqueue(new Uint8Array(msg.buffer, msg.byteOffset, msg.length).slice());
+    });
+    return new Promise((resolve) => {
+      s.once("error", (e) => resolve(`-netdev ${this.id}: cannot bind ${this.local.host}:${this.local.port}: ${e.message}`));
+      s.bind(this.local.port, multicast ? undefined : this.local.host, () => {
+        s.removeAllListeners("error");
+        s.on("error", (e) => this.warn(`socket error: ${e.message}`));
+        try {
+          if (multicast) {
+            s.addMembership(this.remote.host);
+            s.setMulticastLoopback(true);
+          }
+        } catch (e) {
+          resolve(`-netdev ${this.id}: cannot join ${this.remote.host}: ${(e as Error).message}`);
+          return;
+        }
+        this.sock = s;
+        this.stats.connects++;
+        this.set_carrier(true);
+        this.kick();
+        resolve(null);
+      });
+    });
+  }
+
+  stop(): void {
+    this.sock?.close();
+    this.sock = null;
+  }
+
+  protected send(frame: Uint8Array, len: number): void {
+    this.sock!.send(frame.subarray(0, len), this.remote.port, this.remote.host);
+  }
+}

@@ -1,0 +1,107 @@
+import { ClockEvent, type VirtualClock } from "../clock.ts";
+import type { Tracer } from "../trace.ts";
+import type { NetEndpoint } from "./net_endpoint.ts";
+
+/**
+ * What the socket back-ends share: frames that arrive from outside wait in a bounded queue and are
+ * handed to the NIC when the virtual clock reaches their arrival time (nothing is lost while the
+ * machine is busy; a full queue drops and counts), and the host is told when to wake the machine.
+ */
+export const NET_BUFSIZE = 4096 + 65536; // QEMU's limit on one frame (69632)
+export const RX_QUEUE_MAX = 1024;
+
+export interface BackendStats {
+  rx_frames: number;
+  tx_frames: number;
+  rx_bytes: number;
+  tx_bytes: number;
+  /** Frames from outside dropped because the queue was full. */
+  overflow: number;
+  /** Records too short to hold an Ethernet header (0..13 bytes), dropped here. */
+  runt: number;
+  /** Frames from the NIC dropped because nobody was connected. */
+  tx_no_peer: number;
+  /** Records with a length over NET_BUFSIZE, and connections cut mid-record. */
+  oversize: number;
+  truncated: number;
+  connects: number;
+  disconnects: number;
+}
+
+export abstract class SocketBackend implements NetEndpoint {
+  peer: NetEndpoint | null = null;
+  readonly id: string;
+  protected readonly clock: VirtualClock;
+  protected readonly tracer: Tracer;
+  /** Wake the run loop (input arrived) and tell it whether to wait for more. */
+  protected readonly kick: () => void;
+  private readonly queue: Uint8Array[] = [];
+  private readonly event: ClockEvent;
+  readonly stats: BackendStats = { rx_frames: 0, tx_frames: 0, rx_bytes: 0, tx_bytes: 0, overflow: 0, runt: 0, tx_no_peer: 0, oversize: 0, truncated: 0, connects: 0, disconnects: 0 };
+
+  constructor(id: string, clock: VirtualClock, tracer: Tracer, kick: () => void) {
+    this.id = id;
+    this.clock = clock;
+    this.tracer = tracer;
+    this.kick = kick;
+    this.event = new ClockEvent(`netdev-${id}`, () => this.deliver());
+  }
+
+  protected log(msg: string): void {
+    this.tracer.info(`netdev ${this.id}: ${msg}`);
+  }
+
+  protected warn(msg: string): void {
+    this.tracer.warn(`netdev ${this.id}: ${msg}`);
+  }
+
+  /** A frame from outside (copied by the caller). Host context: only queues and wakes the loop. */
+  protected enqueue(frame: Uint8Array): void {
+    if (frame.length < 14) {
+      this.stats.runt++;
+      return;
+    }
+    if (this.queue.length >= RX_QUEUE_MAX) {
+      this.stats.overflow++;
+      return;
+    }
+    this.queue.push(frame);
+    if (!this.event.armed) this.clock.arm(this.event, this.clock.now_ns());
+    this.kick();
+  }
+
+  private deliver(): void {
+    const q = this.queue.splice(0);
+    for (const f of q) {
+      this.stats.rx_frames++;
+      this.stats.rx_bytes += f.length;
+      this.peer?.receive_frame(f, f.length);
+    }
+  }
+
+  /** The NIC sends: write it out if connected, otherwise it is gone (the link is down). */
+  receive_frame(frame: Uint8Array, len: number): void {
+    if (!this.connected()) {
+      this.stats.tx_no_peer++;
+      return;
+    }
+    this.stats.tx_frames++;
+    this.stats.tx_bytes += len;
+    this.send(frame, len);
+  }
+
+  protected set_carrier(up: boolean): void {
+    this.peer?.peer_link_changed?.(up);
+  }
+
+  abstract connected(): boolean;
+  protected abstract send(frame: Uint8Array, len: number): void;
+  /**
+   * Start listening / connecting (host context, before boot). Resolves to null, or to one error
+   * line when the socket cannot be bound (address in use, bad path): QEMU refuses to start then.
+   * A client that cannot reach its peer yet is not an error; it keeps retrying.
+   */
+  abstract start(): Promise<string | null>;
+  abstract stop(): void;
+  abstract describe(): string;
+}

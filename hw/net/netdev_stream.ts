@@ -1,0 +1,189 @@
+import { createConnection, createServer, type Server, type Socket } from "node:net";
+import { existsSync, unlinkSync } from "node:fs";
+import type { VirtualClock } from "../clock.ts";
+import type { Tracer } from "../trace.ts";
+import { NET_BUFSIZE, SocketBackend } from "./netdev_socket.ts";
+
+/**
+ * QEMU's `-netdev stream` (and the legacy `socket,listen=/connect=`): a byte stream over TCP or a
+ * UNIX socket in which each frame is a 4-byte big-endian length followed by that many bytes of
+ * Ethernet frame (no FCS). Records may be split or merged across reads and are reassembled. A
+ * length over 69632 or a connection that ends mid-record closes that connection with a log line.
+ * As a server it accepts one peer at a time and the next one after it leaves; as a client it
+ * retries until the peer is there and reconnects after a drop. While not connected the link is
+ * down and transmitted frames are dropped, as in QEMU (net/stream.c, net/stream_data.c).
+ * passt speaks the same framing on its UNIX socket.
+ */
+export interface StreamAddress {
+  type: "inet" | "unix";
+  host?: string;
+  port?: number;
+  path?: string;
+}
+
+export class StreamBackend extends SocketBackend {
+  readonly server_mode: boolean;
+  readonly addr: StreamAddress;
+  readonly reconnect_ms: number;
+  private server: Server | null = null;
+  private sock: Socket | null = null;
+  private stopped = false;
+  private retry: NodeJS.Timeout | null = null;
+  /** Reassembly state: the 4-byte header, then the frame. */
+  private readonly hdr = Buffer.alloc(4);
+  private hdr_have = 0;
+  private frame: Buffer | null = null;
+  private frame_have = 0;
+
+  constructor(id: string, clock: VirtualClock, tracer: Tracer, kick: () => void, server: boolean, addr: StreamAddress, reconnect_ms = 1000) {
+    super(id, clock, tracer, kick);
+    this.server_mode = server;
+    this.addr = addr;
+    this.reconnect_ms = reconnect_ms;
+  }
+
+  describe(): string {
+    const where = this.addr.type === "unix" ? this.addr.path : `${this.addr.host}:${this.addr.port}`;
+    return `stream ${this.server_mode ? "server" : "client"} ${this.addr.type}:${where} ${this.sock ? "connected" : "not connected"}`;
+  }
+
+  connected(): boolean {
+    return this.sock !== null;
+  }
+
+  start(): Promise<string | null> {
+    this.set_carrier(false);
+    if (!this.server_mode) {
+      this.connect();
+      return Promise.resolve(null);
+    }
+    return new Promise((resolve) => {
+      const where = this.addr.type === "unix" ? this.addr.path! : `${this.addr.host}:${this.addr.port}`;
+      // A stale socket file from an earlier run would make bind fail (QEMU removes it too).
+      if (this.addr.type === "unix" && existsSync(where)) unlinkSync(where);
+      const srv = createServer((s) => this.accept(s));
+      srv.once("error", (e) => resolve(`-netdev ${this.id}: cannot listen on ${where}: ${e.message}`));
+      srv.once("listening", () => {
+        srv.on("error", (e) => this.warn(`server error: ${e.message}`));
+        this.log(`listening on ${where}`);
+        resolve(null);
+      });
+      this.server = srv;
+      if (this.addr.type === "unix") srv.listen(where);
+      else srv.listen(this.addr.port, this.addr.host);
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.retry !== null) clearTimeout(this.retry);
+    this.sock?.destroy();
+    this.server?.close();
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const s = this.addr.type === "unix" ? createConnection(this.addr.path!) : createConnection(this.addr.port!, this.addr.host);
+    s.once("connect", () => this.attach(s));
+    s.once("error", () => {
+      s.destroy();
+      if (this.sock === null) this.schedule_retry();
+    });
+  }
+
+  private schedule_retry(): void {
+    if (this.stopped || this.retry !== null) return;
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      this.connect();
+    }, this.reconnect_ms);
+  }
+
+  private accept(s: Socket): void {
+    if (this.sock !== null) {
+      this.log("refused a second peer (one at a time)");
+      s.destroy();
+      return;
+    }
+    this.attach(s);
+  }
+
+  private attach(s: Socket): void {
+    this.sock = s;
+    this.hdr_have = 0;
+    this.frame = null;
+    this.stats.connects++;
+    s.setNoDelay(true);
+    s.on("data", (d: Buffer) => this.input(d));
+    s.on("close", () => this.detach(s));
+    s.on("error", () => {});
+    this.log(`connected (${this.server_mode ? "accepted a peer" : "to the server"})`);
+    this.set_carrier(true);
+    this.kick();
+  }
+
+  private detach(s: Socket): void {
+    if (this.sock !== s) return;
+    if (this.frame !== null || this.hdr_have > 0) {
+      this.stats.truncated++;
+      this.warn("connection closed in the middle of a record: partial frame dropped");
+    }
+    this.sock = null;
+    this.frame = null;
+    this.hdr_have = 0;
+    this.stats.disconnects++;
+    this.log("disconnected");
+    this.set_carrier(false);
+    this.kick();
+    if (!this.server_mode) this.schedule_retry();
+  }
+
+  /** Reassemble records from a chunk of the stream. */
+  private input(d: Buffer): void {
+    let i = 0;
+    while (i < d.length && this.sock !== null) {
+      if (this.frame === null) {
+        const n = Math.min(4 - this.hdr_have, d.length - i);
+        d.copy(this.hdr, this.hdr_have, i, i + n);
+        this.hdr_have += n;
+        i += n;
+        if (this.hdr_have < 4) break;
+        const len = this.hdr.readUInt32BE(0);
+        this.hdr_have = 0;
+        if (len > NET_BUFSIZE) {
+          this.stats.oversize++;
+          this.warn(`oversized packet: record length ${len} > ${NET_BUFSIZE}; closing the connection`);
+          const s = this.sock;
+          this.sock = null;
+          s.destroy();
+          this.stats.disconnects++;
+          this.set_carrier(false);
+          if (!this.server_mode) this.schedule_retry();
+          return;
+        }
+        this.frame = Buffer.alloc(len);
+        this.frame_have = 0;
+        if (len === 0) {
+          this.stats.runt++; // an empty record carries no frame
+          this.frame = null;
+          continue;
+        }
+      }
+      const n = Math.min(this.frame.length - this.frame_have, d.length - i);
+      d.copy(this.frame, this.frame_have, i, i + n);
+      this.frame_have += n;
+      i += n;
+      if (this.frame_have === this.frame.length) {
+        this.enqueue(new Uint8Array(this.frame.buffer, this.frame.byteOffset, this.frame.length));
+        this.frame = null;
+      }
+    }
+  }
+
+  protected send(frame: Uint8Array, len: number): void {
+    const b = Buffer.allocUnsafe(4 + len);
+    b.writeUInt32BE(len, 0);
+    b.set(frame.subarray(0, len), 4);
+    this.sock!.write(b);
+  }
+}

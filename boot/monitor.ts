@@ -10,7 +10,7 @@ import { mac_str } from "../hw/net/e1000_tx.ts";
 export const TRACE_CHANNELS = ["tx", "txerr", "rx", "rxfilter", "rxerr", "interrupt", "eeprom", "unknown"] as const;
 
 const HELP = `monitor commands (type them after ~):
-  ~info network              NICs, MACs, link state
+  ~info network              NICs, MACs, link state, back-ends and their counters
   ~set_link NAME on|off      plug or pull a NIC's cable (NAME from info network)
   ~trace                     list trace channels and which are on
   ~trace CH[,CH...] on|off   switch trace channels (${TRACE_CHANNELS.join(", ")}, or all)
@@ -33,7 +33,7 @@ export function monitor_command(m: Machine, line: string): string {
       if (args[0] !== "network") return "info: only 'info network' is available\n";
       return (
         nics(m)
-          .map((n) => `${n.name}: model=82540EM,macaddr=${mac_str(n.mac, 0)} link=${n.link_up ? "up" : "down"} peer=${n.peer === null ? "none" : "connected"}`)
+          .map((n) => `${n.name}: model=82540EM,macaddr=${mac_str(n.mac, 0)} link=${n.link_up ? "up" : "down"}\n \\ ${n.peer === null ? "(no back-end)" : (n.peer.describe?.() ?? "connected")}`)
           .join("\n") + "\n"
       );
     case "set_link": {

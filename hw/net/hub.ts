@@ -12,6 +12,10 @@ export class HubPort implements NetEndpoint {
     this.index = index;
   }
 
+  describe(): string {
+    return `hubport ${this.hub.name} port=${this.index} frames_in=${this.rx_frames}`;
+  }
+
   receive_frame(frame: Uint8Array, len: number): void {
     this.rx_frames++;
     this.hub.forward(this, frame, len);

@@ -13,6 +13,8 @@ export interface NetEndpoint {
   receive_frame(frame: Uint8Array, len: number): void;
   /** The far end's carrier changed (cable pulled at the peer, back-end disconnected). */
   peer_link_changed?(up: boolean): void;
+  /** One line for the monitor's `info network`: what this is and its counters. */
+  describe?(): string;
 }
 
 /** Plug two endpoints into each other (unplugging whatever they were connected to). */

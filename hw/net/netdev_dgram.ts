@@ -20,7 +20,7 @@ export class DgramBackend extends SocketBackend {
     this.remote = remote;
   }
 
-  describe(): string {
+  where(): string {
     return `dgram udp ${this.local.host}:${this.local.port} -> ${this.remote.host}:${this.remote.port}`;
   }
 

@@ -103,5 +103,11 @@ export abstract class SocketBackend implements NetEndpoint {
    */
   abstract start(): Promise<string | null>;
   abstract stop(): void;
-  abstract describe(): string;
+  /** Where it is connected, without counters. */
+  abstract where(): string;
+
+  describe(): string {
+    const s = this.stats;
+    return `${this.where()} rx=${s.rx_frames} tx=${s.tx_frames} dropped: runt=${s.runt} oversize=${s.oversize} truncated=${s.truncated} overflow=${s.overflow} no_peer=${s.tx_no_peer} connects=${s.connects} disconnects=${s.disconnects}`;
+  }
 }

@@ -42,7 +42,7 @@ export class StreamBackend extends SocketBackend {
     this.reconnect_ms = reconnect_ms;
   }
 
-  describe(): string {
+  where(): string {
     const where = this.addr.type === "unix" ? this.addr.path : `${this.addr.host}:${this.addr.port}`;
     return `stream ${this.server_mode ? "server" : "client"} ${this.addr.type}:${where} ${this.sock ? "connected" : "not connected"}`;
   }

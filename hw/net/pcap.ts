@@ -18,8 +18,11 @@ export class PcapWriter {
   private readonly rec = Buffer.alloc(16);
   frames = 0;
 
+  readonly path: string;
+
   constructor(path: string, clock: VirtualClock) {
     this.clock = clock;
+    this.path = path;
     this.fd = openSync(path, "w");
     const h = Buffer.alloc(24);
     h.writeUInt32LE(PCAP_MAGIC, 0);
@@ -69,6 +72,7 @@ export class PcapTap {
         net_side.peer?.receive_frame(f, len);
       },
       peer_link_changed: (up) => net_side.peer?.peer_link_changed?.(up),
+      describe: () => `filter-dump file=${writer.path} frames=${writer.frames}\n   \\ ${net_side.peer?.describe?.() ?? "(nothing)"}`,
     };
     const net_side: NetEndpoint = {
       peer: null,

@@ -60,6 +60,12 @@ export class UserNet implements NetEndpoint {
     this.event = new ClockEvent("user-net", () => this.flush());
   }
 
+  describe(): string {
+    const c = this.cfg;
+    const ip = (a: number): string => `${a >>> 24}.${(a >>> 16) & 0xff}.${(a >>> 8) & 0xff}.${a & 0xff}`;
+    return `user net=${ip(c.net)}/${c.prefix} host=${ip(c.host)} dns=${ip(c.dns)} frames_in=${this.frames_in} frames_out=${this.frames_out} dropped=${this.dropped}`;
+  }
+
   /** 52:55 followed by the address, as QEMU's slirp names its virtual hosts. */
   mac_of(ip: number): Uint8Array {
     return Uint8Array.of(0x52, 0x55, ip >>> 24, (ip >>> 16) & 0xff, (ip >>> 8) & 0xff, ip & 0xff);

@@ -27,6 +27,8 @@ export class StreamBackend extends SocketBackend {
   readonly reconnect_ms: number;
   private server: Server | null = null;
   private sock: Socket | null = null;
+  /** Peers that connected while another was attached (server mode). */
+  private readonly waiting: Socket[] = [];
   private stopped = false;
   private retry: NodeJS.Timeout | null = null;
   /** Reassembly state: the 4-byte header, then the frame. */
@@ -78,6 +80,7 @@ export class StreamBackend extends SocketBackend {
     this.stopped = true;
     if (this.retry !== null) clearTimeout(this.retry);
     this.sock?.destroy();
+    for (const w of this.waiting.splice(0)) w.destroy();
     this.server?.close();
   }
 
@@ -99,13 +102,22 @@ export class StreamBackend extends SocketBackend {
     }, this.reconnect_ms);
   }
 
+  /**
+   * One peer at a time. QEMU stops accepting while a peer is connected, so a second one waits in
+   * the listen backlog; here it waits paused (its bytes stay unread) until the first one leaves.
+   */
   private accept(s: Socket): void {
-    if (this.sock !== null) {
-      this.log("refused a second peer (one at a time)");
-      s.destroy();
+    if (this.sock === null) {
+      this.attach(s);
       return;
     }
-    this.attach(s);
+    s.pause();
+    s.on("error", () => {});
+    s.once("close", () => {
+      const i = this.waiting.indexOf(s);
+      if (i >= 0) this.waiting.splice(i, 1);
+    });
+    this.waiting.push(s);
   }
 
   private attach(s: Socket): void {
@@ -115,6 +127,7 @@ export class StreamBackend extends SocketBackend {
     this.stats.connects++;
     s.setNoDelay(true);
     s.on("data", (d: Buffer) => this.input(d));
+    s.resume();
     s.on("close", () => this.detach(s));
     s.on("error", () => {});
     this.log(`connected (${this.server_mode ? "accepted a peer" : "to the server"})`);
@@ -135,7 +148,17 @@ export class StreamBackend extends SocketBackend {
     this.log("disconnected");
     this.set_carrier(false);
     this.kick();
-    if (!this.server_mode) this.schedule_retry();
+    this.next_peer();
+  }
+
+  /** After a peer is gone: a client reconnects, a server takes the next waiting peer. */
+  private next_peer(): void {
+    if (!this.server_mode) {
+      this.schedule_retry();
+      return;
+    }
+    const s = this.waiting.shift();
+    if (s !== undefined) this.attach(s);
   }
 
   /** Reassemble records from a chunk of the stream. */
@@ -158,7 +181,7 @@ export class StreamBackend extends SocketBackend {
           s.destroy();
           this.stats.disconnects++;
           this.set_carrier(false);
-          if (!this.server_mode) this.schedule_retry();
+          this.next_peer();
           return;
         }
         this.frame = Buffer.alloc(len);

@@ -3,7 +3,8 @@
  * booted host (static address 10.0.0.1) and read back from what the host sends.
  */
 import { describe, expect, it } from "vitest";
-import { csum_fold, csum_partial, csum_tcpudp_nofold } from "../../lib/inet_checksum.ts";
+import { csum_fold, csum_partial } from "../../lib/inet_checksum.ts";
+import { frame_builder } from "../helpers/frames.ts";
 import { World } from "../../hw/world.ts";
 import { with_kernel } from "../../kernel/kernel.ts";
 import { snmp } from "../../net/ipv4/snmp.ts";
@@ -16,51 +17,7 @@ const PEER_MAC = Uint8Array.of(0x02, 0, 0, 0, 0, 0x99);
 const HOST_IP = 0x0a000001;
 const PEER_IP = 0x0a000063;
 
-function ipv4(proto: number, src: number, dst: number, payload: Uint8Array, opts: { ttl?: number; frag?: number; version?: number; bad_csum?: boolean; tot_extra?: number } = {}): Uint8Array {
-  const f = new Uint8Array(14 + 20 + payload.length);
-  const v = new DataView(f.buffer);
-  f.set(HOST_MAC, 0);
-  f.set(PEER_MAC, 6);
-  v.setUint16(12, 0x0800);
-  f[14] = ((opts.version ?? 4) << 4) | 5;
-  v.setUint16(16, 20 + payload.length + (opts.tot_extra ?? 0));
-  v.setUint16(20, opts.frag ?? 0);
-  f[22] = opts.ttl ?? 64;
-  f[23] = proto;
-  v.setUint32(26, src);
-  v.setUint32(30, dst);
-  v.setUint16(24, csum_fold(csum_partial(f, 14, 20)) ^ (opts.bad_csum ? 0x1111 : 0));
-  f.set(payload, 34);
-  return f;
-}
-
-function udp(sport: number, dport: number, data: Uint8Array, src: number, dst: number, bad = false): Uint8Array {
-  const u = new Uint8Array(8 + data.length);
-  const v = new DataView(u.buffer);
-  v.setUint16(0, sport);
-  v.setUint16(2, dport);
-  v.setUint16(4, u.length);
-  u.set(data, 8);
-  v.setUint16(6, csum_fold(csum_partial(u, 0, u.length, csum_tcpudp_nofold(src, dst, u.length, 17))) ^ (bad ? 0x0101 : 0));
-  return u;
-}
-
-function arp_request(spa: number, tpa: number): Uint8Array {
-  const f = new Uint8Array(42);
-  const v = new DataView(f.buffer);
-  f.fill(0xff, 0, 6);
-  f.set(PEER_MAC, 6);
-  v.setUint16(12, 0x0806);
-  v.setUint16(14, 1);
-  v.setUint16(16, 0x0800);
-  f[18] = 6;
-  f[19] = 4;
-  v.setUint16(20, 1);
-  f.set(PEER_MAC, 22);
-  v.setUint32(28, spa);
-  v.setUint32(38, tpa);
-  return f;
-}
+const { ipv4, udp, arp_request } = frame_builder(HOST_MAC, PEER_MAC);
 
 async function host() {
   const world = new World();

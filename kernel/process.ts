@@ -1,4 +1,4 @@
-import { ECHILD, EINTR, EINVAL, ENOENT, ERESTARTSYS, ESRCH } from "../include/linux/errno.ts";
+import { EAGAIN, ECHILD, EINTR, EINVAL, ENOENT, ERESTARTSYS, ESRCH } from "../include/linux/errno.ts";
 import { SIGKILL } from "../include/linux/sched.ts";
 import type { Program, SigDisposition } from "../include/uapi/syscalls.ts";
 import { DEFINE_PER_KERNEL } from "./kernel.ts";
@@ -84,12 +84,16 @@ export function find_program(name: string): Program | undefined {
   return programs.get().get(name);
 }
 
-/** waitpid: wait for child `pid` to exit and reap it. -ECHILD if it is not our child. */
-export async function do_wait(pid: number): Promise<number> {
+/**
+ * waitpid: wait for child `pid` to exit and reap it. -ECHILD if it is not our child; with
+ * `nohang`, -EAGAIN instead of waiting while it runs.
+ */
+export async function do_wait(pid: number, nohang = false): Promise<number> {
   const self = get_current();
   const info = self === null ? undefined : process_info(self);
   const child = info?.children.get(pid);
   if (info === undefined || child === undefined) return -ECHILD;
+  if (nohang && !child.exited) return -EAGAIN;
   const r = await wait_event_interruptible(child.exit_wq, () => child.exited);
   if (r < 0) return r;
   info.children.delete(pid);

@@ -1,7 +1,7 @@
 import { EAFNOSUPPORT, EBADF, EINVAL, ENODEV, ERESTARTSYS } from "../include/linux/errno.ts";
 import { inet_control, net_control } from "./net_control.ts";
 import { SIGKILL } from "../include/linux/sched.ts";
-import { CLOCK_MONOTONIC, type Syscalls } from "../include/uapi/syscalls.ts";
+import { CLOCK_MONOTONIC, WNOHANG, type Syscalls } from "../include/uapi/syscalls.ts";
 import { kernfs_read, kernfs_readdir, kernfs_write } from "./fs/kernfs.ts";
 import { this_kernel } from "./kernel.ts";
 import { RINGZERO_VERSION } from "./version.ts";
@@ -48,7 +48,7 @@ export function syscalls_for(t: Task): Syscalls {
     getpid: () => t.pid,
     getppid: () => t.ppid,
     spawn: (argv) => do_execve(argv),
-    waitpid: async (pid) => handle_signal(t, await do_wait(pid)),
+    waitpid: async (pid, options = 0) => handle_signal(t, await do_wait(pid, (options & WNOHANG) !== 0)),
     kill: (pid, sig) => kill_pid(pid, sig),
     tcsetpgrp: (pid) => {
       tty_set_foreground(pid);
@@ -79,6 +79,7 @@ export function syscalls_for(t: Task): Syscalls {
     ethtool: async (ifname, cmd) => net_control()?.ethtool(ifname, cmd) ?? -ENODEV,
     socket: (domain, type, protocol) => inet_control()?.socket(t, domain, type, protocol) ?? -EAFNOSUPPORT,
     bind: (fd, addr, port) => inet_control()?.bind(fd, addr, port) ?? -EBADF,
+    getsockopt: (fd, level, optname) => inet_control()?.getsockopt(fd, level, optname) ?? -EBADF,
     sendto: async (fd, data, addr, port) => handle_signal(t, (await inet_control()?.sendto(fd, data, addr, port)) ?? -EBADF),
     recvfrom: async (fd, timeout_ms) => {
       const r = (await inet_control()?.recvfrom(fd, timeout_ms)) ?? -EBADF;

@@ -1,12 +1,13 @@
 /**
  * The IPv4 stack as a module (net/ipv4/af_inet.c inet_init, reduced): ARP, IP, ICMP, UDP, ping
- * sockets and the DHCP client, wired to the netdev core by EtherType, to interface events by a
+ * sockets, packet sockets (AF_PACKET, for tcpdump) and the DHCP client, wired to the netdev core by EtherType, to interface events by a
  * notifier, and to userland by the socket and configuration system calls.
  */
-import { EAFNOSUPPORT, EBADF, EINVAL, ENETDOWN, ENODEV, EPROTONOSUPPORT } from "../include/linux/errno.ts";
+import { EAFNOSUPPORT, EBADF, EINVAL, ENETDOWN, ENODEV, ENOPROTOOPT, EOPNOTSUPP, EPROTONOSUPPORT } from "../include/linux/errno.ts";
 import type { ModuleInfo } from "../include/linux/module.ts";
 import { ETH_P_ARP, ETH_P_IP, IFF_UP } from "../include/net/netdevice.ts";
-import { AF_INET, inet_aton, IPPROTO_ICMP, IPPROTO_UDP, SOCK_DGRAM } from "../include/uapi/in.ts";
+import { AF_INET, AF_PACKET, inet_aton, IPPROTO_ICMP, IPPROTO_UDP, PACKET_STATISTICS, SOCK_DGRAM, SOCK_RAW, SOL_PACKET } from "../include/uapi/in.ts";
+import { packet_bind, packet_close, packet_release_all, packet_socket, packet_statistics } from "./packet/af_packet.ts";
 import { proc_create, proc_remove } from "../kernel/fs/proc.ts";
 import { register_inet_control, type InetControl } from "../kernel/net_control.ts";
 import { dev_add_pack, dev_get_by_name, dev_open, dev_remove_pack, netdev_list, register_netdevice_notifier } from "../drivers/net/netdev.ts";
@@ -38,10 +39,15 @@ function show_route(): string {
 
 const control: InetControl = {
   socket(owner, domain, type, protocol) {
-    if (domain !== AF_INET) return -EAFNOSUPPORT;
-    if (type !== SOCK_DGRAM) return -EINVAL;
     let sk;
-    if (protocol === 0 || protocol === IPPROTO_UDP) sk = udp_socket();
+    if (domain === AF_PACKET) {
+      if (type !== SOCK_RAW) return -EINVAL;
+      const r = packet_socket(protocol);
+      if (typeof r === "number") return r;
+      sk = r;
+    } else if (domain !== AF_INET) return -EAFNOSUPPORT;
+    else if (type !== SOCK_DGRAM) return -EINVAL;
+    else if (protocol === 0 || protocol === IPPROTO_UDP) sk = udp_socket();
     else if (protocol === IPPROTO_ICMP) sk = ping_socket();
     else return -EPROTONOSUPPORT;
     const fd = sk.fd;
@@ -51,11 +57,18 @@ const control: InetControl = {
   bind(fd, addr, port) {
     const sk = sock_lookup(fd);
     if (sk === undefined) return -EBADF;
-    return sk.kind === "udp" ? udp_bind(sk, addr, port) : ping_bind(sk, port);
+    return sk.kind === "udp" ? udp_bind(sk, addr, port) : sk.kind === "packet" ? packet_bind(sk, addr) : ping_bind(sk, port);
+  },
+  getsockopt(fd, level, optname) {
+    const sk = sock_lookup(fd);
+    if (sk === undefined) return -EBADF;
+    if (sk.kind !== "packet" || level !== SOL_PACKET || optname !== PACKET_STATISTICS) return -ENOPROTOOPT;
+    return packet_statistics(sk);
   },
   async sendto(fd, data, addr, port) {
     const sk = sock_lookup(fd);
     if (sk === undefined) return -EBADF;
+    if (sk.kind === "packet") return -EOPNOTSUPP; // capture only: no frame injection
     return sk.kind === "udp" ? udp_sendto(sk, data, addr, port) : ping_sendto(sk, data, addr);
   },
   async recvfrom(fd, timeout_ms) {
@@ -67,6 +80,7 @@ const control: InetControl = {
     const sk = sock_lookup(fd);
     if (sk === undefined) return -EBADF;
     if (sk.kind === "udp") udp_close(sk);
+    else if (sk.kind === "packet") packet_close(sk);
     else ping_close(sk);
     return 0;
   },
@@ -152,6 +166,7 @@ const inet_module: ModuleInfo = {
     }
     udp_release_all();
     ping_release_all();
+    packet_release_all();
     inet_reset();
     fib_reset();
   },

@@ -5,25 +5,30 @@ import { init_waitqueue_head, wait_event_interruptible, wait_event_interruptible
 import { msecs_to_jiffies } from "../kernel/time/timekeeping.ts";
 
 /**
- * Sockets (net/socket.c, include/net/sock.h, reduced to datagram sockets): a receive queue of
+ * Sockets (net/socket.c, include/net/sock.h, reduced to datagram and packet sockets): a receive queue of
  * datagrams (errors included, as IP_RECVERR delivers them) and a wait queue. UDP and ping sockets
  * build on this. File descriptors are numbered per kernel and closed when their process exits.
  */
 export const SK_RCVQ_MAX = 64;
 
+export type SockKind = "udp" | "ping" | "packet";
+
 export class Sock {
   readonly fd: number;
-  readonly kind: "udp" | "ping";
+  readonly kind: SockKind;
   /** UDP: local port. Ping: the ICMP identifier. 0 until bound. */
   port = 0;
-  /** Bound local address (0 = any). */
+  /** Bound local address (0 = any); packet sockets: the bound ifindex (0 = all). */
   addr = 0;
   readonly rxq: Datagram[] = [];
   readonly wq: WaitQueueHead = init_waitqueue_head("sk_wq");
   closed = false;
+  /** Datagrams dropped because the queue was full. */
   drops = 0;
+  /** Packet sockets: frames offered to this socket (queued or dropped). */
+  rx_packets = 0;
 
-  constructor(fd: number, kind: "udp" | "ping") {
+  constructor(fd: number, kind: SockKind) {
     this.fd = fd;
     this.kind = kind;
   }
@@ -35,7 +40,7 @@ class SocketTable {
 }
 const table = DEFINE_PER_KERNEL(() => new SocketTable());
 
-export function sock_alloc(kind: "udp" | "ping"): Sock {
+export function sock_alloc(kind: SockKind): Sock {
   const t = table.get();
   const sk = new Sock(t.next_fd++, kind);
   t.socks.set(sk.fd, sk);

@@ -14,6 +14,7 @@ import { insmod, modprobe } from "./bin/insmod.ts";
 import { lsmod } from "./bin/lsmod.ts";
 import { lspci } from "./bin/lspci.ts";
 import { ping } from "./bin/ping.ts";
+import { tcpdump } from "./bin/tcpdump.ts";
 import { poweroff } from "./bin/poweroff.ts";
 import { ps } from "./bin/ps.ts";
 import { rmmod } from "./bin/rmmod.ts";
@@ -40,6 +41,7 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
   modprobe: "load a module and its dependencies",
   poweroff: "turn the machine off",
   ping: "send ICMP echo requests: ping [-c N] [-i S] [-s N] [-W S] [-q] ADDRESS",
+  tcpdump: "print frames on an interface: tcpdump [-en] [-c N] [-i IFACE] (Ctrl-C stops)",
   ps: "list tasks",
   rmmod: "unload a module",
   sh: "the shell (sh -c \"cmds\")",
@@ -67,6 +69,7 @@ export const COMMANDS: ReadonlyMap<string, Program> = new Map<string, Program>([
   ["lspci", lspci],
   ["modprobe", modprobe],
   ["ping", ping],
+  ["tcpdump", tcpdump],
   ["poweroff", poweroff],
   ["ps", ps],
   ["rmmod", rmmod],

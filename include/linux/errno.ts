@@ -31,6 +31,7 @@ export const EPROTO = 71;
 export const EBADMSG = 74;
 export const EOVERFLOW = 75;
 export const EMSGSIZE = 90;
+export const ENOPROTOOPT = 92;
 export const EPROTONOSUPPORT = 93;
 export const EOPNOTSUPP = 95;
 export const EAFNOSUPPORT = 97;
@@ -78,6 +79,7 @@ export const ERRNO_MESSAGES: Readonly<Record<number, string>> = {
   [EBADMSG]: "Bad message",
   [EOVERFLOW]: "Value too large for defined data type",
   [EMSGSIZE]: "Message too long",
+  [ENOPROTOOPT]: "Protocol not available",
   [EPROTONOSUPPORT]: "Protocol not supported",
   [EOPNOTSUPP]: "Operation not supported",
   [EAFNOSUPPORT]: "Address family not supported by protocol",

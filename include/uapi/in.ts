@@ -3,7 +3,18 @@
  * Addresses are 32-bit unsigned numbers in host order: 10.0.2.2 is 0x0a000202.
  */
 export const AF_INET = 2;
+export const AF_PACKET = 17;
 export const SOCK_DGRAM = 2;
+export const SOCK_RAW = 3;
+/** getsockopt level and option for packet socket statistics (include/uapi/linux/if_packet.h). */
+export const SOL_PACKET = 263;
+export const PACKET_STATISTICS = 6;
+/** sockaddr_ll.sll_pkttype, in a packet socket's Datagram.port (include/uapi/linux/if_packet.h). */
+export const PACKET_HOST = 0;
+export const PACKET_BROADCAST = 1;
+export const PACKET_MULTICAST = 2;
+export const PACKET_OTHERHOST = 3;
+export const PACKET_OUTGOING = 4;
 export const IPPROTO_ICMP = 1;
 export const IPPROTO_UDP = 17;
 export const INADDR_ANY = 0;
@@ -64,8 +75,12 @@ export interface NeighEntry {
 
 /** The socket and IPv4 configuration system calls (socket, bind, sendto, recvfrom, close, rtnetlink). */
 export interface InetSyscalls {
+  /** AF_INET/SOCK_DGRAM (UDP, ICMP ping) or AF_PACKET/SOCK_RAW/ETH_P_ALL. */
   socket(domain: number, type: number, protocol: number): number;
+  /** AF_INET: local address and port. AF_PACKET: `addr` is the ifindex (0 = all), `port` unused. */
   bind(fd: number, addr: number, port: number): number;
+  /** Only SOL_PACKET/PACKET_STATISTICS: frames seen and dropped since the last call. */
+  getsockopt(fd: number, level: number, optname: number): { tp_packets: number; tp_drops: number } | number;
   sendto(fd: number, data: Uint8Array, addr: number, port: number): Promise<number>;
   /** Waits up to `timeout_ms` (null = forever): the datagram, -EAGAIN on timeout, -EINTR on a signal. */
   recvfrom(fd: number, timeout_ms: number | null): Promise<Datagram | number>;

@@ -7,6 +7,9 @@ import type { EthtoolCmd, EthtoolReply } from "./ethtool.ts";
 import type { IfChange, IfInfo } from "./if.ts";
 import type { InetSyscalls } from "./in.ts";
 
+/** waitpid() option: report, do not wait (include/uapi/linux/wait.h). */
+export const WNOHANG = 1;
+
 export interface Utsname {
   readonly sysname: string;
   readonly nodename: string;
@@ -39,8 +42,11 @@ export interface Syscalls extends InetSyscalls {
   getppid(): number;
   /** fork(2)+execve(2) of a program in /bin: the child's pid, or -ENOENT. */
   spawn(argv: readonly string[]): number;
-  /** waitpid(2): the child's exit status (128+signal if a signal ended it), or -ECHILD. */
-  waitpid(pid: number): Promise<number>;
+  /**
+   * waitpid(2): the child's exit status (128+signal if a signal ended it), or -ECHILD. With
+   * WNOHANG it does not wait: -EAGAIN while the child still runs.
+   */
+  waitpid(pid: number, options?: number): Promise<number>;
   /** kill(2). */
   kill(pid: number, sig: number): number;
   /** tcsetpgrp(3) on the console: who gets ^C. */

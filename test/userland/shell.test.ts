@@ -27,7 +27,51 @@ describe("shell", () => {
       { word: "echo" }, { word: "a b" }, { word: "c;d" }, { word: "e f" }, { op: ";" }, { word: "ls" }, { op: "&&" }, { word: "x" }, { op: "||" }, { word: "y" },
     ]);
     expect(tokenize(`echo "open`)).toBe("unterminated double quote");
-    expect(tokenize(`ls | wc`)).toMatch(/pipes, redirection and background jobs are not supported/);
+    expect(tokenize(`ls | wc`)).toMatch(/pipes and redirection are not supported/);
+    expect(tokenize(`a & b&`)).toEqual([{ word: "a" }, { op: "&" }, { word: "b" }, { op: "&" }]);
+  });
+
+  it("runs a job in the background, lists it, kills it and reports how it ended", async () => {
+    const s = await shell();
+    await s.type("sleep 100 &\n");
+    expect(s.out()).toMatch(/\[1\] \d+\nringzero:\/# $/);
+    await s.type("jobs\n");
+    expect(s.out()).toContain("[1]   Running                 sleep 100 &\n");
+    await s.type("kill %1\n");
+    await s.type("\n");
+    expect(s.out()).toContain("[1]+  Terminated              sleep 100\n");
+    await s.type("kill %1; echo $?\n");
+    expect(s.out()).toContain("sh: kill: %1: no such job\n1\n");
+    await s.type("sleep 1 & sleep 2 & wait; echo waited $?\n");
+    expect(s.out()).toMatch(/\[1\] \d+\n\[2\] \d+\nwaited 0\n/);
+  });
+
+  it("tcpdump in the background prints the frames of a ping on lo, in tcpdump's format", async () => {
+    const s = await shell();
+    await s.type("tcpdump -i lo -n -c 4 & ping -c 2 127.0.0.1; wait\n");
+    const lines = s.out().split("\n").filter((l) => / IP 127\.0\.0\.1 > 127\.0\.0\.1: /.test(l));
+    expect(lines.map((l) => l.replace(/^\d\d:\d\d:\d\d\.\d{6} /, ""))).toEqual([
+      "IP 127.0.0.1 > 127.0.0.1: ICMP echo request, id 1, seq 1, length 64",
+      "IP 127.0.0.1 > 127.0.0.1: ICMP echo reply, id 1, seq 1, length 64",
+      "IP 127.0.0.1 > 127.0.0.1: ICMP echo request, id 1, seq 2, length 64",
+      "IP 127.0.0.1 > 127.0.0.1: ICMP echo reply, id 1, seq 2, length 64",
+    ]);
+    expect(lines[2]).toMatch(/^00:00:0\d\.\d{6} /); // the kernel clock, a second after the first
+    expect(s.out()).toContain("listening on lo, link-type EN10MB (Ethernet), snapshot length 262144 bytes\n");
+    expect(s.out()).toMatch(/4 packets captured\n\d+ packets received by filter\n0 packets dropped by kernel\n/);
+  });
+
+  it("Ctrl-C stops tcpdump, which prints its statistics; bad arguments are refused", async () => {
+    const s = await shell();
+    await s.type("tcpdump -i lo\n", () => s.out().includes("listening on lo"));
+    await s.type("\x03");
+    expect(s.out()).toMatch(/\^C\n\n0 packets captured\n0 packets received by filter\n0 packets dropped by kernel\nringzero:\/# $/);
+    await s.type("tcpdump -i eth7; echo $?\n");
+    expect(s.out()).toContain("tcpdump: eth7: No such device exists\n1\n");
+    await s.type("tcpdump -w /tmp/x.pcap; echo $?\n");
+    expect(s.out()).toContain("tcpdump: /tmp/x.pcap: ringzero has no writable file system; capture from the host with --pcap FILE or -object filter-dump,id=ID,netdev=NETDEV,file=FILE\n1\n");
+    await s.type("tcpdump -c 0; echo $?\n");
+    expect(s.out()).toContain("tcpdump: invalid packet count 0\n1\n");
   });
 
   it("runs && / || chains and expands $?", async () => {

@@ -208,7 +208,7 @@ export function setup_network(world: World, m: Machine, netdevs: readonly string
       dumped.set(id, w);
       writers.push(w);
     } catch (e) {
-      return `-object filter-dump: cannot write '${file}': ${(e as Error).message}`;
+      return `cannot write capture file '${file}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
     }
   }
   const used = new Set<string>();

@@ -104,7 +104,7 @@ function stream_backend(spec: NetdevSpec, env: BackendEnv): SocketBackend | stri
 }
 
 function dgram_backend(spec: NetdevSpec, env: BackendEnv): SocketBackend | string {
-  const bad = take(spec, ["local.type", "local.host", "local.port", "remote.type", "remote.host", "remote.port"]);
+  const bad = take(spec, ["local.type", "local.host", "local.port", "local.path", "remote.type", "remote.host", "remote.port", "remote.path"]);
   if (bad) return bad;
   for (const side of ["local", "remote"]) {
     const t = spec.props.get(`${side}.type`);

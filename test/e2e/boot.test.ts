@@ -171,4 +171,12 @@ describe("npm start", () => {
     expect(total).toBeGreaterThan(60000);
     expect(total).toBeLessThanOrEqual(65536);
   });
+
+  it("several -device e1000,netdev=ID become eth0, eth1 in order, each on its own back-end", async () => {
+    const r = await run_ringzero([...V, "-nodefaults", "-netdev", "user,id=a", "-netdev", "hubport,id=h,hubid=0", "-device", "e1000,netdev=a", "-device", "e1000,netdev=h,mac=02:00:00:00:00:02", "-c", "ip link; ping -c 1 10.0.2.2"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> .*\n    link\/ether 52:54:00:12:34:56 /m);
+    expect(r.stdout).toMatch(/^3: eth1: <BROADCAST,MULTICAST> .*\n    link\/ether 02:00:00:00:00:02 /m);
+    expect(r.stdout).toContain("1 packets transmitted, 1 received");
+  });
 });

@@ -23,6 +23,14 @@ function die(msg: string, code = 2): never {
 }
 
 async function main(): Promise<void> {
+  // A closed pipe on the console (`npm start -- -c … | head`) ends the run quietly, as SIGPIPE
+  // ends a C program, instead of an unhandled 'error' event.
+  for (const out of [process.stdout, process.stderr]) {
+    out.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
   const cfg = parse_args(process.argv.slice(2));
   if (typeof cfg === "string") die(cfg);
   if (cfg.help) {

@@ -6,6 +6,8 @@
  * computed, not written by hand.
  */
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EventEmitter } from "eventemitter3";
 import { IRQ_HANDLED } from "../include/linux/interrupt.ts";
@@ -285,6 +287,30 @@ async function bench_ping(figures: Figure[]): Promise<void> {
   });
 }
 
+/**
+ * ping RTT between two ringzero processes on one wire made of a real socket: `-netdev stream` over
+ * a UNIX socket (server and client) and `-netdev dgram` over UDP on 127.0.0.1. The pinger runs
+ * `ping -q -c 50 -i 0.02 10.0.9.1` after its link is up.
+ */
+async function bench_two_machines(figures: Figure[]): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "rz-bench-"));
+  const wires: [string, string, string][] = [
+    ["stream, UNIX socket", `stream,id=n0,server=on,addr.type=unix,addr.path=${join(dir, "w.sock")}`, `stream,id=n0,server=off,addr.type=unix,addr.path=${join(dir, "w.sock")},reconnect-ms=50`],
+    ["dgram, UDP 127.0.0.1", "dgram,id=n0,local.type=inet,local.host=127.0.0.1,local.port=47101,remote.type=inet,remote.host=127.0.0.1,remote.port=47102", "dgram,id=n0,local.type=inet,local.host=127.0.0.1,local.port=47102,remote.type=inet,remote.host=127.0.0.1,remote.port=47101"],
+  ];
+  try {
+    for (const [name, a, b] of wires) {
+      const responder = spawn(process.execPath, [ENTRY, "-nodefaults", "-netdev", a, "-device", "e1000,netdev=n0,mac=52:54:00:00:00:01", "--ip", "10.0.9.1/24"], { stdio: ["pipe", "ignore", "ignore"] });
+      await new Promise((r) => setTimeout(r, 700)); // host time: let the responder bind before the client starts
+      const pinger = await run_capture(process.execPath, [ENTRY, "-nodefaults", "-netdev", b, "-device", "e1000,netdev=n0,mac=52:54:00:00:00:02", "--ip", "10.0.9.2/24", "-c", "sleep 1; ping -q -c 50 -i 0.02 10.0.9.1"]);
+      responder.kill("SIGKILL");
+      figures.push({ name: `ping RTT, two processes over ${name}`, value: rtt_avg(pinger.out) ?? NaN, unit: "ms avg", note: /(\d+) received/.exec(pinger.out)?.[0] ?? "no replies" });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const json = process.argv.includes("--json");
   if (process.argv.includes("--only-full-path")) {
@@ -297,6 +323,7 @@ async function main(): Promise<void> {
   await bench_full_path(figures);
   await bench_boot(figures);
   await bench_ping(figures);
+  await bench_two_machines(figures);
   if (json) {
     console.log(JSON.stringify({ node: process.version, date: new Date().toISOString(), figures }, null, 2));
     return;

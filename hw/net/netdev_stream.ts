@@ -94,6 +94,10 @@ export class StreamBackend extends SocketBackend {
     });
   }
 
+  /**
+   * Retry on the host's timer, not the machine's clock: reaching a host socket is host business,
+   * and the machine may be idle (or its clock far ahead in time) while we wait for the peer.
+   */
   private schedule_retry(): void {
     if (this.stopped || this.retry !== null) return;
     this.retry = setTimeout(() => {

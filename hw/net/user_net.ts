@@ -36,6 +36,15 @@ export const USER_NET_DEFAULTS: UserNetConfig = {
 
 const SLOTS = 64;
 const SLOT_SIZE = 1600;
+const BROADCAST_MAC = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
+
+function be16(b: Uint8Array, o: number): number {
+  return (b[o]! << 8) | b[o + 1]!;
+}
+
+function be32(b: Uint8Array, o: number): number {
+  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+}
 
 export class UserNet implements NetEndpoint {
   peer: NetEndpoint | null = null;
@@ -43,6 +52,7 @@ export class UserNet implements NetEndpoint {
   private readonly clock: VirtualClock;
   /** Outgoing frames waiting for their time: a ring of preallocated buffers. */
   private readonly slots = Array.from({ length: SLOTS }, () => new Uint8Array(SLOT_SIZE));
+  private readonly views = this.slots.map((b) => new DataView(b.buffer));
   private readonly slot_len = new Uint16Array(SLOTS);
   private readonly slot_due = new Float64Array(SLOTS);
   private head = 0;
@@ -66,22 +76,27 @@ export class UserNet implements NetEndpoint {
     return `user net=${ip(c.net)}/${c.prefix} host=${ip(c.host)} dns=${ip(c.dns)} frames_in=${this.frames_in} frames_out=${this.frames_out} dropped=${this.dropped}`;
   }
 
-  /** 52:55 followed by the address, as QEMU's slirp names its virtual hosts. */
-  mac_of(ip: number): Uint8Array {
-    return Uint8Array.of(0x52, 0x55, ip >>> 24, (ip >>> 16) & 0xff, (ip >>> 8) & 0xff, ip & 0xff);
+  /** Write 52:55 followed by the address (QEMU's name for a virtual host) at o[off..off+6). */
+  private put_mac(o: Uint8Array, off: number, ip: number): void {
+    o[off] = 0x52;
+    o[off + 1] = 0x55;
+    o[off + 2] = ip >>> 24;
+    o[off + 3] = (ip >>> 16) & 0xff;
+    o[off + 4] = (ip >>> 8) & 0xff;
+    o[off + 5] = ip & 0xff;
   }
 
   private ours(ip: number): boolean {
     return ip === this.cfg.host || ip === this.cfg.dns;
   }
 
-  /** A reply buffer to fill (null when all are in flight: the frame is dropped and counted). */
-  private alloc(): Uint8Array | null {
+  /** The slot for the next reply, or -1 when all are in flight (the frame is dropped and counted). */
+  private alloc(): number {
     if (this.count === SLOTS) {
       this.dropped++;
-      return null;
+      return -1;
     }
-    return this.slots[(this.head + this.count) % SLOTS]!;
+    return (this.head + this.count) % SLOTS;
   }
 
   private commit(len: number): void {
@@ -105,110 +120,110 @@ export class UserNet implements NetEndpoint {
     if (this.count > 0) this.clock.arm(this.event, this.slot_due[this.head]!);
   }
 
+  /** The guest sends. ARP and ICMP echo are answered without allocating; only DHCP builds objects. */
   receive_frame(f: Uint8Array, len: number): void {
     this.frames_in++;
     if (len < 42) return;
-    const type = (f[12]! << 8) | f[13]!;
+    const type = be16(f, 12);
     if (type === 0x0806) this.arp(f);
     else if (type === 0x0800) this.ipv4(f, len);
   }
 
   private arp(f: Uint8Array): void {
-    const v = new DataView(f.buffer, f.byteOffset);
-    if (v.getUint16(20) !== 1) return; // only requests need an answer
-    const tpa = v.getUint32(38);
+    if (be16(f, 20) !== 1) return; // only requests need an answer
+    const tpa = be32(f, 38);
     if (!this.ours(tpa)) return;
-    const o = this.alloc();
-    if (o === null) return;
-    const ov = new DataView(o.buffer);
-    const mac = this.mac_of(tpa);
+    const i = this.alloc();
+    if (i < 0) return;
+    const o = this.slots[i]!;
+    const ov = this.views[i]!;
     o.set(f.subarray(6, 12), 0);
-    o.set(mac, 6);
-    o[12] = 0x08;
-    o[13] = 0x06;
+    this.put_mac(o, 6, tpa);
+    ov.setUint16(12, 0x0806);
     ov.setUint16(14, 1);
     ov.setUint16(16, 0x0800);
     o[18] = 6;
     o[19] = 4;
     ov.setUint16(20, 2);
-    o.set(mac, 22);
+    this.put_mac(o, 22, tpa);
     ov.setUint32(28, tpa);
     o.set(f.subarray(22, 32), 32); // sender's MAC and IP become the target
     this.commit(42);
   }
 
   private ipv4(f: Uint8Array, len: number): void {
-    const v = new DataView(f.buffer, f.byteOffset);
     if (f[14]! >> 4 !== 4) return;
     const ihl = (f[14]! & 0x0f) * 4;
-    const tot = v.getUint16(16);
+    const tot = be16(f, 16);
     if (tot + 14 > len || csum_fold(csum_partial(f, 14, ihl)) !== 0) return;
-    if ((v.getUint16(20) & 0x3fff) !== 0) return; // fragments: not reassembled
-    const src = v.getUint32(26);
-    const dst = v.getUint32(30);
+    if ((be16(f, 20) & 0x3fff) !== 0) return; // fragments: not reassembled
+    const src = be32(f, 26);
+    const dst = be32(f, 30);
     const proto = f[23];
     const l4 = 14 + ihl;
     const l4len = tot - ihl;
     if (proto === 1 && this.ours(dst) && l4len >= 8 && f[l4] === 8) {
-      this.reply_ip(f, src, dst, 1, l4len, (o, off) => {
-        o.set(f.subarray(l4, l4 + l4len), off);
-        o[off] = 0;
-        o[off + 2] = 0;
-        o[off + 3] = 0;
-        const c = csum_fold(csum_partial(o, off, l4len));
-        o[off + 2] = c >>> 8;
-        o[off + 3] = c & 0xff;
-      });
+      const i = this.reply_ip(f, src, dst, 1, l4len, null);
+      if (i < 0) return;
+      const o = this.slots[i]!;
+      o.set(f.subarray(l4, l4 + l4len), 34);
+      o[34] = 0; // echo reply
+      this.views[i]!.setUint16(36, 0);
+      this.views[i]!.setUint16(36, csum_fold(csum_partial(o, 34, l4len)));
+      this.commit(34 + l4len);
       return;
     }
     if (proto !== 17 || l4len < 8) return;
-    const sport = v.getUint16(l4);
-    const dport = v.getUint16(l4 + 2);
+    const sport = be16(f, l4);
+    const dport = be16(f, l4 + 2);
     if (dport === 67) {
       this.dhcp(f, l4 + 8, l4len - 8);
       return;
     }
-    if (dport === 7 && this.ours(dst)) this.udp_reply(f, src, dst, 7, sport, f.subarray(l4 + 8, l4 + l4len));
+    if (dport === 7 && this.ours(dst)) this.udp_reply(f, src, dst, 7, sport, f.subarray(l4 + 8, l4 + l4len), null);
   }
 
-  /** Build an IPv4 packet to `dst` (back to the sender of `req`), the payload written by `fill`. */
-  private reply_ip(req: Uint8Array, dst: number, src: number, proto: number, l4len: number, fill: (o: Uint8Array, off: number) => void, dst_mac: Uint8Array | null = null): void {
-    if (34 + l4len > SLOT_SIZE) return;
-    const o = this.alloc();
-    if (o === null) return;
-    const ov = new DataView(o.buffer);
+  /**
+   * Take a slot and write the Ethernet and IPv4 headers of a packet to `dst` (back to the sender
+   * of `req`, or to `dst_mac`); the caller writes the payload at offset 34 and commits. Returns
+   * the slot, or -1 when the packet does not fit or no slot is free.
+   */
+  private reply_ip(req: Uint8Array, dst: number, src: number, proto: number, l4len: number, dst_mac: Uint8Array | null): number {
+    if (34 + l4len > SLOT_SIZE) return -1;
+    const i = this.alloc();
+    if (i < 0) return -1;
+    const o = this.slots[i]!;
+    const ov = this.views[i]!;
     o.set(dst_mac ?? req.subarray(6, 12), 0);
-    o.set(this.mac_of(src === 0xffffffff ? this.cfg.host : src), 6);
-    o[12] = 0x08;
-    o[13] = 0x00;
+    this.put_mac(o, 6, src === 0xffffffff ? this.cfg.host : src);
+    ov.setUint16(12, 0x0800);
     o[14] = 0x45;
     o[15] = 0;
     ov.setUint16(16, 20 + l4len);
-    ov.setUint16(18, 0);
-    ov.setUint16(20, 0);
+    ov.setUint32(18, 0); // id, flags, fragment offset
     o[22] = 64;
     o[23] = proto;
     ov.setUint16(24, 0);
     ov.setUint32(26, src);
     ov.setUint32(30, dst);
     ov.setUint16(24, csum_fold(csum_partial(o, 14, 20)));
-    fill(o, 34);
-    this.commit(34 + l4len);
+    return i;
   }
 
-  private udp_reply(req: Uint8Array, dst: number, src: number, sport: number, dport: number, payload: Uint8Array, dst_mac: Uint8Array | null = null): void {
+  private udp_reply(req: Uint8Array, dst: number, src: number, sport: number, dport: number, payload: Uint8Array, dst_mac: Uint8Array | null): void {
     const len = 8 + payload.length;
-    this.reply_ip(req, dst, src, 17, len, (o, off) => {
-      const ov = new DataView(o.buffer);
-      ov.setUint16(off, sport);
-      ov.setUint16(off + 2, dport);
-      ov.setUint16(off + 4, len);
-      ov.setUint16(off + 6, 0);
-      o.set(payload, off + 8);
-      let c = csum_fold(csum_partial(o, off, len, csum_tcpudp_nofold(src, dst, len, 17)));
-      if (c === 0) c = 0xffff;
-      ov.setUint16(off + 6, c);
-    }, dst_mac);
+    const i = this.reply_ip(req, dst, src, 17, len, dst_mac);
+    if (i < 0) return;
+    const o = this.slots[i]!;
+    const ov = this.views[i]!;
+    ov.setUint16(34, sport);
+    ov.setUint16(36, dport);
+    ov.setUint16(38, len);
+    ov.setUint16(40, 0);
+    o.set(payload, 42);
+    const c = csum_fold(csum_partial(o, 34, len, csum_tcpudp_nofold(src, dst, len, 17)));
+    ov.setUint16(40, c === 0 ? 0xffff : c);
+    this.commit(34 + len);
   }
 
   /** The DHCP server: OFFER for DISCOVER, ACK (or NAK) for REQUEST. */
@@ -273,6 +288,6 @@ export class UserNet implements NetEndpoint {
     m[o++] = 255;
     const broadcast = (mv.getUint16(10) & 0x8000) !== 0 || ciaddr === 0;
     const dst = broadcast ? 0xffffffff : ciaddr;
-    this.udp_reply(f, dst, this.cfg.host, 67, 68, m, broadcast ? Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff) : chaddr);
+    this.udp_reply(f, dst, this.cfg.host, 67, 68, m, broadcast ? BROADCAST_MAC : chaddr);
   }
 }

@@ -87,8 +87,8 @@ async function main(): Promise<void> {
   // Capture: -object filter-dump,id=…,netdev=…,file=… and --pcap FILE (the first NIC's netdev).
   const dumps: [string, string][] = [];
   for (const spec of cfg.objects) {
-    const o = parse_netdev(spec);
-    if (typeof o === "string") die(o.replace("-netdev", "-object"));
+    const o = parse_netdev(spec, "-object");
+    if (typeof o === "string") die(o);
     if (o.type !== "filter-dump") die(`-object ${spec}: object type '${o.type}' is not available (filter-dump)`);
     const netdev = o.props.get("netdev");
     const file = o.props.get("file");

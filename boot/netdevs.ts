@@ -17,7 +17,7 @@ import { E1000 } from "../hw/net/e1000.ts";
 import { Hub } from "../hw/net/hub.ts";
 import { net_connect, type NetEndpoint } from "../hw/net/net_endpoint.ts";
 import { DgramBackend } from "../hw/net/netdev_dgram.ts";
-import type { SocketBackend } from "../hw/net/netdev_socket.ts";
+import { SocketBackend } from "../hw/net/netdev_socket.ts";
 import { StreamBackend, type StreamAddress } from "../hw/net/netdev_stream.ts";
 import { PcapTap, PcapWriter } from "../hw/net/pcap.ts";
 import { UserNet, type UserNetConfig } from "../hw/net/user_net.ts";
@@ -29,20 +29,20 @@ export interface NetdevSpec {
   props: Map<string, string>;
 }
 
-/** "type,k=v,k=v" → spec; `require_id` for -netdev (QEMU insists), not for -nic. */
-export function parse_netdev(spec: string, require_id = true): NetdevSpec | string {
+/** "type,k=v,k=v" → spec, for `-netdev` or `-object` (named `opt` in errors); both need an id. */
+export function parse_netdev(spec: string, opt = "-netdev"): NetdevSpec | string {
   const [type, ...rest] = spec.split(",");
   const props = new Map<string, string>();
   for (const kv of rest) {
     const i = kv.indexOf("=");
-    if (i <= 0) return `-netdev ${spec}: '${kv}' is not key=value`;
+    if (i <= 0) return `${opt} ${spec}: '${kv}' is not key=value`;
     props.set(kv.slice(0, i), kv.slice(i + 1));
   }
-  if (type === undefined || type === "") return `-netdev: missing type`;
+  if (type === undefined || type === "") return `${opt}: missing type`;
   const id = props.get("id");
-  if (id === undefined && require_id) return `-netdev ${spec}: Parameter 'id' is missing`;
+  if (id === undefined) return `${opt} ${spec}: Parameter 'id' is missing`;
   props.delete("id");
-  return { type, id: id ?? "", props };
+  return { type, id, props };
 }
 
 function take(spec: NetdevSpec, allowed: readonly string[]): string | null {
@@ -141,8 +141,8 @@ interface BackendEnv {
   kick: () => void;
 }
 
-/** Hubs by hubid, shared by every machine of the world. */
-const hubs = new Map<string, Hub>();
+/** Hubs by hubid, shared by every machine of a world. */
+const world_hubs = new WeakMap<World, Map<string, Hub>>();
 
 export interface NetworkSetup {
   /** Back-ends that talk to the outside world (they need the realtime clock). */
@@ -183,11 +183,10 @@ export function setup_network(world: World, m: Machine, netdevs: readonly string
         const hubid = spec.props.get("hubid");
         if (bad) return bad;
         if (hubid === undefined) return `-netdev hubport,id=${spec.id}: Parameter 'hubid' is missing`;
+        let hubs = world_hubs.get(world);
+        if (hubs === undefined) world_hubs.set(world, (hubs = new Map()));
         let hub = hubs.get(hubid);
-        if (hub === undefined) {
-          hub = new Hub(`hub${hubid}`);
-          hubs.set(hubid, hub);
-        }
+        if (hub === undefined) hubs.set(hubid, (hub = new Hub(`hub${hubid}`)));
         b = hub.port();
         break;
       }
@@ -195,7 +194,7 @@ export function setup_network(world: World, m: Machine, netdevs: readonly string
         return `-netdev ${s}: network back-end '${spec.type}' is not available (user, stream, dgram, socket, hubport)`;
     }
     if (typeof b === "string") return b;
-    if ("start" in b && typeof (b as SocketBackend).start === "function") external.push(b as SocketBackend);
+    if (b instanceof SocketBackend) external.push(b);
     backends.set(spec.id, b);
   }
   const writers: PcapWriter[] = [];

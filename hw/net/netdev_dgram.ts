@@ -36,7 +36,7 @@ export class DgramBackend extends SocketBackend {
         this.stats.oversize++;
         return;
       }
-      this.enqueue(new Uint8Array(msg.buffer, msg.byteOffset, msg.length).slice());
+      this.enqueue(msg); // a fresh buffer per datagram: ours to keep
     });
     return new Promise((resolve) => {
       s.once("error", (e) => resolve(`-netdev ${this.id}: cannot bind ${this.local.host}:${this.local.port}: ${e.message}`));
@@ -66,7 +66,8 @@ export class DgramBackend extends SocketBackend {
     this.sock = null;
   }
 
+  /** The send completes later, after the NIC has reused its buffer: send a copy. */
   protected send(frame: Uint8Array, len: number): void {
-    this.sock!.send(frame.subarray(0, len), this.remote.port, this.remote.host);
+    this.sock!.send(Buffer.from(frame.subarray(0, len)), this.remote.port, this.remote.host);
   }
 }

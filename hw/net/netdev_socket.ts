@@ -55,7 +55,10 @@ export abstract class SocketBackend implements NetEndpoint {
     this.tracer.warn(`netdev ${this.id}: ${msg}`);
   }
 
-  /** A frame from outside (copied by the caller). Host context: only queues and wakes the loop. */
+  /**
+   * A frame from outside, handed over: the caller never touches `frame` again. Host context: it
+   * only queues and wakes the run loop.
+   */
   protected enqueue(frame: Uint8Array): void {
     if (frame.length < 14) {
       this.stats.runt++;
@@ -70,13 +73,16 @@ export abstract class SocketBackend implements NetEndpoint {
     this.kick();
   }
 
+  /** The machine's clock reached the queued frames: hand them to the NIC (device context). */
   private deliver(): void {
-    const q = this.queue.splice(0);
-    for (const f of q) {
+    const q = this.queue;
+    for (let i = 0; i < q.length; i++) {
+      const f = q[i]!;
       this.stats.rx_frames++;
       this.stats.rx_bytes += f.length;
       this.peer?.receive_frame(f, f.length);
     }
+    q.length = 0;
   }
 
   /** The NIC sends: write it out if connected, otherwise it is gone (the link is down). */

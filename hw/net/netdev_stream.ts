@@ -139,12 +139,19 @@ export class StreamBackend extends SocketBackend {
     this.kick();
   }
 
+  /** The peer closed the connection (or it broke). */
   private detach(s: Socket): void {
     if (this.sock !== s) return;
     if (this.frame !== null || this.hdr_have > 0) {
       this.stats.truncated++;
       this.warn("connection closed in the middle of a record: partial frame dropped");
     }
+    this.drop_peer();
+  }
+
+  /** Forget the current peer, whoever ended it: link down, then reconnect or take the next one. */
+  private drop_peer(): void {
+    const s = this.sock!;
     this.sock = null;
     this.frame = null;
     this.hdr_have = 0;
@@ -152,6 +159,7 @@ export class StreamBackend extends SocketBackend {
     this.log("disconnected");
     this.set_carrier(false);
     this.kick();
+    s.destroy();
     this.next_peer();
   }
 
@@ -165,7 +173,11 @@ export class StreamBackend extends SocketBackend {
     if (s !== undefined) this.attach(s);
   }
 
-  /** Reassemble records from a chunk of the stream. */
+  /**
+   * Reassemble records from a chunk of the stream. A record that lies whole in the chunk is handed
+   * on as a view of it (Node gives every read a fresh buffer and never reuses it); only a record
+   * split across reads is copied together.
+   */
   private input(d: Buffer): void {
     let i = 0;
     while (i < d.length && this.sock !== null) {
@@ -174,34 +186,29 @@ export class StreamBackend extends SocketBackend {
         d.copy(this.hdr, this.hdr_have, i, i + n);
         this.hdr_have += n;
         i += n;
-        if (this.hdr_have < 4) break;
-        const len = this.hdr.readUInt32BE(0);
+        if (this.hdr_have < 4) return;
         this.hdr_have = 0;
+        const len = this.hdr.readUInt32BE(0);
         if (len > NET_BUFSIZE) {
           this.stats.oversize++;
           this.warn(`oversized packet: record length ${len} > ${NET_BUFSIZE}; closing the connection`);
-          const s = this.sock;
-          this.sock = null;
-          s.destroy();
-          this.stats.disconnects++;
-          this.set_carrier(false);
-          this.next_peer();
+          this.drop_peer();
           return;
         }
-        this.frame = Buffer.alloc(len);
-        this.frame_have = 0;
-        if (len === 0) {
-          this.stats.runt++; // an empty record carries no frame
-          this.frame = null;
+        if (d.length - i >= len) {
+          this.enqueue(d.subarray(i, i + len));
+          i += len;
           continue;
         }
+        this.frame = Buffer.allocUnsafe(len);
+        this.frame_have = 0;
       }
       const n = Math.min(this.frame.length - this.frame_have, d.length - i);
       d.copy(this.frame, this.frame_have, i, i + n);
       this.frame_have += n;
       i += n;
       if (this.frame_have === this.frame.length) {
-        this.enqueue(new Uint8Array(this.frame.buffer, this.frame.byteOffset, this.frame.length));
+        this.enqueue(this.frame);
         this.frame = null;
       }
     }

@@ -15,7 +15,8 @@ export const LINKTYPE_ETHERNET = 1;
 export class PcapWriter {
   private fd: number;
   private readonly clock: VirtualClock;
-  private readonly rec = Buffer.alloc(16);
+  /** One record (16-byte header + frame) is staged here and written with one system call. */
+  private readonly rec = Buffer.alloc(16 + 65535);
   frames = 0;
 
   readonly path: string;
@@ -35,16 +36,18 @@ export class PcapWriter {
     writeSync(this.fd, h);
   }
 
+  /** Append one frame (frames over the 65535-byte snaplen are cut, their original length kept). */
   write(frame: Uint8Array, len: number): void {
     if (this.fd < 0) return;
     const us = Math.floor(this.clock.now_ns() / 1000);
     const r = this.rec;
+    const incl = Math.min(len, 65535);
     r.writeUInt32LE(Math.floor(us / 1e6), 0);
     r.writeUInt32LE(us % 1e6, 4);
-    r.writeUInt32LE(len, 8);
+    r.writeUInt32LE(incl, 8);
     r.writeUInt32LE(len, 12);
-    writeSync(this.fd, r);
-    writeSync(this.fd, frame, 0, len);
+    r.set(frame.subarray(0, incl), 16);
+    writeSync(this.fd, r, 0, 16 + incl);
     this.frames++;
   }
 

@@ -14,6 +14,7 @@ import { PACKET_BROADCAST, PACKET_HOST, PACKET_MULTICAST, PACKET_OTHERHOST, PACK
 import { DEFINE_PER_KERNEL } from "../../kernel/kernel.ts";
 import { ktime_get_ns } from "../../kernel/time/timekeeping.ts";
 import { dev_add_tap, netdev_list } from "../../drivers/net/netdev.ts";
+import type { Datagram } from "../../include/uapi/in.ts";
 import { sock_alloc, sock_queue_rcv, sock_release, type Sock } from "../socket.ts";
 
 
@@ -37,12 +38,13 @@ function pkttype(p: PBuf, dev: NetDevice, outgoing: boolean): number {
 
 /** The tap: copy the frame to every packet socket bound to this device (or to all). Softirq or process context. */
 function packet_rcv(p: PBuf, dev: NetDevice, outgoing: boolean): void {
-  let copy: Uint8Array | null = null;
+  let d: Datagram | null = null;
   for (const sk of packet_table.get().socks) {
     if (sk.addr !== 0 && sk.addr !== dev.ifindex) continue;
     sk.rx_packets++;
-    copy ??= p.data.slice(p.head, p.head + p.len);
-    sock_queue_rcv(sk, { data: copy, addr: dev.ifindex, port: pkttype(p, dev, outgoing), ttl: 0, tstamp_ns: outgoing || p.tstamp === 0 ? ktime_get_ns() : p.tstamp });
+    // One copy of the frame, shared read-only by every socket that wants it (as Linux clones the skb).
+    d ??= { data: p.data.slice(p.head, p.head + p.len), addr: dev.ifindex, port: pkttype(p, dev, outgoing), ttl: 0, tstamp_ns: outgoing || p.tstamp === 0 ? ktime_get_ns() : p.tstamp };
+    sock_queue_rcv(sk, d);
   }
 }
 

@@ -121,14 +121,15 @@ function icmp_print(f: Uint8Array, o: number, end: number, icmp_len: number): st
   }
 }
 
-function udp_print(f: Uint8Array, o: number, end: number, src: string, dst: string): string {
-  if (end - o < 4) return `IP ${src} > ${dst}: [|udp]`;
-  if (end - o < 8) return `IP ${src}.${u16(f, o)} > ${dst}.${u16(f, o + 2)}: truncated-udp ${end - o}`;
+/** `ip` is what precedes the addresses: "IP " and any truncation mark. */
+function udp_print(f: Uint8Array, o: number, end: number, ip: string, src: string, dst: string): string {
+  if (end - o < 4) return `${ip}${src} > ${dst}: [|udp]`;
   const sport = u16(f, o);
   const dport = u16(f, o + 2);
+  const head = `${ip}${src}.${sport} > ${dst}.${dport}:`;
+  if (end - o < 8) return `${head} truncated-udp ${end - o}`;
   const ulen = u16(f, o + 4);
-  const head = `IP ${src}.${sport} > ${dst}.${dport}:`;
-  if (ulen < 8 || ulen > end - o) return `${head} truncated-udp ${end - o - 8 < 0 ? 0 : ulen}`;
+  if (ulen < 8 || ulen > end - o) return `${head} truncated-udp ${ulen}`;
   const plen = ulen - 8;
   if ((sport === 67 || sport === 68) && (dport === 67 || dport === 68)) {
     const b = o + 8;
@@ -162,10 +163,8 @@ function ip_print(f: Uint8Array, len: number): string {
   switch (proto) {
     case 1:
       return `IP ${missing}${src} > ${dst}: ${icmp_print(f, p, end, tot - hl)}`;
-    case 17: {
-      const u = udp_print(f, p, end, src, dst);
-      return missing === "" ? u : u.replace(/^IP /, `IP ${missing}`);
-    }
+    case 17:
+      return udp_print(f, p, end, `IP ${missing}`, src, dst);
     default:
       return `IP ${missing}${src} > ${dst}:  ip-proto-${proto} ${tot - hl}`;
   }

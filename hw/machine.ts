@@ -110,6 +110,11 @@ export class Machine {
       irqchip: m.ioapic,
       read_clock_ns: () => m.clock.now_ns(),
       set_timer_deadline: (deadline_ns) => m.timer.set_deadline(deadline_ns),
+      // Busy-waiting: the CPU spins, so the clock moves and devices progress; interrupts stay
+      // pending until the kernel's step ends (they are taken between steps).
+      delay_ns: (ns) => {
+        if (ns > 0) m.clock.advance_to(m.clock.now_ns() + ns);
+      },
       set_cpu_entry: (entry) => m.cpu.set_entry(entry),
       console_write: (text) => m.console_write(text),
       power_off: (code) => m.power_off(code),

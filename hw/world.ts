@@ -100,14 +100,25 @@ export class World {
       }
       let busy = false;
       let powered = 0;
+      // The CPUs run side by side: the round costs the most any of them charged.
+      let charge = 0;
       for (const m of this.machines) {
         if (m.powered_off || !m.cpu.booted) continue;
         powered++;
         const r = m.cpu.run_slice();
         if (r === true || (r !== false && (await r))) busy = true;
+        const c = m.cpu.take_charge();
+        if (c > charge) charge = c;
       }
       if (powered === 0) return "powered_off";
-      if (busy) continue;
+      if (busy) {
+        // Work takes time (hw/cpu.ts CPU_COST): a CPU that never halts still sees its timers.
+        if (!realtime && charge > 0) {
+          this.clock.advance_to(Math.min(this.clock.now_ns() + charge, deadline));
+          if (this.clock.now_ns() >= deadline) return "deadline";
+        }
+        continue;
+      }
       if (until !== undefined && until()) return "until";
       // Every CPU is halted: move time.
       const next = this.clock.next_deadline();

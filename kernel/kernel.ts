@@ -27,6 +27,10 @@ export class Kernel {
   powering_off = false;
   /** Nanoseconds the CPU spent halted (the idle column of /proc/uptime). */
   idle_ns = 0;
+  /** The line whose handlers are running, or -1 (for the lockup detectors' reports). */
+  irq_in_progress = -1;
+  /** Clock time when the CPU last entered the kernel (an interrupt or a step): what a lockup is measured from. */
+  entry_ns = 0;
 
   private static next_id = 0;
 

@@ -140,11 +140,13 @@ export function start_kernel(platform: Platform, opts: BootOptions = {}): Kernel
     interrupt(gsi: number): void {
       set_this_kernel(k);
       wake();
+      k.entry_ns = platform.ops.read_clock_ns();
       do_IRQ(gsi);
     },
     step(): boolean | Promise<boolean> {
       set_this_kernel(k);
       wake();
+      k.entry_ns = platform.ops.read_clock_ns();
       const r = cpu_step();
       if (r === false) halted_at = platform.ops.read_clock_ns();
       return r;

@@ -56,7 +56,7 @@ export function warn_count(): number {
 }
 
 /** Who was running, as the "CPU: 0 PID: … Comm: …" line says it. */
-function context_line(): string {
+export function context_line(): string {
   const k = this_kernel();
   const cur = k.current as { pid: number; comm: string } | null;
   const pid = cur?.pid ?? 0;
@@ -66,7 +66,7 @@ function context_line(): string {
 }
 
 /** The JavaScript stack as a Call Trace, without the reporting frames themselves. */
-function call_trace(err?: unknown): string {
+export function call_trace(err?: unknown): string {
   const stack = err instanceof Error && err.stack ? err.stack : new Error().stack ?? "";
   const frames = stack
     .split("\n")

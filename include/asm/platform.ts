@@ -102,6 +102,8 @@ export interface PlatformOps {
   read_clock_ns(): number;
   /** The clockevent device (local APIC timer in TSC-deadline mode): one shot at an absolute time. */
   set_timer_deadline(deadline_ns: number): void;
+  /** Spin the CPU for `ns` nanoseconds (udelay): time passes, device events fire, no interrupts are taken. */
+  delay_ns(ns: number): void;
   /** Install the kernel's entry points on the CPU. */
   set_cpu_entry(entry: CpuEntry): void;
   /** The console (serial port): output from printk and userland. */

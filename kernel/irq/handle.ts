@@ -5,6 +5,7 @@ import { do_softirq, local_softirq_pending } from "../softirq.ts";
 import type { IrqChipOps } from "../../include/asm/platform.ts";
 import { irq_err_inc, irq_to_desc, type IrqDesc } from "./irqdesc.ts";
 import { note_interrupt } from "./spurious.ts";
+import { disable_stuck_irq, LockupKill, note_irq_storm } from "../watchdog.ts";
 
 /**
  * Interrupt entry and flow handling (kernel/irq/handle.c, chip.c). Runs in hard-IRQ context.
@@ -20,7 +21,9 @@ function handle_irq_event(desc: IrqDesc): IrqReturn {
     try {
       r = a.handler(desc.irq, a.dev_id);
     } catch (e) {
-      oops(`BUG: exception in interrupt handler for irq ${desc.irq} (${a.name})`, e);
+      // A handler the soft-lockup detector unwound has been reported already; its line goes off.
+      if (e instanceof LockupKill) disable_stuck_irq(desc);
+      else oops(`BUG: exception in interrupt handler for irq ${desc.irq} (${a.name})`, e);
       r = IRQ_NONE;
     }
     if (r === IRQ_HANDLED) {
@@ -48,6 +51,7 @@ function handle_irq(desc: IrqDesc, chip: IrqChipOps): void {
   }
   const ret = handle_irq_event(desc);
   note_interrupt(desc, ret);
+  note_irq_storm(desc, ret);
   chip.eoi(desc.irq);
 }
 
@@ -65,7 +69,9 @@ export function do_IRQ(irq: number): void {
   }
   // Handlers run inside handle_irq_event's try/catch, so nothing below can leave hardirq_count raised.
   k.hardirq_count++;
+  k.irq_in_progress = irq;
   handle_irq(desc, k.platform.ops.irqchip);
+  k.irq_in_progress = -1;
   k.hardirq_count--;
   if (k.hardirq_count === 0 && local_softirq_pending() !== 0) do_softirq();
 }

@@ -38,6 +38,12 @@ export class IrqDesc {
   unhandled_total = 0;
   /** Set when the line was disabled for storming unclaimed ("nobody cared"). */
   spurious_disabled = false;
+  /** Interrupt-storm detection (kernel/watchdog.ts): claimed interrupts since the window began. */
+  storm_count = 0;
+  storm_window_ns = 0;
+  storm_reported = false;
+  /** Set when a handler on the line was unwound by the soft-lockup detector. */
+  lockup_disabled = false;
 
   constructor(irq: number, flow: "edge" | "fasteoi") {
     this.irq = irq;

@@ -14,6 +14,7 @@ import { ktime_get_ns, NSEC_PER_JIFFY, NSEC_PER_MSEC, NSEC_PER_USEC } from "../t
 import { del_timer, mod_timer_ns, TimerList } from "../time/timer.ts";
 import { Task, type TaskFn } from "./task.ts";
 import { __wake_up } from "./wait.ts";
+import { hung_task_note_sleep, hung_task_note_wake } from "../hung_task.ts";
 
 /**
  * The scheduler (kernel/sched/core.c): cooperative tasks on one CPU, run in FIFO order.
@@ -96,6 +97,7 @@ export function schedule(): Promise<void> {
   const t = get_current()!;
   const rq = runqueue.get();
   if (t.state === TASK_RUNNING) rq.enqueue(t);
+  else if ((t.state & TASK_UNINTERRUPTIBLE) !== 0) hung_task_note_sleep(t, t.nvcsw);
   return new Promise<void>((resolve) => {
     t.resume = resolve;
     end_step(rq);
@@ -179,6 +181,19 @@ function do_exit(t: Task, code: number): void {
   end_step(rq);
 }
 
+/**
+ * The soft-lockup detector unwound `t` in the middle of a step (kernel/watchdog.ts): its body will
+ * never continue, so it exits here as if by SIGKILL and the step it was running is over.
+ */
+export function kill_stuck_task(t: object): void {
+  const task = t as Task;
+  const rq = runqueue.get();
+  if (task.exited) return;
+  task.resume = null;
+  do_exit(task, 128 + 9);
+  rq.step_done = null;
+}
+
 /** A task that was created but never woken goes away without running (kthread_stop on it). */
 export function abort_new_task(t: Task, code: number): void {
   if (t.state !== TASK_NEW) return;
@@ -206,6 +221,7 @@ async function run_step(rq: RunQueue, t: Task): Promise<boolean> {
   const resume = t.resume;
   if (resume === null) return true; // woken twice before it ran: nothing to resume
   t.resume = null;
+  if (t.blocked_stack !== null) hung_task_note_wake(t);
   k.current = t;
   t.nvcsw++;
   rq.nr_switches++;

@@ -34,6 +34,10 @@ export class Task {
   sigpending = 0;
   /** Run when the task exits (a process's sockets are closed this way). */
   readonly on_exit: (() => void)[] = [];
+  /** Hung-task detection (kernel/hung_task.ts): when and from where it last went into D state. */
+  blocked_since_ns = 0;
+  blocked_switch_count = 0;
+  blocked_stack: Error | null = null;
   /** The timer schedule_timeout arms for this task, made on first use. */
   sleep_timer: TimerList | null = null;
 

@@ -16,6 +16,9 @@ import { ip_auto_config } from "../net/ipv4/ipconfig.ts";
 import { DEFAULT_MODULES, MODULE_INDEX } from "./modules.ts";
 import { monitor_command, TRACE_CHANNELS } from "./monitor.ts";
 import { parse_args, USAGE } from "./options.ts";
+import { start_lockup_watchdog } from "./lockup_watchdog.ts";
+import { with_kernel } from "../kernel/kernel.ts";
+import { watchdog_recover_stuck_cpu } from "../kernel/watchdog.ts";
 
 function die(msg: string, code = 2): never {
   process.stderr.write(`ringzero: ${msg}\n`);
@@ -114,7 +117,7 @@ async function main(): Promise<void> {
   const has_net = [...nic_netdev.values()].some((id) => id !== undefined);
 
   machine.cmdline = [interactive ? "" : "quiet", has_net || cfg.ip !== null ? ip_arg : "", cfg.append].filter((s) => s !== "").join(" ");
-  start_kernel(machine.platform(), {
+  const kernel = start_kernel(machine.platform(), {
     initcalls: [serial8250_init],
     late_initcalls: [ip_auto_config],
     modules: MODULE_INDEX,
@@ -122,6 +125,11 @@ async function main(): Promise<void> {
     programs: PROGRAMS,
     init_argv: interactive ? ["init"] : ["init", "-c", cfg.command!],
   });
+  // A JavaScript loop that never returns is caught from a second thread (boot/lockup_watchdog.ts).
+  const watchdog =
+    cfg.watchdog_ms > 0
+      ? start_lockup_watchdog(world, cfg.watchdog_ms, (r) => with_kernel(kernel, () => watchdog_recover_stuck_cpu(r.stuck_ms, r.frames)))
+      : null;
 
   if (interactive) {
     world.external_sources++;
@@ -164,6 +172,7 @@ async function main(): Promise<void> {
   }
 
   const why = await world.run();
+  watchdog?.stop();
   rl?.close();
   for (const b of net.external) b.stop();
   for (const w of net.writers) w.close();

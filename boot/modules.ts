@@ -26,6 +26,7 @@ export const MODULE_INDEX: ModuleIndex = new Map([
   ["e1000", entry("drivers/net/e1000.ts", () => import("../drivers/net/e1000.ts"))],
   ["inet", entry("net/inet.ts", () => import("../net/inet.ts"))],
   ["edu", entry("drivers/misc/edu.ts", () => import("../drivers/misc/edu.ts"))],
+  ["test_lockup", entry("drivers/misc/test_lockup.ts", () => import("../drivers/misc/test_lockup.ts"))],
 ]);
 
 /** Loaded at boot unless --modules says otherwise (dependencies come along: e1000 brings netdev). */

@@ -30,6 +30,8 @@ export interface BootConfig {
   modules: string[] | null;
   /** hw trace channels to enable. */
   trace: string[];
+  /** Wall-clock milliseconds a slice may run before the lockup watchdog catches it (0: off). */
+  watchdog_ms: number;
   help: boolean;
 }
 
@@ -61,6 +63,8 @@ Boots the ringzero machine to a shell.
   -append, --append "ARGS"   kernel command line (quiet, loglevel=N)
   --modules LIST             modules to load at boot, comma separated ("" for none)
   --trace CHANNELS           machine trace channels, comma separated
+  --watchdog-ms MS           catch a JavaScript loop that never returns after MS of wall
+                             time: soft-lockup report, offender killed (default 2000; 0: off)
   -h, --help                 this text`;
 
 /** "128M", "1G", "65536" → bytes; NaN when malformed. */
@@ -88,6 +92,7 @@ export function parse_args(argv: readonly string[]): BootConfig | string {
     append: "",
     modules: null,
     trace: [],
+    watchdog_ms: 2000,
     help: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -171,6 +176,12 @@ export function parse_args(argv: readonly string[]): BootConfig | string {
         case "--trace":
           cfg.trace.push(...need().split(",").filter((s) => s !== ""));
           break;
+        case "--watchdog-ms": {
+          const v = need();
+          if (!/^\d+$/.test(v) || (Number(v) > 0 && Number(v) < 100)) return `invalid --watchdog-ms '${v}': give milliseconds, 100 or more (0 turns the watchdog off)`;
+          cfg.watchdog_ms = Number(v);
+          break;
+        }
         default:
           return `unknown option '${raw}' (see --help)`;
       }

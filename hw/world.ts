@@ -13,6 +13,15 @@ export interface RunOptions {
 /** Why run() returned. */
 export type RunResult = "until" | "deadline" | "idle" | "powered_off";
 
+/** Heartbeat slots (set_heartbeat): slices started, and whether one is running now. */
+export const HB_SEQ = 0;
+export const HB_STATE = 1;
+export const HEARTBEAT_IDLE = 0;
+export const HEARTBEAT_RUNNING = 1;
+
+/** What a stale loop returns (see World.generation). */
+const ABANDONED = "abandoned";
+
 /** Let Node service sockets and the terminal at least this often while machines are busy. */
 const REALTIME_YIELD_MS = 4;
 /** Waits shorter than this are spun through setImmediate rather than slept with setTimeout. */
@@ -36,6 +45,15 @@ export class World {
   private waker: (() => void) | null = null;
   /** Sources that can bring input from outside while everything is idle (terminal, sockets). */
   external_sources = 0;
+  /** The run() in progress, so a loop ended by the lockup watchdog can be started again. */
+  private active: { until: (() => boolean) | undefined; deadline: number; resolve: (r: RunResult) => void; reject: (e: unknown) => void } | null = null;
+  private heartbeat: Int32Array | null = null;
+  /**
+   * Bumped when a loop is replaced after a lockup. The old loop may have been ended with the stuck
+   * code, or may only have lost the step it was waiting for (when the spinner ran in a promise job):
+   * if it ever wakes up, it sees it is stale and leaves quietly.
+   */
+  private generation = 0;
 
   constructor(mode: ClockMode = "virtual") {
     this.mode = mode;
@@ -75,9 +93,61 @@ export class World {
     return this.virtual_origin_ns + (performance.now() - this.wall_origin_ms) * 1e6;
   }
 
-  async run(opts: RunOptions = {}): Promise<RunResult> {
-    const until = opts.until;
+  /**
+   * Run the machines until `opts` says stop, every machine is off, or (with no deadline and no
+   * outside input possible) nothing is left to do.
+   */
+  run(opts: RunOptions = {}): Promise<RunResult> {
     const deadline = opts.for_ns === undefined ? Infinity : this.clock.now_ns() + opts.for_ns;
+    return new Promise<RunResult>((resolve, reject) => {
+      this.active = { until: opts.until, deadline, resolve, reject };
+      this.start_loop();
+    });
+  }
+
+  /**
+   * The host's watchdog thread ended a slice that never returned (a JavaScript loop that spins
+   * forever, boot/lockup_watchdog.ts): the loop that ran it is gone. After the kernel has been put
+   * back in order, start the loop again for whoever is waiting on run().
+   */
+  resume_after_lockup(): void {
+    const a = this.active;
+    if (a === null) return;
+    this.set_heartbeat_state(HEARTBEAT_IDLE);
+    this.generation++;
+    this.start_loop();
+  }
+
+  private start_loop(): void {
+    const a = this.active!;
+    this.loop(a.until, a.deadline).then(
+      (r) => {
+        if (r === ABANDONED) return;
+        if (this.active === a) this.active = null;
+        a.resolve(r);
+      },
+      (e: unknown) => {
+        if (this.active === a) this.active = null;
+        a.reject(e);
+      },
+    );
+  }
+
+  /**
+   * Share the run loop's heartbeat with a watchdog on another thread: slot HB_SEQ counts slices,
+   * slot HB_STATE says whether a slice is running. A slice that runs with the count standing still
+   * for seconds is a loop that never returns.
+   */
+  set_heartbeat(hb: Int32Array | null): void {
+    this.heartbeat = hb;
+  }
+
+  private set_heartbeat_state(state: number): void {
+    const hb = this.heartbeat;
+    if (hb !== null) Atomics.store(hb, HB_STATE, state);
+  }
+
+  private async loop(until: (() => boolean) | undefined, deadline: number): Promise<RunResult | typeof ABANDONED> {
     const realtime = this.mode === "realtime";
     // Only a wall-clock wait can be cut short by an interrupt; in virtual mode nobody waits.
     const kick = realtime ? (): void => this.kick() : null;
@@ -87,6 +157,8 @@ export class World {
       this.virtual_origin_ns = this.clock.now_ns();
     }
     let last_yield = performance.now();
+    const hb = this.heartbeat;
+    const gen = this.generation;
     for (;;) {
       if (until !== undefined && until()) return "until";
       if (realtime) {
@@ -96,6 +168,7 @@ export class World {
         if (now_ms - last_yield >= REALTIME_YIELD_MS) {
           last_yield = now_ms;
           await new Promise<void>((r) => setImmediate(r));
+          if (gen !== this.generation) return ABANDONED;
         }
       }
       let busy = false;
@@ -105,8 +178,14 @@ export class World {
       for (const m of this.machines) {
         if (m.powered_off || !m.cpu.booted) continue;
         powered++;
+        if (hb !== null) {
+          Atomics.add(hb, HB_SEQ, 1);
+          Atomics.store(hb, HB_STATE, HEARTBEAT_RUNNING);
+        }
         const r = m.cpu.run_slice();
         if (r === true || (r !== false && (await r))) busy = true;
+        if (gen !== this.generation) return ABANDONED;
+        if (hb !== null) Atomics.store(hb, HB_STATE, HEARTBEAT_IDLE);
         const c = m.cpu.take_charge();
         if (c > charge) charge = c;
       }
@@ -129,6 +208,7 @@ export class World {
           if (this.external_sources > 0 && performance.now() - last_yield >= REALTIME_YIELD_MS) {
             last_yield = performance.now();
             await new Promise<void>((r) => setImmediate(r));
+            if (gen !== this.generation) return ABANDONED;
           }
           continue;
         }
@@ -138,6 +218,7 @@ export class World {
         }
         if (this.external_sources === 0) return "idle";
         await this.wait_for_kick(1000); // virtual time stands still until input arrives
+        if (gen !== this.generation) return ABANDONED;
         continue;
       }
       if (this.clock.now_ns() >= deadline) return "deadline";
@@ -146,11 +227,13 @@ export class World {
       const wait_ms = wake_at === Infinity ? 1000 : Math.max(0, (wake_at - this.wall_ns()) / 1e6);
       if (wait_ms >= SHORT_WAIT_MS) {
         await this.wait_for_kick(wait_ms);
+        if (gen !== this.generation) return ABANDONED;
         last_yield = performance.now();
       } else if (wait_ms > 0) {
         // setTimeout cannot wait less than a millisecond; for short waits keep turning the event
         // loop, so a device event 10 us away happens 10 us later, not 1 ms later.
         await new Promise<void>((r) => setImmediate(r));
+        if (gen !== this.generation) return ABANDONED;
         last_yield = performance.now();
       }
     }

@@ -15,7 +15,8 @@ import { LOGLEVEL_EMERG, LOGLEVEL_WARNING } from "../include/linux/printk.ts";
 export const TAINT_WARN = 9; // 'W'
 export const TAINT_DIE = 7; // 'D'
 export const TAINT_BAD_PAGE = 5; // 'B'
-const TAINT_CHARS: Readonly<Record<number, string>> = { [TAINT_BAD_PAGE]: "B", [TAINT_DIE]: "D", [TAINT_WARN]: "W" };
+export const TAINT_SOFTLOCKUP = 14; // 'L'
+const TAINT_CHARS: Readonly<Record<number, string>> = { [TAINT_BAD_PAGE]: "B", [TAINT_DIE]: "D", [TAINT_WARN]: "W", [TAINT_SOFTLOCKUP]: "L" };
 
 class PanicState {
   tainted = 0;
@@ -39,7 +40,7 @@ export function print_tainted(): string {
   const t = panic_state.get().tainted;
   if (t === 0) return "Not tainted";
   let s = "Tainted: ";
-  for (const bit of [TAINT_BAD_PAGE, TAINT_DIE, TAINT_WARN]) if (t & (1 << bit)) s += TAINT_CHARS[bit];
+  for (const bit of [TAINT_BAD_PAGE, TAINT_DIE, TAINT_WARN, TAINT_SOFTLOCKUP]) if (t & (1 << bit)) s += TAINT_CHARS[bit];
   return s;
 }
 
@@ -73,7 +74,7 @@ export function call_trace(err?: unknown): string {
     .filter((l) => l.trimStart().startsWith("at "))
     .filter((l) => !/kernel\/panic\.ts/.test(l))
     .slice(0, 12)
-    .map((l) => " " + l.trim().replace(/^at /, ""));
+    .map((l) => " " + l.trim().replace(/^at /, "").replace(/\(.*?\/((boot|hw|kernel|drivers|net|userland|include|lib|test|bench|fuzz)\/)/, "($1"));
   return ["Call Trace:", ...frames].join("\n");
 }
 

@@ -3,7 +3,7 @@ import { LOGLEVEL_EMERG, LOGLEVEL_ERR } from "../include/linux/printk.ts";
 import { irq_chip_eoi, irq_chip_mask, irq_to_desc, type IrqDesc } from "./irq/irqdesc.ts";
 import { DEFINE_PER_KERNEL, this_kernel } from "./kernel.ts";
 import { loaded_modules } from "./module.ts";
-import { add_taint, call_trace, KernelBug, print_tainted } from "./panic.ts";
+import { add_taint, call_trace, KernelBug, print_tainted, TAINT_SOFTLOCKUP } from "./panic.ts";
 import { printk } from "./printk.ts";
 import { kill_stuck_task } from "./sched/core.ts";
 import { ktime_get_ns, NSEC_PER_MSEC, NSEC_PER_SEC } from "./time/timekeeping.ts";
@@ -89,7 +89,7 @@ function context_tag(): [string, string] {
 function report_soft_lockup(stuck_s: number, trace: string[]): void {
   const st = watchdog_state.get();
   st.soft_lockups++;
-  add_taint(14); // TAINT_SOFTLOCKUP ('L')
+  add_taint(TAINT_SOFTLOCKUP);
   const who = offender();
   const [open, close] = context_tag();
   const k = this_kernel();

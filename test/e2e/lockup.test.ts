@@ -1,0 +1,57 @@
+/**
+ * A JavaScript loop that never returns, in a module's init (as a probe stuck polling) or in an
+ * interrupt handler, through the real entrypoint: the lockup watchdog thread catches it, the kernel
+ * prints Linux's soft-lockup report with the stuck stack, the offender is unwound, and the console
+ * keeps working. Wall time matters here only as the watchdog's threshold (300 ms).
+ */
+import { describe, expect, it } from "vitest";
+import { run_ringzero } from "../helpers/run_entry.ts";
+
+const V = ["--clock", "virtual", "--watchdog-ms", "300"];
+
+describe("lockup watchdog (synchronous loops)", () => {
+  it("a module init that spins forever is reported with its stack and killed; the shell goes on", async () => {
+    const r = await run_ringzero([...V, "-c", "insmod test_lockup; echo status $?; echo alive"], "", 30_000);
+    expect(r.stdout).toMatch(/watchdog: BUG: soft lockup - CPU#0 stuck for \d+s! \[insmod:\d+\]/);
+    expect(r.stdout).toMatch(/test_lockup_spin \(drivers\/misc\/test_lockup\.ts:\d+\)/);
+    expect(r.stdout).toMatch(/load_module \(kernel\/module\.ts:\d+\)/);
+    expect(r.stdout).toContain("killing insmod");
+    expect(r.stdout).toContain("status 137\nalive\n");
+    expect(r.code).toBe(0);
+  });
+
+  it("an interrupt handler that spins forever: reported in IRQ context, its line disabled, the console alive", async () => {
+    const r = await run_ringzero([...V, "-c", "insmod test_lockup context=irq irq=11; ping -c 1 -W 1 10.0.2.2; echo alive; cat /proc/interrupts"], "", 30_000);
+    expect(r.stdout).toMatch(/watchdog: BUG: soft lockup - CPU#0 stuck for \d+s! \[swapper\/0:0\]/);
+    expect(r.stdout).toMatch(/<IRQ>\n.*test_lockup_spin/);
+    expect(r.stdout).toContain("Disabling IRQ #11");
+    expect(r.stdout).toContain("alive\n");
+    expect(r.code).toBe(0);
+  });
+
+  it("interactive: after the catch the monitor and the shell answer", async () => {
+    const r = await run_ringzero([...V.slice(2), "--clock", "realtime"], "insmod test_lockup\n~help\necho alive\npoweroff\n", 30_000);
+    expect(r.stdout).toContain("BUG: soft lockup");
+    expect(r.stdout).toContain("monitor commands");
+    expect(r.stdout).toContain("alive\n");
+    expect(r.code).toBe(0);
+  });
+
+  it("busy-waiting with mdelay is caught on the virtual clock, with the watchdog thread off", async () => {
+    const r = await run_ringzero(["--clock", "virtual", "--watchdog-ms", "0", "-c", "insmod test_lockup how=delay; echo status $?"], "", 30_000);
+    expect(r.stdout).toMatch(/watchdog: BUG: soft lockup - CPU#0 stuck for 2\ds! \[insmod:\d+\]/);
+    expect(r.stdout).toContain("status 137\n");
+  });
+
+  it("an uninterruptible sleep past 120 s is a hung task", async () => {
+    const r = await run_ringzero(["--clock", "virtual", "-c", "insmod test_lockup how=dstate time_secs=130; echo status $?"], "", 30_000);
+    expect(r.stdout).toMatch(/INFO: task insmod:\d+ blocked for more than 120 seconds\./);
+    expect(r.stdout).toContain("status 0\n");
+  });
+
+  it("bad parameters are named", async () => {
+    const r = await run_ringzero(["--clock", "virtual", "-c", "insmod test_lockup context=nowhere"], "", 30_000);
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toContain("test_lockup: context=init|irq|timer");
+  });
+});

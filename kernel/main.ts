@@ -16,8 +16,11 @@ import { pci_scan_root_bus } from "./pci/probe.ts";
 import { pci_sysfs_init } from "./pci/pci_sysfs.ts";
 import { find_program, run_program, set_program_table } from "./process.ts";
 import { mem_init } from "./mm/page_alloc.ts";
+import { fail_page_alloc_debugfs, setup_fail_page_alloc } from "./mm/fail_page_alloc.ts";
+import { set_watchdog_thresh } from "./watchdog.ts";
+import { proc_sys_kernel_init } from "./sysctl.ts";
 import { show_buddyinfo, show_meminfo } from "./mm/vmstat.ts";
-import { dmesg_text, pr_emerg, pr_err, pr_info, pr_notice, set_console_loglevel } from "./printk.ts";
+import { dmesg_text, pr_emerg, pr_err, pr_info, pr_notice, pr_warn, set_console_loglevel } from "./printk.ts";
 import { create_task, get_current, sched_step, wake_up_process } from "./sched/core.ts";
 import { do_softirq, local_softirq_pending, open_softirq, raise_softirq, show_softirqs, TIMER_SOFTIRQ } from "./softirq.ts";
 import { format_uptime } from "./time/uptime.ts";
@@ -47,6 +50,13 @@ function parse_cmdline(cmdline: string): void {
     if (word === "quiet") set_console_loglevel(CONSOLE_LOGLEVEL_QUIET);
     const m = /^loglevel=(\d)$/.exec(word);
     if (m) set_console_loglevel(Number(m[1]));
+    const [key, value] = word.split("=", 2) as [string, string | undefined];
+    if (value === undefined) continue;
+    if (key === "fail_page_alloc" && !setup_fail_page_alloc(value)) pr_warn(`fail_page_alloc: expected <interval>,<probability>,<space>,<times>, got '${value}'`);
+    if (key === "watchdog_thresh") {
+      if (/^\d+$/.test(value)) set_watchdog_thresh(Number(value));
+      else pr_warn(`watchdog_thresh: expected seconds, got '${value}'`);
+    }
   }
 }
 
@@ -83,6 +93,8 @@ function cpu_step(): boolean | Promise<boolean> {
 }
 
 function proc_root_init(): void {
+  proc_sys_kernel_init();
+  fail_page_alloc_debugfs();
   proc_create("interrupts", show_interrupts);
   proc_create("softirqs", show_softirqs);
   proc_create("buddyinfo", show_buddyinfo);

@@ -19,6 +19,7 @@ import { poweroff } from "./bin/poweroff.ts";
 import { ps } from "./bin/ps.ts";
 import { rmmod } from "./bin/rmmod.ts";
 import { sleep } from "./bin/sleep.ts";
+import { sysctl } from "./bin/sysctl.ts";
 import { uname } from "./bin/uname.ts";
 import { uptime } from "./bin/uptime.ts";
 
@@ -48,6 +49,7 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
   sleep: "sleep N[smhd]",
   uname: "system name (-a)",
   uptime: "time since boot",
+  sysctl: "read and set kernel parameters (/proc/sys)",
   init: "pid 1",
 };
 
@@ -76,4 +78,5 @@ export const COMMANDS: ReadonlyMap<string, Program> = new Map<string, Program>([
   ["sleep", sleep],
   ["uname", uname],
   ["uptime", uptime],
+  ["sysctl", sysctl],
 ]);

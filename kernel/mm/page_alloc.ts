@@ -1,4 +1,5 @@
 import { EINVAL, ENOMEM } from "../../include/linux/errno.ts";
+import { should_fail_alloc_page } from "./fail_page_alloc.ts";
 import { __GFP_ZERO, MAX_PAGE_ORDER, NR_PAGE_ORDERS, PAGE_SHIFT, PAGE_SIZE } from "../../include/linux/gfp.ts";
 import { DEFINE_PER_KERNEL, this_kernel } from "../kernel.ts";
 import { bad_page, BUG } from "../panic.ts";
@@ -124,6 +125,10 @@ export function mem_init(): Zone {
 export function alloc_pages(gfp: number, order: number): number {
   if (!(order >= 0 && order <= MAX_PAGE_ORDER) || (order | 0) !== order) return -EINVAL;
   const z = zone_var.get();
+  if (should_fail_alloc_page(gfp, order)) {
+    z.alloc_fail++;
+    return -ENOMEM;
+  }
   let o = order;
   while (o <= MAX_PAGE_ORDER && z.free_head[o] === NONE) o++;
   if (o > MAX_PAGE_ORDER) {

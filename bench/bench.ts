@@ -29,6 +29,7 @@ import { kthread_run } from "../kernel/kthread.ts";
 import { pbuf_alloc, pbuf_put } from "../kernel/mm/pbuf.ts";
 import { load_module } from "../kernel/module.ts";
 import { msleep, sched_yield } from "../kernel/sched/core.ts";
+import { start_lockup_watchdog } from "../boot/lockup_watchdog.ts";
 
 interface Figure {
   name: string;
@@ -168,8 +169,9 @@ async function bench_boot(figures: Figure[]): Promise<void> {
  * sent in batches of 64 (one doorbell per batch). Returns frames per wall-clock second and
  * interrupts per frame on the receiving NIC.
  */
-async function full_path(frame_len: number, total: number): Promise<{ pps: number; irq_per_frame: number }> {
+async function full_path(frame_len: number, total: number, watchdog = false): Promise<{ pps: number; irq_per_frame: number }> {
   const world = new World("virtual");
+  const wd = watchdog ? start_lockup_watchdog(world, 2000, () => {}) : null;
   const hub = new Hub();
   const machine = world.add_machine({ mem_size: 64 << 20, cmdline: "quiet" });
   for (let i = 0; i < 2; i++) {
@@ -232,6 +234,7 @@ async function full_path(frame_len: number, total: number): Promise<{ pps: numbe
   const secs = (performance.now() - t0) / 1000;
   set_this_kernel(kernel);
   void rx_irq_before;
+  wd?.stop();
   return { pps: total / secs, irq_per_frame: (kstat_irqs(10) - irq0) / total };
 }
 
@@ -251,6 +254,27 @@ async function bench_full_path(figures: Figure[]): Promise<void> {
       note: `${mid.irq_per_frame.toFixed(4)} RX interrupts/frame (target <= 1/32 = 0.0313)`,
     });
   }
+}
+
+/**
+ * What the lockup watchdog (boot/lockup_watchdog.ts) costs the run loop: the 64-byte full path
+ * with and without its heartbeat, in alternating runs.
+ */
+async function bench_watchdog(figures: Figure[]): Promise<void> {
+  const off: number[] = [];
+  const on: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    off.push((await full_path(60, 200_000, false)).pps);
+    on.push((await full_path(60, 200_000, true)).pps);
+  }
+  const a = median(off);
+  const b = median(on);
+  figures.push({
+    name: "full path, 64-byte frames, lockup watchdog on",
+    value: b / 1000,
+    unit: "kpps",
+    note: `${((b / a) * 100).toFixed(1)}% of the same path with the watchdog off (${(a / 1000).toFixed(0)} kpps, same run)`,
+  });
 }
 
 /** rtt avg (ms) from a ping run's summary line, or null. */
@@ -321,6 +345,7 @@ async function main(): Promise<void> {
   bench_page_alloc(figures);
   bench_irq(figures);
   await bench_full_path(figures);
+  await bench_watchdog(figures);
   await bench_boot(figures);
   await bench_ping(figures);
   await bench_two_machines(figures);

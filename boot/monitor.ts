@@ -5,6 +5,7 @@
  */
 import type { Machine } from "../hw/machine.ts";
 import { E1000 } from "../hw/net/e1000.ts";
+import { E1000_FAULTS } from "../hw/net/e1000_faults.ts";
 import { mac_str } from "../hw/net/e1000_tx.ts";
 
 export const TRACE_CHANNELS = ["tx", "txerr", "rx", "rxfilter", "rxerr", "interrupt", "eeprom", "unknown"] as const;
@@ -12,6 +13,10 @@ export const TRACE_CHANNELS = ["tx", "txerr", "rx", "rxfilter", "rxerr", "interr
 const HELP = `monitor commands (type them after ~):
   ~info network              NICs, MACs, link state, back-ends and their counters
   ~set_link NAME on|off      plug or pull a NIC's cable (NAME from info network)
+  ~inject                    list the faults that can be injected into a NIC
+  ~inject FAULT[=ARG] [NAME] inject FAULT into NIC NAME (default: the first NIC), e.g.
+                             ~inject rx_overrun=50, ~inject irq_storm=500ms e1000.1
+  ~inject clear [NAME]       disarm pending faults, restore the EEPROM, let autoneg complete
   ~trace                     list trace channels and which are on
   ~trace CH[,CH...] on|off   switch trace channels (${TRACE_CHANNELS.join(", ")}, or all)
   ~help                      this text
@@ -33,7 +38,7 @@ export function monitor_command(m: Machine, line: string): string {
       if (args[0] !== "network") return "info: only 'info network' is available\n";
       return (
         nics(m)
-          .map((n) => `${n.name}: model=82540EM,macaddr=${mac_str(n.mac, 0)} link=${n.link_up ? "up" : "down"}\n \\ ${n.peer === null ? "(no back-end)" : (n.peer.describe?.() ?? "connected")}`)
+          .map((n) => `${n.name}: model=82540EM,macaddr=${mac_str(n.mac, 0)} link=${n.link_up ? "up" : "down"}\n   ${n.describe_counters()}\n \\ ${n.peer === null ? "(no back-end)" : (n.peer.describe?.() ?? "connected")}`)
           .join("\n") + "\n"
       );
     case "set_link": {
@@ -42,6 +47,8 @@ export function monitor_command(m: Machine, line: string): string {
       nic.set_link(args[1] === "on");
       return "";
     }
+    case "inject":
+      return inject(m, args);
     case "trace": {
       if (args.length === 0) return TRACE_CHANNELS.map((c) => `${c}: ${m.tracer.on(c) ? "on" : "off"}`).join("\n") + "\n";
       const chans = args[0] === "all" ? [...TRACE_CHANNELS] : args[0]!.split(",");
@@ -53,4 +60,25 @@ export function monitor_command(m: Machine, line: string): string {
     default:
       return `unknown monitor command '${cmd}' (try ~help)\n`;
   }
+}
+
+/** `~inject`: list the faults, or inject one into a NIC. Every outcome is one line. */
+function inject(m: Machine, args: string[]): string {
+  if (args.length === 0) {
+    const w = Math.max(...E1000_FAULTS.map((f) => f.name.length)) + 2;
+    return (
+      "faults (~inject FAULT[=ARG] [NIC]):\n" +
+      E1000_FAULTS.map((f) => `  ${f.name.padEnd(w)}${f.help}${f.arg ? `; ARG: ${f.arg}` : ""}`).join("\n") +
+      "\n"
+    );
+  }
+  if (args.length > 2) return "inject: usage: inject FAULT[=ARG] [NIC]\n";
+  const all = nics(m);
+  const nic = args[1] === undefined ? all[0] : all.find((n) => n.name === args[1]);
+  if (nic === undefined) return `inject: no NIC ${args[1] === undefined ? "in this machine" : `'${args[1]}'`} (NICs: ${all.map((n) => n.name).join(", ") || "none"})\n`;
+  const eq = args[0]!.indexOf("=");
+  const name = eq < 0 ? args[0]! : args[0]!.slice(0, eq);
+  const arg = eq < 0 ? undefined : args[0]!.slice(eq + 1);
+  const err = nic.inject_fault(name, arg);
+  return err === "" ? `${nic.name}: ${name === "clear" ? "faults cleared" : `injected ${args[0]}`}\n` : `inject: ${err}\n`;
 }

@@ -1,8 +1,9 @@
+import { get_current } from "./sched/core.ts";
 import { EBUSY, EEXIST, EINVAL, ENOENT } from "../include/linux/errno.ts";
-import type { ModuleIndex, ModuleInfo } from "../include/linux/module.ts";
+import type { ModuleIndex, ModuleInfo, ModuleParamType } from "../include/linux/module.ts";
 import { DEFINE_PER_KERNEL } from "./kernel.ts";
 import { KernelBug, oops } from "./panic.ts";
-import { pr_debug, pr_err } from "./printk.ts";
+import { pr_debug, pr_err, pr_warn } from "./printk.ts";
 
 /**
  * The module loader (kernel/module/main.c): load by name from the module index, run init, keep
@@ -75,17 +76,45 @@ export async function load_module(name: string, params: Record<string, string> =
     const r = await load_module(dep, {}, true);
     if (r !== 0 && r !== -EEXIST) return r;
   }
-  for (const key of Object.keys(params)) {
-    if (info.params === undefined || !(key in info.params)) return fail(-EINVAL, `unknown parameter '${key}'`);
+  // parse_args(): each name=value goes to the parameter's parser. A value that does not parse
+  // fails the load (-EINVAL, "Invalid parameters"); an unknown name is reported and ignored, as
+  // load_module's unknown_module_param_cb does.
+  const known: Record<string, string> = {};
+  for (const [key, val] of Object.entries(params)) {
+    if (info.params === undefined || !(key in info.params)) {
+      pr_warn(`${name}: unknown parameter '${key}' ignored`);
+      continue;
+    }
+    if (!param_parses(info.param_types?.[key] ?? "charp", val)) {
+      pr_err(`${name}: \`${val}' invalid for parameter \`${key}'`);
+      return fail(-EINVAL, "Invalid parameters");
+    }
+    known[key] = val;
   }
+  params = known;
   const mod: LoadedModule = { info, size: entry.size, holders: new Set(), refcnt: 0, state: "coming" };
   st.loaded.set(name, mod);
+  // If the task running init dies inside it (the soft-lockup detector kills a spinning init, an
+  // oops unwinds it), the half-loaded module must not stay behind as "coming" forever.
+  const self = get_current();
+  const forget = (): void => {
+    if (mod.state === "coming" && st.loaded.get(name) === mod) st.loaded.delete(name);
+  };
+  self?.on_exit.push(forget);
   let ret: number;
   try {
     ret = await info.init(params);
   } catch (e) {
-    if (!(e instanceof KernelBug)) oops(`BUG: exception in init of module ${name}`, e);
+    if (e instanceof KernelBug) {
+      // A BUG or a lockup in init kills insmod, as an oops in init does in Linux.
+      forget();
+      throw e;
+    }
+    oops(`BUG: exception in init of module ${name}`, e);
     ret = -EINVAL;
+  } finally {
+    const i = self?.on_exit.indexOf(forget) ?? -1;
+    if (i >= 0) self!.on_exit.splice(i, 1);
   }
   if (ret !== 0) {
     st.loaded.delete(name);
@@ -97,6 +126,31 @@ export async function load_module(name: string, params: Record<string, string> =
   st.order.push(name);
   pr_debug(`${name}: loaded (${info.description})`);
   return 0;
+}
+
+/** kstrtoint(s, 0) and friends: optional sign, 0x hex, leading-0 octal or decimal, one trailing newline. */
+function parse_kernel_int(val: string, signed: boolean): number | null {
+  const m = /^([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)\n?$/.exec(val);
+  if (m === null || (m[1] === "-" && !signed)) return null;
+  const body = m[2]!;
+  const mag = /^0[xX]/.test(body) ? parseInt(body.slice(2), 16) : body.length > 1 && body[0] === "0" ? parseInt(body, 8) : parseInt(body, 10);
+  const v = m[1] === "-" ? -mag : mag;
+  if (signed ? v < -0x80000000 || v > 0x7fffffff : v > 0xffffffff) return null;
+  return v;
+}
+
+/** Would the kernel_param_ops of `type` accept `val`? */
+export function param_parses(type: ModuleParamType, val: string): boolean {
+  switch (type) {
+    case "int":
+      return parse_kernel_int(val, true) !== null;
+    case "uint":
+      return parse_kernel_int(val, false) !== null;
+    case "bool":
+      return /^(y|Y|n|N|1|0|on|off|true|false)\n?$/.test(val); // kstrtobool
+    case "charp":
+      return true;
+  }
 }
 
 /** delete_module: run exit and unload. -EBUSY (and why) while other modules or users hold it. */

@@ -1,3 +1,4 @@
+import { KernelBug } from "./panic.ts";
 import { EAGAIN, ECHILD, EINTR, EINVAL, ENOENT, ERESTARTSYS, ESRCH } from "../include/linux/errno.ts";
 import { SIGKILL } from "../include/linux/sched.ts";
 import type { Program, SigDisposition } from "../include/uapi/syscalls.ts";
@@ -59,6 +60,8 @@ export async function run_program(t: Task, prog: Program, argv: readonly string[
     return await prog(argv, syscalls_for(t));
   } catch (e) {
     if (e instanceof ProcessExit) return e.code;
+    // A kernel BUG or lockup inside a system call was reported already; the task dies of it.
+    if (e instanceof KernelBug) throw e;
     const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
     pr_info(`${t.comm}[${t.pid}]: segfault (${what})`);
     return 128 + 11;

@@ -12,7 +12,7 @@ import { proc_create, proc_remove } from "../kernel/fs/proc.ts";
 import { register_inet_control, type InetControl } from "../kernel/net_control.ts";
 import { dev_add_pack, dev_get_by_name, dev_open, dev_remove_pack, netdev_list, register_netdevice_notifier } from "../drivers/net/netdev.ts";
 import { sock_lookup, sock_recv } from "./socket.ts";
-import { arp_announce, arp_rcv, neigh_flush_dev, neigh_list, show_arp } from "./ipv4/arp.ts";
+import { arp_announce, arp_rcv, neigh_flush_dev, neigh_list, show_arp, neigh_sysctl_register, neigh_sysctl_unregister } from "./ipv4/arp.ts";
 import { dhcp_forget, dhcp_run, show_pnp } from "./ipv4/dhcp.ts";
 import { inet_addr_add, inet_addr_del, inet_addr_list, inet_addr_on, inet_dev_flush, inet_on_addr_change, inet_reset } from "./ipv4/devinet.ts";
 import { ip_rcv } from "./ipv4/ip.ts";
@@ -121,6 +121,7 @@ const inet_module: ModuleInfo = {
     const lo = dev_get_by_name("lo");
     if (lo === undefined) return -ENODEV;
     fib_init(lo);
+    neigh_sysctl_register();
     dev_add_pack(ETH_P_IP, ip_rcv);
     dev_add_pack(ETH_P_ARP, arp_rcv);
     unsubscribe = register_netdevice_notifier((event, dev) => {
@@ -155,6 +156,7 @@ const inet_module: ModuleInfo = {
   },
   exit() {
     register_inet_control(null);
+    neigh_sysctl_unregister();
     unsubscribe?.();
     unsubscribe = null;
     dev_remove_pack(ETH_P_IP);

@@ -4,7 +4,7 @@ import { EINVAL } from "../../include/linux/errno.ts";
 import { TASK_UNINTERRUPTIBLE } from "../../include/linux/sched.ts";
 import { free_irq, request_irq } from "../../kernel/irq/manage.ts";
 import { DEFINE_PER_KERNEL } from "../../kernel/kernel.ts";
-import { pr_info, pr_notice } from "../../kernel/printk.ts";
+import { pr_err, pr_info, pr_notice } from "../../kernel/printk.ts";
 import { schedule, schedule_timeout, set_current_state } from "../../kernel/sched/core.ts";
 import { mdelay } from "../../kernel/time/delay.ts";
 import { ktime_get_ns, msecs_to_jiffies, NSEC_PER_SEC } from "../../kernel/time/timekeeping.ts";
@@ -86,11 +86,11 @@ const test_lockup: ModuleInfo = {
     const time_secs = int_param(params, "time_secs", 0);
     const irq = int_param(params, "irq", 11);
     if (!(CONTEXTS as readonly string[]).includes(context) || !(HOWS as readonly string[]).includes(how) || Number.isNaN(time_secs) || Number.isNaN(irq)) {
-      pr_notice(`test_lockup: context=${CONTEXTS.join("|")} how=${HOWS.join("|")} time_secs=N irq=N`);
+      pr_err(`test_lockup: context=${CONTEXTS.join("|")} how=${HOWS.join("|")} time_secs=N irq=N`);
       return -EINVAL;
     }
     if (how === "dstate" && context !== "init") {
-      pr_notice("test_lockup: how=dstate sleeps, which only process context (context=init) may do");
+      pr_err("test_lockup: how=dstate sleeps, which only process context (context=init) may do");
       return -EINVAL;
     }
     pr_notice(`test_lockup: context=${context} how=${how} time_secs=${time_secs}${context === "irq" ? ` irq=${irq}` : ""}`);

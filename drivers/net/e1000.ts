@@ -11,16 +11,17 @@
 import { EINVAL, EIO, ENOMEM } from "../../include/linux/errno.ts";
 import { IRQ_HANDLED, IRQ_NONE, IRQF_SHARED, type IrqReturn } from "../../include/linux/interrupt.ts";
 import type { ModuleInfo } from "../../include/linux/module.ts";
-import { PCI_VENDOR_ID_INTEL } from "../../include/kernel/pci.ts";
+import { PCI_STATUS, PCI_VENDOR_ID_INTEL } from "../../include/kernel/pci.ts";
 import { PCI_DEVICE, type PciDev, type PciDeviceId, type PciDriver } from "../../include/linux/pci.ts";
 import type { NapiStruct, NetDevice } from "../../include/net/netdevice.ts";
 import { kernfs_create, kernfs_remove } from "../../kernel/fs/kernfs.ts";
 import { free_irq, request_irq } from "../../kernel/irq/manage.ts";
 import { DEFINE_PER_KERNEL } from "../../kernel/kernel.ts";
+import { pci_read_config_word, pci_write_config_word } from "../../kernel/pci/access.ts";
 import { pci_clear_master, pci_disable_device, pci_enable_device, pci_get_drvdata, pci_iomap, pci_iounmap, pci_set_drvdata, pci_set_master } from "../../kernel/pci/pci.ts";
 import { pci_register_driver, pci_unregister_driver } from "../../kernel/pci/pci_driver.ts";
 import { pr_err, pr_info } from "../../kernel/printk.ts";
-import { HZ } from "../../kernel/time/timekeeping.ts";
+import { HZ, ktime_get_ns, NSEC_PER_SEC } from "../../kernel/time/timekeeping.ts";
 import { cancel_delayed_work_sync, cancel_work_sync, DelayedWork, mod_delayed_work, schedule_work, system_wq, WorkStruct } from "../../kernel/workqueue.ts";
 import {
   alloc_etherdev,
@@ -39,7 +40,7 @@ import {
   register_netdev,
   unregister_netdev,
 } from "../net/netdev.ts";
-import { E1000Adapter, e1000_write_flush, er32, ew32 } from "./e1000_adapter.ts";
+import { E1000_REMOVED_VALUE, E1000Adapter, e1000_removed, e1000_write_flush, er32, ew32 } from "./e1000_adapter.ts";
 import { e1000_ethtool_ops, e1000_dump_rings } from "./e1000_ethtool.ts";
 import {
   E1000_DEFAULT_RXD,
@@ -66,6 +67,11 @@ import {
   E1000_TDH,
   E1000_TDT,
   IMS_ENABLE_MASK,
+  PCI_STATUS_DETECTED_PARITY,
+  PCI_STATUS_REC_MASTER_ABORT,
+  PCI_STATUS_REC_TARGET_ABORT,
+  PCI_STATUS_SIG_SYSTEM_ERROR,
+  PCI_STATUS_SIG_TARGET_ABORT,
   REQ_RX_DESCRIPTOR_MULTIPLE,
 } from "./e1000_hw.ts";
 import { e1000_init_hw, e1000_power_phy, e1000_rar_set, e1000_read_mac_addr, e1000_reset_hw, e1000_update_stats, e1000_validate_eeprom_checksum } from "./e1000_mac.ts";
@@ -78,6 +84,7 @@ export const e1000_driver_version = "7.3.21-k8-NAPI-ringzero";
 export const E1000_DEFAULT_ITR = 20000;
 /** How often the watchdog runs (Linux: every 2 s). */
 const WATCHDOG_INTERVAL = 2 * HZ;
+const WATCHDOG_INTERVAL_NS = 2 * NSEC_PER_SEC;
 
 /* ---- module parameters (e1000_param.c) and fault injection ---- */
 
@@ -103,6 +110,51 @@ export function valid_ring_size(n: number, min: number, max: number): boolean {
   return Number.isInteger(n) && n >= min && n <= max && n % REQ_RX_DESCRIPTOR_MULTIPLE === 0;
 }
 
+/** One option as e1000_param.c describes it: its name in messages, its range and default. */
+interface E1000RangeOption {
+  readonly name: string;
+  readonly def: number;
+  readonly min: number;
+  readonly max: number;
+  /** Values outside [min, max] that are still accepted (InterruptThrottleRate's 0 = off). */
+  readonly also?: readonly number[];
+}
+
+/**
+ * e1000_validate_option(): a value in range is taken (and said so), anything else falls back to
+ * the default with Linux's message naming the option. The module loader has already checked the
+ * value parses as an integer (param_set_int).
+ */
+function e1000_validate_option(value: string | undefined, opt: E1000RangeOption): number {
+  if (value === undefined) return opt.def;
+  const v = Number(value);
+  if ((v >= opt.min && v <= opt.max) || opt.also?.includes(v)) {
+    pr_info(`e1000: ${opt.name} set to ${v}`);
+    return v;
+  }
+  pr_info(`e1000: Invalid ${opt.name} value specified (${value}) using default of ${opt.def}`);
+  return opt.def;
+}
+
+const RXD_OPTION: E1000RangeOption = { name: "Receive Descriptors", def: E1000_DEFAULT_RXD, min: E1000_MIN_RXD, max: E1000_MAX_RXD };
+const TXD_OPTION: E1000RangeOption = { name: "Transmit Descriptors", def: E1000_DEFAULT_TXD, min: E1000_MIN_TXD, max: E1000_MAX_TXD };
+const ITR_OPTION: E1000RangeOption = { name: "Interrupt Throttling Rate (ints/sec)", def: E1000_DEFAULT_ITR, min: 100, max: 100000, also: [0] };
+
+/** e1000_check_options(): every parameter validated, out-of-range ones replaced by their default. */
+function e1000_check_options(params: Readonly<Record<string, string>>): Pick<E1000Params, "rx_descriptors" | "tx_descriptors" | "itr" | "inject_fault"> {
+  // In range but not a multiple of 8: rounded up, as Linux's ALIGN(count, REQ_*_DESCRIPTOR_MULTIPLE).
+  const align = (n: number): number => Math.ceil(n / REQ_RX_DESCRIPTOR_MULTIPLE) * REQ_RX_DESCRIPTOR_MULTIPLE;
+  const rx = align(e1000_validate_option(params["RxDescriptors"], RXD_OPTION));
+  const tx = align(e1000_validate_option(params["TxDescriptors"], TXD_OPTION));
+  const itr = e1000_validate_option(params["InterruptThrottleRate"], ITR_OPTION);
+  let f = params["inject_fault"] ?? "";
+  if (f !== "" && !(PROBE_STAGES as readonly string[]).includes(f)) {
+    pr_info(`e1000: Invalid inject_fault value specified (${f}) using default of none (valid: ${PROBE_STAGES.join(", ")})`);
+    f = "";
+  }
+  return { rx_descriptors: rx, tx_descriptors: tx, itr, inject_fault: f };
+}
+
 /* ---- id table ---- */
 
 const e1000_pci_tbl: readonly PciDeviceId[] = [
@@ -125,14 +177,21 @@ export function e1000_irq_enable(adapter: E1000Adapter): void {
 
 /**
  * e1000_intr(): hard-IRQ handler. Reads ICR (which acknowledges everything), returns IRQ_NONE when
- * it is zero — on a shared line the interrupt was someone else's — otherwise masks the device,
+ * it is zero — on a shared line the interrupt was someone else's — or all ones (the device is gone:
+ * er32 confirms it against STATUS and detaches the netdev), otherwise masks the device,
  * notes a link change for the watchdog, and leaves the work to NAPI.
  */
 export function e1000_intr(_irq: number, dev_id: unknown): IrqReturn {
   const netdev = dev_id as NetDevice;
   const adapter = netdev.priv as E1000Adapter;
+  // A device that is gone cannot have interrupted: if it still holds the line asserted, declining
+  // lets the core's "nobody cared" detector disable the line instead of spinning here forever.
+  if (e1000_removed(adapter)) {
+    adapter.irq_none++;
+    return IRQ_NONE;
+  }
   const icr = er32(adapter, E1000_ICR);
-  if (icr === 0) {
+  if (icr === 0 || icr === E1000_REMOVED_VALUE) {
     adapter.irq_none++;
     return IRQ_NONE;
   }
@@ -183,7 +242,8 @@ export function e1000_up(adapter: E1000Adapter): void {
 
 /**
  * e1000_down(): stop the queue, mask interrupts, stop NAPI, turn off receive and transmit, stop the
- * watchdog, and give back every buffer in both rings.
+ * watchdog, and give back every buffer in both rings — counting every frame the hardware had not
+ * sent (tx_dropped, tx_reset_dropped) or received frames not yet handed up (rx_dropped).
  */
 export async function e1000_down(adapter: E1000Adapter): Promise<void> {
   adapter.down = true;
@@ -197,6 +257,8 @@ export async function e1000_down(adapter: E1000Adapter): Promise<void> {
   netif_carrier_off(adapter.netdev);
   adapter.link_speed = 0;
   adapter.last_tdh = -1;
+  // Fold the hardware counters in now: the reset that usually follows clears them.
+  if (!e1000_removed(adapter)) e1000_update_stats(adapter);
   e1000_clean_tx_ring(adapter);
   e1000_clean_rx_ring(adapter);
 }
@@ -262,9 +324,12 @@ function link_message(adapter: E1000Adapter): string {
  * it sleeps). Runs on the system workqueue.
  */
 async function e1000_watchdog(adapter: E1000Adapter): Promise<void> {
-  if (adapter.down) return;
+  if (adapter.down || e1000_removed(adapter)) return;
   const netdev = adapter.netdev;
-  const link = (er32(adapter, E1000_STATUS) & E1000_STATUS_LU) !== 0;
+  const status = er32(adapter, E1000_STATUS);
+  if (e1000_removed(adapter)) return; // that read found the device gone (and said so)
+  if (e1000_check_pci_errors(adapter)) return;
+  const link = (status & E1000_STATUS_LU) !== 0;
   adapter.get_link_status = false;
   if (link && !netif_carrier_ok(netdev)) {
     pr_info(link_message(adapter));
@@ -276,6 +341,15 @@ async function e1000_watchdog(adapter: E1000Adapter): Promise<void> {
   }
   e1000_update_stats(adapter);
   const ring = adapter.tx_ring;
+  if (!link && ring.next_to_clean !== ring.next_to_use) {
+    // The link is gone, so the transmitter stops, but frames are queued that will never go out:
+    // reset to flush them (each one is counted as it is freed). Linux's e1000_watchdog does this.
+    adapter.tx_timeout_count++;
+    adapter.reset_count++;
+    adapter.last_tdh = -1;
+    if (adapter.reset_task !== null) schedule_work(adapter.reset_task);
+    return;
+  }
   if (ring.next_to_clean !== ring.next_to_use) {
     const tdh = er32(adapter, E1000_TDH);
     if (tdh === adapter.last_tdh) {
@@ -285,6 +359,7 @@ async function e1000_watchdog(adapter: E1000Adapter): Promise<void> {
           `  next_to_use          <${ring.next_to_use.toString(16)}>\n  next_to_clean        <${ring.next_to_clean.toString(16)}>`,
       );
       adapter.tx_timeout_count++;
+      adapter.reset_count++;
       adapter.last_tdh = -1;
       if (adapter.reset_task !== null) schedule_work(adapter.reset_task);
       return;
@@ -296,8 +371,34 @@ async function e1000_watchdog(adapter: E1000Adapter): Promise<void> {
   if (!adapter.down && adapter.watchdog_task !== null) mod_delayed_work(system_wq(), adapter.watchdog_task, WATCHDOG_INTERVAL);
 }
 
+/**
+ * A DMA the device started hit nothing (a descriptor or buffer address in a hole): the function
+ * records Received Master Abort (other bus errors set the other W1C bits) in PCI Status. Report
+ * it, clear the bits, count it, and for a master abort reset the adapter (the rings are
+ * reprogrammed) — at most once per watchdog interval, so an error that comes straight back cannot
+ * turn into a reset loop. Process context. Returns true when a reset was scheduled.
+ */
+function e1000_check_pci_errors(adapter: E1000Adapter): boolean {
+  const pdev = adapter.pdev;
+  const status = pci_read_config_word(pdev, PCI_STATUS);
+  if (status === 0xffff) return false; // config space gone too: the removal path handles it
+  const errs = status & (PCI_STATUS_REC_MASTER_ABORT | PCI_STATUS_SIG_SYSTEM_ERROR | PCI_STATUS_REC_TARGET_ABORT | PCI_STATUS_SIG_TARGET_ABORT | PCI_STATUS_DETECTED_PARITY);
+  if (errs === 0) return false;
+  const what = errs & PCI_STATUS_REC_MASTER_ABORT ? "master abort" : errs & (PCI_STATUS_REC_TARGET_ABORT | PCI_STATUS_SIG_TARGET_ABORT) ? "target abort" : errs & PCI_STATUS_DETECTED_PARITY ? "parity error" : "system error";
+  pr_err(`e1000 ${pdev.name} ${adapter.netdev.name}: PCI bus error (${what}), status 0x${status.toString(16).padStart(4, "0")}`);
+  pci_write_config_word(pdev, PCI_STATUS, errs); // write-1-to-clear
+  adapter.pci_bus_errors++;
+  const now = ktime_get_ns();
+  if ((errs & PCI_STATUS_REC_MASTER_ABORT) === 0 || now - adapter.last_bus_error_reset_ns < WATCHDOG_INTERVAL_NS) return false;
+  adapter.last_bus_error_reset_ns = now;
+  adapter.reset_count++;
+  adapter.last_tdh = -1;
+  if (adapter.reset_task !== null) schedule_work(adapter.reset_task);
+  return true;
+}
+
 async function e1000_reset_task(adapter: E1000Adapter): Promise<void> {
-  if (adapter.down) return;
+  if (adapter.down || e1000_removed(adapter)) return;
   pr_info(`e1000 ${adapter.pdev.name} ${adapter.netdev.name}: Reset adapter`);
   await e1000_reinit_locked(adapter);
 }
@@ -406,10 +507,10 @@ async function e1000_remove(pdev: PciDev): Promise<void> {
   if (adapter.watchdog_task !== null) await cancel_delayed_work_sync(adapter.watchdog_task);
   if (adapter.reset_task !== null) await cancel_work_sync(adapter.reset_task);
   free_irq(pdev.irq, netdev);
-  await e1000_reset_hw(adapter);
+  if (!e1000_removed(adapter)) await e1000_reset_hw(adapter); // stop DMA; a device that is gone does none
   e1000_free_rx_resources(adapter);
   e1000_free_tx_resources(adapter);
-  pci_iounmap(pdev, adapter.hw_addr);
+  pci_iounmap(pdev, adapter.iomap);
   pci_clear_master(pdev);
   pci_disable_device(pdev);
 }
@@ -430,22 +531,15 @@ const e1000_module: ModuleInfo = {
   license: "GPL-compatible (MIT)",
   depends: ["netdev"],
   params: {
-    RxDescriptors: `receive descriptors per ring (${E1000_MIN_RXD}-${E1000_MAX_RXD}, multiple of 8, default ${E1000_DEFAULT_RXD})`,
-    TxDescriptors: `transmit descriptors per ring (${E1000_MIN_TXD}-${E1000_MAX_TXD}, multiple of 8, default ${E1000_DEFAULT_TXD})`,
-    InterruptThrottleRate: `maximum interrupts per second, 0 = no throttling (default ${E1000_DEFAULT_ITR})`,
+    RxDescriptors: `receive descriptors per ring (${E1000_MIN_RXD}-${E1000_MAX_RXD}, rounded up to a multiple of 8, default ${E1000_DEFAULT_RXD})`,
+    TxDescriptors: `transmit descriptors per ring (${E1000_MIN_TXD}-${E1000_MAX_TXD}, rounded up to a multiple of 8, default ${E1000_DEFAULT_TXD})`,
+    InterruptThrottleRate: `maximum interrupts per second, 100-100000, 0 = no throttling (default ${E1000_DEFAULT_ITR})`,
     inject_fault: `make probe fail at a stage (${PROBE_STAGES.join(", ")}), for testing error paths`,
   },
+  param_types: { RxDescriptors: "int", TxDescriptors: "int", InterruptThrottleRate: "int", inject_fault: "charp" },
   async init(params) {
-    const p = e1000_params.get();
-    const rx = params["RxDescriptors"] === undefined ? E1000_DEFAULT_RXD : Number(params["RxDescriptors"]);
-    const tx = params["TxDescriptors"] === undefined ? E1000_DEFAULT_TXD : Number(params["TxDescriptors"]);
-    const itr = params["InterruptThrottleRate"] === undefined ? E1000_DEFAULT_ITR : Number(params["InterruptThrottleRate"]);
-    if (!valid_ring_size(rx, E1000_MIN_RXD, E1000_MAX_RXD) || !valid_ring_size(tx, E1000_MIN_TXD, E1000_MAX_TXD)) return -EINVAL;
-    if (!Number.isInteger(itr) || itr < 0 || itr > 100000) return -EINVAL;
-    const f = params["inject_fault"] ?? "";
-    if (f !== "" && !(PROBE_STAGES as readonly string[]).includes(f)) return -EINVAL;
-    Object.assign(p, { rx_descriptors: rx, tx_descriptors: tx, itr, inject_fault: f });
     pr_info(`e1000: Intel(R) PRO/1000 Network Driver - version ${e1000_driver_version}`);
+    Object.assign(e1000_params.get(), e1000_check_options(params));
     return pci_register_driver(e1000_driver);
   },
   async exit() {

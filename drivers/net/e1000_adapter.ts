@@ -9,6 +9,8 @@ import { ENOMEM } from "../../include/linux/errno.ts";
 import { dma_alloc_coherent, dma_free_coherent, type DmaCoherent } from "../../kernel/dma/mapping.ts";
 import { pbuf_put } from "../../kernel/mm/pbuf.ts";
 import { readl, writel } from "../../kernel/io.ts";
+import { pr_err } from "../../kernel/printk.ts";
+import { netif_carrier_off, netif_device_detach } from "../net/netdev.ts";
 import type { DelayedWork, WorkStruct } from "../../kernel/workqueue.ts";
 import { E1000_DESC_SIZE, E1000_STATUS } from "./e1000_hw.ts";
 
@@ -106,8 +108,13 @@ export class E1000HwStats {
 export class E1000Adapter {
   readonly pdev: PciDev;
   readonly netdev: NetDevice;
-  /** BAR0 as mapped by pci_iomap: registers are at hw_addr + offset. */
-  readonly hw_addr: number;
+  /**
+   * BAR0 as mapped by pci_iomap: registers are at hw_addr + offset. Cleared to 0 when the device is
+   * found gone (e1000_check_removed); every register access then reads ~0 without touching the bus.
+   */
+  hw_addr: number;
+  /** The mapping to give back at remove, kept when hw_addr is cleared. */
+  readonly iomap: number;
   tx_ring: E1000Ring;
   rx_ring: E1000Ring;
   napi: NapiStruct | null = null;
@@ -136,6 +143,16 @@ export class E1000Adapter {
   rx_multi_desc_dropped = 0;
   irq_count = 0;
   irq_none = 0;
+  /** Frames the hardware never sent, freed from the TX ring by a reset, ifdown or remove. */
+  tx_reset_dropped = 0;
+  /** Frames the hardware received that were still in the RX ring when it was cleaned. */
+  rx_reset_dropped = 0;
+  /** PCI bus errors (Received/Signalled Master Abort) seen by the watchdog; each schedules a reset. */
+  pci_bus_errors = 0;
+  /** When the last bus-error reset was scheduled (they are at most one per watchdog interval). */
+  last_bus_error_reset_ns = -Infinity;
+  /** Resets scheduled by the watchdog for any reason (hang, link loss with work queued, bus error). */
+  reset_count = 0;
   /** During the self-test interrupt check: causes seen by the test handler. */
   test_icr = 0;
 
@@ -143,22 +160,53 @@ export class E1000Adapter {
     this.pdev = pdev;
     this.netdev = netdev;
     this.hw_addr = hw_addr;
+    this.iomap = hw_addr;
     this.tx_ring = new E1000Ring(tx_count, 0x03810, 0x03818);
     this.rx_ring = new E1000Ring(rx_count, 0x02810, 0x02818);
     this.itr = itr;
   }
 }
 
-/** er32/ew32 (e1000_osdep.h): 32-bit register access. Any context. */
+/** What a read from a function that no longer decodes (or is gone) returns. */
+export const E1000_REMOVED_VALUE = 0xffffffff;
+
+/**
+ * The device reads all ones: is it gone? (igb_rd32's check.) STATUS never reads ~0 on a live
+ * 8254x, so a second all-ones read from it confirms a surprise removal or Memory Space decode
+ * turned off. Then — once — log it, clear the register base so no later access touches the bus,
+ * and let the core know (netif_device_detach, carrier off). Any context (hard IRQ included).
+ */
+function e1000_check_removed(adapter: E1000Adapter, reg: number): void {
+  if (adapter.hw_addr === 0) return;
+  if (reg !== E1000_STATUS && readl(adapter.hw_addr + E1000_STATUS) >>> 0 !== E1000_REMOVED_VALUE) return;
+  adapter.hw_addr = 0;
+  pr_err(`e1000 ${adapter.pdev.name} ${adapter.netdev.name}: PCIe link lost, device now detached`);
+  netif_device_detach(adapter.netdev);
+  netif_carrier_off(adapter.netdev);
+}
+
+/** The device was found gone: registers read ~0 and writes go nowhere. */
+export function e1000_removed(adapter: E1000Adapter): boolean {
+  return adapter.hw_addr === 0;
+}
+
+/**
+ * er32/ew32 (e1000_osdep.h): 32-bit register access. Any context. A read of ~0 is checked against
+ * STATUS (e1000_check_removed); after removal reads return ~0 and writes are dropped.
+ */
 export function er32(adapter: E1000Adapter, reg: number): number {
-  return readl(adapter.hw_addr + reg);
+  if (adapter.hw_addr === 0) return E1000_REMOVED_VALUE;
+  const v = readl(adapter.hw_addr + reg) >>> 0;
+  if (v === E1000_REMOVED_VALUE) e1000_check_removed(adapter, reg);
+  return v;
 }
 
 export function ew32(adapter: E1000Adapter, reg: number, value: number): void {
+  if (adapter.hw_addr === 0) return;
   writel(value, adapter.hw_addr + reg);
 }
 
 /** E1000_WRITE_FLUSH: read STATUS so posted writes reach the device before we go on. */
 export function e1000_write_flush(adapter: E1000Adapter): void {
-  readl(adapter.hw_addr + E1000_STATUS);
+  er32(adapter, E1000_STATUS);
 }

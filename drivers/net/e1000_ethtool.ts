@@ -12,7 +12,7 @@ import { free_irq, request_irq } from "../../kernel/irq/manage.ts";
 import { pbuf_alloc, pbuf_put } from "../../kernel/mm/pbuf.ts";
 import { msleep } from "../../kernel/sched/core.ts";
 import { dev_close, dev_open } from "../net/netdev.ts";
-import { E1000Ring, er32, ew32, type E1000Adapter } from "./e1000_adapter.ts";
+import { E1000Ring, e1000_removed, er32, ew32, type E1000Adapter } from "./e1000_adapter.ts";
 import { e1000_down, e1000_driver_name, e1000_driver_version, e1000_intr_handler, e1000_reset, e1000_up, valid_ring_size } from "./e1000.ts";
 import {
   E1000_CTRL,
@@ -60,7 +60,7 @@ import {
   E1000_TXD_STATUS,
   E1000_VET,
 } from "./e1000_hw.ts";
-import { e1000_validate_eeprom_checksum, itr_register } from "./e1000_mac.ts";
+import { e1000_rx_filtered, e1000_validate_eeprom_checksum, itr_register } from "./e1000_mac.ts";
 import { e1000_alloc_rx_buffers, e1000_clean_rx_ring, e1000_configure_rx, e1000_free_rx_resources, e1000_setup_rx_resources } from "./e1000_rx.ts";
 import { e1000_clean_tx_ring, e1000_configure_tx, e1000_free_tx_resources, e1000_setup_tx_resources } from "./e1000_tx.ts";
 
@@ -92,6 +92,8 @@ function stats_list(dev: NetDevice): [string, number][] {
     ["rx_missed_errors", n.rx_missed_errors],
     ["tx_aborted_errors", n.tx_aborted_errors],
     ["tx_carrier_errors", n.tx_carrier_errors],
+    ["tx_fifo_errors", n.tx_fifo_errors],
+    ["tx_heartbeat_errors", n.tx_heartbeat_errors],
     ["tx_window_errors", h.latecol],
     ["tx_abort_late_coll", h.latecol],
     ["tx_deferred_ok", h.dc],
@@ -102,6 +104,8 @@ function stats_list(dev: NetDevice): [string, number][] {
     ["rx_long_length_errors", h.roc],
     ["rx_short_length_errors", h.ruc],
     ["rx_align_errors", h.algnerrc],
+    ["tx_tcp_seg_good", 0], // no TSO on this driver
+    ["tx_tcp_seg_failed", 0],
     ["rx_flow_control_xon", h.xonrxc],
     ["rx_flow_control_xoff", h.xoffrxc],
     ["tx_flow_control_xon", h.xontxc],
@@ -110,7 +114,18 @@ function stats_list(dev: NetDevice): [string, number][] {
     ["rx_csum_offload_good", 0],
     ["rx_csum_offload_errors", 0],
     ["alloc_rx_buff_failed", a.alloc_rx_buff_failed],
+    ["tx_smbus", 0], // no manageability (SMBus) traffic on the model
+    ["rx_smbus", 0],
+    ["dropped_smbus", 0],
+    // ringzero's own, each a reason a frame went nowhere:
     ["rx_multi_desc_dropped", a.rx_multi_desc_dropped],
+    ["rx_filtered", e1000_rx_filtered(a)], // refused by the address/VLAN filter: TPR - GPRC - errors
+    ["rx_nohandler", n.rx_nohandler], // no protocol for the EtherType
+    ["rx_reset_dropped", a.rx_reset_dropped], // received but still in the ring at a reset/down
+    ["tx_reset_dropped", a.tx_reset_dropped], // never sent: freed from the ring at a reset/down
+    ["pci_bus_errors", a.pci_bus_errors],
+    ["reset_count", a.reset_count],
+    ["hw_rx_total_packets", h.tpr],
     ["hw_rx_packets", h.gprc],
     ["hw_tx_packets", h.gptc],
     ["interrupts", a.irq_count],
@@ -325,6 +340,9 @@ async function loopback_test(a: E1000Adapter): Promise<EthtoolTestResult> {
     if (p) pbuf_put(p);
     tx.buffer_info[i] = null;
   }
+  // The test's own frames are not traffic: clear the write-backs so cleaning counts nothing.
+  tx.desc!.cpu_addr.fill(0);
+  rx.desc!.cpu_addr.fill(0);
   e1000_clean_tx_ring(a);
   e1000_clean_rx_ring(a);
   ew32(a, E1000_RCTL, 0);
@@ -332,13 +350,15 @@ async function loopback_test(a: E1000Adapter): Promise<EthtoolTestResult> {
 }
 
 function link_test(a: E1000Adapter): EthtoolTestResult {
-  const up = (er32(a, E1000_STATUS) & E1000_STATUS_LU) !== 0;
+  const status = er32(a, E1000_STATUS);
+  const up = !e1000_removed(a) && (status & E1000_STATUS_LU) !== 0;
   return { name: "Link test   (on/offline)", result: up ? 0 : 1, detail: up ? "link up" : "no link" };
 }
 
 async function self_test(dev: NetDevice): Promise<EthtoolTestResult[]> {
   const a = priv(dev);
   const results: EthtoolTestResult[] = [link_test(a)];
+  if (e1000_removed(a)) return [...results, { name: "Register test  (offline)", result: 1, detail: "the device is gone (reads all ones)" }];
   const running = (dev.flags & IFF_UP) !== 0;
   if (running) await dev_close(dev);
   else await e1000_down(a);
@@ -383,11 +403,14 @@ async function set_ringparam(dev: NetDevice, rx: number, tx: number): Promise<nu
 
 export const e1000_ethtool_ops: EthtoolOps = {
   get_drvinfo: (dev) => ({ driver: e1000_driver_name, version: e1000_driver_version, bus_info: dev.parent, n_stats: stats_list(dev).length, regdump_len: regs_dump(dev).length * 4, eedump_len: 128 }),
-  get_link: (dev) => (er32(priv(dev), E1000_STATUS) & E1000_STATUS_LU) !== 0,
+  get_link: (dev) => {
+    const status = er32(priv(dev), E1000_STATUS);
+    return !e1000_removed(priv(dev)) && (status & E1000_STATUS_LU) !== 0;
+  },
   get_link_ksettings: (dev) => {
     const a = priv(dev);
     const status = er32(a, E1000_STATUS);
-    const link = (status & E1000_STATUS_LU) !== 0;
+    const link = !e1000_removed(a) && (status & E1000_STATUS_LU) !== 0;
     return { link, speed: link ? (["10", "100", "1000", "1000"].map(Number)[(status >>> 6) & 3] ?? 0) : 0, duplex: link ? (status & 1 ? "Full" : "Half") : "Unknown", autoneg: true, port: "Twisted Pair" };
   },
   get_ethtool_stats: stats_list,

@@ -268,3 +268,13 @@ export const E1000_DEV_ID_82544GC_COPPER = 0x100c;
 export function e1000_desc_unused(count: number, next_to_use: number, next_to_clean: number): number {
   return (next_to_clean > next_to_use ? 0 : count) + next_to_clean - next_to_use - 1;
 }
+
+/*
+ * PCI Status error bits (PCI Local Bus 3.0 §6.2.3; Linux's pci_regs.h), all write-1-to-clear.
+ * They belong in include/kernel/pci.ts; kept here until that header carries them.
+ */
+export const PCI_STATUS_SIG_TARGET_ABORT = 0x0800; // Set on target abort
+export const PCI_STATUS_REC_TARGET_ABORT = 0x1000; // Master ack of target abort
+export const PCI_STATUS_REC_MASTER_ABORT = 0x2000; // Set on master abort
+export const PCI_STATUS_SIG_SYSTEM_ERROR = 0x4000; // Set when we drive SERR
+export const PCI_STATUS_DETECTED_PARITY = 0x8000; // Set on parity error

@@ -2,9 +2,9 @@
  * Hardware routines (≈ Linux's e1000_hw.c, the OS-independent part): reset, EEPROM, PHY access,
  * MAC address and multicast table set-up, statistics. Process context unless noted.
  */
-import { EIO } from "../../include/linux/errno.ts";
+import { EIO, ENODEV } from "../../include/linux/errno.ts";
 import { msleep } from "../../kernel/sched/core.ts";
-import { e1000_write_flush, er32, ew32, type E1000Adapter } from "./e1000_adapter.ts";
+import { e1000_removed, e1000_write_flush, er32, ew32, type E1000Adapter } from "./e1000_adapter.ts";
 import {
   E1000_ALGNERRC,
   E1000_BPRC,
@@ -88,6 +88,7 @@ const POLL_LIMIT = 1000;
  * CTRL.RST and wait (up to 10 ms) for it to clear, then mask and acknowledge again.
  */
 export async function e1000_reset_hw(adapter: E1000Adapter): Promise<number> {
+  if (e1000_removed(adapter)) return -ENODEV;
   ew32(adapter, E1000_IMC, 0xffffffff);
   ew32(adapter, E1000_RCTL, 0);
   ew32(adapter, E1000_TCTL, E1000_TCTL_PSP);
@@ -192,30 +193,48 @@ export function e1000_init_hw(adapter: E1000Adapter): void {
 }
 
 /**
- * e1000_update_stats(): fold the clear-on-read counters into adapter.hw_stats and derive the
- * netdev error counters. Called from the watchdog (process context).
+ * e1000_update_stats(): fold the clear-on-read counters into adapter.hw_stats and add what they
+ * counted since the last call to the netdev error counters (Linux's e1000_update_stats mapping).
+ * The netdev counters are added to, never assigned: the core and the driver count into the same
+ * fields (tx_carrier_errors from the carrier-off drop, rx_length_errors from dropped multi-
+ * descriptor frames, rx_errors from descriptor errors). Process context (watchdog, down). A device
+ * that is gone is not read.
  */
 export function e1000_update_stats(adapter: E1000Adapter): void {
+  if (e1000_removed(adapter)) return;
   const s = adapter.hw_stats;
   const r = (reg: number): number => er32(adapter, reg);
   const r64 = (lo: number, hi: number): number => {
     const l = r(lo);
     return r(hi) * 0x100000000 + l; // low first: reading the high half clears the pair
   };
-  s.crcerrs += r(E1000_CRCERRS);
-  s.algnerrc += r(E1000_ALGNERRC);
+  const crcerrs = r(E1000_CRCERRS);
+  const algnerrc = r(E1000_ALGNERRC);
+  const rxerrc = r(E1000_RXERRC);
+  const mpc = r(E1000_MPC);
+  const ecol = r(E1000_ECOL);
+  const latecol = r(E1000_LATECOL);
+  const colc = r(E1000_COLC);
+  const tncrs = r(E1000_TNCRS);
+  const cexterr = r(E1000_CEXTERR);
+  const mprc = r(E1000_MPRC);
+  const ruc = r(E1000_RUC);
+  const roc = r(E1000_ROC);
+  if (e1000_removed(adapter)) return; // every read was ~0: the device went away under us
+  s.crcerrs += crcerrs;
+  s.algnerrc += algnerrc;
   s.symerrs += r(E1000_SYMERRS);
-  s.rxerrc += r(E1000_RXERRC);
-  s.mpc += r(E1000_MPC);
+  s.rxerrc += rxerrc;
+  s.mpc += mpc;
   s.scc += r(E1000_SCC);
-  s.ecol += r(E1000_ECOL);
+  s.ecol += ecol;
   s.mcc += r(E1000_MCC);
-  s.latecol += r(E1000_LATECOL);
-  s.colc += r(E1000_COLC);
+  s.latecol += latecol;
+  s.colc += colc;
   s.dc += r(E1000_DC);
-  s.tncrs += r(E1000_TNCRS);
+  s.tncrs += tncrs;
   s.sec += r(E1000_SEC);
-  s.cexterr += r(E1000_CEXTERR);
+  s.cexterr += cexterr;
   s.rlec += r(E1000_RLEC);
   s.xonrxc += r(E1000_XONRXC);
   s.xontxc += r(E1000_XONTXC);
@@ -224,14 +243,14 @@ export function e1000_update_stats(adapter: E1000Adapter): void {
   s.fcruc += r(E1000_FCRUC);
   s.gprc += r(E1000_GPRC);
   s.bprc += r(E1000_BPRC);
-  s.mprc += r(E1000_MPRC);
+  s.mprc += mprc;
   s.gptc += r(E1000_GPTC);
   s.gorc += r64(E1000_GORCL, E1000_GORCH);
   s.gotc += r64(E1000_GOTCL, E1000_GOTCH);
   s.rnbc += r(E1000_RNBC);
-  s.ruc += r(E1000_RUC);
+  s.ruc += ruc;
   s.rfc += r(E1000_RFC);
-  s.roc += r(E1000_ROC);
+  s.roc += roc;
   s.rjc += r(E1000_RJC);
   s.tor += r64(E1000_TORL, E1000_TORH);
   s.tot += r64(E1000_TOTL, E1000_TOTH);
@@ -240,15 +259,26 @@ export function e1000_update_stats(adapter: E1000Adapter): void {
   s.mptc += r(E1000_MPTC);
   s.bptc += r(E1000_BPTC);
   const n = adapter.netdev.stats;
-  n.multicast = s.mprc;
-  n.collisions = s.colc;
-  n.rx_crc_errors = s.crcerrs;
-  n.rx_frame_errors = s.algnerrc;
-  n.rx_length_errors = s.ruc + s.roc;
-  n.rx_missed_errors = s.mpc;
-  n.rx_over_errors = s.mpc;
-  n.rx_errors = s.rxerrc + s.crcerrs + s.algnerrc + s.ruc + s.roc + s.cexterr;
-  n.tx_aborted_errors = s.ecol;
-  n.tx_carrier_errors = s.tncrs;
-  n.tx_errors = s.ecol + s.latecol;
+  n.multicast += mprc;
+  n.collisions += colc;
+  n.rx_crc_errors += crcerrs;
+  n.rx_frame_errors += algnerrc;
+  n.rx_length_errors += ruc + roc;
+  n.rx_missed_errors += mpc;
+  n.rx_over_errors += mpc;
+  n.rx_errors += rxerrc + crcerrs + algnerrc + ruc + roc + cexterr;
+  n.tx_aborted_errors += ecol;
+  n.tx_window_errors += latecol;
+  n.tx_carrier_errors += tncrs;
+  n.tx_errors += ecol + latecol;
+}
+
+/**
+ * Frames the receive address/VLAN filters refused: the SDM counts every frame the MAC sees in TPR
+ * (13.7) but only accepted ones in GPRC; the rest are missed (MPC), malformed (RUC, ROC, RFC, RJC,
+ * CRCERRS) or filtered. No register counts the filter's refusals, so they are the difference.
+ */
+export function e1000_rx_filtered(adapter: E1000Adapter): number {
+  const s = adapter.hw_stats;
+  return Math.max(0, s.tpr - s.gprc - s.mpc - s.ruc - s.roc - s.rfc - s.rjc - s.crcerrs);
 }

@@ -43,13 +43,35 @@ export function e1000_setup_rx_resources(adapter: E1000Adapter): number {
   return e1000_setup_ring(adapter, adapter.rx_ring);
 }
 
-/** e1000_clean_rx_ring(): take every posted buffer back and zero the descriptors. */
+/**
+ * Before an RX ring is emptied: a frame the hardware wrote back (DD + EOP) that the poll never
+ * handed up was received and is now lost — count it in rx_dropped (and rx_reset_dropped). Empty
+ * posted buffers are not frames. Process context, NAPI disabled.
+ */
+function e1000_account_rx_ring(adapter: E1000Adapter): void {
+  const ring = adapter.rx_ring;
+  const desc = ring.desc;
+  if (desc === null) return;
+  const stats = adapter.netdev.stats;
+  const want = E1000_RXD_STAT_DD | E1000_RXD_STAT_EOP;
+  for (let i = 0; i < ring.buffer_info.length; i++) {
+    if (!ring.buffer_info[i]) continue;
+    if ((desc.view.getUint8(i * E1000_DESC_SIZE + E1000_RXD_STATUS) & want) === want) {
+      stats.rx_dropped++;
+      adapter.rx_reset_dropped++;
+    }
+  }
+}
+
+/** e1000_clean_rx_ring(): take every posted buffer back (unreceived frames counted) and zero the descriptors. */
 export function e1000_clean_rx_ring(adapter: E1000Adapter): void {
+  e1000_account_rx_ring(adapter);
   e1000_clean_ring(adapter.rx_ring);
   adapter.rx_discarding = false;
 }
 
 export function e1000_free_rx_resources(adapter: E1000Adapter): void {
+  e1000_account_rx_ring(adapter);
   e1000_free_ring(adapter, adapter.rx_ring);
   adapter.rx_discarding = false;
 }

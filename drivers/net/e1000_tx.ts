@@ -51,13 +51,39 @@ export function e1000_setup_tx_resources(adapter: E1000Adapter): number {
   return e1000_setup_ring(adapter, adapter.tx_ring);
 }
 
-/** e1000_clean_tx_ring(): give back every frame still in the ring and zero the descriptors. */
+/**
+ * Before a TX ring is emptied (down, reset, remove): every frame still in it is accounted — one
+ * the hardware finished (DD) but the poll had not reclaimed yet counts as sent, any other was never
+ * sent and counts in tx_dropped and tx_reset_dropped. The buffers themselves are given back by
+ * e1000_clean_ring. Process context, with NAPI disabled.
+ */
+function e1000_account_tx_ring(adapter: E1000Adapter): void {
+  const ring = adapter.tx_ring;
+  const desc = ring.desc;
+  if (desc === null) return;
+  const stats = adapter.netdev.stats;
+  for (let i = 0; i < ring.buffer_info.length; i++) {
+    const p = ring.buffer_info[i];
+    if (!p) continue;
+    if ((desc.view.getUint8(i * E1000_DESC_SIZE + E1000_TXD_STATUS) & E1000_TXD_STAT_DD) !== 0) {
+      stats.tx_packets++;
+      stats.tx_bytes += p.len;
+    } else {
+      stats.tx_dropped++;
+      adapter.tx_reset_dropped++;
+    }
+  }
+}
+
+/** e1000_clean_tx_ring(): give back every frame still in the ring (each one counted) and zero the descriptors. */
 export function e1000_clean_tx_ring(adapter: E1000Adapter): void {
+  e1000_account_tx_ring(adapter);
   e1000_clean_ring(adapter.tx_ring);
   adapter.tx_tail_pending = false;
 }
 
 export function e1000_free_tx_resources(adapter: E1000Adapter): void {
+  e1000_account_tx_ring(adapter);
   e1000_free_ring(adapter, adapter.tx_ring);
   adapter.tx_tail_pending = false;
 }
@@ -132,7 +158,9 @@ export function e1000_xmit_frame(p: PBuf, dev: NetDevice, more: boolean): number
 
 /**
  * e1000_clean_tx_irq(): reclaim descriptors the hardware finished (DD set), give their buffers
- * back, count the frames, and wake the queue once E1000_TX_QUEUE_WAKE descriptors are free.
+ * back, count the frames, and wake the queue once E1000_TX_QUEUE_WAKE descriptors are free. Only
+ * DD counts as sent: a frame the hardware never completed (no link, a hang) stays in the ring until
+ * it completes or a reset frees it (and counts it dropped).
  * NAPI (softirq) context. Returns true when it cleaned everything that was done.
  */
 export function e1000_clean_tx_irq(adapter: E1000Adapter): boolean {

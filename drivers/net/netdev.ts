@@ -203,14 +203,22 @@ export function netdev_set_mac(dev: NetDevice, mac: Uint8Array): number {
 export function netif_carrier_on(dev: NetDevice): void {
   if (dev.carrier) return;
   dev.carrier = true;
+  dev.carrier_changes++;
   dev.flags |= IFF_LOWER_UP | IFF_RUNNING;
   notify("change", dev);
 }
 
+/**
+ * netif_carrier_off(): the link is gone. From now on dev_queue_xmit drops and counts instead of
+ * handing frames to the driver, so senders blocked on a stopped queue are woken to find that out
+ * (they must not wait for a ring that only a link-up can drain). Any context.
+ */
 export function netif_carrier_off(dev: NetDevice): void {
   if (!dev.carrier) return;
   dev.carrier = false;
+  dev.carrier_changes++;
   dev.flags &= ~(IFF_LOWER_UP | IFF_RUNNING);
+  if (dev.tx_wait !== null) wake_up_all(dev.tx_wait as WaitQueueHead);
   notify("change", dev);
 }
 
@@ -240,14 +248,47 @@ export function netif_queue_stopped(dev: NetDevice): boolean {
 }
 
 /**
+ * netif_device_detach(): the hardware is gone (surprise removal) or asleep: mark it not present
+ * and stop the queue. The core drops (and counts) what is sent to it from now on. Any context.
+ */
+export function netif_device_detach(dev: NetDevice): void {
+  if (!dev.present) return;
+  dev.present = false;
+  netif_stop_queue(dev);
+  if (dev.tx_wait !== null) wake_up_all(dev.tx_wait as WaitQueueHead);
+}
+
+/** netif_device_attach(): present again (resume); the queue is woken if the interface is up. */
+export function netif_device_attach(dev: NetDevice): void {
+  if (dev.present) return;
+  dev.present = true;
+  if (dev.flags & IFF_UP) netif_wake_queue(dev);
+}
+
+export function netif_device_present(dev: NetDevice): boolean {
+  return dev.present;
+}
+
+/**
  * dev_queue_xmit(): hand `p` to the driver without waiting. Returns 0 when the driver took it (it
- * now owns `p`), or -errno with `p` still the caller's: -EAGAIN while the queue is stopped,
+ * now owns `p`) or when the core dropped it for want of carrier (counted in tx_dropped and
+ * tx_carrier_errors; `p` is freed), or -errno with `p` still the caller's: -EAGAIN while the queue is stopped,
  * -ENETDOWN when the interface is down, -EMSGSIZE for a frame outside ETH_ZLEN..MTU+ETH_HLEN.
  * `more` lets the driver delay its doorbell until the last frame of a batch. Any context.
  */
 export function dev_queue_xmit(dev: NetDevice, p: PBuf, more = false): number {
   if ((dev.flags & IFF_UP) === 0) return -ENETDOWN;
   if (p.len < ETH_ZLEN || p.len > dev.mtu + ETH_HLEN) return -EMSGSIZE;
+  if (!dev.carrier || !dev.present) {
+    // Linux: with the carrier off the qdisc is noop_qdisc, which drops and returns NET_XMIT_CN —
+    // to a socket that is success (net_xmit_errno). The frame is consumed and counted here.
+    if (dev.type !== "loopback") {
+      dev.stats.tx_dropped++;
+      dev.stats.tx_carrier_errors++;
+      pbuf_put(p);
+      return 0;
+    }
+  }
   if (dev.tx_stopped) return -EAGAIN;
   const taps = netdev_state.get().taps;
   for (let i = 0; i < taps.length; i++) taps[i]!(p, dev, true);
@@ -268,7 +309,7 @@ export async function netdev_transmit(dev: NetDevice, p: PBuf): Promise<number> 
   for (;;) {
     const r = dev_queue_xmit(dev, p);
     if (r !== -EAGAIN) return r;
-    const w = await wait_event_interruptible(dev.tx_wait as WaitQueueHead, () => !dev.tx_stopped || (dev.flags & IFF_UP) === 0);
+    const w = await wait_event_interruptible(dev.tx_wait as WaitQueueHead, () => !dev.tx_stopped || (dev.flags & IFF_UP) === 0 || !dev.carrier || !dev.present);
     if (w < 0) return w;
   }
 }
@@ -408,6 +449,7 @@ function if_info(dev: NetDevice): IfInfo {
     driver: dev.driver,
     parent: dev.parent,
     tx_queue_stopped: dev.tx_stopped,
+    carrier_changes: dev.carrier_changes,
     stats: { ...dev.stats },
   };
 }
@@ -470,8 +512,11 @@ function show_net_dev(): string {
   out += " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n";
   for (const d of netdev_state.get().devices) {
     const s = d.stats;
-    const rx = [s.rx_bytes, s.rx_packets, s.rx_errors, s.rx_dropped + s.rx_missed_errors, s.rx_fifo_errors, s.rx_frame_errors, 0, s.multicast];
-    const tx = [s.tx_bytes, s.tx_packets, s.tx_errors, s.tx_dropped, 0, s.collisions, s.tx_carrier_errors, 0];
+    // The columns add up as net/core/net-procfs.c adds them.
+    const frame = s.rx_length_errors + s.rx_over_errors + s.rx_crc_errors + s.rx_frame_errors;
+    const carrier = s.tx_carrier_errors + s.tx_aborted_errors + s.tx_window_errors + s.tx_heartbeat_errors;
+    const rx = [s.rx_bytes, s.rx_packets, s.rx_errors, s.rx_dropped + s.rx_missed_errors, s.rx_fifo_errors, frame, 0, s.multicast];
+    const tx = [s.tx_bytes, s.tx_packets, s.tx_errors, s.tx_dropped, s.tx_fifo_errors, s.collisions, carrier, 0];
     out += `${d.name.padStart(6)}: ${rx.map((v, i) => String(v).padStart(i === 0 ? 7 : i === 1 ? 7 : 4)).join(" ")} ${tx.map((v, i) => String(v).padStart(i === 0 ? 8 : i === 1 ? 7 : 4)).join(" ")}\n`;
   }
   return out;

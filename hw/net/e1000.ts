@@ -1,6 +1,6 @@
 import { PCI_CLASS_NETWORK_ETHERNET, PCI_VENDOR_ID_INTEL, PCI_VENDOR_ID_REDHAT_QUMRANET } from "../../include/kernel/pci.ts";
 import { ClockEvent, type VirtualClock } from "../clock.ts";
-import { PciDevice } from "../pci/pci_device.ts";
+import { PCI_STATUS_REC_MASTER_ABORT, PciDevice } from "../pci/pci_device.ts";
 import { build_eeprom, EepromMicrowire } from "./e1000_eeprom.ts";
 import { E1000Phy } from "./e1000_phy.ts";
 import {
@@ -28,14 +28,17 @@ import {
   RAH_AV,
   RCTL_BAM,
   RCTL_EN,
+  RCTL_LBM_MASK,
   RDTR_FPD,
   REG,
   STAT,
   STATUS_LU,
 } from "./e1000_regs.ts";
+import { e1000_inject_fault, e1000_storm_tick, FaultState } from "./e1000_faults.ts";
+import { e1000_describe, e1000_reg_name } from "./e1000_info.ts";
 import { e1000_receive, RxState } from "./e1000_rx.ts";
 import { e1000_start_xmit, TxState } from "./e1000_tx.ts";
-import type { NetEndpoint } from "./net_endpoint.ts";
+import { RX_NO_LINK, type NetEndpoint } from "./net_endpoint.ts";
 
 /**
  * The Intel 82540EM Gigabit Ethernet controller (PCI 8086:100E), modelled at register level after
@@ -79,6 +82,19 @@ import type { NetEndpoint } from "./net_endpoint.ts";
  * | wire timing           | 1 Gb/s: a frame holds the wire for (len+FCS | 1 Gb/s                   | instantly                  |
  * |                       | +preamble+IFG)×8 ns; the peer gets it when  |                          |                            |
  * |                       | it starts                                   |                          |                            |
+ * | RX frame > 16384 B    | ROC, dropped, one-time warning — also with  | 16384 B maximum (3.2.2,  | SBP accepts any size up to |
+ * | (SBP set)             | RCTL.SBP (only a socket peer can send one)  | 13.4.22 LPE)             | the 69,632-byte record     |
+ * | RX runt (< 14 bytes)  | RUC, dropped; 14..59 bytes are padded       | RUC (13.7), needs SBP    | padded to 60, accepted     |
+ * | RX with PHY link down | not heard: receive_frame returns RX_NO_LINK | not heard                | net layer drops it, counts |
+ * |                       | and the sender counts dropped_no_link       |                          | nothing                    |
+ * | TX with link down     | transmit DMA stops: no DD, no TPT/GPTC;     | same (Linux e1000_       | descriptors completed, the |
+ * |                       | resumes on link up; loopback (RCTL.LBM or   | watchdog: "the controller| frame dropped by the net   |
+ * |                       | PHY loopback) forces the link               | stops DMA")              | layer                      |
+ * | TX DMA master abort   | the transmit DMA engine stops (no DD) until | master abort, driver     | silently ignored           |
+ * |                       | CTRL.RST, a TCTL write or ring reprogramming| resets (PCI 3.0 6.2.3)   |                            |
+ * | model exception       | caught at the bus: access ignored, reads    | n/a                      | n/a (C: undefined)         |
+ * |                       | all ones, Signaled Target Abort, model_errors|                         |                            |
+ * | fault injection       | inject_fault() / ~inject (e1000_faults.ts)  | n/a                      | only set_link              |
  */
 export const E1000_DEV_ID_82540EM = 0x100e;
 export const E1000_DEV_ID_82545EM_COPPER = 0x100f;
@@ -96,8 +112,6 @@ export interface E1000Options {
 const RW = 1;
 const RO = 2;
 
-/** PCI Status: Received Master Abort (bit 13), set when our DMA hits nothing. */
-const PCI_STATUS_REC_MASTER_ABORT = 0x2000;
 
 export class E1000 extends PciDevice implements NetEndpoint {
   readonly regs = new Uint32Array(E1000_MMIO_SIZE >> 2);
@@ -134,6 +148,8 @@ export class E1000 extends PciDevice implements NetEndpoint {
   /** DMA that hit no memory: count and the last one, for tests and the ring inspector. */
   dma_errors = 0;
   last_dma_error = "";
+  /** Armed injected faults (e1000_faults.ts). */
+  readonly faults: FaultState;
 
   constructor(clock: VirtualClock, opts: E1000Options) {
     const device_id = opts.device_id ?? E1000_DEV_ID_82540EM;
@@ -150,13 +166,15 @@ export class E1000 extends PciDevice implements NetEndpoint {
     this.mac = Uint8Array.from(opts.mac);
     this.eeprom = build_eeprom(this.mac, device_id);
     this.eecd = new EepromMicrowire(this.eeprom);
-    this.phy = new E1000Phy(clock, (up) => this.link_changed(up));
-    this.itr_event = new ClockEvent(`${this.name}-itr`, () => this.update_irq());
-    this.rdtr_event = new ClockEvent(`${this.name}-rdtr`, () => this.rx_timer_fired());
-    this.radv_event = new ClockEvent(`${this.name}-radv`, () => this.rx_timer_fired());
-    this.tidv_event = new ClockEvent(`${this.name}-tidv`, () => this.tx_timer_fired());
-    this.tadv_event = new ClockEvent(`${this.name}-tadv`, () => this.tx_timer_fired());
-    this.wire_event = new ClockEvent(`${this.name}-wire`, () => e1000_start_xmit(this));
+    // Timer callbacks enter the model from the clock: each is guarded like a register access.
+    this.phy = new E1000Phy(clock, (up) => this.guarded("link change", () => this.link_changed(up)));
+    this.itr_event = new ClockEvent(`${this.name}-itr`, () => this.guarded("ITR timer", () => this.update_irq()));
+    this.rdtr_event = new ClockEvent(`${this.name}-rdtr`, () => this.guarded("RDTR timer", () => this.rx_timer_fired()));
+    this.radv_event = new ClockEvent(`${this.name}-radv`, () => this.guarded("RADV timer", () => this.rx_timer_fired()));
+    this.tidv_event = new ClockEvent(`${this.name}-tidv`, () => this.guarded("TIDV timer", () => this.tx_timer_fired()));
+    this.tadv_event = new ClockEvent(`${this.name}-tadv`, () => this.guarded("TADV timer", () => this.tx_timer_fired()));
+    this.wire_event = new ClockEvent(`${this.name}-wire`, () => this.guarded("transmit (wire free)", () => e1000_start_xmit(this)));
+    this.faults = new FaultState(() => this.guarded("irq_storm timer", () => e1000_storm_tick(this, this.clock)));
     for (const off of [
       REG.CTRL_EXT, REG.FLA, REG.FCAL, REG.FCAH, REG.FCT, REG.VET, REG.ITR, REG.RCTL, REG.FCTTV, REG.TXCW, REG.TCTL, REG.TIPG, REG.AIT,
       REG.LEDCTL, REG.PBA, REG.FCRTL, REG.FCRTH, REG.RDBAL, REG.RDBAH, REG.RDLEN, REG.RDH, REG.RDT, REG.RDTR, REG.RXDCTL, REG.RADV,
@@ -185,13 +203,76 @@ export class E1000 extends PciDevice implements NetEndpoint {
     this.bus?.tracer.warn_once(`${this.name}:${key}`, `${this.name}: ${msg}`);
   }
 
+  /** Run a timer or link callback; an exception becomes a model error, never reaches the clock. */
+  private guarded(where: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.model_error(where, e);
+    }
+  }
+
   /** A DMA that hit nothing: master abort in PCI Status, a trace line, the count. */
   dma_failed(what: string, addr: number, len: number): void {
     this.dma_errors++;
-    this.last_dma_error = `${what} at 0x${addr.toString(16)} (${len} bytes)`;
+    const injected = this.dma_injected;
+    this.dma_injected = false;
+    this.last_dma_error = `${what} at 0x${addr.toString(16)} (${len} bytes)${injected ? " (injected dma_abort)" : ""}`;
     if (this.bus_master) this.config[0x07] = this.config[0x07]! | (PCI_STATUS_REC_MASTER_ABORT >> 8);
-    this.warn_once(`dma:${what}`, `${what} at 0x${addr.toString(16)} is outside physical memory: check the address the driver programmed`);
+    if (injected) this.warn_once("dma:injected", `${what} master-aborted (injected fault dma_abort)`);
+    else this.warn_once(`dma:${what}`, `${what} at 0x${addr.toString(16)} is outside physical memory: check the address the driver programmed`);
   }
+
+  /** The last refused DMA was an injected dma_abort (for dma_failed's message). */
+  private dma_injected = false;
+
+  /** DMA, with the injected dma_abort fault in front: the next N transfers master-abort. */
+  override dma_read(addr: number, dst: Uint8Array, dst_offset: number, len: number): boolean {
+    if (this.faults.dma_abort > 0 && this.bus_master && !this.removed) {
+      this.faults.dma_abort--;
+      this.dma_injected = true;
+      return false;
+    }
+    return super.dma_read(addr, dst, dst_offset, len);
+  }
+
+  override dma_write(addr: number, src: Uint8Array, src_offset: number, len: number): boolean {
+    if (this.faults.dma_abort > 0 && this.bus_master && !this.removed) {
+      this.faults.dma_abort--;
+      this.dma_injected = true;
+      return false;
+    }
+    return super.dma_write(addr, src, src_offset, len);
+  }
+
+  /* ---- fault injection (e1000_faults.ts) ---- */
+
+  /** Inject fault `name` (see E1000_FAULTS); "" on success, else a one-line error. */
+  inject_fault(name: string, arg?: string): string {
+    try {
+      return e1000_inject_fault(this, name, arg);
+    } catch (e) {
+      this.model_error(`inject_fault ${name}`, e);
+      return `${name}: failed inside the model (${(e as Error).message})`;
+    }
+  }
+
+  /** The function was pulled: stop every timer; the wire end hears nothing from now on. */
+  protected override surprise_removed(): void {
+    for (const ev of [this.itr_event, this.rdtr_event, this.radv_event, this.tidv_event, this.tadv_event, this.wire_event, this.faults.storm_event]) this.clock.disarm(ev);
+    this.irq_asserted = false;
+  }
+
+  /** Register names for warnings: the SDM mnemonic where we have one. */
+  protected override reg_name(bar: number, off: number): string {
+    return e1000_reg_name(bar, off, this.ioaddr);
+  }
+
+  /** One line of counters for `~info network`. */
+  describe_counters(): string {
+    return e1000_describe(this);
+  }
+
 
   /* ---- reset ---- */
 
@@ -213,10 +294,13 @@ export class E1000 extends PciDevice implements NetEndpoint {
     this.next_irq_ok_ns = 0;
     this.tx.reset();
     this.rx.reset();
+    this.faults.tx_hang = false; // an injected transmitter hang lasts until reset
     this.update_irq();
   }
 
+  /** Machine reset: PHY and MAC to power-on state; a removed card is back in its slot. */
   reset(): void {
+    this.removed = false;
     this.phy.reset();
     this.mac_reset();
   }
@@ -241,6 +325,7 @@ export class E1000 extends PciDevice implements NetEndpoint {
   private link_changed(up: boolean): void {
     if (this.trace_on("interrupt")) this.trace("interrupt", `link ${up ? "up" : "down"}: LSC`);
     this.set_ics(ICR_LSC);
+    if (up) e1000_start_xmit(this); // the transmitter stopped while the link was down
   }
 
   status(): number {
@@ -464,9 +549,11 @@ export class E1000 extends PciDevice implements NetEndpoint {
       case REG.RCTL:
         r[REG.RCTL >> 2] = val;
         if ((val & RCTL_EN) !== 0 && (val & RCTL_BAM) === 0) this.warn_once("bam", "receiver enabled with RCTL.BAM clear: broadcast frames (ARP, DHCP) will be dropped");
+        if ((val & RCTL_LBM_MASK) !== 0) e1000_start_xmit(this); // loopback forces the link: a stalled transmitter may go
         return;
       case REG.TCTL:
         r[REG.TCTL >> 2] = val;
+        this.tx.halted = false; // software restarts a DMA engine a master abort stopped
         e1000_start_xmit(this);
         return;
       case REG.RDLEN:
@@ -477,6 +564,7 @@ export class E1000 extends PciDevice implements NetEndpoint {
       case REG.RDH:
       case REG.TDH:
         r[off >> 2] = val & 0xffff;
+        if (off === REG.TDH) this.tx.halted = false; // the ring is being reprogrammed
         return;
       case REG.RDT:
         r[REG.RDT >> 2] = val & 0xffff;
@@ -538,8 +626,18 @@ export class E1000 extends PciDevice implements NetEndpoint {
 
   /* ---- the wire ---- */
 
-  /** A frame from the peer (hub, back-end). */
-  receive_frame(frame: Uint8Array, len: number): void {
-    e1000_receive(this, frame, len);
+  /**
+   * A frame from the peer (hub, back-end). RX_NO_LINK when the PHY is down or the card was removed
+   * (the sender counts it); otherwise the model's counters account for it. The boundary with the
+   * wire: an exception from the model is a model error and the frame counts as heard (TPR).
+   */
+  receive_frame(frame: Uint8Array, len: number): boolean {
+    if (this.removed) return RX_NO_LINK;
+    try {
+      return e1000_receive(this, frame, len);
+    } catch (e) {
+      this.model_error(`receive of a ${len}-byte frame`, e, "receive");
+      return true;
+    }
   }
 }

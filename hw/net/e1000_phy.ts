@@ -56,6 +56,8 @@ export class E1000Phy {
   private readonly an_done: ClockEvent;
   /** The cable (or back-end) has carrier. */
   cable = true;
+  /** Fault injection (autoneg_fail): autonegotiation never completes; a PHY reset clears it. */
+  autoneg_blocked = false;
   private readonly on_link: (up: boolean) => void;
 
   constructor(clock: VirtualClock, on_link: (up: boolean) => void) {
@@ -72,6 +74,7 @@ export class E1000Phy {
   /** Power-on values. As in QEMU, the link is up from reset (autonegotiation not yet run). */
   reset(): void {
     this.clock.disarm(this.an_done);
+    this.autoneg_blocked = false;
     this.regs.fill(0);
     for (const [r, v] of PHY_REGS) this.regs[r] = v;
     if (!this.cable) this.regs[MII_BMSR]! &= ~BMSR_LSTATUS;
@@ -135,7 +138,7 @@ export class E1000Phy {
   }
 
   private autoneg_complete(): void {
-    if (!this.cable || this.powered_down) return;
+    if (!this.cable || this.powered_down || this.autoneg_blocked) return;
     this.regs[MII_BMSR]! |= BMSR_ANEGCOMPLETE;
     this.regs[MII_LPA]! |= LPA_LPACK;
     this.set_link(true);

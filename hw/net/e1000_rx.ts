@@ -29,6 +29,15 @@ import {
   STAT,
 } from "./e1000_regs.ts";
 import { mac_str } from "./e1000_tx.ts";
+import { RX_NO_LINK } from "./net_endpoint.ts";
+
+/**
+ * The longest frame (without FCS) the receiver takes in, whatever RCTL says: the 8254x handles
+ * packets up to 16384 bytes (SDM 3.2.2, RCTL.LPE 13.4.22). Longer ones — which only a socket
+ * back-end can deliver (QEMU allows records up to 69,632 bytes) — are counted in ROC and dropped,
+ * even with RCTL.SBP set. The staging buffer is sized for this plus the FCS.
+ */
+export const E1000_MAX_RX_FRAME = 16384;
 
 /** Receive state: reusable buffers for padding, VLAN stripping and the CRC (nothing per frame). */
 export class RxState {
@@ -38,12 +47,14 @@ export class RxState {
   readonly wb = new Uint8Array(8);
   readonly wbv = new DataView(this.wb.buffer);
   /** A frame that had to be changed (padded, tag removed, CRC appended) is staged here. */
-  readonly staged = new Uint8Array(16384 + 8);
+  readonly staged = new Uint8Array(E1000_MAX_RX_FRAME + 8);
   /** Software has written RDT at least once since reset. */
   rdt_written = false;
   frames = 0;
   filtered = 0;
   missed = 0;
+  /** Frames lost because a receive DMA master-aborted (also in TPR, not in GPRC). */
+  dma_dropped = 0;
 
   reset(): void {
     this.rdt_written = false;
@@ -100,6 +111,14 @@ function rx_filter(s: E1000, f: Uint8Array): boolean {
   return false;
 }
 
+/** RX FIFO overrun (SDM 13.7: MPC; 13.4.17: ICR.RXO) — the injected rx_overrun fault. */
+function overrun(s: E1000): void {
+  s.rx.missed++;
+  s.stat_inc(STAT.MPC);
+  s.set_ics(ICR_RXO);
+  if (s.trace_on("rxerr")) s.trace("rxerr", "frame missed: receive FIFO overrun (injected)");
+}
+
 function missed(s: E1000, why: string): void {
   s.rx.missed++;
   s.stat_inc(STAT.MPC);
@@ -117,26 +136,35 @@ function missed(s: E1000, why: string): void {
  *
  * `frame[0..len)` is the caller's and is not kept; it is copied once, into guest memory.
  */
-export function e1000_receive(s: E1000, frame: Uint8Array, len: number, loopback = false): void {
+export function e1000_receive(s: E1000, frame: Uint8Array, len: number, loopback = false): boolean {
   const r = s.regs;
   const rx = s.rx;
-  if (!loopback && !s.phy.link_up) return; // no carrier: the PHY hears nothing
+  if (!loopback && !s.phy.link_up) return RX_NO_LINK; // no carrier: the PHY hears nothing; the sender counts it
+  // A length the frame cannot back (a confused sender) is cut to the bytes that are there.
+  if (!(len >= 0)) len = 0; // NaN too
+  if (len > frame.length) len = frame.length;
+  len = Math.floor(len);
   const rctl = r[REG.RCTL >> 2]!;
+  // From here every frame is in TPR/TOR, and GPRC counts those that reach memory: TPR minus the
+  // accepted ones are the refused (filter, RCTL.EN clear, VLAN filter, DMA errors); MPC, ROC and
+  // RUC name the rest (SDM 13.7).
   s.stat_inc(STAT.TPR);
   s.stat_add64(STAT.TORL, Math.max(len, 60) + 4);
   if ((rctl & RCTL_EN) === 0) {
     if (s.trace_on("rxerr")) s.trace("rxerr", "receiver disabled (RCTL.EN clear): frame dropped");
-    return;
+    return true;
   }
-  const max = (rctl & RCTL_LPE) !== 0 ? 16384 : 1518;
-  if (len > max && (rctl & RCTL_SBP) === 0) {
+  const max = (rctl & RCTL_LPE) !== 0 ? E1000_MAX_RX_FRAME : 1518;
+  if (len > E1000_MAX_RX_FRAME || (len > max && (rctl & RCTL_SBP) === 0)) {
     s.stat_inc(STAT.ROC);
-    if (s.trace_on("rxerr")) s.trace("rxerr", `oversize frame of ${len} bytes dropped (LPE ${(rctl & RCTL_LPE) !== 0 ? "set" : "clear"})`);
-    return;
+    if (len > E1000_MAX_RX_FRAME) s.warn_once("rx-huge", `a frame of ${len} bytes arrived; the receiver holds at most ${E1000_MAX_RX_FRAME} (even with RCTL.SBP): dropped and counted in ROC`);
+    if (s.trace_on("rxerr")) s.trace("rxerr", `oversize frame of ${len} bytes dropped (LPE ${(rctl & RCTL_LPE) !== 0 ? "set" : "clear"}, SBP ${(rctl & RCTL_SBP) !== 0 ? "set" : "clear"}): ROC`);
+    return true;
   }
   if (len < 14) {
-    if (s.trace_on("rxerr")) s.trace("rxerr", `runt of ${len} bytes dropped`);
-    return;
+    s.stat_inc(STAT.RUC); // too short to carry even an Ethernet header
+    if (s.trace_on("rxerr")) s.trace("rxerr", `runt of ${len} bytes dropped: RUC`);
+    return true;
   }
   let f = frame;
   let n = len;
@@ -154,13 +182,25 @@ export function e1000_receive(s: E1000, frame: Uint8Array, len: number, loopback
     if ((r[(REG.VFTA >> 2) + (vid >>> 5)]! & (1 << (vid & 31))) === 0) {
       rx.filtered++;
       if (s.trace_on("rxfilter")) s.trace("rxfilter", `VLAN ${vid} not in VFTA: dropped`);
-      return;
+      return true;
     }
   }
   if (!rx_filter(s, f)) {
     rx.filtered++;
     if (s.trace_on("rxfilter")) s.trace("rxfilter", `${mac_str(f, 0)} rejected by the address filter`);
-    return;
+    return true;
+  }
+  // Injected faults (e1000_faults.ts): the frame passed the filter but finds no room.
+  const fl = s.faults;
+  if (fl.rx_overrun > 0) {
+    fl.rx_overrun--;
+    overrun(s);
+    return true;
+  }
+  if (fl.rx_no_buffers > 0) {
+    fl.rx_no_buffers--;
+    missed(s, "no receive buffers (injected)");
+    return true;
   }
   const dest_mcast = (f[0]! & 1) !== 0;
   const dest_bcast = dest_mcast && f[0] === 0xff && f[1] === 0xff && f[2] === 0xff && f[3] === 0xff && f[4] === 0xff && f[5] === 0xff;
@@ -192,14 +232,14 @@ export function e1000_receive(s: E1000, frame: Uint8Array, len: number, loopback
   const tail = r[REG.RDT >> 2]!;
   if (size === 0 || head >= size || tail >= size) {
     missed(s, `no usable ring (RDLEN ${size * 16}, RDH ${head}, RDT ${tail})`);
-    return;
+    return true;
   }
   const bufsize = rx_buffer_size(rctl);
   const free = tail >= head ? tail - head : size - head + tail;
   if (free * bufsize < total) {
     if (!rx.rdt_written) s.warn_once("rdt", "a frame arrived but RDT was never written: the receive ring is empty (fill it and set RDT = N-1)");
     missed(s, `${free} free descriptors, ${Math.ceil(total / bufsize)} needed`);
-    return;
+    return true;
   }
   const base = r[REG.RDBAH >> 2]! * 0x100000000 + ((r[REG.RDBAL >> 2]! & ~0xf) >>> 0);
   const wb = rx.wb;
@@ -208,17 +248,19 @@ export function e1000_receive(s: E1000, frame: Uint8Array, len: number, loopback
   while (off < total) {
     const daddr = base + head * DESC_SIZE;
     if (!s.dma_read(daddr, rx.desc, 0, 8)) {
+      rx.dma_dropped++;
       if (s.bus_master) s.dma_failed("RX descriptor read", daddr, DESC_SIZE);
       else if (s.trace_on("rxerr")) s.trace("rxerr", "Bus Master disabled: frame dropped");
-      return;
+      return true;
     }
     const baddr = rx.dv.getUint32(0, true) + rx.dv.getUint32(4, true) * 0x100000000;
     const chunk = total - off < bufsize ? total - off : bufsize;
     if (baddr === 0) {
       s.warn_once("rxnull", `receive descriptor ${head} has buffer address 0; its data was skipped`);
     } else if (!s.dma_write(baddr, f, off, chunk)) {
-      s.dma_failed("RX buffer write", baddr, chunk);
-      return;
+      rx.dma_dropped++;
+      if (s.bus_master) s.dma_failed("RX buffer write", baddr, chunk);
+      return true;
     }
     off += chunk;
     const eop = off >= total;
@@ -228,8 +270,9 @@ export function e1000_receive(s: E1000, frame: Uint8Array, len: number, loopback
     wb[5] = 0; // errors
     wbv.setUint16(6, eop ? special : 0, true);
     if (!s.dma_write(daddr + 8, wb, 0, 8)) {
-      s.dma_failed("RX descriptor write-back", daddr, DESC_SIZE);
-      return;
+      rx.dma_dropped++;
+      if (s.bus_master) s.dma_failed("RX descriptor write-back", daddr, DESC_SIZE);
+      return true;
     }
     head = head + 1 === size ? 0 : head + 1;
   }
@@ -244,4 +287,5 @@ export function e1000_receive(s: E1000, frame: Uint8Array, len: number, loopback
   s.rx_written();
   const left = tail >= head ? tail - head : size - head + tail;
   if (left <= size >>> (((rctl & RCTL_RDMTS_MASK) >>> RCTL_RDMTS_SHIFT) + 1)) s.set_ics(ICR_RXDMT0);
+  return true;
 }

@@ -1,5 +1,6 @@
 import type { E1000 } from "./e1000.ts";
 import { e1000_receive } from "./e1000_rx.ts";
+import { RX_NO_LINK } from "./net_endpoint.ts";
 import {
   CTRL_VME,
   DESC_SIZE,
@@ -52,8 +53,14 @@ export class TxState {
   wire_free_at = 0;
   /** Frames waiting for the wire: the transmitter resumes at wire_free_at. */
   waiting = false;
-  /** Frames completed while the link was down (they go nowhere). */
-  no_link = 0;
+  /** Frames sent with the link up but nothing plugged into the NIC (QEMU's NIC without netdev). */
+  no_peer = 0;
+  /** Frames sent to a peer that did not hear them (a NIC wired straight to this one, its PHY down). */
+  peer_no_link = 0;
+  /** Times the transmitter found the link down and stopped (it resumes on link up). */
+  link_stalls = 0;
+  /** A DMA master abort stopped the transmit DMA engine; CTRL.RST, a TCTL or TDH write restarts it. */
+  halted = false;
   unsupported = 0;
 
   reset(): void {
@@ -61,6 +68,7 @@ export class TxState {
     this.frame_bad = false;
     this.wire_free_at = 0;
     this.waiting = false;
+    this.halted = false;
   }
 }
 
@@ -116,15 +124,33 @@ function transmit_frame(s: E1000, cmd: number): void {
   tx.wire_free_at = (tx.wire_free_at > now ? tx.wire_free_at : now) + wire_time_ns(len);
   tx_stats(s, f, len);
   if (s.trace_on("tx")) s.trace("tx", `frame of ${len} bytes to ${mac_str(f, 0)} type 0x${((f[12]! << 8) | f[13]!).toString(16).padStart(4, "0")}`);
-  const loopback = (s.regs[REG.RCTL >> 2]! & RCTL_LBM_MASK) !== 0 || s.phy.loopback;
-  if (loopback) {
+  if (tx_loopback(s)) {
     e1000_receive(s, f, len, true);
-  } else if (s.phy.link_up && s.peer !== null) {
-    s.peer.receive_frame(f, len);
-  } else {
-    tx.no_link++;
-    if (s.trace_on("txerr")) s.trace("txerr", `link down: frame of ${len} bytes completed but not sent`);
+  } else if (s.peer === null) {
+    tx.no_peer++;
+    if (s.trace_on("txerr")) s.trace("txerr", `nothing plugged in: frame of ${len} bytes sent into the void`);
+  } else if (s.peer.receive_frame(f, len) === RX_NO_LINK) {
+    tx.peer_no_link++;
+    if (s.trace_on("txerr")) s.trace("txerr", `the peer has no link: frame of ${len} bytes not heard`);
   }
+}
+
+/** MAC loopback (RCTL.LBM) or PHY loopback (BMCR bit 14): frames never reach the wire. */
+export function tx_loopback(s: E1000): boolean {
+  return (s.regs[REG.RCTL >> 2]! & RCTL_LBM_MASK) !== 0 || s.phy.loopback;
+}
+
+/**
+ * A transmit DMA hit nothing (master abort): the DMA engine stops where it is, without completing
+ * the descriptor, until software resets the controller (or rewrites TCTL / TDH) — the driver's watchdog sees Received
+ * Master Abort in PCI Status and resets, freeing (and counting) what was queued.
+ */
+function tx_dma_abort(s: E1000, what: string, addr: number, len: number): void {
+  s.dma_failed(what, addr, len);
+  s.tx.halted = true;
+  s.tx.frame_len = 0;
+  s.tx.frame_bad = false;
+  if (s.trace_on("txerr")) s.trace("txerr", `${what} master-aborted: transmit DMA stopped until reset`);
 }
 
 export function mac_str(b: Uint8Array, off: number): string {
@@ -145,6 +171,19 @@ export function mac_str(b: Uint8Array, off: number): string {
 export function e1000_start_xmit(s: E1000): void {
   const r = s.regs;
   if ((r[REG.TCTL >> 2]! & TCTL_EN) === 0) return;
+  const tx = s.tx;
+  // A stopped DMA engine (master abort, injected tx_hang) fetches nothing until reset.
+  if (tx.halted || s.faults.tx_hang) return;
+  // No link, no transmit DMA (SDM 3.3; Linux e1000_watchdog: "We've lost link, so the controller
+  // stops DMA"): descriptors stay unprocessed — no DD, nothing in TPT/GPTC — until the link comes
+  // back (E1000.link_changed restarts us). Loopback forces the link for the transmitter.
+  if (!s.phy.link_up && !tx_loopback(s)) {
+    if (r[REG.TDH >> 2] !== r[REG.TDT >> 2]) {
+      tx.link_stalls++;
+      if (s.trace_on("txerr")) s.trace("txerr", "link down: transmitter stopped until the link is back");
+    }
+    return;
+  }
   const size = r[REG.TDLEN >> 2]! >>> 4;
   if (size === 0) return;
   let head = r[REG.TDH >> 2]!;
@@ -154,7 +193,6 @@ export function e1000_start_xmit(s: E1000): void {
     return;
   }
   const base = r[REG.TDBAH >> 2]! * 0x100000000 + ((r[REG.TDBAL >> 2]! & ~0xf) >>> 0);
-  const tx = s.tx;
   const desc = tx.desc;
   const dv = tx.dv;
   let done = 0;
@@ -168,7 +206,7 @@ export function e1000_start_xmit(s: E1000): void {
     }
     const daddr = base + head * DESC_SIZE;
     if (!s.dma_read(daddr, desc, 0, DESC_SIZE)) {
-      if (s.bus_master) s.dma_failed("TX descriptor read", daddr, DESC_SIZE);
+      if (s.bus_master && !s.removed) tx_dma_abort(s, "TX descriptor read", daddr, DESC_SIZE);
       break; // the head stays where it is: nothing was processed
     }
     const cmd = desc[TXD_CMD]!;
@@ -187,8 +225,9 @@ export function e1000_start_xmit(s: E1000): void {
           tx.frame_bad = true;
           if (s.trace_on("txerr")) s.trace("txerr", `packet longer than ${MAX_TX_PACKET} bytes: dropped`);
         } else if (!s.dma_read(addr, tx.frame, tx.frame_len, len)) {
-          tx.frame_bad = true;
-          s.dma_failed("TX buffer read", addr, len);
+          if (!s.bus_master || s.removed) break;
+          tx_dma_abort(s, "TX buffer read", addr, len);
+          break; // this descriptor is not completed: the head stays on it
         } else {
           tx.frame_len += len;
         }
@@ -201,7 +240,12 @@ export function e1000_start_xmit(s: E1000): void {
     }
     if ((cmd & (TXD_CMD_RS | TXD_CMD_RPS)) !== 0) {
       desc[TXD_STATUS] = (desc[TXD_STATUS]! & 0xf0) | TXD_STAT_DD;
-      if (!s.dma_write(daddr + TXD_STATUS, desc, TXD_STATUS, 1)) s.dma_failed("TX descriptor write-back", daddr, DESC_SIZE);
+      if (!s.dma_write(daddr + TXD_STATUS, desc, TXD_STATUS, 1)) {
+        if (s.bus_master && !s.removed) tx_dma_abort(s, "TX descriptor write-back", daddr, DESC_SIZE);
+        head = head + 1 === size ? 0 : head + 1; // the frame did leave; its DD never arrives
+        done++;
+        break;
+      }
       s.tx_written((cmd & TXD_CMD_IDE) !== 0);
     }
     head = head + 1 === size ? 0 : head + 1;

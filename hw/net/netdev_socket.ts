@@ -1,6 +1,6 @@
 import { ClockEvent, type VirtualClock } from "../clock.ts";
 import type { Tracer } from "../trace.ts";
-import type { NetEndpoint } from "./net_endpoint.ts";
+import { RX_NO_LINK, type NetEndpoint } from "./net_endpoint.ts";
 
 /**
  * What the socket back-ends share: frames that arrive from outside wait in a bounded queue and are
@@ -11,6 +11,7 @@ export const NET_BUFSIZE = 4096 + 65536; // QEMU's limit on one frame (69632)
 export const RX_QUEUE_MAX = 1024;
 
 export interface BackendStats {
+  /** Frames from outside that the NIC heard (its own counters take over from there). */
   rx_frames: number;
   tx_frames: number;
   rx_bytes: number;
@@ -21,6 +22,8 @@ export interface BackendStats {
   runt: number;
   /** Frames from the NIC dropped because nobody was connected. */
   tx_no_peer: number;
+  /** Frames from outside that reached the NIC while its link was down (or with no NIC plugged in). */
+  dropped_no_link: number;
   /** Records with a length over NET_BUFSIZE, and connections cut mid-record. */
   oversize: number;
   truncated: number;
@@ -37,7 +40,7 @@ export abstract class SocketBackend implements NetEndpoint {
   protected readonly kick: () => void;
   private readonly queue: Uint8Array[] = [];
   private readonly event: ClockEvent;
-  readonly stats: BackendStats = { rx_frames: 0, tx_frames: 0, rx_bytes: 0, tx_bytes: 0, overflow: 0, runt: 0, tx_no_peer: 0, oversize: 0, truncated: 0, connects: 0, disconnects: 0 };
+  readonly stats: BackendStats = { rx_frames: 0, tx_frames: 0, rx_bytes: 0, tx_bytes: 0, overflow: 0, runt: 0, tx_no_peer: 0, dropped_no_link: 0, oversize: 0, truncated: 0, connects: 0, disconnects: 0 };
 
   constructor(id: string, clock: VirtualClock, tracer: Tracer, kick: () => void) {
     this.id = id;
@@ -73,27 +76,36 @@ export abstract class SocketBackend implements NetEndpoint {
     this.kick();
   }
 
-  /** The machine's clock reached the queued frames: hand them to the NIC (device context). */
+  /**
+   * The machine's clock reached the queued frames: hand them to the NIC (device context). A frame
+   * the NIC did not hear (its PHY is down) is counted in dropped_no_link, never in rx_frames.
+   */
   private deliver(): void {
     const q = this.queue;
+    const st = this.stats;
     for (let i = 0; i < q.length; i++) {
       const f = q[i]!;
-      this.stats.rx_frames++;
-      this.stats.rx_bytes += f.length;
-      this.peer?.receive_frame(f, f.length);
+      const peer = this.peer;
+      if (peer === null || peer.receive_frame(f, f.length) === RX_NO_LINK) {
+        st.dropped_no_link++;
+        continue;
+      }
+      st.rx_frames++;
+      st.rx_bytes += f.length;
     }
     q.length = 0;
   }
 
   /** The NIC sends: write it out if connected, otherwise it is gone (the link is down). */
-  receive_frame(frame: Uint8Array, len: number): void {
+  receive_frame(frame: Uint8Array, len: number): boolean {
     if (!this.connected()) {
       this.stats.tx_no_peer++;
-      return;
+      return true; // heard and counted here (tx_no_peer)
     }
     this.stats.tx_frames++;
     this.stats.tx_bytes += len;
     this.send(frame, len);
+    return true;
   }
 
   protected set_carrier(up: boolean): void {
@@ -114,6 +126,6 @@ export abstract class SocketBackend implements NetEndpoint {
 
   describe(): string {
     const s = this.stats;
-    return `${this.where()} rx=${s.rx_frames} tx=${s.tx_frames} dropped: runt=${s.runt} oversize=${s.oversize} truncated=${s.truncated} overflow=${s.overflow} no_peer=${s.tx_no_peer} connects=${s.connects} disconnects=${s.disconnects}`;
+    return `${this.where()} rx=${s.rx_frames} tx=${s.tx_frames} dropped: runt=${s.runt} oversize=${s.oversize} truncated=${s.truncated} overflow=${s.overflow} no_link=${s.dropped_no_link} no_peer=${s.tx_no_peer} connects=${s.connects} disconnects=${s.disconnects}`;
   }
 }

@@ -1,6 +1,6 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import type { VirtualClock } from "../clock.ts";
-import type { NetEndpoint } from "./net_endpoint.ts";
+import { RX_NO_LINK, type NetEndpoint } from "./net_endpoint.ts";
 
 /**
  * Packet capture in the classic libpcap format (https://wiki.wireshark.org/Development/LibpcapFileFormat):
@@ -72,7 +72,9 @@ export class PcapTap {
       peer: null,
       receive_frame: (f, len) => {
         writer.write(f, len);
-        net_side.peer?.receive_frame(f, len);
+        // Pass the far end's verdict back: a tap adds no end of its own (nobody there = no link).
+        const p = net_side.peer;
+        return p === null ? RX_NO_LINK : p.receive_frame(f, len);
       },
       peer_link_changed: (up) => net_side.peer?.peer_link_changed?.(up),
       describe: () => `filter-dump file=${writer.path} frames=${writer.frames}\n   \\ ${net_side.peer?.describe?.() ?? "(nothing)"}`,
@@ -81,7 +83,8 @@ export class PcapTap {
       peer: null,
       receive_frame: (f, len) => {
         writer.write(f, len);
-        nic_side.peer?.receive_frame(f, len);
+        const p = nic_side.peer;
+        return p === null ? RX_NO_LINK : p.receive_frame(f, len);
       },
       peer_link_changed: (up) => nic_side.peer?.peer_link_changed?.(up),
     };

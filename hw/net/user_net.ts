@@ -1,6 +1,6 @@
 import { csum_fold, csum_partial, csum_tcpudp_nofold } from "../../lib/inet_checksum.ts";
 import { ClockEvent, type VirtualClock } from "../clock.ts";
-import type { NetEndpoint } from "./net_endpoint.ts";
+import { RX_NO_LINK, type NetEndpoint } from "./net_endpoint.ts";
 
 /**
  * The built-in user-mode network (the default `-netdev user`): what QEMU's slirp shows a guest,
@@ -63,6 +63,8 @@ export class UserNet implements NetEndpoint {
   frames_in = 0;
   frames_out = 0;
   dropped = 0;
+  /** Replies that reached a NIC whose link was down (or no NIC at all): never heard. */
+  dropped_no_link = 0;
 
   constructor(clock: VirtualClock, cfg: Partial<UserNetConfig> = {}) {
     this.clock = clock;
@@ -73,7 +75,7 @@ export class UserNet implements NetEndpoint {
   describe(): string {
     const c = this.cfg;
     const ip = (a: number): string => `${a >>> 24}.${(a >>> 16) & 0xff}.${(a >>> 8) & 0xff}.${a & 0xff}`;
-    return `user net=${ip(c.net)}/${c.prefix} host=${ip(c.host)} dns=${ip(c.dns)} frames_in=${this.frames_in} frames_out=${this.frames_out} dropped=${this.dropped}`;
+    return `user net=${ip(c.net)}/${c.prefix} host=${ip(c.host)} dns=${ip(c.dns)} frames_in=${this.frames_in} frames_out=${this.frames_out} dropped=${this.dropped} dropped_no_link=${this.dropped_no_link}`;
   }
 
   /** Write 52:55 followed by the address (QEMU's name for a virtual host) at o[off..off+6). */
@@ -114,8 +116,9 @@ export class UserNet implements NetEndpoint {
       const i = this.head;
       this.head = (this.head + 1) % SLOTS;
       this.count--;
-      this.frames_out++;
-      this.peer?.receive_frame(this.slots[i]!, this.slot_len[i]!);
+      const peer = this.peer;
+      if (peer === null || peer.receive_frame(this.slots[i]!, this.slot_len[i]!) === RX_NO_LINK) this.dropped_no_link++;
+      else this.frames_out++;
     }
     if (this.count > 0) this.clock.arm(this.event, this.slot_due[this.head]!);
   }

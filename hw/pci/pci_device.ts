@@ -36,6 +36,16 @@ import type { Tracer } from "../trace.ts";
 
 export type BarKind = "mem32" | "mem64" | "io";
 
+/** PCI Status: Signaled Target Abort (bit 11) — the function ended a transaction it could not complete. */
+export const PCI_STATUS_SIG_TARGET_ABORT = 0x0800;
+/** PCI Status: Received Master Abort (bit 13) — a DMA the function mastered hit no target. */
+export const PCI_STATUS_REC_MASTER_ABORT = 0x2000;
+
+/** What a read of `width` bytes returns when nobody (or nothing sane) answers. */
+export function all_ones(width: number): number {
+  return width === 4 ? 0xffffffff : width === 2 ? 0xffff : 0xff;
+}
+
 export interface PciBarDef {
   readonly kind: BarKind;
   /** Power of two: 16 bytes or more for memory, 4 or more for I/O. */
@@ -84,6 +94,24 @@ export abstract class PciDevice {
   /** The level the function drives on its INTx pin (before INTx Disable). */
   private intx_level = false;
   private next_cap = 0x40;
+  /**
+   * Exceptions caught where the bus enters this model (MMIO, I/O and config accesses; devices also
+   * guard their wire and timer entry points with model_error). Each is a model bug: the access is
+   * ignored (reads return all ones, as for a transaction the function aborted), PCI Status gets
+   * Signaled Target Abort, and a warning naming the register and the exception is printed once.
+   */
+  model_errors = 0;
+  last_model_error = "";
+  /**
+   * Surprise removal (the card was pulled, or the link to it is gone): the function decodes
+   * nothing. MMIO/I/O reads return all ones and writes vanish (the master abort a read of an
+   * absent target gets), config reads return all ones, DMA stops, and INTx is released: a
+   * removed card drives nothing, and INTx# is an open-drain line that the board's pull-up returns
+   * to the deasserted level (PCI Local Bus 3.0 §2.2.6). Only a machine reset brings it back.
+   */
+  removed = false;
+  /** Accesses that found the function removed (they read all ones). */
+  removed_accesses = 0;
 
   constructor(name: string, id: PciIdentity) {
     this.name = name;
@@ -131,13 +159,107 @@ export abstract class PciDevice {
       flags = (def.kind === "mem64" ? PCI_BASE_ADDRESS_MEM_TYPE_64 : 0) | (def.prefetchable ? PCI_BASE_ADDRESS_MEM_PREFETCH : 0);
       mask = ~(def.size - 1) & ~0xf;
     }
-    this.bars[index] = def;
+    this.bars[index] = { ...def, ops: this.guard_bar(index, def) };
     for (let i = 0; i < 4; i++) {
       this.config[off + i] = (flags >>> (8 * i)) & 0xff;
       this.wmask[off + i] = (mask >>> (8 * i)) & 0xff;
     }
     if (def.kind === "mem64") this.wmask.fill(0xff, off + 4, off + 8); // upper 32 address bits
   }
+
+  /**
+   * The boundary between the bus and the model for BAR `index`: what the address space calls. A
+   * removed function answers all ones; an exception from the model becomes device state.
+   */
+  private guard_bar(index: number, def: PciBarDef): MemoryRegionOps {
+    const ops = def.ops;
+    const space = def.kind === "io" ? "I/O" : "MMIO";
+    return {
+      read: (off, width) => {
+        if (this.removed) {
+          this.removed_accesses++;
+          return all_ones(width);
+        }
+        try {
+          return ops.read(off, width);
+        } catch (e) {
+          this.model_error(`${space} read of ${this.reg_name(index, off)}`, e);
+          return all_ones(width);
+        }
+      },
+      write: (off, width, value) => {
+        if (this.removed) {
+          this.removed_accesses++;
+          return;
+        }
+        try {
+          ops.write(off, width, value);
+        } catch (e) {
+          const reg = this.reg_name(index, off);
+          this.model_error(`${space} write of 0x${(value >>> 0).toString(16)} to ${reg}`, e, `${space} write ${reg}`);
+        }
+      },
+    };
+  }
+
+  /** A register's name for warnings (devices override with their register map). */
+  protected reg_name(bar: number, off: number): string {
+    return `BAR${bar}+0x${off.toString(16)}`;
+  }
+
+  /**
+   * An exception escaped from the model at `where`: count it, flag Signaled Target Abort in PCI
+   * Status (the guest's view: the function aborted the transaction) and warn once per place.
+   */
+  model_error(where: string, e: unknown, key = where): void {
+    this.model_errors++;
+    const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    this.last_model_error = `${where}: ${what}`;
+    this.config[PCI_STATUS + 1] = this.config[PCI_STATUS + 1]! | (PCI_STATUS_SIG_TARGET_ABORT >> 8);
+    this.bus?.tracer.warn_once(`${this.name}:model:${key}`, `${this.name}: device model error on ${where}: ${what} (ignored; this is a bug in the model, please report it)`);
+  }
+
+  /** Configuration read as the bus performs it (ECAM): removal and model errors handled. */
+  bus_config_read(off: number, width: 1 | 2 | 4): number {
+    if (this.removed) {
+      this.removed_accesses++;
+      return all_ones(width);
+    }
+    try {
+      return this.config_read(off, width);
+    } catch (e) {
+      this.model_error(`config read at 0x${off.toString(16)}`, e);
+      return all_ones(width);
+    }
+  }
+
+  /** Configuration write as the bus performs it. */
+  bus_config_write(off: number, width: 1 | 2 | 4, value: number): void {
+    if (this.removed) {
+      this.removed_accesses++;
+      return;
+    }
+    try {
+      this.config_write(off, width, value);
+    } catch (e) {
+      this.model_error(`config write of 0x${(value >>> 0).toString(16)} at 0x${off.toString(16)}`, e, `config write 0x${off.toString(16)}`);
+    }
+  }
+
+  /**
+   * Pull the card (fault injection: surprise removal). The function stops decoding, mastering and
+   * interrupting; `surprise_removed()` lets the device stop its own timers.
+   */
+  surprise_remove(): void {
+    if (this.removed) return;
+    this.removed = true;
+    this.intx_level = false;
+    this.irq_pin?.set(false);
+    this.surprise_removed();
+  }
+
+  /** Device hook: the function was just removed (stop timers, drop the link). */
+  protected surprise_removed(): void {}
 
   /**
    * Append a capability with ID `id` and `size` bytes (header included) to the list. Returns its
@@ -224,7 +346,7 @@ export abstract class PciDevice {
 
   /** Drive INTx. The line follows the level unless the command register's INTx Disable is set. */
   set_irq(level: boolean): void {
-    this.intx_level = level;
+    this.intx_level = level && !this.removed;
     this.update_intx();
   }
 
@@ -245,7 +367,7 @@ export abstract class PciDevice {
    */
   private dma_target(kind: "read" | "write"): PhysicalMemory | null {
     const bus = this.bus;
-    if (bus === null) return null;
+    if (bus === null || this.removed) return null;
     if (!this.bus_master) {
       bus.tracer.warn_once(
         `${this.name}:nomaster`,

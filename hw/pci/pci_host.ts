@@ -70,10 +70,10 @@ export class PciHost implements PciBus {
     read: (off, width) => {
       const dev = this.decode(off);
       if (dev === undefined) return width === 4 ? 0xffffffff : width === 2 ? 0xffff : 0xff;
-      return dev.config_read(off & 0xfff, width);
+      return dev.bus_config_read(off & 0xfff, width);
     },
     write: (off, width, value) => {
-      this.decode(off)?.config_write(off & 0xfff, width, value);
+      this.decode(off)?.bus_config_write(off & 0xfff, width, value);
     },
   };
 

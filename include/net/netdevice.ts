@@ -90,8 +90,12 @@ export class NetDeviceStats {
   rx_fifo_errors = 0;
   rx_missed_errors = 0;
   tx_aborted_errors = 0;
+  /** Frames given up because the device had no carrier (the core's carrier-off drop and the NIC's TNCRS). */
   tx_carrier_errors = 0;
-  /** Frames no protocol handler wanted. */
+  tx_fifo_errors = 0;
+  tx_heartbeat_errors = 0;
+  tx_window_errors = 0;
+  /** Frames no protocol handler wanted (unknown EtherType). */
   rx_nohandler = 0;
 }
 
@@ -176,6 +180,13 @@ export class NetDevice {
   registered = false;
   /** Times the queue was stopped for a full ring. */
   tx_busy = 0;
+  /** Carrier transitions, up and down (IFLA_CARRIER_CHANGES, `ip -s -s link` "transns"). */
+  carrier_changes = 0;
+  /**
+   * __LINK_STATE_PRESENT: false once the driver called netif_device_detach (the hardware is gone
+   * or suspended); the core then hands it no more frames.
+   */
+  present = true;
 
   constructor(name: string, ops: NetDeviceOps) {
     this.name = name;

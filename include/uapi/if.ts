@@ -18,6 +18,9 @@ export interface IfStats {
   rx_fifo_errors: number;
   tx_aborted_errors: number;
   tx_carrier_errors: number;
+  tx_fifo_errors: number;
+  tx_heartbeat_errors: number;
+  tx_window_errors: number;
   rx_nohandler: number;
 }
 
@@ -34,6 +37,8 @@ export interface IfInfo {
   driver: string;
   parent: string;
   tx_queue_stopped: boolean;
+  /** Carrier up/down transitions (IFLA_CARRIER_CHANGES). */
+  carrier_changes: number;
   stats: IfStats;
 }
 

@@ -156,7 +156,9 @@ async function run_task_body(t: Task): Promise<void> {
     if (typeof r === "number") code = r;
   } catch (e) {
     if (!(e instanceof KernelBug)) oops(`BUG: unhandled exception in task ${t.comm} (pid ${t.pid}); task killed`, e);
-    code = 128 + 11; // killed as if by SIGSEGV, as an oops kills the task that caused it
+    // Killed as if by SIGSEGV, as an oops kills the task that caused it; the soft-lockup
+    // detector's kill is a SIGKILL.
+    code = e instanceof KernelBug && e.message === "soft lockup" ? 128 + 9 : 128 + 11;
   }
   do_exit(t, code);
 }
@@ -190,8 +192,10 @@ export function kill_stuck_task(t: object): void {
   const rq = runqueue.get();
   if (task.exited) return;
   task.resume = null;
-  do_exit(task, 128 + 9);
+  // The step that ran it is gone with the loop that awaited it: do not let do_exit finish it (a
+  // stale continuation would run after the next step has begun).
   rq.step_done = null;
+  do_exit(task, 128 + 9);
 }
 
 /** A task that was created but never woken goes away without running (kthread_stop on it). */
@@ -230,7 +234,7 @@ async function run_step(rq: RunQueue, t: Task): Promise<boolean> {
   });
   resume();
   await done;
-  k.current = null;
+  if (k.current === t) k.current = null;
   return true;
 }
 

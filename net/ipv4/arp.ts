@@ -1,10 +1,13 @@
-import { EHOSTUNREACH } from "../../include/linux/errno.ts";
+import { EHOSTUNREACH, EINVAL, ENOBUFS } from "../../include/linux/errno.ts";
 import { ETH_P_ARP, ETH_P_IP, ETH_ZLEN, type NetDevice, type PBuf } from "../../include/net/netdevice.ts";
 import { inet_ntoa, type NeighEntry } from "../../include/uapi/in.ts";
 import { DEFINE_PER_KERNEL } from "../../kernel/kernel.ts";
 import { pbuf_alloc, pbuf_put } from "../../kernel/mm/pbuf.ts";
 import { ktime_get_ns, NSEC_PER_MSEC } from "../../kernel/time/timekeeping.ts";
-import { mod_timer_ns, TimerList, del_timer } from "../../kernel/time/timer.ts";
+import { mod_timer_ns, TimerList, del_timer, timer_pending } from "../../kernel/time/timer.ts";
+import { kernfs_create, kernfs_remove } from "../../kernel/fs/kernfs.ts";
+import { proc_create, proc_remove } from "../../kernel/fs/proc.ts";
+import { pr_info } from "../../kernel/printk.ts";
 import { dev_queue_xmit, mac_to_string } from "../../drivers/net/netdev.ts";
 import { inet_addr_on, inet_is_broadcast, inet_local } from "./devinet.ts";
 import { snmp } from "./snmp.ts";
@@ -22,6 +25,21 @@ export const ARP_REACHABLE_NS = 30_000 * NSEC_PER_MSEC;
 /** STALE entries unused this long are forgotten (gc_stale_time 60 s). */
 export const ARP_GC_NS = 60_000 * NSEC_PER_MSEC;
 export const ARP_QUEUE_LEN = 3;
+/**
+ * Table size limits and garbage collection (net/core/neighbour.c, arp_tbl's defaults): below
+ * gc_thresh1 the periodic gc leaves the table alone; from gc_thresh2 on, a new entry first forces a
+ * gc if the last one is more than 5 s old; at gc_thresh3 a new entry is refused when the forced gc
+ * frees nothing ("arp_cache: neighbor table overflow!", rate-limited).
+ */
+export const NEIGH_GC_THRESH1 = 128;
+export const NEIGH_GC_THRESH2 = 512;
+export const NEIGH_GC_THRESH3 = 1024;
+/** neigh_periodic_work runs every gc_interval (30 s). */
+export const NEIGH_GC_INTERVAL_NS = 30_000 * NSEC_PER_MSEC;
+/** neigh_forced_gc keeps entries updated in the last 5 s and runs at most once per 5 s. */
+const NEIGH_FORCED_GC_AGE_NS = 5_000 * NSEC_PER_MSEC;
+/** net_ratelimit(): at most one overflow message per 5 s. */
+const NEIGH_OVERFLOW_MSG_NS = 5_000 * NSEC_PER_MSEC;
 
 const ARPOP_REQUEST = 1;
 const ARPOP_REPLY = 2;
@@ -35,6 +53,8 @@ class Neigh {
   readonly mac = new Uint8Array(6);
   state: NeighEntry["state"] = "INCOMPLETE";
   updated = 0;
+  /** Last time a packet went out through this entry (n->used): recently used entries count as referenced. */
+  used = 0;
   probes = 0;
   readonly queue: [PBuf, XmitError | null][] = [];
   readonly timer: TimerList;
@@ -46,19 +66,158 @@ class Neigh {
   }
 }
 
-const arp_tbl = DEFINE_PER_KERNEL(() => new Map<number, Neigh>());
+/** struct neigh_table for ARP: the entries, the gc bookkeeping and the /proc/net/stat/arp_cache counters. */
+class NeighTable {
+  readonly entries = new Map<number, Neigh>();
+  gc_thresh1 = NEIGH_GC_THRESH1;
+  gc_thresh2 = NEIGH_GC_THRESH2;
+  gc_thresh3 = NEIGH_GC_THRESH3;
+  /** When neigh_forced_gc last ran (-inf: never). */
+  last_flush = -Infinity;
+  last_overflow_msg = -Infinity;
+  readonly gc_timer = new TimerList(neigh_periodic_work);
+  /* NEIGH_CACHE_STAT */
+  allocs = 0;
+  destroys = 0;
+  forced_gc_runs = 0;
+  periodic_gc_runs = 0;
+  table_fulls = 0;
+}
+const neigh_tbl = DEFINE_PER_KERNEL(() => new NeighTable());
+const arp_tbl = { get: (): Map<number, Neigh> => neigh_tbl.get().entries };
+
+/** Is the entry referenced (Linux: refcnt > 1)? Packets wait in it, or it carried one in the last 5 s. */
+function neigh_in_use(n: Neigh, now: number): boolean {
+  return n.queue.length > 0 || n.state === "PERMANENT" || now - n.used < NEIGH_FORCED_GC_AGE_NS;
+}
+
+function neigh_destroy(tbl: NeighTable, k: number, n: Neigh): void {
+  del_timer(n.timer);
+  for (const [p] of n.queue.splice(0)) pbuf_put(p);
+  tbl.entries.delete(k);
+  tbl.destroys++;
+}
+
+/**
+ * neigh_forced_gc(): the table is over gc_thresh2: drop unreferenced entries that failed or were not
+ * updated in the last 5 s, until it is back at gc_thresh2. Returns how many went. Softirq or process.
+ */
+function neigh_forced_gc(tbl: NeighTable, now: number): number {
+  tbl.forced_gc_runs++;
+  tbl.last_flush = now;
+  const max_clean = tbl.entries.size - tbl.gc_thresh2;
+  let shrunk = 0;
+  for (const [k, n] of tbl.entries) {
+    if (shrunk >= max_clean) break;
+    if (neigh_in_use(n, now)) continue;
+    if (n.state === "FAILED" || now - n.updated >= NEIGH_FORCED_GC_AGE_NS) {
+      neigh_destroy(tbl, k, n);
+      shrunk++;
+    }
+  }
+  return shrunk;
+}
+
+/**
+ * neigh_periodic_work(): every gc_interval, while the table holds at least gc_thresh1 entries,
+ * drop unreferenced entries that failed or went unused for gc_stale_time. Timer (softirq) context.
+ */
+function neigh_periodic_work(): void {
+  const tbl = neigh_tbl.get();
+  const now = ktime_get_ns();
+  tbl.periodic_gc_runs++;
+  if (tbl.entries.size >= tbl.gc_thresh1) {
+    for (const [k, n] of tbl.entries) {
+      if (neigh_in_use(n, now)) continue;
+      if (n.state === "FAILED" || now - Math.max(n.used, n.updated) >= ARP_GC_NS) neigh_destroy(tbl, k, n);
+    }
+  }
+  if (tbl.entries.size > 0) mod_timer_ns(tbl.gc_timer, now + NEIGH_GC_INTERVAL_NS);
+}
+
+/**
+ * neigh_alloc(): a new entry, unless the table is full. Over gc_thresh2 (and 5 s after the last
+ * flush) or at gc_thresh3 a forced gc runs first; at gc_thresh3 with nothing freed the entry is
+ * refused (null) and the overflow is reported, at most once per 5 s. Any context.
+ */
+function neigh_alloc(addr: number, dev: NetDevice): Neigh | null {
+  const tbl = neigh_tbl.get();
+  const entries = tbl.entries.size;
+  const now = ktime_get_ns();
+  if (entries >= tbl.gc_thresh3 || (entries >= tbl.gc_thresh2 && now - tbl.last_flush > NEIGH_FORCED_GC_AGE_NS)) {
+    if (neigh_forced_gc(tbl, now) === 0 && entries >= tbl.gc_thresh3) {
+      tbl.table_fulls++;
+      if (now - tbl.last_overflow_msg >= NEIGH_OVERFLOW_MSG_NS) {
+        tbl.last_overflow_msg = now;
+        pr_info("arp_cache: neighbor table overflow!");
+      }
+      return null;
+    }
+  }
+  const n = new Neigh(addr, dev, neigh_timer);
+  tbl.entries.set(key(addr, dev), n);
+  tbl.allocs++;
+  if (!timer_pending(tbl.gc_timer)) mod_timer_ns(tbl.gc_timer, now + NEIGH_GC_INTERVAL_NS);
+  return n;
+}
+
+/** The ARP table's size (for tests and /proc). */
+export function neigh_table_size(): number {
+  return neigh_tbl.get().entries.size;
+}
+
+/** /proc/net/stat/arp_cache, reduced to the counters kept (Linux prints them in hex). */
+function show_arp_cache_stat(): string {
+  const t = neigh_tbl.get();
+  const hex = (v: number): string => v.toString(16).padStart(8, "0");
+  return "entries  allocs   destroys forced_gc_runs periodic_gc_runs table_fulls\n" + [t.entries.size, t.allocs, t.destroys, t.forced_gc_runs, t.periodic_gc_runs, t.table_fulls].map(hex).join(" ") + "\n";
+}
+
+const NEIGH_SYSCTL = "sys/net/ipv4/neigh/default";
+
+/**
+ * neigh_sysctl_register(): /proc/sys/net/ipv4/neigh/default/gc_thresh{1,2,3} and gc_interval
+ * (readable and writable, as Linux's net.ipv4.neigh.default.*), and /proc/net/stat/arp_cache.
+ * Called when IPv4 comes up; neigh_sysctl_unregister when it goes.
+ */
+export function neigh_sysctl_register(): void {
+  const tbl = neigh_tbl.get();
+  const knob = (name: string, get: () => number, set: (v: number) => void): void => {
+    kernfs_create(`/proc/${NEIGH_SYSCTL}/${name}`, {
+      show: () => `${get()}\n`,
+      store: (data) => {
+        const v = Number(data.trim());
+        if (!Number.isInteger(v) || v < 0 || v > 0x7fffffff) return -EINVAL;
+        set(v);
+        return data.length;
+      },
+    });
+  };
+  knob("gc_thresh1", () => tbl.gc_thresh1, (v) => (tbl.gc_thresh1 = v));
+  knob("gc_thresh2", () => tbl.gc_thresh2, (v) => (tbl.gc_thresh2 = v));
+  knob("gc_thresh3", () => tbl.gc_thresh3, (v) => (tbl.gc_thresh3 = v));
+  kernfs_create(`/proc/${NEIGH_SYSCTL}/gc_interval`, { show: () => `${NEIGH_GC_INTERVAL_NS / 1e9}\n` });
+  proc_create("net/stat/arp_cache", show_arp_cache_stat);
+}
+
+export function neigh_sysctl_unregister(): void {
+  kernfs_remove(`/proc/${NEIGH_SYSCTL}`);
+  proc_remove("net/stat/arp_cache");
+  del_timer(neigh_tbl.get().gc_timer);
+}
 
 function key(addr: number, dev: NetDevice): number {
   return addr * 64 + (dev.ifindex & 63);
 }
 
 /** Build and send one ARP packet out of `dev`. Any context. */
-export function arp_send(dev: NetDevice, op: number, target_ip: number, target_mac: Uint8Array | null, sender_ip: number): void {
+export function arp_send(dev: NetDevice, op: number, target_ip: number, target_mac: Uint8Array | null, sender_ip: number, target_mac_off = 0): void {
   const p = pbuf_alloc();
   if (p === null) return;
   const d = p.data;
   const h = p.head;
-  d.set(target_mac ?? dev.broadcast, h);
+  if (target_mac === null) d.set(dev.broadcast, h);
+  else for (let i = 0; i < 6; i++) d[h + i] = target_mac[target_mac_off + i]!;
   d.set(dev.dev_addr, h + 6);
   d[h + 12] = ETH_P_ARP >> 8;
   d[h + 13] = ETH_P_ARP & 0xff;
@@ -71,7 +230,7 @@ export function arp_send(dev: NetDevice, op: number, target_ip: number, target_m
   d.set(dev.dev_addr, h + 22);
   v.setUint32(h + 28, sender_ip);
   if (target_mac === null) d.fill(0, h + 32, h + 38);
-  else d.set(target_mac, h + 32);
+  else for (let i = 0; i < 6; i++) d[h + 32 + i] = target_mac[target_mac_off + i]!;
   v.setUint32(h + 38, target_ip);
   d.fill(0, h + 42, h + ETH_ZLEN);
   p.len = ETH_ZLEN;
@@ -88,6 +247,7 @@ export function arp_announce(dev: NetDevice, addr: number): void {
 
 function fill_and_send(n: Neigh, p: PBuf): number {
   p.data.set(n.mac, p.head);
+  n.used = ktime_get_ns();
   const r = dev_queue_xmit(n.dev, p);
   if (r !== 0) pbuf_put(p);
   return r;
@@ -118,14 +278,15 @@ function neigh_timer(n: Neigh): void {
     return;
   }
   if ((n.state === "STALE" || n.state === "FAILED") && now - n.updated >= (n.state === "STALE" ? ARP_REACHABLE_NS + ARP_GC_NS : ARP_GC_NS)) {
-    arp_tbl.get().delete(key(n.addr, n.dev));
+    const tbl = neigh_tbl.get();
+    if (tbl.entries.get(key(n.addr, n.dev)) === n) neigh_destroy(tbl, key(n.addr, n.dev), n);
     return;
   }
   mod_timer_ns(n.timer, n.updated + ARP_REACHABLE_NS);
 }
 
-function neigh_update(n: Neigh, mac: Uint8Array): void {
-  n.mac.set(mac.subarray(0, 6));
+function neigh_update(n: Neigh, mac: Uint8Array, off: number): void {
+  for (let i = 0; i < 6; i++) n.mac[i] = mac[off + i]!;
   n.state = "REACHABLE";
   n.updated = ktime_get_ns();
   n.probes = 0;
@@ -154,9 +315,17 @@ export function neigh_output(p: PBuf, dev: NetDevice, nexthop: number, on_error:
   let n = tbl.get(k);
   if (n !== undefined && (n.state === "REACHABLE" || n.state === "STALE" || n.state === "PERMANENT")) return fill_and_send(n, p);
   if (n === undefined || n.state === "FAILED") {
-    if (n !== undefined) del_timer(n.timer);
-    n = new Neigh(nexthop, dev, neigh_timer);
-    tbl.set(k, n);
+    if (n !== undefined) neigh_destroy(neigh_tbl.get(), k, n);
+    const fresh = neigh_alloc(nexthop, dev);
+    if (fresh === null) {
+      // Table full: the packet cannot wait for resolution (ip_finish_output2 "no neighbour").
+      dev.stats.tx_dropped++;
+      on_error?.(-ENOBUFS, p);
+      pbuf_put(p);
+      return -ENOBUFS;
+    }
+    n = fresh;
+    n.used = ktime_get_ns();
     arp_send(dev, ARPOP_REQUEST, nexthop, null, inet_addr_on(dev)?.addr ?? 0);
     mod_timer_ns(n.timer, ktime_get_ns() + ARP_RETRANS_NS);
   }
@@ -187,7 +356,7 @@ export function arp_rcv(p: PBuf, dev: NetDevice): void {
     return;
   }
   const op = v.getUint16(h + 20);
-  const sha = d.subarray(h + 22, h + 28);
+  const sha_off = h + 22;
   const spa = v.getUint32(h + 28);
   const tpa = v.getUint32(h + 38);
   const ours = inet_local(tpa);
@@ -204,13 +373,11 @@ export function arp_rcv(p: PBuf, dev: NetDevice): void {
     const k = key(spa, dev);
     let n = tbl.get(k);
     // Learn from any packet about an entry we have, and create one when the packet is for us.
-    if (n === undefined && mine) {
-      n = new Neigh(spa, dev, neigh_timer);
-      tbl.set(k, n);
-    }
-    if (n !== undefined && n.state !== "PERMANENT") neigh_update(n, sha);
+    // (A full table refuses the entry; the request is still answered — see neigh_alloc.)
+    if (n === undefined && mine) n = neigh_alloc(spa, dev) ?? undefined;
+    if (n !== undefined && n.state !== "PERMANENT") neigh_update(n, d, sha_off);
   }
-  if (op === ARPOP_REQUEST && mine && spa !== tpa) arp_send(dev, ARPOP_REPLY, spa, Uint8Array.from(sha), tpa);
+  if (op === ARPOP_REQUEST && mine && spa !== tpa) arp_send(dev, ARPOP_REPLY, spa, d, tpa, sha_off);
   pbuf_put(p);
 }
 
@@ -220,13 +387,8 @@ export function neigh_list(): NeighEntry[] {
 
 /** Forget every entry on `dev` (it went down or away), dropping queued packets. */
 export function neigh_flush_dev(dev: NetDevice): void {
-  const tbl = arp_tbl.get();
-  for (const [k, n] of tbl) {
-    if (n.dev !== dev) continue;
-    del_timer(n.timer);
-    for (const [p] of n.queue.splice(0)) pbuf_put(p);
-    tbl.delete(k);
-  }
+  const tbl = neigh_tbl.get();
+  for (const [k, n] of tbl.entries) if (n.dev === dev) neigh_destroy(tbl, k, n);
 }
 
 /** /proc/net/arp in Linux's layout. */

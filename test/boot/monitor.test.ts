@@ -38,4 +38,24 @@ describe("board and monitor", () => {
     expect(monitor_command(m, "trace bogus on")).toMatch(/unknown: bogus/);
     expect(monitor_command(m, "nonsense")).toMatch(/unknown monitor command/);
   });
+
+  it("~inject lists the faults, injects into a NIC by name and answers bad input with one line", () => {
+    const m = machine();
+    const list = monitor_command(m, "inject");
+    for (const f of ["link_flap", "rx_overrun", "rx_no_buffers", "tx_hang", "dma_abort", "surprise_removal", "eeprom_corrupt", "irq_storm", "autoneg_fail", "clear"]) {
+      expect(list).toMatch(new RegExp(`^  ${f} +\\S`, "m"));
+    }
+    expect(monitor_command(m, "help")).toMatch(/~inject FAULT\[=ARG\] \[NAME\]/);
+    expect(monitor_command(m, "inject rx_overrun=5 lan")).toBe("lan: injected rx_overrun=5\n");
+    expect(monitor_command(m, "info network")).toMatch(/lan: .*\n .*model_errors=0.*faults=rx_overrun=5/);
+    expect(monitor_command(m, "inject clear lan")).toBe("lan: faults cleared\n");
+    for (const bad of ["inject bogus", "inject rx_overrun=abc", "inject rx_overrun=0", "inject irq_storm=soon", "inject link_flap=3", "inject tx_hang nope", "inject a b c"]) {
+      const out = monitor_command(m, bad);
+      expect(out).toMatch(/^inject: /);
+      expect(out.trimEnd().split("\n").length).toBe(1);
+    }
+    expect(monitor_command(m, "inject surprise_removal lan")).toBe("lan: injected surprise_removal\n");
+    expect(monitor_command(m, "info network")).toMatch(/REMOVED/);
+    expect(monitor_command(m, "inject link_flap lan")).toMatch(/^inject: lan: the function was removed/);
+  });
 });

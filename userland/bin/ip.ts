@@ -12,21 +12,50 @@ import { fail, print } from "../lib/stdio.ts";
  */
 const USAGE = "Usage: ip [-s] { link | addr | route | neigh } [ COMMAND ]";
 
-function link_lines(i: IfInfo, stats: boolean): string {
-  const brd = i.type === "loopback" ? "00:00:00:00:00:00" : "ff:ff:ff:ff:ff:ff";
-  let out = `${i.ifindex}: ${i.name}: ${if_flags_text(i)} mtu ${i.mtu} qdisc noqueue state ${if_state(i)} mode DEFAULT group default\n`;
-  out += `    link/${i.type} ${i.mac} brd ${brd}\n`;
-  if (stats) {
-    const s = i.stats;
-    out += "    RX:  bytes packets errors dropped  missed   mcast\n";
-    out += `    ${[s.rx_bytes, s.rx_packets, s.rx_errors, s.rx_dropped, s.rx_missed_errors, s.multicast].map((v, k) => String(v).padStart(k === 0 ? 10 : 7)).join(" ")}\n`;
-    out += "    TX:  bytes packets errors dropped carrier collsns\n";
-    out += `    ${[s.tx_bytes, s.tx_packets, s.tx_errors, s.tx_dropped, s.tx_carrier_errors, s.collisions].map((v, k) => String(v).padStart(k === 0 ? 10 : 7)).join(" ")}\n`;
+/**
+ * print_link_stats64() of iproute2 6.x: columns start at the width of their header (10 for bytes,
+ * "packets", "errors", "dropped", "heartbt", "overrun", "compressed") and grow to fit every number
+ * shown; each number is followed by one space. `level` 2 (-s -s) adds the error breakdown lines,
+ * with "nohandler" only when it is non-zero, and "transns" (carrier changes).
+ */
+export function link_stats_lines(i: IfInfo, level: number): string {
+  const s = i.stats;
+  const cols = [10, 7, 6, 7, 7, 7, 10];
+  const size = (...v: number[]): void => v.forEach((n, k) => (cols[k] = Math.max(cols[k]!, String(n).length)));
+  size(s.rx_bytes, s.rx_packets, s.rx_errors, s.rx_dropped, s.rx_missed_errors, s.multicast, 0);
+  size(s.tx_bytes, s.tx_packets, s.tx_errors, s.tx_dropped, s.tx_carrier_errors, s.collisions, 0);
+  if (level > 1) {
+    size(0, s.rx_length_errors, s.rx_crc_errors, s.rx_frame_errors, s.rx_fifo_errors, s.rx_over_errors, s.rx_nohandler);
+    size(0, s.tx_aborted_errors, s.tx_fifo_errors, s.tx_window_errors, s.tx_heartbeat_errors, i.carrier_changes, 0);
+  }
+  const c = (k: number): number => cols[k]!;
+  const num = (k: number, v: number): string => `${String(v).padStart(c(k))} `;
+  const hdr = (labels: string[]): string => labels.map((l, k) => l.padStart(k === 0 ? c(0) - 4 : c(k))).join(" ");
+  let out = `    RX: ${hdr(["bytes", "packets", "errors", "dropped", "missed", "mcast", ""])}\n`;
+  out += `    ${[s.rx_bytes, s.rx_packets, s.rx_errors, s.rx_dropped, s.rx_missed_errors, s.multicast].map((v, k) => num(k, v)).join("")}\n`;
+  if (level > 1) {
+    const nh = s.rx_nohandler !== 0;
+    out += `    RX errors:${"".padStart(c(0) - 10)} ${["length", "crc", "frame", "fifo", "overrun"].map((l, k) => l.padStart(c(k + 1))).join(" ")} ${nh ? " nohandler".padStart(c(6) + 1) : ""}\n`;
+    out += `${"".padStart(c(0) + 5)}${[s.rx_length_errors, s.rx_crc_errors, s.rx_frame_errors, s.rx_fifo_errors, s.rx_over_errors].map((v, k) => num(k + 1, v)).join("")}${nh ? num(6, s.rx_nohandler) : ""}\n`;
+  }
+  out += `    TX: ${hdr(["bytes", "packets", "errors", "dropped", "carrier", "collsns", ""])}\n`;
+  out += `    ${[s.tx_bytes, s.tx_packets, s.tx_errors, s.tx_dropped, s.tx_carrier_errors, s.collisions].map((v, k) => num(k, v)).join("")}\n`;
+  if (level > 1) {
+    out += `    TX errors:${"".padStart(c(0) - 10)} ${["aborted", "fifo", "window", "heartbt"].map((l, k) => l.padStart(c(k + 1))).join(" ")} ${"transns".padStart(c(5))}\n`;
+    out += `${"".padStart(c(0) + 5)}${[s.tx_aborted_errors, s.tx_fifo_errors, s.tx_window_errors, s.tx_heartbeat_errors, i.carrier_changes].map((v, k) => num(k + 1, v)).join("")}\n`;
   }
   return out;
 }
 
-async function link(args: string[], sys: Syscalls, stats: boolean): Promise<number> {
+function link_lines(i: IfInfo, stats: number): string {
+  const brd = i.type === "loopback" ? "00:00:00:00:00:00" : "ff:ff:ff:ff:ff:ff";
+  let out = `${i.ifindex}: ${i.name}: ${if_flags_text(i)} mtu ${i.mtu} qdisc noqueue state ${if_state(i)} mode DEFAULT group default\n`;
+  out += `    link/${i.type} ${i.mac} brd ${brd}\n`;
+  if (stats > 0) out += link_stats_lines(i, stats);
+  return out;
+}
+
+async function link(args: string[], sys: Syscalls, stats: number): Promise<number> {
   const sub = args[0] ?? "show";
   if (sub === "show" || sub === "list" || sub === "ls") {
     const links = sys.getlinks();
@@ -86,7 +115,7 @@ function addr(args: string[], sys: Syscalls): number | Promise<number> {
     if (dev !== undefined && !links.some((l) => l.name === dev)) return fail(sys, "ip", `Device "${dev}" does not exist.`);
     let out = "";
     for (const l of links.filter((x) => dev === undefined || x.name === dev)) {
-      out += link_lines(l, false).replace(" mode DEFAULT group default", " group default qlen 1000");
+      out += link_lines(l, 0).replace(" mode DEFAULT group default", " group default qlen 1000");
       for (const a of addrs.filter((x) => x.ifname === l.name)) {
         const scope = (a.addr >>> 24) === 127 ? "host" : "global";
         out += `    inet ${inet_ntoa(a.addr)}/${a.prefix}${scope === "global" ? ` brd ${inet_ntoa(a.broadcast)}` : ""} scope ${scope} ${l.name}\n`;
@@ -155,9 +184,9 @@ function neigh(args: string[], sys: Syscalls): number {
 
 export async function ip(argv: readonly string[], sys: Syscalls): Promise<number> {
   let args = argv.slice(1);
-  let stats = false;
+  let stats = 0;
   while (args[0]?.startsWith("-")) {
-    if (args[0] === "-s" || args[0] === "-stats") stats = true;
+    if (args[0] === "-s" || args[0] === "-stats" || args[0] === "-statistics") stats++;
     else return fail(sys, "ip", `Option "${args[0]}" is unknown, try "ip -help".`, 255);
     args = args.slice(1);
   }

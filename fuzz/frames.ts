@@ -205,25 +205,22 @@ class Peer {
 }
 
 /** Read the guest's counters the way the guest shows them. */
-export function read_counters(g: Guest, ifname = "eth0"): GuestCounters {
+export async function read_counters(g: Guest, ifname = "eth0"): Promise<GuestCounters> {
   const info = monitor_command(g.machine, "info network");
   const line = info.split("\n").find((l) => l.includes("dropped:")) ?? "";
   const { values, drop_names } = parse_backend_line(line);
-  return with_kernel(g.kernel, () => {
-    const nc = net_control();
-    const netdev: Record<string, Record<string, number>> = {};
-    let ethtool: Record<string, number> = {};
-    if (nc !== null) {
-      for (const l of nc.getlinks()) netdev[l.name] = { ...(l.stats as unknown as Record<string, number>) };
-      let reply: unknown = null;
-      void nc.ethtool(ifname, { cmd: "stats" }).then((r) => (reply = r));
-      // The stats request completes synchronously (no awaits before its return).
-      if (reply !== null && typeof reply === "object" && (reply as { kind: string }).kind === "stats") ethtool = Object.fromEntries((reply as { stats: [string, number][] }).stats);
-    }
-    const s = inet_control()?.snmp();
-    const snmp = typeof s === "object" && s !== null ? s : {};
-    return { backend: values, backend_drop_names: drop_names, ethtool, netdev, snmp };
-  });
+  const nc = with_kernel(g.kernel, () => net_control());
+  const netdev: Record<string, Record<string, number>> = {};
+  let ethtool: Record<string, number> = {};
+  if (nc !== null) {
+    for (const l of with_kernel(g.kernel, () => nc.getlinks())) netdev[l.name] = { ...(l.stats as unknown as Record<string, number>) };
+    // `ethtool -S`: the request runs to completion before its first await, inside with_kernel.
+    const reply = await with_kernel(g.kernel, () => nc.ethtool(ifname, { cmd: "stats" }));
+    if (typeof reply === "object" && reply.kind === "stats") ethtool = Object.fromEntries(reply.stats);
+  }
+  const s = with_kernel(g.kernel, () => inet_control()?.snmp());
+  const snmp = typeof s === "object" && s !== null ? s : {};
+  return { backend: values, backend_drop_names: drop_names, ethtool, netdev, snmp };
 }
 
 export interface FrameOptions {
@@ -430,7 +427,7 @@ export async function run_frames(opts: FrameOptions): Promise<FrameResult> {
   }
   // Quiesce, then let the driver's watchdog fold the hardware statistics (every 2 s).
   await run(2.5e9);
-  const counters = read_counters(g);
+  const counters = await read_counters(g);
   const accounting = account(offered, counters);
   if (accounting.unaccounted !== 0) {
     failures.push({ kind: "unaccounted", phase: "frames", index: current, what: `${accounting.unaccounted} frames unaccounted; per layer: ${accounting.layers.filter((l) => l[3] !== 0).map((l) => `${l[0]}: ${l[3]}`).join("; ") || "-"}`, replay: `--seed ${opts.seed} --frames ${offered}` });

@@ -126,7 +126,7 @@ export async function run_shell(opts: { seed: number; ops: number; progress?: (d
       if (failures.length < 50) failures.push({ kind: "hang", phase: "shell", index: i, what: `no '${tag}' after input ${JSON.stringify(input.slice(0, 120))}${input.length > 120 ? "…" : ""}; console tail: ${JSON.stringify(seen.slice(-300))}`, replay: replay(i) });
       g = null; // start over with a fresh guest
     }
-    if (i % 100 === 0) opts.progress?.(i);
+    if (i % 1 === 0) opts.progress?.(i);
   }
   if (g !== null) reports.push(...g.reports);
   for (const rep of reports) failures.push({ kind: "oops", phase: "shell", index: opts.ops - 1, what: rep, replay: replay(opts.ops - 1) });

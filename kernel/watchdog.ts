@@ -24,8 +24,8 @@ import { ktime_get_ns, NSEC_PER_MSEC, NSEC_PER_SEC } from "./time/timekeeping.ts
  *   stuck stack through the inspector and ends the loop; then watchdog_recover_stuck_cpu() reports
  *   and cleans up.
  * - **Hard lockup / interrupt storm**: one line interrupts so often that the CPU does little else.
- *   With CPU_COST's 1 us per interrupt, STORM_IRQS_PER_SEC interrupts in one second are half the
- *   CPU. Linux's NMI detector would call this a hard LOCKUP; the report names the line and its
+ *   With CPU_COST's 1 us per interrupt, STORM_IRQS_PER_SEC interrupts a second are half the CPU;
+ *   a line that keeps that rate for a quarter of a second is reported. Linux's NMI detector would call this a hard LOCKUP; the report names the line and its
  *   handlers. (A line nobody claims is handled earlier by "nobody cared", kernel/irq/spurious.c.)
  *
  * What happens to the offender differs from Linux, which leaves a spinning CPU spinning: one
@@ -38,6 +38,10 @@ import { ktime_get_ns, NSEC_PER_MSEC, NSEC_PER_SEC } from "./time/timekeeping.ts
 export const WATCHDOG_THRESH_DEFAULT = 10;
 /** Interrupts per second on one line that count as a storm (half the CPU at CPU_COST.IRQ_NS). */
 export const STORM_IRQS_PER_SEC = 500_000;
+/** The rate is measured over chunks of this many claimed interrupts... */
+const STORM_CHUNK = 50_000;
+/** ...and this many fast chunks in a row (a quarter of a second or more at the storm rate) make a storm. */
+const STORM_CHUNKS = 6;
 
 class WatchdogState {
   thresh_s = WATCHDOG_THRESH_DEFAULT;
@@ -185,19 +189,22 @@ export function watchdog_recover_stuck_cpu(stuck_ms: number, frames: readonly st
  */
 export function note_irq_storm(desc: IrqDesc, ret: IrqReturn): void {
   if (ret !== IRQ_HANDLED) return; // unclaimed storms are spurious.c's ("nobody cared")
-  desc.storm_count++;
-  if (desc.storm_count < STORM_IRQS_PER_SEC) return;
+  if (++desc.storm_count < STORM_CHUNK) return;
+  // Every STORM_CHUNK claimed interrupts: was the chunk faster than the storm rate?
   const now = ktime_get_ns();
-  const elapsed = now - desc.storm_window_ns;
-  desc.storm_window_ns = now;
-  const n = desc.storm_count;
+  const fast = (now - desc.storm_window_ns) * STORM_IRQS_PER_SEC <= STORM_CHUNK * NSEC_PER_SEC;
   desc.storm_count = 0;
-  if (elapsed > NSEC_PER_SEC) {
-    desc.storm_reported = false; // the line calmed down in between: a later storm is new
+  desc.storm_window_ns = now;
+  if (!fast) {
+    desc.storm_chunks = 0;
+    desc.storm_reported = false; // the line calmed down: a later storm is a new one
     return;
   }
-  if (desc.storm_reported) return;
+  if (desc.storm_chunks === 0) desc.storm_start_ns = now;
+  if (++desc.storm_chunks < STORM_CHUNKS || desc.storm_reported) return;
   desc.storm_reported = true;
+  const n = (desc.storm_chunks - 1) * STORM_CHUNK;
+  const elapsed = Math.max(1, now - desc.storm_start_ns);
   const st = watchdog_state.get();
   st.hard_lockups++;
   const share = Math.min(100, Math.round((n * 1000) / Math.max(1, elapsed / 1000)) / 10);

@@ -41,6 +41,8 @@ export class IrqDesc {
   /** Interrupt-storm detection (kernel/watchdog.ts): claimed interrupts since the window began. */
   storm_count = 0;
   storm_window_ns = 0;
+  storm_chunks = 0;
+  storm_start_ns = 0;
   storm_reported = false;
   /** Set when a handler on the line was unwound by the soft-lockup detector. */
   lockup_disabled = false;

@@ -12,9 +12,10 @@
 import { createServer, connect, type Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { StreamBackend } from "../hw/net/netdev_stream.ts";
-import { net_connect, type NetEndpoint } from "../hw/net/net_endpoint.ts";
+import { net_connect, RX_NO_LINK, type NetEndpoint } from "../hw/net/net_endpoint.ts";
 import { monitor_command } from "../boot/monitor.ts";
 import { with_kernel } from "../kernel/kernel.ts";
+import { dmesg_text } from "../kernel/printk.ts";
 import { inet_control, net_control } from "../kernel/net_control.ts";
 import { account, parse_backend_line, type Accounting, type GuestCounters } from "./accounting.ts";
 import { gen_frame, is_liveness_reply, liveness_frames, MAX_RECORD, storm_frame, type WireIds } from "./frame_gen.ts";
@@ -40,6 +41,8 @@ export interface FrameResult {
   offered: number;
   sent_records: number;
   liveness_probes: number;
+  /** Frames the probes put on the wire (ARP + echo per try). */
+  liveness_frames: number;
   liveness_failures: number;
   /** Liveness failures, plus a link that never came up or a back-end that stopped reading. */
   hangs: number;
@@ -52,6 +55,8 @@ export interface FrameResult {
   reconnects: number;
   guest_warnings: number;
   kernel_reports: string[];
+  /** The end of the kernel log, for diagnosis. */
+  dmesg_tail: string;
 }
 
 /** The StreamBackend as boot/netdevs.ts makes it, counting the records it has parsed. */
@@ -82,9 +87,10 @@ class Cable implements NetEndpoint {
     this.from_backend = from_backend;
   }
 
-  receive_frame(frame: Uint8Array, len: number): void {
+  /** What the far end answers (RX_NO_LINK when its PHY is down) goes back to the sender. */
+  receive_frame(frame: Uint8Array, len: number): boolean {
     try {
-      this.other?.receive_frame(frame, len);
+      return this.other === null ? RX_NO_LINK : this.other.receive_frame(frame, len) !== RX_NO_LINK;
     } catch (e) {
       if (this.from_backend) this.culprit = this.find(frame, len);
       throw e;
@@ -313,6 +319,7 @@ export async function run_frames(opts: FrameOptions): Promise<FrameResult> {
   let offered = 0;
   let sent_records = 0;
   let probes = 0;
+  let probe_frames = 0;
   let probe_failures = 0;
   let since_probe = 0;
   let warm_done = false;
@@ -327,26 +334,32 @@ export async function run_frames(opts: FrameOptions): Promise<FrameResult> {
     return true;
   };
 
+  /**
+   * A liveness probe, as a pinger does it: ARP who-has + echo request, sent again every 250 ms of
+   * virtual time (up to 8 times) until the echo reply comes back over the socket.
+   */
   const probe = async (): Promise<void> => {
     probes++;
     probe_seq = (probe_seq + 1) & 0xffff;
     reply_seen = false;
-    const fs = liveness_frames(WIRE, probe_seq);
-    peer.write_records(fs);
-    records_expected += fs.length;
-    offered += fs.length;
-    sent_records += fs.length;
-    await wait_records();
-    // Up to 2 s of virtual time, in 1 ms steps, letting the reply travel back over TCP.
     const wall = performance.now() + 10_000;
-    for (let i = 0; i < 2000 && !reply_seen && performance.now() < wall; i++) {
-      await run(1e6);
-      await tick();
+    for (let attempt = 0; attempt < 8 && !reply_seen && performance.now() < wall; attempt++) {
+      const fs = liveness_frames(WIRE, probe_seq);
+      peer.write_records(fs);
+      records_expected += fs.length;
+      offered += fs.length;
+      probe_frames += fs.length;
+      sent_records += fs.length;
+      await wait_records();
+      for (let i = 0; i < 250 && !reply_seen && performance.now() < wall; i++) {
+        await run(1e6);
+        await tick();
+      }
     }
     for (let i = 0; i < 200 && !reply_seen; i++) await tick();
     if (!reply_seen) {
       probe_failures++;
-      if (failures.length < 50) failures.push({ kind: "hang", phase: "frames", index: current, what: `no echo reply to liveness probe ${probe_seq} after frame ${current}`, replay: replay(current) });
+      if (failures.length < 50) failures.push({ kind: "hang", phase: "frames", index: current, what: `no echo reply to liveness probe ${probe_seq} (8 tries over 2 s) after frame ${current}`, replay: replay(current) });
     }
   };
 
@@ -441,6 +454,7 @@ export async function run_frames(opts: FrameOptions): Promise<FrameResult> {
     offered,
     sent_records,
     liveness_probes: probes,
+    liveness_frames: probe_frames,
     liveness_failures: probe_failures,
     hangs: probe_failures + other_hangs,
     escapes,
@@ -452,5 +466,6 @@ export async function run_frames(opts: FrameOptions): Promise<FrameResult> {
     reconnects,
     guest_warnings: g.warnings,
     kernel_reports: g.reports,
+    dmesg_tail: with_kernel(g.kernel, () => dmesg_text()).slice(-4000),
   };
 }

@@ -94,7 +94,7 @@ function frames_table(r: FrameResult): string {
   const a = r.accounting;
   let s = "(a) hostile frames → -netdev stream (tcp 127.0.0.1) → e1000 → driver → stack\n";
   s += row("frames offered by the wire", a.offered_wire);
-  s += row("  of which liveness probes (ARP + ping)", r.liveness_probes * 2);
+  s += row("  of which liveness probes (ARP + ping)", r.liveness_frames);
   s += row("frames the guest looped back to itself (lo)", a.offered_lo);
   s += "  delivered to a protocol / socket:\n";
   for (const [k, v] of a.delivered) s += row(k, v, 4);
@@ -213,10 +213,11 @@ async function main(): Promise<number> {
   out(row("RSS growth over the frames phase", MB(after_frames.rss - warm.rss)));
   out(row("heap used", `${MB(warm.heapUsed)} → ${MB(after_frames.heapUsed)} → ${MB(end.heapUsed)}`));
   out(row("heap growth over the frames phase", MB(after_frames.heapUsed - warm.heapUsed)));
+  out(row("array buffers (external)", `${MB(warm.arrayBuffers)} → ${MB(after_frames.arrayBuffers)} → ${MB(end.arrayBuffers)}`));
   out(row("total wall time", `${((performance.now() - t0) / 1000).toFixed(1)} s`));
   if (failures.length > 0) {
     out(`failures (${failures.length}${failures.length >= 50 ? ", first ones" : ""}):\n`);
-    for (const f of failures) out(`  FAIL ${f.kind} [${f.phase} #${f.index}] ${f.what.split("\n").slice(0, 6).join("\n      ")}\n      replay: npm run fuzz -- ${f.replay}\n`);
+    for (const f of failures) out(`  ${f.kind === "oops" ? "REPORT" : "FAIL"} ${f.kind} [${f.phase} #${f.index}] ${f.what.split("\n").slice(0, 6).join("\n      ")}\n      replay: npm run fuzz -- ${f.replay}\n`);
   }
   const ok = unaccounted === 0 && escapes === 0 && hangs === 0;
   out(`RESULT: unaccounted=${unaccounted} escapes=${escapes} hangs=${hangs} kernel_reports=${reports} → ${ok ? "PASS" : "FAIL"}\n`);

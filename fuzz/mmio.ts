@@ -30,8 +30,9 @@ const MAC = Uint8Array.of(0x52, 0x54, 0, 0x12, 0x34, 0x56);
 class Sink implements NetEndpoint {
   peer: NetEndpoint | null = null;
   frames = 0;
-  receive_frame(_f: Uint8Array, _len: number): void {
+  receive_frame(_f: Uint8Array, _len: number): boolean {
     this.frames++;
+    return true;
   }
 }
 

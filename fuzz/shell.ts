@@ -22,7 +22,7 @@ const ARGS = [
   "%1", "%9", "-9", "-INT", "1", "2", "0", "-1", "99999", "4294967296", "$?", "''", '""', "\\", "~", "*", "-", "--", "--help", "1s", "0.01",
 ];
 
-function line(r: Rng): string {
+export function line(r: Rng): string {
   const kind = r.weighted([[45, "tokens"], [15, "bytes"], [10, "control"], [8, "long"], [10, "operators"], [12, "known"]] as const);
   switch (kind) {
     case "tokens": {
@@ -115,7 +115,7 @@ export async function run_shell(opts: { seed: number; ops: number; progress?: (d
       g,
       () => {
         seen = (seen + g!.take_console()).slice(-4096);
-        return new RegExp(`(^|\\n)${tag}\\n`).test(seen);
+        return new RegExp(`(^|\\n|# )${tag}\\n`).test(seen);
       },
       30e9,
       10_000,
@@ -126,7 +126,7 @@ export async function run_shell(opts: { seed: number; ops: number; progress?: (d
       if (failures.length < 50) failures.push({ kind: "hang", phase: "shell", index: i, what: `no '${tag}' after input ${JSON.stringify(input.slice(0, 120))}${input.length > 120 ? "…" : ""}; console tail: ${JSON.stringify(seen.slice(-300))}`, replay: replay(i) });
       g = null; // start over with a fresh guest
     }
-    if (i % 1 === 0) opts.progress?.(i);
+    if (i % 10 === 0) opts.progress?.(i);
   }
   if (g !== null) reports.push(...g.reports);
   for (const rep of reports) failures.push({ kind: "oops", phase: "shell", index: opts.ops - 1, what: rep, replay: replay(opts.ops - 1) });

@@ -109,6 +109,9 @@ export function kill_pid(pid: number, sig: number): number {
   if (t === undefined) return -ESRCH;
   const info = process_info(t);
   if (info !== undefined && info.disposition[sig] === "ignore" && sig !== SIGKILL) return 0;
+  // init is unkillable (SIGNAL_UNKILLABLE): signals it has no handler for, SIGKILL included, are
+  // dropped, as Linux's sig_task_ignored() does for the namespace's init.
+  if (t.pid === 1 && (info === undefined || info.disposition[sig] === "default" || sig === SIGKILL)) return 0;
   send_sig(sig, t);
   return 0;
 }

@@ -227,7 +227,13 @@ class Shell {
     }
     sys.tcsetpgrp(pid);
     let status = await sys.waitpid(pid);
-    while (status === -4) status = await sys.waitpid(pid); // ^C reached us too; the child decides
+    // ^C reached us too; the child decides. Take the signal off our pending set before waiting
+    // again: a caught signal stays pending, and waitpid would return -EINTR at once, forever
+    // (a ^C typed ahead of a command line made the shell spin without yielding).
+    while (status === -4) {
+      sys.sigpending();
+      status = await sys.waitpid(pid);
+    }
     sys.tcsetpgrp(sys.getpid());
     sys.sigpending();
     if (status === 139) sys.write(2, "Segmentation fault\n");

@@ -60,11 +60,17 @@ import {
   E1000_TXD_STATUS,
   E1000_VET,
 } from "./e1000_hw.ts";
-import { e1000_rx_filtered, e1000_validate_eeprom_checksum, itr_register } from "./e1000_mac.ts";
+import { e1000_rx_filtered, e1000_update_stats, e1000_validate_eeprom_checksum, itr_register } from "./e1000_mac.ts";
 import { e1000_alloc_rx_buffers, e1000_clean_rx_ring, e1000_configure_rx, e1000_free_rx_resources, e1000_setup_rx_resources } from "./e1000_rx.ts";
 import { e1000_clean_tx_ring, e1000_configure_tx, e1000_free_tx_resources, e1000_setup_tx_resources } from "./e1000_tx.ts";
 
 const priv = (dev: NetDevice): E1000Adapter => dev.priv as E1000Adapter;
+
+/** e1000_get_ethtool_stats(): fold the hardware counters in first, as Linux does, so they are current. */
+function get_ethtool_stats(dev: NetDevice): [string, number][] {
+  e1000_update_stats(priv(dev));
+  return stats_list(dev);
+}
 
 function stats_list(dev: NetDevice): [string, number][] {
   const a = priv(dev);
@@ -413,7 +419,7 @@ export const e1000_ethtool_ops: EthtoolOps = {
     const link = !e1000_removed(a) && (status & E1000_STATUS_LU) !== 0;
     return { link, speed: link ? (["10", "100", "1000", "1000"].map(Number)[(status >>> 6) & 3] ?? 0) : 0, duplex: link ? (status & 1 ? "Full" : "Half") : "Unknown", autoneg: true, port: "Twisted Pair" };
   },
-  get_ethtool_stats: stats_list,
+  get_ethtool_stats,
   get_regs: regs_dump,
   get_ringparam: (dev) => ({ rx_max_pending: E1000_MAX_RXD, tx_max_pending: E1000_MAX_TXD, rx_pending: priv(dev).rx_ring.count, tx_pending: priv(dev).tx_ring.count }),
   set_ringparam,

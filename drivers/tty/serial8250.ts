@@ -41,6 +41,13 @@ function serial8250_interrupt(_irq: number, dev_id: unknown): typeof IRQ_HANDLED
     n++;
   }
   up.rx += n;
+  if (n === 4096 && (inb(up.iobase + UART_LSR) & UART_LSR_DR) !== 0) {
+    // Too much work for one interrupt, and more is waiting. The ISA line is edge-triggered and the
+    // UART's INTR output stays high while data is available, so no new edge would ever come:
+    // drop INTR by clearing IER and raise it again, so the rest arrives with the next interrupt.
+    outb(0, up.iobase + UART_IER);
+    outb(UART_IER_RDI, up.iobase + UART_IER);
+  }
   return n > 0 ? IRQ_HANDLED : IRQ_NONE;
 }
 

@@ -75,10 +75,16 @@ export function icmp_rcv(p: PBuf, ip: IpInfo): void {
       break;
     }
     default:
+      // Types past NR_ICMP_TYPES (18) are errors, as icmp_rcv counts them; known types with no
+      // handler here (timestamp, redirect, …) are consumed as icmp_discard does.
+      if (type > NR_ICMP_TYPES) s.InErrors++;
       break;
   }
   pbuf_put(p);
 }
+
+/** The highest ICMP type Linux knows (include/uapi/linux/icmp.h). */
+const NR_ICMP_TYPES = 18;
 
 /**
  * icmp_send(): an error about received packet `orig` back to its sender: the ICMP header, then the

@@ -111,8 +111,12 @@ export function udp_rcv(p: PBuf, ip: IpInfo): void {
     pbuf_put(p);
     return;
   }
-  s.InDatagrams++;
-  if (!sock_queue_rcv(sk, { data: p.data.slice(o + UDP_HLEN, o + len), addr: ip.saddr, port: v.getUint16(o), ttl: ip.ttl, tstamp_ns: p.tstamp })) s.RcvbufErrors++;
+  if (sock_queue_rcv(sk, { data: p.data.slice(o + UDP_HLEN, o + len), addr: ip.saddr, port: v.getUint16(o), ttl: ip.ttl, tstamp_ns: p.tstamp })) s.InDatagrams++;
+  else {
+    // A full receive queue: counted as Linux's __udp_queue_rcv_skb does.
+    s.RcvbufErrors++;
+    s.InErrors++;
+  }
   pbuf_put(p);
 }
 

@@ -168,6 +168,7 @@ async function main(): Promise<number> {
   out(`ringzero fuzz: seed ${args.seed}, ${args.frames} frames, ${args.ops} register operations, ${args.shell} shell inputs${gc ? "" : " (no gc(): memory figures include garbage)"}\n`);
   const failures: Failure[] = [];
   let warm: NodeJS.MemoryUsage | null = null;
+  const rss_samples: number[] = [];
   let unaccounted = 0;
   let escapes = 0;
   let hangs = 0;
@@ -177,7 +178,18 @@ async function main(): Promise<number> {
   };
   let fr: FrameResult | null = null;
   if (args.frames > 0) {
-    fr = await run_frames({ seed: args.seed, frames: args.frames, liveness_every: args.liveness, progress: progress("frames", args.frames), on_warm: () => (warm = mem()) });
+    // RSS at each tenth of the frames phase: growth that levels off is warm-up (JIT code, socket
+    // buffers, allocator pools), growth that keeps going is a leak.
+    const tick = progress("frames", args.frames);
+    let next_sample = args.frames / 10;
+    const on_progress = (n: number): void => {
+      tick(n);
+      if (n >= next_sample) {
+        next_sample += args.frames / 10;
+        rss_samples.push(mem().rss);
+      }
+    };
+    fr = await run_frames({ seed: args.seed, frames: args.frames, liveness_every: args.liveness, progress: on_progress, on_warm: () => (warm = mem()) });
     if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
     out(frames_table(fr));
     unaccounted += Math.abs(fr.accounting.unaccounted);
@@ -211,13 +223,28 @@ async function main(): Promise<number> {
   out("memory (after warm-up → end of the frames phase → end of run)\n");
   out(row("RSS", `${MB(warm.rss)} → ${MB(after_frames.rss)} → ${MB(end.rss)}`));
   out(row("RSS growth over the frames phase", MB(after_frames.rss - warm.rss)));
+  if (rss_samples.length >= 4) {
+    out(row("RSS at each tenth of the frames", rss_samples.map((b) => (b / 1048576).toFixed(0)).join(" ") + " MB"));
+    const half = rss_samples[Math.floor(rss_samples.length / 2) - 1]!;
+    out(row("RSS growth over the second half", MB(rss_samples[rss_samples.length - 1]! - half)));
+  }
   out(row("heap used", `${MB(warm.heapUsed)} → ${MB(after_frames.heapUsed)} → ${MB(end.heapUsed)}`));
   out(row("heap growth over the frames phase", MB(after_frames.heapUsed - warm.heapUsed)));
   out(row("array buffers (external)", `${MB(warm.arrayBuffers)} → ${MB(after_frames.arrayBuffers)} → ${MB(end.arrayBuffers)}`));
   out(row("total wall time", `${((performance.now() - t0) / 1000).toFixed(1)} s`));
   if (failures.length > 0) {
     out(`failures (${failures.length}${failures.length >= 50 ? ", first ones" : ""}):\n`);
-    for (const f of failures) out(`  ${f.kind === "oops" ? "REPORT" : "FAIL"} ${f.kind} [${f.phase} #${f.index}] ${f.what.split("\n").slice(0, 6).join("\n      ")}\n      replay: npm run fuzz -- ${f.replay}\n`);
+    // Identical kernel reports (Linux's expected answer to rogue register writes, such as "nobody
+    // cared" after a driver's device stops decoding) are printed once with a count.
+    const seen = new Map<string, number>();
+    for (const f of failures) {
+      const key = `${f.kind} ${f.phase} ${f.what.split("\n")[0]}`;
+      const n = seen.get(key) ?? 0;
+      seen.set(key, n + 1);
+      if (f.kind === "oops" && n > 0) continue;
+      out(`  ${f.kind === "oops" ? "REPORT" : "FAIL"} ${f.kind} [${f.phase} #${f.index}] ${f.what.split("\n").slice(0, 6).join("\n      ")}\n      replay: npm run fuzz -- ${f.replay}\n`);
+    }
+    for (const [key, n] of seen) if (n > 1 && key.startsWith("oops ")) out(`  (the report "${key.slice(5)}" came ${n} times)\n`);
   }
   const ok = unaccounted === 0 && escapes === 0 && hangs === 0;
   out(`RESULT: unaccounted=${unaccounted} escapes=${escapes} hangs=${hangs} kernel_reports=${reports} → ${ok ? "PASS" : "FAIL"}\n`);

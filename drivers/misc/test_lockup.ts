@@ -1,6 +1,9 @@
 import { IRQ_NONE, IRQF_SHARED, type IrqReturn } from "../../include/linux/interrupt.ts";
 import type { ModuleInfo } from "../../include/linux/module.ts";
-import { EINVAL } from "../../include/linux/errno.ts";
+import { EINVAL, ENODEV } from "../../include/linux/errno.ts";
+import { PCI_VENDOR_ID_QEMU } from "../../include/kernel/pci.ts";
+import { PCI_DEVICE, type PciDriver } from "../../include/linux/pci.ts";
+import { pci_register_driver, pci_unregister_driver } from "../../kernel/pci/pci_driver.ts";
 import { TASK_UNINTERRUPTIBLE } from "../../include/linux/sched.ts";
 import { free_irq, request_irq } from "../../kernel/irq/manage.ts";
 import { DEFINE_PER_KERNEL } from "../../kernel/kernel.ts";
@@ -16,7 +19,8 @@ import { del_timer, mod_timer_ns, TimerList } from "../../kernel/time/timer.ts";
  * ringzero does with one:
  *
  *   insmod test_lockup                          module init spins in a JavaScript loop forever
- *                                               (as a driver's probe stuck polling a register)
+ *   rmmod edu; insmod test_lockup context=probe a PCI driver whose probe spins (it binds the edu
+ *                                               device, 1234:11e8, once edu has let it go)
  *   insmod test_lockup how=delay                init busy-waits with mdelay(): soft lockup after
  *                                               2 × watchdog_thresh of virtual time
  *   insmod test_lockup how=dstate time_secs=200 init sleeps uninterruptibly: hung-task report
@@ -27,7 +31,7 @@ import { del_timer, mod_timer_ns, TimerList } from "../../kernel/time/timer.ts";
  * (virtual seconds for delay and dstate, wall seconds for loop).
  */
 
-const CONTEXTS = ["init", "irq", "timer"] as const;
+const CONTEXTS = ["init", "probe", "irq", "timer"] as const;
 const HOWS = ["loop", "delay", "dstate"] as const;
 
 class LockupState {
@@ -37,6 +41,7 @@ class LockupState {
   how = "loop";
   time_secs = 0;
   timer: TimerList | null = null;
+  driver: PciDriver | null = null;
 }
 const lockup_state = DEFINE_PER_KERNEL(() => new LockupState());
 
@@ -74,7 +79,7 @@ const test_lockup: ModuleInfo = {
   description: "Test module to generate lockups",
   license: "GPL",
   params: {
-    context: "where to lock up: init, irq or timer (default init)",
+    context: "where to lock up: init, probe (binds the edu device), irq or timer (default init)",
     how: "loop (a JavaScript loop), delay (mdelay busy-wait) or dstate (uninterruptible sleep, init only)",
     time_secs: "how long the lockup lasts, 0 = forever (default 0)",
     irq: "interrupt line for context=irq (shared with its device; default 11)",
@@ -104,6 +109,21 @@ const test_lockup: ModuleInfo = {
         }
         test_lockup_spin(how, time_secs);
         return 0;
+      case "probe": {
+        const st = lockup_state.get();
+        st.driver = {
+          name: "test_lockup",
+          id_table: [PCI_DEVICE(PCI_VENDOR_ID_QEMU, 0x11e8)],
+          probe: function test_lockup_probe(): number {
+            test_lockup_spin(how === "dstate" ? "loop" : how, time_secs);
+            return -ENODEV; // bind nothing: the device goes back to whoever wants it
+          },
+          remove: () => {},
+        };
+        const err = await pci_register_driver(st.driver);
+        if (err !== 0) st.driver = null;
+        return err;
+      }
       case "irq": {
         const st = lockup_state.get();
         st.how = how;
@@ -126,6 +146,8 @@ const test_lockup: ModuleInfo = {
     const st = lockup_state.get();
     if (st.line >= 0) free_irq(st.line, st);
     if (st.timer !== null) del_timer(st.timer);
+    if (st.driver !== null) void pci_unregister_driver(st.driver);
+    st.driver = null;
     st.line = -1;
     st.timer = null;
   },

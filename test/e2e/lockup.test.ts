@@ -20,6 +20,14 @@ describe("lockup watchdog (synchronous loops)", () => {
     expect(r.code).toBe(0);
   });
 
+  it("a PCI driver's probe that spins forever: reported, insmod killed, the device binds to its own driver again", async () => {
+    const r = await run_ringzero([...V, "-c", "rmmod edu; insmod test_lockup context=probe; echo status $?; insmod edu; lspci -k -s 04.0"], "", 30_000);
+    expect(r.stdout).toMatch(/test_lockup_probe \(drivers\/misc\/test_lockup\.ts:\d+\)\n.*driver_probe_device \(kernel\/pci\/pci_driver\.ts:\d+\)/);
+    expect(r.stdout).toContain("status 137\n");
+    expect(r.stdout).toContain("Kernel driver in use: edu");
+    expect(r.code).toBe(0);
+  });
+
   it("an interrupt handler that spins forever: reported in IRQ context, its line disabled, the console alive", async () => {
     const r = await run_ringzero([...V, "-c", "insmod test_lockup context=irq irq=11; ping -c 1 -W 1 10.0.2.2; echo alive; cat /proc/interrupts"], "", 30_000);
     expect(r.stdout).toMatch(/watchdog: BUG: soft lockup - CPU#0 stuck for \d+s! \[swapper\/0:0\]/);
@@ -52,6 +60,6 @@ describe("lockup watchdog (synchronous loops)", () => {
   it("bad parameters are named", async () => {
     const r = await run_ringzero(["--clock", "virtual", "-c", "insmod test_lockup context=nowhere"], "", 30_000);
     expect(r.code).not.toBe(0);
-    expect(r.stdout).toContain("test_lockup: context=init|irq|timer");
+    expect(r.stdout).toContain("test_lockup: context=init|probe|irq|timer");
   });
 });

@@ -114,6 +114,30 @@ describe("fault injection with the e1000 driver", () => {
     await account(env, sent);
   });
 
+  it("10 link flaps on both ends during a 50,000-frame flood: every frame delivered or counted", async () => {
+    const env = await setup();
+    const { tm, got } = env;
+    const [nic0, nic1] = tm.nics as [NonNullable<(typeof tm.nics)[0]>, NonNullable<(typeof tm.nics)[0]>];
+    // Every 5,000 frames (a second) one end loses its link: a pulled cable put back 50 ms later
+    // (even flaps, on the receiver's side) or an injected link_flap (odd, the sender's side); each
+    // comes back after autonegotiation (500 ms).
+    const sent = await traffic(env, 0, 50_000, async (i) => {
+      if (i % 5000 !== 2500) return;
+      const k = (i - 2500) / 5000;
+      if (k % 2 === 0) {
+        nic1.set_link(false);
+        await msleep(50);
+        nic1.set_link(true);
+      } else expect(nic0.inject_fault("link_flap")).toBe("");
+    });
+    await tm.in_task(() => msleep(1000));
+    const parts = await account(env, sent);
+    expect(sent).toBe(50_000);
+    expect(got.length).toBeGreaterThan(20_000); // most of the flood got through
+    expect((parts["eth0_tx_dropped"] ?? 0) + (parts["hub_no_link"] ?? 0)).toBeGreaterThan(0); // and the flaps cost frames, all counted
+    expect(tm.dmesg().match(/eth1 NIC Link is Down/g)?.length).toBe(5);
+  });
+
   it("rx_overrun: the next 20 frames are missed (MPC), counted as rx_missed_errors; the rest arrive", async () => {
     const env = await setup();
     const { tm, got } = env;

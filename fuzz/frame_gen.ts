@@ -207,32 +207,29 @@ export function gen_frame(r: Rng, w: WireIds): { kind: FrameKind; frame: Uint8Ar
 
 /** A broadcast ARP request from a random sender (storms). */
 export function storm_frame(r: Rng, w: WireIds): Uint8Array {
-  const f = eth(42, BCAST, r.bytes(6), 0x0806);
-  f[6] = f[6]! & 0xfe;
+  const sha = r.bytes(6);
+  sha[0] = sha[0]! & 0xfe; // a unicast sender
+  return arp_who_has(sha, (0x0a000700 | r.int(256)) >>> 0, r.chance(0.5) ? w.guest_ip : r.u32());
+}
+
+/** Broadcast ARP request: who has `tpa`, tell `spa` at `sha`. */
+function arp_who_has(sha: Uint8Array, spa: number, tpa: number): Uint8Array {
+  const f = eth(42, BCAST, sha, 0x0806);
   const v = new DataView(f.buffer);
   v.setUint16(14, 1);
   v.setUint16(16, 0x0800);
   f[18] = 6;
   f[19] = 4;
   v.setUint16(20, 1);
-  f.set(f.subarray(6, 12), 22);
-  v.setUint32(28, (0x0a000700 | r.int(256)) >>> 0);
-  v.setUint32(38, r.chance(0.5) ? w.guest_ip : r.u32());
+  f.set(sha, 22);
+  v.setUint32(28, spa);
+  v.setUint32(38, tpa);
   return f;
 }
 
 /** The liveness probe: ARP who-has guest (so the guest knows where to answer) and an echo request. */
 export function liveness_frames(w: WireIds, seq: number): Uint8Array[] {
-  const a = eth(42, BCAST, w.peer_mac, 0x0806);
-  const av = new DataView(a.buffer);
-  av.setUint16(14, 1);
-  av.setUint16(16, 0x0800);
-  a[18] = 6;
-  a[19] = 4;
-  av.setUint16(20, 1);
-  a.set(w.peer_mac, 22);
-  av.setUint32(28, w.peer_ip);
-  av.setUint32(38, w.guest_ip);
+  const a = arp_who_has(w.peer_mac, w.peer_ip, w.guest_ip);
   const m = new Uint8Array(8 + 32);
   const mv = new DataView(m.buffer);
   m[0] = 8;

@@ -4,7 +4,7 @@
  * probe failures and insmod/rmmod cycles.
  */
 import { describe, expect, it } from "vitest";
-import { IFF_UP, type PBuf } from "../../include/net/netdevice.ts";
+import { IFF_UP } from "../../include/net/netdevice.ts";
 import { REG, TCTL_EN } from "../../hw/net/e1000_regs.ts";
 import { dev_add_pack, dev_get_by_name, dev_open, dev_close, dev_queue_xmit, netdev_transmit, netdev_list as all_netdevs } from "../../drivers/net/netdev.ts";
 import { PROBE_STAGES } from "../../drivers/net/e1000.ts";
@@ -12,31 +12,16 @@ import { net_control } from "../../kernel/net_control.ts";
 import { dma_coherent_usage } from "../../kernel/dma/mapping.ts";
 import { irq_actions } from "../../kernel/irq/manage.ts";
 import { nr_free_pages } from "../../kernel/mm/page_alloc.ts";
-import { pbuf_alloc, pbuf_put, pbuf_stats } from "../../kernel/mm/pbuf.ts";
+import { pbuf_put, pbuf_stats } from "../../kernel/mm/pbuf.ts";
 import { load_module, unload_module } from "../../kernel/module.ts";
 import { pci_devices } from "../../kernel/pci/probe.ts";
 import { msleep } from "../../kernel/sched/core.ts";
 import { Sink } from "../helpers/nic_harness.ts";
-import { boot_net_machine, two_nics_on_a_hub, type NetTestMachine } from "../helpers/net_machine.ts";
+import { boot_net_machine, test_frame as frame, TEST_TYPE, two_nics_on_a_hub, type NetTestMachine } from "../helpers/net_machine.ts";
 
-const TEST_TYPE = 0x88b5; // IEEE local experimental EtherType
 
 /** The Ethernet devices (the netdev core also registers lo). */
 const netdev_list = () => all_netdevs().filter((d) => d.type === "ether");
-
-/** Build a frame in a fresh packet buffer: dst, src, EtherType 0x88B5, payload tagged with `seq`. */
-function frame(dst: Uint8Array, src: Uint8Array, len: number, seq: number): PBuf {
-  const p = pbuf_alloc()!;
-  const d = p.data;
-  d.set(dst, p.head);
-  d.set(src, p.head + 6);
-  d[p.head + 12] = TEST_TYPE >> 8;
-  d[p.head + 13] = TEST_TYPE & 0xff;
-  p.view.setUint32(p.head + 14, seq, false);
-  for (let i = 18; i < len; i++) d[p.head + i] = (i + seq) & 0xff;
-  p.len = len;
-  return p;
-}
 
 /** Receive-side recorder: [receiving device, seq, length, payload intact]. */
 function record(): { got: [string, number, number, boolean][] } {

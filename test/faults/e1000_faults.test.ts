@@ -10,31 +10,18 @@
  *                                      + eth1 rx_missed_errors + rx_length_errors + rx_filtered + rx_dropped
  */
 import { describe, expect, it } from "vitest";
-import type { NetDevice, PBuf } from "../../include/net/netdevice.ts";
+import type { NetDevice } from "../../include/net/netdevice.ts";
 import { dev_add_pack, dev_get_by_name, dev_open, netdev_list as all_netdevs, netdev_transmit } from "../../drivers/net/netdev.ts";
 import { net_control } from "../../kernel/net_control.ts";
-import { pbuf_alloc, pbuf_put } from "../../kernel/mm/pbuf.ts";
+import { pbuf_put } from "../../kernel/mm/pbuf.ts";
 import { load_module, unload_module } from "../../kernel/module.ts";
 import { msleep } from "../../kernel/sched/core.ts";
 import { monitor_command } from "../../boot/monitor.ts";
-import { two_nics_on_a_hub, type NetTestMachine } from "../helpers/net_machine.ts";
+import { test_frame as frame, TEST_TYPE, two_nics_on_a_hub, type NetTestMachine } from "../helpers/net_machine.ts";
 import type { Hub } from "../../hw/net/hub.ts";
 
-const TEST_TYPE = 0x88b5;
 
 type Env = NetTestMachine & { hub: Hub };
-
-function frame(dst: Uint8Array, src: Uint8Array, len: number, seq: number): PBuf {
-  const p = pbuf_alloc()!;
-  const d = p.data;
-  d.set(dst, p.head);
-  d.set(src, p.head + 6);
-  d[p.head + 12] = TEST_TYPE >> 8;
-  d[p.head + 13] = TEST_TYPE & 0xff;
-  p.view.setUint32(p.head + 14, seq, false);
-  p.len = len;
-  return p;
-}
 
 /** Sequence numbers eth1 received. */
 function record(): number[] {

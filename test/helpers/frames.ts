@@ -40,22 +40,34 @@ export function frame_builder(host_mac: Uint8Array, peer_mac: Uint8Array) {
     return u;
   }
 
-  /** Broadcast ARP who-has `tpa`, tell `spa`. */
-  function arp_request(spa: number, tpa: number): Uint8Array {
+  /** An ARP frame from peer_mac: op 1 (request, broadcast) or 2 (reply to host_mac). */
+  function arp(op: 1 | 2, spa: number, tpa: number): Uint8Array {
     const f = new Uint8Array(42);
     const v = new DataView(f.buffer);
-    f.fill(0xff, 0, 6);
+    if (op === 1) f.fill(0xff, 0, 6);
+    else f.set(host_mac, 0);
     f.set(peer_mac, 6);
     v.setUint16(12, 0x0806);
     v.setUint16(14, 1);
     v.setUint16(16, 0x0800);
     f[18] = 6;
     f[19] = 4;
-    v.setUint16(20, 1);
+    v.setUint16(20, op);
     f.set(peer_mac, 22);
     v.setUint32(28, spa);
+    if (op === 2) f.set(host_mac, 32);
     v.setUint32(38, tpa);
     return f;
+  }
+
+  /** Broadcast ARP who-has `tpa`, tell `spa`. */
+  function arp_request(spa: number, tpa: number): Uint8Array {
+    return arp(1, spa, tpa);
+  }
+
+  /** ARP reply to the host: `spa` is at peer_mac. */
+  function arp_reply(spa: number, tpa: number): Uint8Array {
+    return arp(2, spa, tpa);
   }
 
   /** An ICMP echo request message (type 8) with a valid checksum. */
@@ -70,5 +82,5 @@ export function frame_builder(host_mac: Uint8Array, peer_mac: Uint8Array) {
     return m;
   }
 
-  return { ipv4, udp, arp_request, icmp_echo };
+  return { ipv4, udp, arp_request, arp_reply, icmp_echo };
 }

@@ -2,6 +2,8 @@
  * A machine with e1000 NICs, booted with the netdev and e1000 modules available, for driver tests.
  */
 import type { ModuleIndex, ModuleInfo } from "../../include/linux/module.ts";
+import type { PBuf } from "../../include/net/netdevice.ts";
+import { pbuf_alloc } from "../../kernel/mm/pbuf.ts";
 import { E1000 } from "../../hw/net/e1000.ts";
 import { Hub } from "../../hw/net/hub.ts";
 import { net_connect, type NetEndpoint } from "../../hw/net/net_endpoint.ts";
@@ -87,4 +89,21 @@ export async function two_nics_on_a_hub(params?: Record<string, string>): Promis
   const hub = new Hub();
   const tm = await boot_net_machine({ n: 2, wires: [hub.port(), hub.port()], ...(params ? { params } : {}) });
   return Object.assign(tm, { hub });
+}
+
+/** The IEEE local experimental EtherType the driver tests send. */
+export const TEST_TYPE = 0x88b5;
+
+/** Build a frame in a fresh packet buffer: dst, src, EtherType 0x88B5, payload tagged with `seq`. */
+export function test_frame(dst: Uint8Array, src: Uint8Array, len: number, seq: number): PBuf {
+  const p = pbuf_alloc()!;
+  const d = p.data;
+  d.set(dst, p.head);
+  d.set(src, p.head + 6);
+  d[p.head + 12] = TEST_TYPE >> 8;
+  d[p.head + 13] = TEST_TYPE & 0xff;
+  p.view.setUint32(p.head + 14, seq, false);
+  for (let i = 18; i < len; i++) d[p.head + i] = (i + seq) & 0xff;
+  p.len = len;
+  return p;
 }

@@ -7,7 +7,7 @@ import { MEMORY_MAP } from "../../hw/firmware.ts";
 import type { Machine } from "../../hw/machine.ts";
 import { E1000 } from "../../hw/net/e1000.ts";
 import { DESC_SIZE, REG, TXD_CMD_EOP, TXD_CMD_IFCS, TXD_CMD_RS } from "../../hw/net/e1000_regs.ts";
-import type { NetEndpoint } from "../../hw/net/net_endpoint.ts";
+import { net_connect, type NetEndpoint } from "../../hw/net/net_endpoint.ts";
 import { World } from "../../hw/world.ts";
 
 export const MAC_A = Uint8Array.of(0x52, 0x54, 0x00, 0x12, 0x34, 0x56);
@@ -164,3 +164,12 @@ export function make_frame(dst: Uint8Array, src: Uint8Array, payload_len: number
 }
 
 export const BROADCAST = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
+
+/** One NIC whose wire ends in a Sink that records what it sends. */
+export function wired(): ReturnType<typeof nic_machine> & { nic: Nic; sink: Sink } {
+  const env = nic_machine();
+  const nic = env.nics[0]!;
+  const sink = new Sink();
+  net_connect(sink, nic.dev);
+  return { ...env, nic, sink };
+}

@@ -44,17 +44,10 @@ import {
 import { crc32 } from "../../hw/net/crc32.ts";
 import { Hub } from "../../hw/net/hub.ts";
 import { net_connect } from "../../hw/net/net_endpoint.ts";
-import { BROADCAST, MAC_A, MAC_B, make_frame, nic_machine, Sink } from "../helpers/nic_harness.ts";
+import { BROADCAST, MAC_A, MAC_B, make_frame, nic_machine, wired } from "../helpers/nic_harness.ts";
 
 const RX_BASIC = RCTL_EN | RCTL_BAM | RCTL_SECRC;
 
-function wired() {
-  const env = nic_machine();
-  const nic = env.nics[0]!;
-  const sink = new Sink();
-  net_connect(sink, nic.dev);
-  return { ...env, nic, sink };
-}
 
 describe("e1000 PCI identity", () => {
   it("is 8086:100E rev 03, Ethernet class, INTA#, 128 KiB MMIO BAR0 and an I/O BAR1", () => {

@@ -22,15 +22,8 @@ import {
 } from "../../hw/net/e1000_regs.ts";
 import { E1000_MAX_RX_FRAME } from "../../hw/net/e1000_rx.ts";
 import { net_connect } from "../../hw/net/net_endpoint.ts";
-import { BROADCAST, MAC_A, MAC_B, make_frame, nic_machine, Sink } from "../helpers/nic_harness.ts";
+import { BROADCAST, MAC_A, MAC_B, make_frame, nic_machine, wired } from "../helpers/nic_harness.ts";
 
-function wired() {
-  const env = nic_machine();
-  const nic = env.nics[0]!;
-  const sink = new Sink();
-  net_connect(sink, nic.dev);
-  return { ...env, nic, sink };
-}
 
 /** A small deterministic PRNG (mulberry32): every failure replays from its seed. */
 function prng(seed: number): () => number {

@@ -38,7 +38,7 @@ export function monitor_command(m: Machine, line: string): string {
       if (args[0] !== "network") return "info: only 'info network' is available\n";
       return (
         nics(m)
-          .map((n) => `${n.name}: model=82540EM,macaddr=${mac_str(n.mac, 0)} link=${n.link_up ? "up" : "down"}\n   ${n.describe_counters()}\n \\ ${n.peer === null ? "(no back-end)" : (n.peer.describe?.() ?? "connected")}`)
+          .map((n) => `${n.name}: model=82540EM,macaddr=${mac_str(n.mac, 0)} link=${n.removed ? "none (removed)" : n.link_up ? "up" : "down"}\n   ${n.describe_counters()}\n \\ ${n.peer === null ? "(no back-end)" : (n.peer.describe?.() ?? "connected")}`)
           .join("\n") + "\n"
       );
     case "set_link": {

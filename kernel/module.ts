@@ -1,4 +1,5 @@
 import { get_current } from "./sched/core.ts";
+import { schedule_work, WorkStruct } from "./workqueue.ts";
 import { EBUSY, EEXIST, EINVAL, ENOENT } from "../include/linux/errno.ts";
 import type { ModuleIndex, ModuleInfo, ModuleParamType } from "../include/linux/module.ts";
 import { DEFINE_PER_KERNEL } from "./kernel.ts";
@@ -98,7 +99,21 @@ export async function load_module(name: string, params: Record<string, string> =
   // oops unwinds it), the half-loaded module must not stay behind as "coming" forever.
   const self = get_current();
   const forget = (): void => {
-    if (mod.state === "coming" && st.loaded.get(name) === mod) st.loaded.delete(name);
+    if (mod.state !== "coming" || st.loaded.get(name) !== mod) return;
+    st.loaded.delete(name);
+    // The half-run init may have registered things (a PCI driver, an IRQ handler, a timer) that
+    // point into the module. Its exit() releases them, in process context, as a failed init would
+    // have undone its own work.
+    pr_err(`${name}: init was killed; running its exit to release what it registered`);
+    schedule_work(
+      new WorkStruct(async () => {
+        try {
+          await info.exit();
+        } catch (e) {
+          if (!(e instanceof KernelBug)) oops(`BUG: exception in exit of module ${name}`, e);
+        }
+      }),
+    );
   };
   self?.on_exit.push(forget);
   let ret: number;

@@ -11,12 +11,16 @@ import { LOGLEVEL_EMERG, LOGLEVEL_WARNING } from "../include/linux/printk.ts";
  * its interrupt counted as unhandled.
  */
 
-/** Taint flags (Documentation/admin-guide/tainted-kernels.rst). */
-export const TAINT_WARN = 9; // 'W'
-export const TAINT_DIE = 7; // 'D'
+/** Taint flags (Documentation/admin-guide/tainted-kernels.rst): bit numbers as Linux's. */
 export const TAINT_BAD_PAGE = 5; // 'B'
+export const TAINT_DIE = 7; // 'D'
+export const TAINT_WARN = 9; // 'W'
 export const TAINT_SOFTLOCKUP = 14; // 'L'
-const TAINT_CHARS: Readonly<Record<number, string>> = { [TAINT_BAD_PAGE]: "B", [TAINT_DIE]: "D", [TAINT_WARN]: "W", [TAINT_SOFTLOCKUP]: "L" };
+/** Linux's taint_flags[]: the letter when set, the filler when not, in bit order (0-17). */
+const TAINT_LETTERS = [
+  ["P", "G"], ["F", " "], ["S", " "], ["R", " "], ["M", " "], ["B", " "], ["U", " "], ["D", " "], ["A", " "],
+  ["W", " "], ["C", " "], ["I", " "], ["O", " "], ["E", " "], ["L", " "], ["K", " "], ["X", " "], ["T", " "],
+] as const;
 
 class PanicState {
   tainted = 0;
@@ -31,17 +35,22 @@ export class KernelBug extends Error {
   override readonly name = "KernelBug";
 }
 
+/**
+ * Thrown by the soft-lockup detector (kernel/watchdog.ts) to unwind code it caught spinning, after
+ * the report. Whoever catches a KernelBug lets this one through or ends what was stuck: a task is
+ * killed (SIGKILL), a handler's line disabled, a timer callback abandoned.
+ */
+export class LockupKill extends KernelBug {}
+
 export function add_taint(flag: number): void {
   panic_state.get().tainted |= 1 << flag;
 }
 
-/** "G" when clean, otherwise the taint letters ("Tainted: G        W" in Linux; compacted here). */
+/** print_tainted(): "Not tainted", or "Tainted: " and one column per flag, as Linux prints it. */
 export function print_tainted(): string {
   const t = panic_state.get().tainted;
   if (t === 0) return "Not tainted";
-  let s = "Tainted: ";
-  for (const bit of [TAINT_BAD_PAGE, TAINT_DIE, TAINT_WARN, TAINT_SOFTLOCKUP]) if (t & (1 << bit)) s += TAINT_CHARS[bit];
-  return s;
+  return "Tainted: " + TAINT_LETTERS.map(([on, off], bit) => (t & (1 << bit) ? on : off)).join("");
 }
 
 export function tainted_mask(): number {

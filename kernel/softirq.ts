@@ -1,5 +1,5 @@
 import { DEFINE_PER_KERNEL, this_kernel } from "./kernel.ts";
-import { oops } from "./panic.ts";
+import { LockupKill, oops } from "./panic.ts";
 
 /**
  * Soft interrupts (kernel/softirq.c): deferred work raised from hard-IRQ context and run on the
@@ -18,6 +18,8 @@ export const MAX_SOFTIRQ_RESTART = 10;
 
 class SoftirqState {
   pending = 0;
+  /** Vectors of the pass in progress not yet finished (for softirq_recover). */
+  in_pass = 0;
   readonly actions: ((() => void) | null)[] = new Array(NR_SOFTIRQS).fill(null);
   /** Runs per softirq, as /proc/softirqs shows them. */
   readonly counts = new Float64Array(NR_SOFTIRQS);
@@ -72,17 +74,29 @@ export function do_softirq(): boolean {
         st.counts[nr]! += 1;
         const action = st.actions[nr];
         if (action === null || action === undefined) continue;
+        st.in_pass = pending | low; // this vector and the ones after it, should the pass be cut short
         try {
           action();
         } catch (e) {
-          oops(`BUG: exception in ${SOFTIRQ_NAMES[nr] ?? nr} softirq`, e);
+          if (!(e instanceof LockupKill)) oops(`BUG: exception in ${SOFTIRQ_NAMES[nr] ?? nr} softirq`, e);
         }
       }
     } finally {
       k.softirq_count--;
+      st.in_pass = 0;
     }
   }
   return st.pending !== 0;
+}
+
+/**
+ * The soft-lockup recovery ended a softirq pass in the middle (kernel/watchdog.ts): the vectors the
+ * pass had not reached yet are raised again, so NAPI or timers do not wait forever.
+ */
+export function softirq_recover(): void {
+  const st = softirq_state.get();
+  st.pending |= st.in_pass;
+  st.in_pass = 0;
 }
 
 /** /proc/softirqs. */

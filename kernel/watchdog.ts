@@ -3,9 +3,11 @@ import { LOGLEVEL_EMERG, LOGLEVEL_ERR } from "../include/linux/printk.ts";
 import { irq_chip_eoi, irq_chip_mask, irq_to_desc, type IrqDesc } from "./irq/irqdesc.ts";
 import { DEFINE_PER_KERNEL, this_kernel } from "./kernel.ts";
 import { loaded_modules } from "./module.ts";
-import { add_taint, call_trace, KernelBug, print_tainted, TAINT_SOFTLOCKUP } from "./panic.ts";
+import { add_taint, call_trace, LockupKill, print_tainted, TAINT_SOFTLOCKUP } from "./panic.ts";
 import { printk } from "./printk.ts";
 import { kill_stuck_task } from "./sched/core.ts";
+import { softirq_recover } from "./softirq.ts";
+import { timers_recover } from "./time/timer.ts";
 import { ktime_get_ns, NSEC_PER_MSEC, NSEC_PER_SEC } from "./time/timekeeping.ts";
 
 /**
@@ -50,8 +52,6 @@ class WatchdogState {
 }
 const watchdog_state = DEFINE_PER_KERNEL(() => new WatchdogState());
 
-/** Thrown to unwind code the soft-lockup detector caught spinning (after the report). */
-export class LockupKill extends KernelBug {}
 
 export function set_watchdog_thresh(seconds: number): void {
   watchdog_state.get().thresh_s = seconds;
@@ -152,7 +152,7 @@ export function disable_stuck_irq(desc: IrqDesc): void {
   desc.depth++;
   irq_chip_mask(desc.irq);
   const handlers = desc.actions.map((a) => `[<${a.name}>] ${a.handler.name || "(anonymous)"}`);
-  printk(LOGLEVEL_ERR, [`irq ${desc.irq}: handler stuck`, "handlers:", ...handlers, `Disabling IRQ #${desc.irq}`].join("\n"));
+  printk(LOGLEVEL_ERR, [`watchdog: irq ${desc.irq}: handler stuck`, "handlers:", ...handlers, `Disabling IRQ #${desc.irq}`].join("\n"));
 }
 
 /**
@@ -172,6 +172,12 @@ export function watchdog_recover_stuck_cpu(stuck_ms: number, frames: readonly st
       disable_stuck_irq(desc);
       irq_chip_eoi(desc.irq);
     }
+  }
+  if (k.softirq_count > 0) {
+    // The pass was cut short: raise again what it had not finished, and reprogram the timer
+    // device run_timers would have reprogrammed on its way out.
+    softirq_recover();
+    timers_recover();
   }
   k.hardirq_count = 0;
   k.softirq_count = 0;

@@ -5,7 +5,8 @@ import { do_softirq, local_softirq_pending } from "../softirq.ts";
 import type { IrqChipOps } from "../../include/asm/platform.ts";
 import { irq_err_inc, irq_to_desc, type IrqDesc } from "./irqdesc.ts";
 import { note_interrupt } from "./spurious.ts";
-import { disable_stuck_irq, LockupKill, note_irq_storm } from "../watchdog.ts";
+import { disable_stuck_irq, note_irq_storm } from "../watchdog.ts";
+import { LockupKill } from "../panic.ts";
 
 /**
  * Interrupt entry and flow handling (kernel/irq/handle.c, chip.c). Runs in hard-IRQ context.

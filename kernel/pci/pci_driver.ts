@@ -1,7 +1,7 @@
 import { PCI_ANY_ID } from "../../include/kernel/pci.ts";
 import { EBUSY, EINVAL, ENODEV } from "../../include/linux/errno.ts";
 import type { PciDev, PciDeviceId, PciDriver } from "../../include/linux/pci.ts";
-import { KernelBug, oops } from "../panic.ts";
+import { KernelBug, LockupKill, oops } from "../panic.ts";
 import { pr_err, pr_info } from "../printk.ts";
 import { kernfs_remove } from "../fs/kernfs.ts";
 import { pci_driver_sysfs_add } from "./pci_sysfs.ts";
@@ -45,6 +45,7 @@ async function driver_probe_device(drv: PciDriver, dev: PciDev): Promise<number>
   try {
     ret = await drv.probe(dev, id);
   } catch (e) {
+    if (e instanceof LockupKill) throw e; // the task that probes is killed; the report is out
     if (!(e instanceof KernelBug)) oops(`BUG: ${drv.name} ${dev.name}: exception in probe`, e);
     ret = -EINVAL;
   }

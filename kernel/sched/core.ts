@@ -9,7 +9,7 @@ import {
   TASK_UNINTERRUPTIBLE,
 } from "../../include/linux/sched.ts";
 import { DEFINE_PER_KERNEL, this_kernel } from "../kernel.ts";
-import { KernelBug, oops } from "../panic.ts";
+import { KernelBug, LockupKill, oops } from "../panic.ts";
 import { ktime_get_ns, NSEC_PER_JIFFY, NSEC_PER_MSEC, NSEC_PER_USEC } from "../time/timekeeping.ts";
 import { del_timer, mod_timer_ns, TimerList } from "../time/timer.ts";
 import { Task, type TaskFn } from "./task.ts";
@@ -158,7 +158,7 @@ async function run_task_body(t: Task): Promise<void> {
     if (!(e instanceof KernelBug)) oops(`BUG: unhandled exception in task ${t.comm} (pid ${t.pid}); task killed`, e);
     // Killed as if by SIGSEGV, as an oops kills the task that caused it; the soft-lockup
     // detector's kill is a SIGKILL.
-    code = e instanceof KernelBug && e.message === "soft lockup" ? 128 + 9 : 128 + 11;
+    code = e instanceof LockupKill ? 128 + 9 : 128 + 11;
   }
   do_exit(t, code);
 }

@@ -1,6 +1,6 @@
 import { MinHeap, type HeapNode } from "../../lib/min_heap.ts";
 import { DEFINE_PER_KERNEL, this_kernel } from "../kernel.ts";
-import { oops } from "../panic.ts";
+import { LockupKill, oops } from "../panic.ts";
 import { ktime_get_ns, NSEC_PER_JIFFY } from "./timekeeping.ts";
 
 /**
@@ -104,10 +104,21 @@ export function run_timers(): void {
     try {
       t.function(t);
     } catch (e) {
-      oops("BUG: exception in timer callback", e);
+      // A callback the soft-lockup detector unwound was reported already: it is abandoned.
+      if (!(e instanceof LockupKill)) oops("BUG: exception in timer callback", e);
     }
   }
   base.programmed = -1; // force: the device fired, its deadline is spent
+  reprogram(base);
+}
+
+/**
+ * The soft-lockup recovery ended a run_timers pass in the middle (kernel/watchdog.ts): the
+ * clockevent still holds the spent deadline, so program it again for what is left.
+ */
+export function timers_recover(): void {
+  const base = timer_base.get();
+  base.programmed = -1;
   reprogram(base);
 }
 

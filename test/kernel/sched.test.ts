@@ -68,7 +68,7 @@ describe("tasks", () => {
     expect(good.exit_code).toBe(7);
     expect(oops_count()).toBe(1);
     expect(tm.dmesg()).toMatch(/BUG: unhandled exception in task bad \(pid \d+\); task killed\n\[ *[\d.]+\] RangeError: index out of bounds in driver/);
-    expect(tm.dmesg()).toMatch(/CPU: 0 PID: \d+ Comm: bad Tainted: D/);
+    expect(tm.dmesg()).toMatch(/CPU: 0 PID: \d+ Comm: bad Tainted: G {6}D/);
   });
 
   it("kthread_stop wakes the thread, waits for it and returns its exit code", async () => {

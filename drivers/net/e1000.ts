@@ -13,7 +13,7 @@ import { IRQ_HANDLED, IRQ_NONE, IRQF_SHARED, type IrqReturn } from "../../includ
 import type { ModuleInfo } from "../../include/linux/module.ts";
 import { PCI_STATUS, PCI_VENDOR_ID_INTEL } from "../../include/kernel/pci.ts";
 import { PCI_DEVICE, type PciDev, type PciDeviceId, type PciDriver } from "../../include/linux/pci.ts";
-import type { NapiStruct, NetDevice } from "../../include/net/netdevice.ts";
+import { IFF_UP, NETIF_F_HW_CSUM, NETIF_F_RXCSUM, NETIF_F_SG, NETIF_F_TSO, type NapiStruct, type NetDevice } from "../../include/net/netdevice.ts";
 import { kernfs_create, kernfs_remove } from "../../kernel/fs/kernfs.ts";
 import { free_irq, request_irq } from "../../kernel/irq/manage.ts";
 import { DEFINE_PER_KERNEL } from "../../kernel/kernel.ts";
@@ -282,6 +282,22 @@ export async function e1000_reinit_locked(adapter: E1000Adapter): Promise<void> 
   adapter.resetting = false;
 }
 
+/**
+ * e1000_set_features() (ndo_set_features): only NETIF_F_RXCSUM needs the hardware — RXCSUM may be
+ * written only with the receiver off (13.4.46), so a running interface is reinitialised, as Linux
+ * does; a down one is programmed at the next e1000_up. The transmit features need nothing: each
+ * frame asks for its own offload. Returns 1 (dev.features set here) or 0 (the core sets them).
+ */
+async function e1000_set_features(netdev: NetDevice, features: number): Promise<number> {
+  const adapter = netdev.priv as E1000Adapter;
+  const changed = features ^ netdev.features;
+  if ((changed & NETIF_F_RXCSUM) === 0) return 0;
+  netdev.features = features;
+  adapter.rx_csum = (features & NETIF_F_RXCSUM) !== 0;
+  if ((netdev.flags & IFF_UP) !== 0) await e1000_reinit_locked(adapter);
+  return 1;
+}
+
 /** ndo_open (ifup): power the PHY up and bring the rings and interrupts up. */
 async function e1000_open(netdev: NetDevice): Promise<number> {
   const adapter = netdev.priv as E1000Adapter;
@@ -438,7 +454,12 @@ async function e1000_probe(pdev: PciDev, _ent: PciDeviceId): Promise<number> {
     ndo_start_xmit: e1000_xmit_frame,
     ndo_flush_xmit: (dev) => e1000_flush_tx(dev.priv as E1000Adapter),
     ndo_set_mac_address: e1000_set_mac,
+    ndo_set_features: e1000_set_features,
   });
+  // Offloads as Linux's e1000_probe offers them on an 82540 (generic checksum, scatter-gather, TSO),
+  // plus receive checksumming, which ringzero turns on by default.
+  netdev.hw_features = NETIF_F_SG | NETIF_F_HW_CSUM | NETIF_F_TSO | NETIF_F_RXCSUM;
+  netdev.features = netdev.hw_features;
   const adapter = new E1000Adapter(pdev, netdev, hw_addr, params.tx_descriptors, params.rx_descriptors, params.itr);
   netdev.priv = adapter;
   netdev.parent = pdev.name;

@@ -21,8 +21,20 @@ export class E1000Ring {
   count: number;
   next_to_use = 0;
   next_to_clean = 0;
-  /** The packet buffer each slot holds (TX: the frame until it completes; RX: the posted buffer). */
+  /**
+   * The packet buffer each slot holds (RX: the posted buffer; TX: the frame, in the slot of its
+   * last (EOP) descriptor, until it completes — context and earlier data descriptors hold null).
+   */
   buffer_info: (PBuf | null)[] = [];
+  /**
+   * TX: for the first descriptor of each frame, the index of its EOP descriptor (Linux's
+   * next_to_watch), -1 elsewhere. Only the EOP descriptor asks for status (RS), so completion is
+   * read there.
+   */
+  next_to_watch: Int32Array = new Int32Array(0);
+  /** TX: segments and wire bytes (replicated headers included) of the frame ending in each slot. */
+  segs: Int32Array = new Int32Array(0);
+  bytecount: Int32Array = new Int32Array(0);
   /** Register offsets of head and tail. */
   readonly head_reg: number;
   readonly tail_reg: number;
@@ -40,6 +52,9 @@ export function e1000_setup_ring(adapter: E1000Adapter, ring: E1000Ring): number
   if (mem === null) return -ENOMEM;
   ring.desc = mem;
   ring.buffer_info = new Array<PBuf | null>(ring.count).fill(null);
+  ring.next_to_watch = new Int32Array(ring.count).fill(-1);
+  ring.segs = new Int32Array(ring.count);
+  ring.bytecount = new Int32Array(ring.count);
   ring.next_to_use = ring.next_to_clean = 0;
   return 0;
 }
@@ -54,6 +69,7 @@ export function e1000_clean_ring(ring: E1000Ring): void {
     }
   }
   ring.desc?.cpu_addr.fill(0);
+  ring.next_to_watch.fill(-1);
   ring.next_to_use = ring.next_to_clean = 0;
 }
 
@@ -103,6 +119,8 @@ export class E1000HwStats {
   tpt = 0;
   mptc = 0;
   bptc = 0;
+  tsctc = 0;
+  tsctfc = 0;
 }
 
 export class E1000Adapter {
@@ -153,6 +171,26 @@ export class E1000Adapter {
   last_bus_error_reset_ns = -Infinity;
   /** Resets scheduled by the watchdog for any reason (hang, link loss with work queued, bus error). */
   reset_count = 0;
+  /* Offloads. */
+  /** Receive checksum offload is on (NETIF_F_RXCSUM): RXCSUM.TUOFL/IPOFL are programmed. */
+  rx_csum = true;
+  /** Received frames whose TCP/UDP checksum the hardware verified, and ones it found bad (ethtool -S rx_csum_offload_good/errors). */
+  hw_csum_good = 0;
+  hw_csum_err = 0;
+  /** Frames sent with the hardware inserting the TCP/UDP checksum, and TSO frames handed to it. */
+  tx_csum_offload = 0;
+  tx_tso = 0;
+  /** Context descriptors written for checksum offload (e1000_tx_csum) and for TSO (e1000_tso). */
+  tx_csum_ctxt = 0;
+  tx_tso_ctxt = 0;
+  /**
+   * The checksum-offload context the hardware holds (TUCSS, TUCSO, TUCMD; -1 = unknown, after a
+   * reset or a TSO context). A frame with the same parameters reuses it without a new context
+   * descriptor: the SDM (3.3.6) keeps a context until the next context descriptor replaces it.
+   */
+  tx_ctx_css = -1;
+  tx_ctx_cso = -1;
+  tx_ctx_cmd = -1;
   /** During the self-test interrupt check: causes seen by the test handler. */
   test_icr = 0;
 

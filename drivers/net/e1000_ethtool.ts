@@ -110,15 +110,15 @@ function stats_list(dev: NetDevice): [string, number][] {
     ["rx_long_length_errors", h.roc],
     ["rx_short_length_errors", h.ruc],
     ["rx_align_errors", h.algnerrc],
-    ["tx_tcp_seg_good", 0], // no TSO on this driver
-    ["tx_tcp_seg_failed", 0],
+    ["tx_tcp_seg_good", h.tsctc],
+    ["tx_tcp_seg_failed", h.tsctfc],
     ["rx_flow_control_xon", h.xonrxc],
     ["rx_flow_control_xoff", h.xoffrxc],
     ["tx_flow_control_xon", h.xontxc],
     ["tx_flow_control_xoff", h.xofftxc],
     ["rx_long_byte_count", h.gorc],
-    ["rx_csum_offload_good", 0],
-    ["rx_csum_offload_errors", 0],
+    ["rx_csum_offload_good", a.hw_csum_good],
+    ["rx_csum_offload_errors", a.hw_csum_err],
     ["alloc_rx_buff_failed", a.alloc_rx_buff_failed],
     ["tx_smbus", 0], // no manageability (SMBus) traffic on the model
     ["rx_smbus", 0],
@@ -130,6 +130,10 @@ function stats_list(dev: NetDevice): [string, number][] {
     ["rx_reset_dropped", a.rx_reset_dropped], // received but still in the ring at a reset/down
     ["tx_reset_dropped", a.tx_reset_dropped], // never sent: freed from the ring at a reset/down
     ["pci_bus_errors", a.pci_bus_errors],
+    ["tx_csum_offload", a.tx_csum_offload], // frames sent with the hardware filling the TCP/UDP checksum
+    ["tx_csum_offload_ctxt", a.tx_csum_ctxt], // checksum context descriptors written (only on a change)
+    ["tx_tso", a.tx_tso], // TSO frames handed to the hardware
+    ["tx_tso_ctxt", a.tx_tso_ctxt],
     ["reset_count", a.reset_count],
     ["hw_rx_total_packets", h.tpr],
     ["hw_rx_packets", h.gprc],

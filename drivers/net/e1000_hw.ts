@@ -102,6 +102,8 @@ export const E1000_PTC1023 = 0x040e8; // Packets TX (512-1023 bytes)
 export const E1000_PTC1522 = 0x040ec; // Packets TX (1024-1522 Bytes)
 export const E1000_MPTC = 0x040f0; // Multicast Packets TX Count
 export const E1000_BPTC = 0x040f4; // Broadcast Packets TX Count
+export const E1000_TSCTC = 0x040f8; // TCP Segmentation Context TX
+export const E1000_TSCTFC = 0x040fc; // TCP Segmentation Context TX Fail
 
 /* Device Control (13.4.1). */
 export const E1000_CTRL_FD = 0x00000001; // Full duplex
@@ -241,6 +243,58 @@ export const E1000_RXD_ERR_SEQ = 0x04; // Sequence Error
 export const E1000_RXD_ERR_CXE = 0x10; // Carrier Extension Error
 export const E1000_RXD_ERR_RXE = 0x80; // Rx Data Error
 export const E1000_RXD_ERR_FRAME_ERR_MASK = E1000_RXD_ERR_CE | E1000_RXD_ERR_SE | E1000_RXD_ERR_SEQ | E1000_RXD_ERR_CXE | E1000_RXD_ERR_RXE;
+
+/* Receive checksum offload (RXCSUM, 13.4.46) and the descriptor bits it drives (3.2.3.1/3.2.3.2). */
+export const E1000_RXCSUM_PCSS_MASK = 0x000000ff; // Packet Checksum Start
+export const E1000_RXCSUM_IPOFL = 0x00000100; // IPv4 checksum offload
+export const E1000_RXCSUM_TUOFL = 0x00000200; // TCP / UDP checksum offload
+export const E1000_RXD_STAT_IXSM = 0x04; // Ignore checksum
+export const E1000_RXD_STAT_VP = 0x08; // IEEE VLAN Packet
+export const E1000_RXD_STAT_UDPCS = 0x10; // UDP xsum calculated (later parts; bit 4 is reserved on the 8254x)
+export const E1000_RXD_STAT_TCPCS = 0x20; // TCP (and on the 82544+ UDP) xsum calculated
+export const E1000_RXD_STAT_IPCS = 0x40; // IP xsum calculated
+export const E1000_RXD_ERR_TCPE = 0x20; // TCP/UDP Checksum Error
+export const E1000_RXD_ERR_IPE = 0x40; // IP Checksum Error
+
+/*
+ * TCP/IP context transmit descriptor (3.3.6), 16 bytes little-endian:
+ *   +-------+-------+---------------+-------+-------+---------------+
+ *   | IPCSE (16)    | IPCSO | IPCSS |  ... bytes 0-3
+ *   | TUCSE (16)    | TUCSO | TUCSS |  ... bytes 4-7
+ *   | PAYLEN (20) + DTYP (4) | TUCMD |       bytes 8-11
+ *   | MSS (16)      | HDRLEN| STA   |       bytes 12-15
+ */
+export const E1000_CTXD_IPCSS = 0;
+export const E1000_CTXD_IPCSO = 1;
+export const E1000_CTXD_IPCSE = 2;
+export const E1000_CTXD_TUCSS = 4;
+export const E1000_CTXD_TUCSO = 5;
+export const E1000_CTXD_TUCSE = 6;
+export const E1000_CTXD_CMD_LEN = 8; // 32 bits: PAYLEN 19:0, DTYP 23:20 (0 = context), TUCMD 31:24
+export const E1000_CTXD_STATUS = 12;
+export const E1000_CTXD_HDRLEN = 13;
+export const E1000_CTXD_MSS = 14;
+/*
+ * TCP/IP data transmit descriptor (3.3.7): address, then a 32-bit word DTALEN 19:0, DTYP 23:20
+ * (1 = data), DCMD 31:24; then STA (byte 12), POPTS (byte 13), special (bytes 14-15).
+ */
+export const E1000_TXD_LOWER = 8;
+export const E1000_TXD_POPTS = 13;
+/* The 32-bit command/length word of both extended descriptors (Linux's E1000_TXD_* of lower.data). */
+export const E1000_TXD_DTYP_D = 0x00100000; // Data Descriptor
+export const E1000_TXD_DTYP_C = 0x00000000; // Context Descriptor
+export const E1000_TXD_CMD_EOP_L = 0x01000000; // End of Packet
+export const E1000_TXD_CMD_IFCS_L = 0x02000000; // Insert FCS
+export const E1000_TXD_CMD_RS_L = 0x08000000; // Report Status
+export const E1000_TXD_CMD_DEXT_L = 0x20000000; // Descriptor extension (0 = legacy)
+export const E1000_TXD_CMD_IDE_L = 0x80000000; // Enable Tidv register
+export const E1000_TXD_CMD_TCP = 0x01000000; // TUCMD: TCP packet (else UDP)
+export const E1000_TXD_CMD_IP = 0x02000000; // TUCMD: IP packet (IPv4)
+export const E1000_TXD_CMD_TSE = 0x04000000; // TUCMD / DCMD: TCP Segmentation Enable
+export const E1000_TXD_POPTS_IXSM = 0x01; // Insert IP checksum
+export const E1000_TXD_POPTS_TXSM = 0x02; // Insert TCP/UDP checksum
+/** Largest data buffer one descriptor may carry (E1000_MAX_DATA_PER_TXD). */
+export const E1000_MAX_DATA_PER_TXD = 1 << 12;
 
 export const E1000_DESC_SIZE = 16;
 

@@ -9,6 +9,8 @@ import {
   E1000_ALGNERRC,
   E1000_BPRC,
   E1000_BPTC,
+  E1000_TSCTC,
+  E1000_TSCTFC,
   E1000_CEXTERR,
   E1000_COLC,
   E1000_CRCERRS,
@@ -258,6 +260,8 @@ export function e1000_update_stats(adapter: E1000Adapter): void {
   s.tpt += r(E1000_TPT);
   s.mptc += r(E1000_MPTC);
   s.bptc += r(E1000_BPTC);
+  s.tsctc += r(E1000_TSCTC);
+  s.tsctfc += r(E1000_TSCTFC);
   const n = adapter.netdev.stats;
   n.multicast += mprc;
   n.collisions += colc;

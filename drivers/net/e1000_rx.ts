@@ -3,6 +3,7 @@
  * e1000_alloc_rx_buffers and e1000_clean_rx_irq. Every descriptor owns one 2 KiB packet buffer; a
  * received frame's buffer goes up the stack as it is and a fresh one takes its place.
  */
+import { CHECKSUM_NONE, CHECKSUM_UNNECESSARY, type PBuf } from "../../include/net/netdevice.ts";
 import { pbuf_alloc, pbuf_put } from "../../kernel/mm/pbuf.ts";
 import { ktime_get_ns } from "../../kernel/time/timekeeping.ts";
 import { netdev_receive } from "../net/netdev.ts";
@@ -31,6 +32,14 @@ import {
   E1000_RXD_STAT_DD,
   E1000_RXD_STAT_EOP,
   E1000_RXD_STATUS,
+  E1000_RXCSUM,
+  E1000_RXCSUM_IPOFL,
+  E1000_RXCSUM_TUOFL,
+  E1000_RXD_ERR_IPE,
+  E1000_RXD_ERR_TCPE,
+  E1000_RXD_STAT_IXSM,
+  E1000_RXD_STAT_TCPCS,
+  E1000_RXD_STAT_UDPCS,
 } from "./e1000_hw.ts";
 
 /** RxIntDelay / RxAbsIntDelay defaults (e1000_param.c): no packet timer, 8.192 us absolute. */
@@ -89,6 +98,11 @@ export function e1000_configure_rx(adapter: E1000Adapter): void {
   ew32(adapter, E1000_RDH, 0);
   ew32(adapter, E1000_RDT, 0);
   ring.next_to_use = ring.next_to_clean = 0;
+  // Receive checksum offload (13.4.46), written while the receiver is off as the SDM asks: TCP/UDP
+  // and IPv4 header checks with NETIF_F_RXCSUM, none without. (Linux's e1000 switches only TUOFL.)
+  const rxcsum = er32(adapter, E1000_RXCSUM);
+  const offl = E1000_RXCSUM_TUOFL | E1000_RXCSUM_IPOFL;
+  ew32(adapter, E1000_RXCSUM, (adapter.rx_csum ? rxcsum | offl : rxcsum & ~offl) >>> 0);
   ew32(adapter, E1000_RCTL, E1000_RCTL_DEFAULT);
 }
 
@@ -136,6 +150,25 @@ export function e1000_alloc_rx_buffers(adapter: E1000Adapter, count: number): nu
     ew32(adapter, E1000_RDT, i === 0 ? ring.count - 1 : i - 1);
   }
   return posted;
+}
+
+/**
+ * e1000_rx_checksum(): tell the stack what the hardware checked (3.2.3.1, 3.2.3.2). IXSM (or
+ * NETIF_F_RXCSUM off) means nothing was checked. A TCP/UDP or IP checksum error is counted
+ * (hw_csum_err) and the frame goes up as CHECKSUM_NONE, so the stack checks it again and counts it
+ * where it belongs (Udp InCsumErrors …) — as e1000e does; Linux's e1000 looks at TCPE only. A frame
+ * whose TCP/UDP checksum was verified goes up as CHECKSUM_UNNECESSARY (hw_csum_good). NAPI context.
+ */
+function e1000_rx_checksum(adapter: E1000Adapter, status: number, errors: number, p: PBuf): void {
+  p.ip_summed = CHECKSUM_NONE;
+  if (!adapter.rx_csum || (status & E1000_RXD_STAT_IXSM) !== 0) return;
+  if ((errors & (E1000_RXD_ERR_TCPE | E1000_RXD_ERR_IPE)) !== 0) {
+    adapter.hw_csum_err++;
+    return;
+  }
+  if ((status & (E1000_RXD_STAT_TCPCS | E1000_RXD_STAT_UDPCS)) === 0) return;
+  p.ip_summed = CHECKSUM_UNNECESSARY;
+  adapter.hw_csum_good++;
 }
 
 /**
@@ -190,6 +223,7 @@ export function e1000_clean_rx_irq(adapter: E1000Adapter, budget: number): numbe
     p.head = 0;
     p.len = len;
     p.tstamp = now;
+    e1000_rx_checksum(adapter, status, errors, p);
     stats.rx_packets++;
     stats.rx_bytes += len;
     netdev_receive(netdev, p);

@@ -29,6 +29,7 @@ import { kernfs_create, kernfs_remove } from "../../kernel/fs/kernfs.ts";
 import { proc_create, proc_remove } from "../../kernel/fs/proc.ts";
 import { DEFINE_PER_KERNEL } from "../../kernel/kernel.ts";
 import { pbuf_put, show_pbuf } from "../../kernel/mm/pbuf.ts";
+import { get_features, netdev_xmit_drops, set_features, validate_xmit } from "./netdev_features.ts";
 import { register_net_control } from "../../kernel/net_control.ts";
 import { oops } from "../../kernel/panic.ts";
 import { init_waitqueue_head, wait_event_interruptible, wake_up_all, type WaitQueueHead } from "../../kernel/sched/wait.ts";
@@ -56,6 +57,7 @@ class NetdevState {
   /** NET_RX_SOFTIRQ runs that stopped with work left (softnet_stat time_squeeze). */
   time_squeeze = 0;
 }
+
 const netdev_state = DEFINE_PER_KERNEL(() => new NetdevState());
 
 function notify(event: NetdevEvent, dev: NetDevice): void {
@@ -137,6 +139,7 @@ export function register_netdev(dev: NetDevice): number {
   if (err) return err;
   if (dev.tx_wait === null) dev.tx_wait = init_waitqueue_head("tx_wait");
   dev.ifindex = st.next_ifindex++;
+  dev.wanted_features = dev.features & dev.hw_features;
   dev.registered = true;
   st.devices.push(dev);
   sysfs_add(dev);
@@ -278,7 +281,7 @@ export function netif_device_present(dev: NetDevice): boolean {
  */
 export function dev_queue_xmit(dev: NetDevice, p: PBuf, more = false): number {
   if ((dev.flags & IFF_UP) === 0) return -ENETDOWN;
-  if (p.len < ETH_ZLEN || p.len > dev.mtu + ETH_HLEN) return -EMSGSIZE;
+  if (p.len < ETH_ZLEN || (p.len > dev.mtu + ETH_HLEN && p.gso_size === 0)) return -EMSGSIZE;
   if (!dev.carrier || !dev.present) {
     // Linux: with the carrier off the qdisc is noop_qdisc, which drops and returns NET_XMIT_CN —
     // to a socket that is success (net_xmit_errno). The frame is consumed and counted here.
@@ -290,6 +293,7 @@ export function dev_queue_xmit(dev: NetDevice, p: PBuf, more = false): number {
     }
   }
   if (dev.tx_stopped) return -EAGAIN;
+  if (!validate_xmit(dev, p)) return 0;
   const taps = netdev_state.get().taps;
   for (let i = 0; i < taps.length; i++) taps[i]!(p, dev, true);
   p.dev = dev;
@@ -473,6 +477,12 @@ async function setlink(ifname: string, change: IfChange): Promise<number> {
 async function ethtool(ifname: string, cmd: EthtoolCmd): Promise<EthtoolReply | number> {
   const dev = dev_get_by_name(ifname);
   if (dev === undefined) return -ENODEV;
+  // Features belong to the core (net/ethtool/features.c): every device answers, lo included.
+  if (cmd.cmd === "features") return { kind: "features", features: get_features(dev) };
+  if (cmd.cmd === "set_features") {
+    const r = await set_features(dev, cmd.changes);
+    return r < 0 ? r : { kind: "features", features: get_features(dev) };
+  }
   const ops = dev.ethtool_ops;
   if (ops === null) return -EOPNOTSUPP;
   switch (cmd.cmd) {
@@ -532,6 +542,8 @@ const netdev_module: ModuleInfo = {
     open_softirq(NET_RX_SOFTIRQ, net_rx_action);
     proc_create("net/dev", show_net_dev);
     proc_create("net/pbuf", show_pbuf);
+    // ringzero's: frames the core dropped before the driver, by reason (validate_xmit).
+    proc_create("net/xmit_drops", () => Object.entries(netdev_xmit_drops()).map(([k, v]) => `${k} ${v}\n`).join(""));
     register_net_control({ getlinks: () => st.devices.map(if_info), setlink, ethtool });
     // The loopback device exists as soon as the core does, so it is lo, ifindex 1.
     st.next_ifindex = 1;
@@ -543,6 +555,7 @@ const netdev_module: ModuleInfo = {
     register_net_control(null);
     proc_remove("net/dev");
     proc_remove("net/pbuf");
+    proc_remove("net/xmit_drops");
     st.loaded = false;
   },
 };

@@ -29,14 +29,21 @@ import {
   RCTL_BAM,
   RCTL_EN,
   RCTL_LBM_MASK,
+  E1000_PB_KIB,
+  E1000_REG_TABLE,
+  PBA_RXA_MASK,
+  PBA_TXA_SHIFT,
   RDTR_FPD,
   REG,
+  REG_KIND_RO,
+  REG_KIND_RW,
+  REG_KIND_W1C,
   STAT,
   STATUS_LU,
 } from "./e1000_regs.ts";
 import { e1000_inject_fault, e1000_storm_tick, FaultState } from "./e1000_faults.ts";
 import { e1000_describe, e1000_reg_name } from "./e1000_info.ts";
-import { e1000_receive, RxState } from "./e1000_rx.ts";
+import { e1000_receive, e1000_rx_fifo_drain, e1000_rx_fifo_flush, RxState } from "./e1000_rx.ts";
 import { e1000_start_xmit, TxState } from "./e1000_tx.ts";
 import { RX_NO_LINK, type NetEndpoint } from "./net_endpoint.ts";
 
@@ -56,36 +63,70 @@ import { RX_NO_LINK, type NetEndpoint } from "./net_endpoint.ts";
  *
  * | topic                 | this model                                  | hardware (SDM)           | QEMU                       |
  * |-----------------------|---------------------------------------------|--------------------------|----------------------------|
- * | CTRL.RST              | full reset of MAC registers, rings, timers; | same (PHY kept, see     | bit dropped, nothing reset |
- * |                       | EEPROM re-read into RA[0]; self-clears      | CTRL.PHY_RST)            |                            |
- * | I/O BAR               | 8 bytes; IOADDR/IODATA reach every register | same                     | 64 bytes, ignored          |
- * | link at reset         | up, autonegotiation not run (BMSR AN=0)     | autoneg runs, seconds    | up (QEMU) — kept: drivers  |
+ * | CTRL.RST              | full reset of MAC registers, rings, timers, | same (13.4.1 RST; PHY    | bit dropped, nothing reset |
+ * |                       | RX FIFO; EEPROM re-read into RA[0]; clears  | kept, see CTRL.PHY_RST)  |                            |
+ * | I/O BAR               | 8 bytes; IOADDR/IODATA reach every register | same (13.2.2)            | 64 bytes, ignored          |
+ * | link at reset         | up, autonegotiation not run (BMSR AN=0)     | autoneg runs (8.1, 8.6)  | up (QEMU) — kept: drivers  |
  * |                       |                                             |                          | that never touch the PHY   |
  * | autonegotiation       | 500 ms, LSC on the down and the up edge     | seconds, LSC both edges  | 500 ms, LSC on up only     |
- * | ITR, RDTR/RADV,       | as the SDM: ITR is a minimum interval only  | same                     | 128 us floor always; RDTR/ |
- * | TIDV/TADV             | when non-zero; packet and absolute timers   |                          | TIDV not timed             |
- * | statistics            | all clear on read; 64-bit pairs on the high | same                     | MPC, RNBC… never clear     |
- * |                       | half; TPR/TOR count frames the filter drops |                          |                            |
- * | RX ring full          | frame dropped, MPC+1, RNBC+1, ICR.RXO (no   | 48 KiB FIFO buffers      | frames queue (up to 10000) |
- * |                       | FIFO is modelled)                           | first, then MPC          |                            |
+ * |                       |                                             | (13.4.17 LSC, 8.1)       |                            |
+ * | ITR, RDTR/RADV,       | as the SDM: ITR is a minimum interval only  | same (13.4.18 ITR, 3.2.7 | 128 us floor always; RDTR/ |
+ * | TIDV/TADV             | when non-zero (also below 256 ns × 500);    | RDTR/RADV, 3.4 TIDV/TADV)| TIDV not timed             |
+ * |                       | packet and absolute timers                  |                          |                            |
+ * | statistics            | all clear on read; 64-bit pairs on the high | same (13.7)              | MPC, RNBC… never clear     |
+ * |                       | half; TPR/TOR count frames the filter drops | (13.7 TPR: "all packets  | TPR counts accepted frames |
+ * |                       | and frames later missed                     | received")               | only                       |
+ * | RX ring full (RDH ==  | frame waits in the on-chip RX FIFO (PBA.RXA | 3.2, 13.4.24 PBA, 13.7   | frames queue in the net    |
+ * | RDT)                  | KiB, 48 KiB at reset; e1000_rx_fifo.ts),    | RNBC ("still received if | layer (up to 10000); MPC/  |
+ * |                       | RNBC+1, no interrupt; DMA'd on the next RDT | there is space in the    | RNBC/RXO only when a frame |
+ * |                       | write; MPC+1 and ICR.RXO only when the FIFO | FIFO"), 13.4.17 RXO      | needs more descriptors than|
+ * |                       | is full. Frame cost = len+FCS rounded to 8  | (FIFO layout undocumented)| there are                 |
+ * | RX FIFO flush         | CTRL.RST and RCTL.EN 1→0 drop what the FIFO | reset clears the FIFO    | n/a                        |
+ * |                       | holds; counted in MPC (after the reset)     | (13.4.1); EN 13.4.22     |                            |
  * | RX CRC                | with SECRC=0 the real CRC-32 is DMA'd       | same                     | counted, not written       |
- * | RX checksum field     | packet checksum from RXCSUM.PCSS; IXSM set  | same (+IP/TCP offload)   | not written                |
- * | TX PSP                | pads to 60 bytes + FCS                      | same                     | ignored                    |
- * | TX IFCS clear         | frame sent; one-time warning (hardware      | no FCS appended          | ignored                    |
+ * | RX write-back         | status, errors, csum, special written whole:| 3.2.3 (status/errors     | keeps stale csum/errors/   |
+ * |                       | stale bits the guest left are cleared       | written by hardware)     | status bits the guest left |
+ * | RX checksum offload   | RXCSUM.IPOFL: IPCS (+IPE); TUOFL: TCPCS     | 3.2.9, 13.4.46 RXCSUM,   | IXSM on every frame;       |
+ * |                       | (+TCPE) for TCP/UDP over IPv4 (not frags)   | 3.2.3.1 status (TCPCS    | csum/errors bytes left as  |
+ * |                       | and IPv6 without extension headers; IXSM    | covers UDP: no UDPCS on  | the guest wrote them       |
+ * |                       | only with both off; UDP csum 0 not checked; | the 8254x); SNAP and IPv6|                            |
+ * |                       | SNAP frames not parsed                      | ext. headers: table 3-5  |                            |
+ * | RX packet checksum    | one's complement sum from RXCSUM.PCSS to the| 3.2.9, 13.4.46 PCSS      | not written                |
+ * |                       | end (FCS included when SECRC=0), EOP desc.  |                          |                            |
+ * | register file         | every 82540EM register of SDM table 13-2    | 13.4-13.8                | IPAV/IP4AT/FFLT… stored    |
+ * |                       | stored with its write mask; reserved bits   |                          | whole; unimplemented ones  |
+ * |                       | read 0 (AIT 15:0, RCTL, TCTL, CTRL…);       |                          | (TIPG, RXCSUM…) read 0     |
+ * |                       | E1000_REG_TABLE in e1000_regs.ts; FLA       |                          |                            |
+ * |                       | (82541/47 only) is unknown here             |                          |                            |
+ * | PBA                   | RXA writable (sizes the RX FIFO); TXA reads | 13.4.24                  | stored as written          |
+ * |                       | 64 − RXA                                    |                          |                            |
+ * | WUS                   | write 1 to clear                            | 13.6.3                   | stored as written          |
+ * | MDIC write to a       | MDIC.E set, register unchanged (as QEMU)    | 13.4.7 documents E for   | E (phy_regcap)             |
+ * | read-only PHY reg     |                                             | reads; the PHY ignores it|                            |
+ * | TX PSP                | pads to 60 bytes + FCS                      | same (13.4.33 PSP)       | ignored                    |
+ * | TX IFCS clear         | frame sent; one-time warning (hardware      | no FCS appended (3.3.3.1)| ignored                    |
  * |                       | would put it on the wire without an FCS)    |                          |                            |
- * | TX legacy IC          | checksum inserted at CSO from CSS           | same                     | ignored                    |
- * | TX extended (DEXT)    | reported on txerr, completed, not sent      | context/data descriptors | implemented                |
- * | TX/RX null buffer     | consumed, no data, one-time warning         | undefined                | TX reads address 0         |
- * | RCTL write hold-off   | none                                        | none                     | 1 s of refused reception   |
- * | broadcast             | only with BAM (or exact/inexact match)      | same                     | same since 8.1             |
- * | DMA outside memory    | master abort: PCI Status bit 13, trace line | master abort             | silently ignored           |
- * | wire timing           | 1 Gb/s: a frame holds the wire for (len+FCS | 1 Gb/s                   | instantly                  |
- * |                       | +preamble+IFG)×8 ns; the peer gets it when  |                          |                            |
+ * | TX legacy IC          | checksum inserted at CSO from CSS           | same (3.3.3 CSO/CSS)     | ignored                    |
+ * | TX extended (DEXT)    | reported on txerr, completed, not sent      | context/data desc (3.3.5)| implemented                |
+ * | TX/RX null buffer     | consumed, no data, one-time warning         | undefined (3.2.3, 3.3.3) | TX reads address 0         |
+ * | RCTL write hold-off   | none                                        | none (13.4.22)           | 1 s of refused reception   |
+ * | broadcast             | only with BAM, an RA match or its MTA hash  | 13.4.22 BAM: "unless it  | same since 8.1 (before: MPE|
+ * | (MPE set, BAM clear)  | bit; MPE alone does not pass it             | matches exact/imperfect  | and UPE passed it)         |
+ * |                       |                                             | filters"                 |                            |
+ * | DMA outside memory    | master abort: PCI Status bit 13, trace line | master abort (PCI 6.2.3) | silently ignored           |
+ * | wire timing (TX burst | 1 Gb/s: a frame holds the wire for (len+FCS | 1 Gb/s (13.4.34 TIPG;    | instantly                  |
+ * | paced at line rate)   | +preamble+IFG)×8 ns; the peer gets it when  | IEEE 802.3 clause 4)     |                            |
  * |                       | it starts                                   |                          |                            |
+ * | RX size, LPE clear    | > 1518 bytes + FCS: ROC, dropped; tagged or | 13.4.22 LPE ("longer than| same (e1000x_is_oversized, |
+ * |                       | not (a 1518-byte frame is a full-MTU tagged | 1522 bytes" counting the | QEMU ≥ 8.0; older QEMU took|
+ * |                       | one); LPE set: > 16380 + FCS                | CRC, 13.7 ROC)           | up to 1522 + FCS)          |
  * | RX frame > 16384 B    | ROC, dropped, one-time warning — also with  | 16384 B maximum (3.2.2,  | SBP accepts any size up to |
  * | (SBP set)             | RCTL.SBP (only a socket peer can send one)  | 13.4.22 LPE)             | the 69,632-byte record     |
- * | RX runt (< 14 bytes)  | RUC, dropped; 14..59 bytes are padded       | RUC (13.7), needs SBP    | padded to 60, accepted     |
- * | RX with PHY link down | not heard: receive_frame returns RX_NO_LINK | not heard                | net layer drops it, counts |
+ * | RX frame < 60 bytes   | padded to 60 and received, even < 14 bytes: | RUC counts < 64-byte     | padded to 60, accepted     |
+ * | (back-end, no FCS)    | a back-end strips the pad a sender's MAC    | frames with a valid CRC  |                            |
+ * |                       | puts on the wire (802.3 4.2.3.3, TCTL.PSP), | (13.7) — which a padding |                            |
+ * |                       | so RUC never counts                         | sender never produces    |                            |
+ * | RX with PHY link down | not heard: receive_frame returns RX_NO_LINK | not heard (13.4.2 LU)    | net layer drops it, counts |
  * |                       | and the sender counts dropped_no_link       |                          | nothing                    |
  * | TX with link down     | transmit DMA stops: no DD, no TPT/GPTC;     | same (Linux e1000_       | descriptors completed, the |
  * |                       | resumes on link up; loopback (RCTL.LBM or   | watchdog: "the controller| frame dropped by the net   |
@@ -108,10 +149,6 @@ export interface E1000Options {
   name?: string;
 }
 
-/** How a register behaves on a plain read/write (special ones are handled by name). */
-const RW = 1;
-const RO = 2;
-
 
 export class E1000 extends PciDevice implements NetEndpoint {
   readonly regs = new Uint32Array(E1000_MMIO_SIZE >> 2);
@@ -124,8 +161,10 @@ export class E1000 extends PciDevice implements NetEndpoint {
   /** The user's cable (set_link) and the peer's carrier; the PHY sees both. */
   private user_link = true;
   private peer_carrier = true;
-  /** Register kinds for plain accesses, indexed by offset >> 2. */
+  /** Register kinds (REG_KIND_*), write masks and reset values from E1000_REG_TABLE, by offset >> 2. */
   private readonly kind = new Uint8Array(E1000_MMIO_SIZE >> 2);
+  private readonly reg_mask = new Uint32Array(E1000_MMIO_SIZE >> 2);
+  private readonly reg_reset = new Uint32Array(E1000_MMIO_SIZE >> 2);
   /** I/O BAR: IOADDR selects a register, IODATA accesses it (SDM 13.2.2). */
   private ioaddr = 0;
 
@@ -175,15 +214,14 @@ export class E1000 extends PciDevice implements NetEndpoint {
     this.tadv_event = new ClockEvent(`${this.name}-tadv`, () => this.guarded("TADV timer", () => this.tx_timer_fired()));
     this.wire_event = new ClockEvent(`${this.name}-wire`, () => this.guarded("transmit (wire free)", () => e1000_start_xmit(this)));
     this.faults = new FaultState(() => this.guarded("irq_storm timer", () => e1000_storm_tick(this, this.clock)));
-    for (const off of [
-      REG.CTRL_EXT, REG.FLA, REG.FCAL, REG.FCAH, REG.FCT, REG.VET, REG.ITR, REG.RCTL, REG.FCTTV, REG.TXCW, REG.TCTL, REG.TIPG, REG.AIT,
-      REG.LEDCTL, REG.PBA, REG.FCRTL, REG.FCRTH, REG.RDBAL, REG.RDBAH, REG.RDLEN, REG.RDH, REG.RDT, REG.RDTR, REG.RXDCTL, REG.RADV,
-      REG.RSRPD, REG.TDBAL, REG.TDBAH, REG.TDLEN, REG.TDH, REG.TDT, REG.TIDV, REG.TXDCTL, REG.TADV, REG.TSPMT, REG.RXCSUM, REG.WUC,
-      REG.WUFC, REG.WUS, REG.CTRL, REG.EERD, REG.MDIC, REG.IMS,
-    ]) this.kind[off >> 2] = RW;
-    for (const off of [REG.STATUS, REG.RXCW, REG.MANC, REG.ICR, REG.EECD]) this.kind[off >> 2] = RO;
-    for (let off = REG.MTA; off < REG.WUC; off += 4) this.kind[off >> 2] = RW; // MTA, RA, VFTA
-    for (let off = 0x10000; off < E1000_MMIO_SIZE; off += 4) this.kind[off >> 2] = RW; // packet buffer memory
+    for (const [off, count, stride, reset, mask, kind] of E1000_REG_TABLE) {
+      for (let i = 0; i < count; i++) {
+        const at = (off + i * stride) >> 2;
+        this.kind[at] = kind;
+        this.reg_mask[at] = mask;
+        this.reg_reset[at] = reset;
+      }
+    }
     this.register_bar(0, { kind: "mem32", size: E1000_MMIO_SIZE, name: "e1000-mmio", ops: { read: (o, w) => this.mmio_read(o, w), write: (o, w, v) => this.mmio_write(o, w, v) } });
     this.register_bar(1, { kind: "io", size: E1000_IO_SIZE, name: "e1000-io", ops: { read: (o, w) => this.io_read(o, w), write: (o, w, v) => this.io_write(o, w, v) } });
     this.mac_reset();
@@ -278,13 +316,10 @@ export class E1000 extends PciDevice implements NetEndpoint {
 
   /** Software or power-on reset of the MAC: registers to their reset values, rings and timers idle. */
   private mac_reset(): void {
-    this.regs.fill(0);
     const r = this.regs;
-    r[REG.CTRL >> 2] = 0x00140240; // SPEED=1000, SLU, SDP0/SDP2 data (QEMU's value)
-    r[REG.LEDCTL >> 2] = 0x00000602;
-    r[REG.PBA >> 2] = 0x00100030; // 48 KiB receive, 16 KiB transmit
-    r[REG.VET >> 2] = 0x00008100;
-    r[REG.MANC >> 2] = 0x00222300;
+    // Reset values (E1000_REG_TABLE): CTRL SPEED=1000, SLU, SDP0/SDP2 data (QEMU's value); LEDCTL;
+    // PBA 48 KiB receive (the TX share, 16 KiB, is computed on read); VET 0x8100; MANC.
+    r.set(this.reg_reset);
     // RA[0] is loaded from EEPROM words 0-2 with Address Valid (SDM 5.6.1).
     const e = this.eeprom;
     r[REG.RA >> 2] = (e[0]! | (e[1]! << 16)) >>> 0;
@@ -294,6 +329,9 @@ export class E1000 extends PciDevice implements NetEndpoint {
     this.next_irq_ok_ns = 0;
     this.tx.reset();
     this.rx.reset();
+    // Frames still in the receive FIFO are lost; after the statistics were cleared above, MPC
+    // counts them so the guest still sees them (a power-on reset finds the FIFO empty).
+    e1000_rx_fifo_flush(this, "reset");
     this.faults.tx_hang = false; // an injected transmitter hang lasts until reset
     this.update_irq();
   }
@@ -500,6 +538,11 @@ export class E1000 extends PciDevice implements NetEndpoint {
         return 0;
       case REG.EECD:
         return this.eecd.read();
+      case REG.PBA: {
+        // TXA (31:16, read-only) is what the receive allocation leaves of the 64 KiB buffer (13.4.24).
+        const rxa = r[REG.PBA >> 2]! & PBA_RXA_MASK;
+        return (r[REG.PBA >> 2]! | ((rxa < E1000_PB_KIB ? E1000_PB_KIB - rxa : 0) << PBA_TXA_SHIFT)) >>> 0;
+      }
     }
     if (off >= REG.STATS && off < REG.STATS_END) return this.stat_read(off);
     if (this.kind[off >> 2] !== 0) return r[off >> 2]!;
@@ -517,7 +560,7 @@ export class E1000 extends PciDevice implements NetEndpoint {
           return;
         }
         if ((val & CTRL_PHY_RST) !== 0 && (r[REG.CTRL >> 2]! & CTRL_PHY_RST) === 0) this.phy.reset();
-        r[REG.CTRL >> 2] = val;
+        r[REG.CTRL >> 2] = (val & this.reg_mask[REG.CTRL >> 2]!) >>> 0;
         return;
       case REG.EECD:
         this.eecd.write(val);
@@ -546,13 +589,18 @@ export class E1000 extends PciDevice implements NetEndpoint {
       case REG.ITR:
         r[REG.ITR >> 2] = val & 0xffff;
         return;
-      case REG.RCTL:
-        r[REG.RCTL >> 2] = val;
+      case REG.RCTL: {
+        const was = r[REG.RCTL >> 2]!;
+        r[REG.RCTL >> 2] = (val & this.reg_mask[REG.RCTL >> 2]!) >>> 0;
+        // Receiver disabled: the FIFO's frames are flushed (MPC); enabled: waiting frames may go.
+        if ((was & RCTL_EN) !== 0 && (val & RCTL_EN) === 0) e1000_rx_fifo_flush(this, "RCTL.EN cleared");
+        else if ((val & RCTL_EN) !== 0) e1000_rx_fifo_drain(this);
         if ((val & RCTL_EN) !== 0 && (val & RCTL_BAM) === 0) this.warn_once("bam", "receiver enabled with RCTL.BAM clear: broadcast frames (ARP, DHCP) will be dropped");
         if ((val & RCTL_LBM_MASK) !== 0) e1000_start_xmit(this); // loopback forces the link: a stalled transmitter may go
         return;
+      }
       case REG.TCTL:
-        r[REG.TCTL >> 2] = val;
+        r[REG.TCTL >> 2] = (val & this.reg_mask[REG.TCTL >> 2]!) >>> 0;
         this.tx.halted = false; // software restarts a DMA engine a master abort stopped
         e1000_start_xmit(this);
         return;
@@ -569,6 +617,7 @@ export class E1000 extends PciDevice implements NetEndpoint {
       case REG.RDT:
         r[REG.RDT >> 2] = val & 0xffff;
         this.rx.rdt_written = true;
+        if ((r[REG.RCTL >> 2]! & RCTL_EN) !== 0) e1000_rx_fifo_drain(this); // descriptors came back
         return;
       case REG.TDT:
         r[REG.TDT >> 2] = val & 0xffff;
@@ -586,11 +635,15 @@ export class E1000 extends PciDevice implements NetEndpoint {
     }
     if (off >= REG.STATS && off < REG.STATS_END) return; // read-only
     const k = this.kind[off >> 2];
-    if (k === RW) {
-      r[off >> 2] = val;
+    if (k === REG_KIND_RW) {
+      r[off >> 2] = (val & this.reg_mask[off >> 2]!) >>> 0;
       return;
     }
-    if (k === RO) return;
+    if (k === REG_KIND_W1C) {
+      r[off >> 2] = (r[off >> 2]! & ~val) >>> 0;
+      return;
+    }
+    if (k === REG_KIND_RO) return;
     if (this.trace_on("unknown")) this.trace("unknown", `write of 0x${val.toString(16)} to unknown register 0x${off.toString(16)}`);
   }
 
@@ -618,6 +671,8 @@ export class E1000 extends PciDevice implements NetEndpoint {
       if (v < 0) out |= MDIC_ERROR;
       else out = ((out & ~MDIC_DATA_MASK) | v) >>> 0;
     } else if (val & MDIC_OP_WRITE) {
+      // A register the PHY does not implement, or a read-only one (BMSR, PHYID…): E, as QEMU's
+      // phy_regcap check does; the register keeps its value.
       if (!this.phy.write(reg, val & MDIC_DATA_MASK)) out |= MDIC_ERROR;
     }
     this.regs[REG.MDIC >> 2] = (out | MDIC_READY) >>> 0;

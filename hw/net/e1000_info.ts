@@ -23,6 +23,7 @@ export function e1000_describe(s: E1000): string {
   const faults = s.faults.describe();
   return (
     `rx: frames=${rx.frames} filtered=${rx.filtered} missed=${rx.missed} dma_dropped=${rx.dma_dropped}` +
+    ` fifo=${rx.fifo.count}/${rx.fifo.used}B held=${rx.fifo.held_total} high=${rx.fifo.high_water}B flushed=${rx.fifo_flushed}` +
     ` tx: frames=${tx.frames} no_peer=${tx.no_peer} peer_no_link=${tx.peer_no_link} link_stalls=${tx.link_stalls}${tx.halted ? " HALTED" : ""}` +
     ` dma_errors=${s.dma_errors} model_errors=${s.model_errors}` +
     (s.removed ? " REMOVED" : "") +

@@ -97,10 +97,12 @@ export class E1000Phy {
     return this.implemented[reg] ? this.regs[reg]! : -1;
   }
 
-  /** MDIC write: false for a register the PHY does not implement. */
+  /**
+   * MDIC write: false (MDIC.E) for a register the PHY does not implement or that is read-only
+   * (BMSR, PHYID, LPA…): QEMU's phy_regcap refuses both; the register keeps its value.
+   */
   write(reg: number, value: number): boolean {
-    if (!this.implemented[reg]) return false;
-    if (!this.writable[reg]) return true; // read-only: ignored, not an error
+    if (!this.implemented[reg] || !this.writable[reg]) return false;
     if (reg === MII_BMCR) {
       if (value & BMCR_RESET) {
         this.reset();

@@ -10,7 +10,6 @@ export const REG = {
   EECD: 0x00010, // EEPROM/Flash Control/Data, 13.4.3
   EERD: 0x00014, // EEPROM Read, 13.4.4
   CTRL_EXT: 0x00018, // Extended Device Control, 13.4.6
-  FLA: 0x0001c, // Flash Access, 13.4.5
   MDIC: 0x00020, // MDI Control, 13.4.7
   FCAL: 0x00028, // Flow Control Address Low, 13.4.8
   FCAH: 0x0002c, // Flow Control Address High, 13.4.9
@@ -40,6 +39,11 @@ export const REG = {
   RDTR: 0x02820, // RX Delay Timer, 13.4.32
   RXDCTL: 0x02828, // RX Descriptor Control, 13.4.42
   RADV: 0x0282c, // RX Interrupt Absolute Delay Timer, 13.4.40
+  RDFH: 0x02410, // RX Data FIFO Head (diagnostic), 13.5.x
+  RDFT: 0x02418, // RX Data FIFO Tail (diagnostic)
+  RDFHS: 0x02420, // RX Data FIFO Head Saved (diagnostic)
+  RDFTS: 0x02428, // RX Data FIFO Tail Saved (diagnostic)
+  RDFPC: 0x02430, // RX Data FIFO Packet Count (diagnostic)
   RSRPD: 0x02c00, // RX Small Packet Detect, 13.4.41
   TDBAL: 0x03800, // TX Descriptor Base Low, 13.4.36
   TDBAH: 0x03804, // TX Descriptor Base High, 13.4.37
@@ -50,6 +54,11 @@ export const REG = {
   TXDCTL: 0x03828, // TX Descriptor Control, 13.4.43
   TADV: 0x0382c, // TX Absolute Interrupt Delay Value, 13.4.44
   TSPMT: 0x03830, // TCP Segmentation Pad and Threshold, 13.4.45
+  TDFH: 0x03410, // TX Data FIFO Head (diagnostic), 13.5.x
+  TDFT: 0x03418, // TX Data FIFO Tail (diagnostic)
+  TDFHS: 0x03420, // TX Data FIFO Head Saved (diagnostic)
+  TDFTS: 0x03428, // TX Data FIFO Tail Saved (diagnostic)
+  TDFPC: 0x03430, // TX Data FIFO Packet Count (diagnostic)
   STATS: 0x04000, // first statistics register, 13.7
   STATS_END: 0x04100,
   RXCSUM: 0x05000, // RX Checksum Control, 13.4.46
@@ -60,6 +69,15 @@ export const REG = {
   WUFC: 0x05808, // Wakeup Filter Control, 13.6.2
   WUS: 0x05810, // Wakeup Status, 13.6.3
   MANC: 0x05820, // Management Control, 13.8
+  IPAV: 0x05838, // IP Address Valid, 13.6.4
+  IP4AT: 0x05840, // IPv4 Address Table (4 entries, every 8 bytes), 13.6.5
+  IP6AT: 0x05880, // IPv6 Address Table (one address, 4 dwords), 13.6.6
+  WUPL: 0x05900, // Wakeup Packet Length (read-only), 13.6.7
+  WUPM: 0x05a00, // Wakeup Packet Memory (128 bytes, read-only), 13.6.8
+  FFLT: 0x05f00, // Flexible Filter Length Table (4 entries, every 8 bytes), 13.6.9
+  FFMT: 0x09000, // Flexible Filter Mask Table (128 entries, every 8 bytes), 13.6.10
+  FFVT: 0x09800, // Flexible Filter Value Table (128 entries, every 8 bytes), 13.6.11
+  PBM: 0x10000, // Packet Buffer Memory (64 KiB window, diagnostic), 13.5.x
 } as const;
 
 /** Statistics registers (13.7); all read-only and clear-on-read on the 82540EM. */
@@ -238,8 +256,23 @@ export const RXD_STAT_DD = 0x01;
 export const RXD_STAT_EOP = 0x02;
 export const RXD_STAT_IXSM = 0x04;
 export const RXD_STAT_VP = 0x08;
+export const RXD_STAT_TCPCS = 0x20; // TCP/UDP checksum calculated (8254x: one bit for both; no UDPCS)
+export const RXD_STAT_IPCS = 0x40; // IPv4 header checksum calculated
+export const RXD_STAT_PIF = 0x80;
 export const RXD_ERR_CE = 0x01;
+export const RXD_ERR_TCPE = 0x20; // TCP/UDP checksum error
+export const RXD_ERR_IPE = 0x40; // IPv4 header checksum error
 export const RXD_ERR_RXE = 0x80;
+
+/** RXCSUM (13.4.46): packet checksum start, IPv4 and TCP/UDP offload enables; bits 31:10 reserved. */
+export const RXCSUM_PCSS_MASK = 0x000000ff;
+export const RXCSUM_IPOFL = 0x00000100;
+export const RXCSUM_TUOFL = 0x00000200;
+
+/** PBA (13.4.24): RXA in KiB (bits 15:0, writable); TXA (31:16) is what is left of the 64 KiB buffer. */
+export const PBA_RXA_MASK = 0x0000ffff;
+export const PBA_TXA_SHIFT = 16;
+export const E1000_PB_KIB = 64;
 
 export const DESC_SIZE = 16;
 
@@ -270,3 +303,92 @@ export const LPA_LPACK = 0x4000;
 /** EEPROM: 64 16-bit words; words 0x00-0x3F sum to 0xBABA (5.6.1, table 5-2). */
 export const EEPROM_WORDS = 64;
 export const EEPROM_SUM = 0xbaba;
+
+/** How a register answers a plain access (anything not handled by name in E1000.reg_write). */
+export const REG_KIND_RW = 1; // stored through its write mask; bits outside the mask read 0
+export const REG_KIND_RO = 2; // writes ignored
+export const REG_KIND_W1C = 3; // writing 1 clears a bit (WUS)
+
+/**
+ * The 82540EM register file as the SDM documents it (table 13-2 and the sections beside each
+ * row): [offset, count, stride, reset value, write mask, kind]. Reserved bits are outside the
+ * mask and read 0 (13.4: "reserved bits … read as 0b"). Reset values are QEMU's, which the SDM
+ * shares where it gives one (PBA, LEDCTL, CTRL, MANC). Registers whose writes have side effects
+ * (CTRL, EECD, EERD, MDIC, ICR/ICS/IMS/IMC, RCTL, TCTL, ring pointers, timers, PBA) are listed for
+ * their mask and reset value and handled by name. Offsets not listed here are unknown: they read
+ * 0, ignore writes and say so on the `unknown` trace channel. Statistics (13.7) are separate.
+ */
+export const E1000_REG_TABLE: readonly (readonly [number, number, number, number, number, number])[] = [
+  [REG.CTRL, 1, 4, 0x00140240, 0xd8fc1be9, REG_KIND_RW], // 13.4.1: bits 1,2,4,10,13-17,24,25,29 reserved; RST self-clears
+  [REG.STATUS, 1, 4, 0, 0, REG_KIND_RO], // 13.4.2
+  [REG.EECD, 1, 4, 0, 0x0000003f, REG_KIND_RW], // 13.4.3: SK, CS, DI, FWE (state machine in e1000_eeprom.ts)
+  [REG.EERD, 1, 4, 0, 0x0000ff01, REG_KIND_RW], // 13.4.4: START, ADDR; DONE and DATA by hardware
+  [REG.CTRL_EXT, 1, 4, 0, 0x00e29fff, REG_KIND_RW], // 13.4.6: GPI_EN, SDP6/7, ASDCHK, SPD_BYPS, RO_DIS, VREG, LINK_MODE; EE_RST self-clears
+  [REG.MDIC, 1, 4, 0, 0x7fffffff, REG_KIND_RW], // 13.4.7
+  [REG.FCAL, 1, 4, 0, 0xffffffff, REG_KIND_RW], // 13.4.8
+  [REG.FCAH, 1, 4, 0, 0x0000ffff, REG_KIND_RW], // 13.4.9
+  [REG.FCT, 1, 4, 0, 0x0000ffff, REG_KIND_RW], // 13.4.10
+  [REG.VET, 1, 4, 0x00008100, 0x0000ffff, REG_KIND_RW], // 13.4.11
+  [REG.ICR, 1, 4, 0, 0x0001ffff, REG_KIND_RW], // 13.4.17 (read clears)
+  [REG.ITR, 1, 4, 0, 0x0000ffff, REG_KIND_RW], // 13.4.18
+  [REG.ICS, 1, 4, 0, 0x0001ffff, REG_KIND_RW], // 13.4.19 (write-only; reads mirror ICR as QEMU)
+  [REG.IMS, 1, 4, 0, 0x0001ffff, REG_KIND_RW], // 13.4.20
+  [REG.IMC, 1, 4, 0, 0x0001ffff, REG_KIND_RW], // 13.4.21 (write-only, reads 0)
+  [REG.RCTL, 1, 4, 0, 0x06dfb3fe, REG_KIND_RW], // 13.4.22: bits 0, 10, 11, 14, 21, 24, 31:27 reserved
+  [REG.FCTTV, 1, 4, 0, 0x0000ffff, REG_KIND_RW], // 13.4.12
+  [REG.TXCW, 1, 4, 0, 0xc000ffff, REG_KIND_RW], // 13.4.14: TxConfigWord, TxConfig, ANE
+  [REG.RXCW, 1, 4, 0, 0, REG_KIND_RO], // 13.4.15
+  [REG.TCTL, 1, 4, 0, 0x017ffffa, REG_KIND_RW], // 13.4.33: EN, PSP, CT, COLD, SWXOFF, RTLC
+  [REG.TIPG, 1, 4, 0, 0x3fffffff, REG_KIND_RW], // 13.4.34: IPGT, IPGR1, IPGR2
+  [REG.AIT, 1, 4, 0, 0x0000ffff, REG_KIND_RW], // 13.4.35: AIFS 15:0; 31:16 reserved
+  [REG.LEDCTL, 1, 4, 0x00000602, 0xcfcfcfcf, REG_KIND_RW], // 13.4.16: per LED MODE 3:0, IVRT, BLINK
+  [REG.PBA, 1, 4, 0x00100030, PBA_RXA_MASK, REG_KIND_RW], // 13.4.24: RXA; TXA = 64 - RXA (read-only)
+  [REG.FCRTL, 1, 4, 0, 0x8000fff8, REG_KIND_RW], // 13.4.25: RTL 15:3, XONE 31
+  [REG.FCRTH, 1, 4, 0, 0x0000fff8, REG_KIND_RW], // 13.4.26: RTH 15:3
+  [REG.RDFH, 1, 4, 0, 0x00001fff, REG_KIND_RW], // FIFO diagnostics: 13 bits, as QEMU
+  [REG.RDFT, 1, 4, 0, 0x00001fff, REG_KIND_RW],
+  [REG.RDFHS, 1, 4, 0, 0x00001fff, REG_KIND_RW],
+  [REG.RDFTS, 1, 4, 0, 0x00001fff, REG_KIND_RW],
+  [REG.RDFPC, 1, 4, 0, 0x00001fff, REG_KIND_RW],
+  [REG.RDBAL, 1, 4, 0, 0xfffffff0, REG_KIND_RW], // 13.4.27: 3:0 ignored, read 0
+  [REG.RDBAH, 1, 4, 0, 0xffffffff, REG_KIND_RW], // 13.4.28
+  [REG.RDLEN, 1, 4, 0, 0x000fff80, REG_KIND_RW], // 13.4.29
+  [REG.RDH, 1, 4, 0, 0x0000ffff, REG_KIND_RW], // 13.4.30
+  [REG.RDT, 1, 4, 0, 0x0000ffff, REG_KIND_RW], // 13.4.31
+  [REG.RDTR, 1, 4, 0, 0x0000ffff, REG_KIND_RW], // 13.4.32: FPD (31) write-only, reads 0
+  [REG.RXDCTL, 1, 4, 0, 0x013f3f3f, REG_KIND_RW], // 13.4.42: PTHRESH, HTHRESH, WTHRESH, GRAN
+  [REG.RADV, 1, 4, 0, 0x0000ffff, REG_KIND_RW], // 13.4.40
+  [REG.RSRPD, 1, 4, 0, 0x00000fff, REG_KIND_RW], // 13.4.41
+  [REG.TDFH, 1, 4, 0, 0x000007ff, REG_KIND_RW], // FIFO diagnostics: 11/13 bits, as QEMU
+  [REG.TDFT, 1, 4, 0, 0x000007ff, REG_KIND_RW],
+  [REG.TDFHS, 1, 4, 0, 0x00001fff, REG_KIND_RW],
+  [REG.TDFTS, 1, 4, 0, 0x00001fff, REG_KIND_RW],
+  [REG.TDFPC, 1, 4, 0, 0x00001fff, REG_KIND_RW],
+  [REG.TDBAL, 1, 4, 0, 0xfffffff0, REG_KIND_RW], // 13.4.36
+  [REG.TDBAH, 1, 4, 0, 0xffffffff, REG_KIND_RW], // 13.4.37
+  [REG.TDLEN, 1, 4, 0, 0x000fff80, REG_KIND_RW], // 13.4.38
+  [REG.TDH, 1, 4, 0, 0x0000ffff, REG_KIND_RW], // 13.4.39
+  [REG.TDT, 1, 4, 0, 0x0000ffff, REG_KIND_RW], // 13.4.40
+  [REG.TIDV, 1, 4, 0, 0x0000ffff, REG_KIND_RW], // 13.4.41
+  [REG.TXDCTL, 1, 4, 0, 0xff3f3f3f, REG_KIND_RW], // 13.4.43: PTHRESH, HTHRESH, WTHRESH, GRAN, LWTHRESH
+  [REG.TADV, 1, 4, 0, 0x0000ffff, REG_KIND_RW], // 13.4.44
+  [REG.TSPMT, 1, 4, 0, 0xffffffff, REG_KIND_RW], // 13.4.45: TSMT, TSPBP
+  [REG.RXCSUM, 1, 4, 0, 0x000003ff, REG_KIND_RW], // 13.4.46: PCSS, IPOFL, TUOFL
+  [REG.MTA, 128, 4, 0, 0xffffffff, REG_KIND_RW], // 13.5.1
+  [REG.RA, 16, 8, 0, 0xffffffff, REG_KIND_RW], // 13.5.2 RAL
+  [REG.RA + 4, 16, 8, 0, 0x8003ffff, REG_KIND_RW], // 13.5.2 RAH: RAH 15:0, ASEL 17:16, AV 31
+  [REG.VFTA, 128, 4, 0, 0xffffffff, REG_KIND_RW], // 13.5.3
+  [REG.WUC, 1, 4, 0, 0x0000000f, REG_KIND_RW], // 13.6.1: APME, PME_EN, PME_STAT, APMPME
+  [REG.WUFC, 1, 4, 0, 0x000f00ff, REG_KIND_RW], // 13.6.2: LNKC…IPV6, FLX0-3
+  [REG.WUS, 1, 4, 0, 0x000f00ff, REG_KIND_W1C], // 13.6.3: set by wake events, cleared by writing 1
+  [REG.MANC, 1, 4, 0x00222300, 0, REG_KIND_RO], // 13.8 (read-only in QEMU; no manageability here)
+  [REG.IPAV, 1, 4, 0, 0x0001000f, REG_KIND_RW], // 13.6.4: V40-V43, V60
+  [REG.IP4AT, 4, 8, 0, 0xffffffff, REG_KIND_RW], // 13.6.5
+  [REG.IP6AT, 4, 4, 0, 0xffffffff, REG_KIND_RW], // 13.6.6
+  [REG.WUPL, 1, 4, 0, 0, REG_KIND_RO], // 13.6.7
+  [REG.WUPM, 32, 4, 0, 0, REG_KIND_RO], // 13.6.8
+  [REG.FFLT, 4, 8, 0, 0x000007ff, REG_KIND_RW], // 13.6.9: LEN 10:0
+  [REG.FFMT, 128, 8, 0, 0x0000000f, REG_KIND_RW], // 13.6.10: one mask bit per filter
+  [REG.FFVT, 128, 8, 0, 0xffffffff, REG_KIND_RW], // 13.6.11: one byte per filter
+  [REG.PBM, 16384, 4, 0, 0xffffffff, REG_KIND_RW], // packet buffer memory window (diagnostic)
+];

@@ -22,12 +22,15 @@ import {
   RCTL_UPE,
   RCTL_VFE,
   REG,
+  E1000_PB_KIB,
+  PBA_RXA_MASK,
   RXD_STAT_DD,
   RXD_STAT_EOP,
-  RXD_STAT_IXSM,
   RXD_STAT_VP,
   STAT,
 } from "./e1000_regs.ts";
+import { e1000_rx_csum_bits, e1000_rx_packet_csum } from "./e1000_rx_csum.ts";
+import { RxFifo } from "./e1000_rx_fifo.ts";
 import { mac_str } from "./e1000_tx.ts";
 import { RX_NO_LINK } from "./net_endpoint.ts";
 
@@ -35,11 +38,20 @@ import { RX_NO_LINK } from "./net_endpoint.ts";
  * The longest frame (without FCS) the receiver takes in, whatever RCTL says: the 8254x handles
  * packets up to 16384 bytes (SDM 3.2.2, RCTL.LPE 13.4.22). Longer ones — which only a socket
  * back-end can deliver (QEMU allows records up to 69,632 bytes) — are counted in ROC and dropped,
- * even with RCTL.SBP set. The staging buffer is sized for this plus the FCS.
+ * even with RCTL.SBP set. The staging buffers are sized for this plus the FCS.
  */
 export const E1000_MAX_RX_FRAME = 16384;
+/**
+ * Without RCTL.SBP: the longest frame accepted, FCS not counted. SDM 13.4.22 LPE: "a long packet
+ * is one longer than 1522 bytes" and 13.7 ROC count from the destination address through the CRC,
+ * so 1518 + FCS with LPE clear (a full-MTU 802.1Q-tagged frame; an untagged one of the same length
+ * passes too — the check is on length alone), and 16384 − 4 with LPE set. QEMU
+ * (e1000x_is_oversized) uses the same two limits.
+ */
+export const E1000_MAX_RX_SHORT = 1518;
+export const E1000_MAX_RX_LONG = E1000_MAX_RX_FRAME - 4;
 
-/** Receive state: reusable buffers for padding, VLAN stripping and the CRC (nothing per frame). */
+/** Receive state: reusable buffers for padding, VLAN stripping, the CRC and the FIFO (nothing per frame). */
 export class RxState {
   readonly desc = new Uint8Array(DESC_SIZE);
   readonly dv = new DataView(this.desc.buffer);
@@ -48,11 +60,16 @@ export class RxState {
   readonly wbv = new DataView(this.wb.buffer);
   /** A frame that had to be changed (padded, tag removed, CRC appended) is staged here. */
   readonly staged = new Uint8Array(E1000_MAX_RX_FRAME + 8);
+  /** The on-chip receive FIFO (e1000_rx_fifo.ts), and where its oldest frame is copied out. */
+  readonly fifo = new RxFifo();
+  readonly fifo_out = new Uint8Array(E1000_MAX_RX_FRAME + 8);
   /** Software has written RDT at least once since reset. */
   rdt_written = false;
   frames = 0;
   filtered = 0;
   missed = 0;
+  /** Frames the FIFO still held when CTRL.RST or RCTL.EN clear flushed it (also in MPC). */
+  fifo_flushed = 0;
   /** Frames lost because a receive DMA master-aborted (also in TPR, not in GPRC). */
   dma_dropped = 0;
 
@@ -83,8 +100,11 @@ export function mta_hash(b4: number, b5: number, mo: number): number {
 }
 
 /**
- * Destination address filtering (SDM 3.2.1, 13.5): broadcast needs BAM; other multicast passes
- * with MPE or an MTA hash hit; unicast with UPE; anything matching a valid receive address passes.
+ * Destination address filtering (SDM 3.2.1, 13.5; QEMU e1000x_rx_group_filter): broadcast passes
+ * with BAM; other multicast with MPE; unicast with UPE; then anything matching a valid receive
+ * address, then any group address — broadcast included — whose MTA hash bit is set. RCTL.BAM
+ * (13.4.22): "0b = ignore broadcast (unless it matches through exact or imperfect filters)": MPE
+ * is neither, so a broadcast with MPE set and BAM clear is refused, as in QEMU since 8.1.
  */
 function rx_filter(s: E1000, f: Uint8Array): boolean {
   const r = s.regs;
@@ -104,7 +124,7 @@ function rx_filter(s: E1000, f: Uint8Array): boolean {
     const rah = r[(REG.RA + 8 * i + 4) >> 2]!;
     if ((rah & RAH_AV) !== 0 && r[(REG.RA + 8 * i) >> 2] === lo && (rah & 0xffff) === hi) return true;
   }
-  if (mcast && !bcast) {
+  if (mcast) {
     const h = mta_hash(f[4]!, f[5]!, (rctl & RCTL_MO_MASK) >>> RCTL_MO_SHIFT);
     if ((r[(REG.MTA >> 2) + (h >>> 5)]! & (1 << (h & 31))) !== 0) return true;
   }
@@ -119,22 +139,49 @@ function overrun(s: E1000): void {
   if (s.trace_on("rxerr")) s.trace("rxerr", "frame missed: receive FIFO overrun (injected)");
 }
 
+/** No descriptors and no room left in the FIFO: the frame is missed (MPC, ICR.RXO). */
 function missed(s: E1000, why: string): void {
   s.rx.missed++;
   s.stat_inc(STAT.MPC);
-  s.stat_inc(STAT.RNBC);
   s.set_ics(ICR_RXO);
   if (s.trace_on("rxerr")) s.trace("rxerr", `frame missed: ${why}`);
 }
 
+/** The frame's tag is stripped on the way to memory (CTRL.VME and an EtherType equal to VET). */
+function strips_tag(s: E1000, f: Uint8Array): boolean {
+  const r = s.regs;
+  return (r[REG.CTRL >> 2]! & CTRL_VME) !== 0 && ((f[12]! << 8) | f[13]!) === (r[REG.VET >> 2]! & 0xffff);
+}
+
+/** Bytes a frame f[0..n) puts in receive buffers: the tag out if stripped, the FCS in unless SECRC. */
+function rx_total(s: E1000, f: Uint8Array, n: number): number {
+  return n - (strips_tag(s, f) ? 4 : 0) + ((s.regs[REG.RCTL >> 2]! & RCTL_SECRC) === 0 ? 4 : 0);
+}
+
+/** The ring has enough descriptors the driver handed over (RDH up to, not including, RDT) for `total` bytes. */
+function rx_has_bufs(s: E1000, total: number): boolean {
+  const r = s.regs;
+  const size = r[REG.RDLEN >> 2]! >>> 4;
+  const head = r[REG.RDH >> 2]!;
+  const tail = r[REG.RDT >> 2]!;
+  if (size === 0 || head >= size || tail >= size) return false; // no usable ring: nothing handed over
+  const free = tail >= head ? tail - head : size - head + tail;
+  return free * rx_buffer_size(r[REG.RCTL >> 2]!) >= total;
+}
+
+/** Receive FIFO size in bytes: PBA.RXA KiB of the 64 KiB packet buffer (SDM 13.4.24). */
+function rx_fifo_capacity(s: E1000): number {
+  return Math.min(s.regs[REG.PBA >> 2]! & PBA_RXA_MASK, E1000_PB_KIB) * 1024;
+}
+
 /**
- * A frame arrives from the wire (or from our own transmitter in loopback). Filter it, then DMA it
- * into the buffers of descriptors RDH.. (spanning several when it is longer than one buffer, EOP
- * on the last), write each descriptor back, advance RDH, and signal RXT0 / RXDMT0. When the ring
- * has too few free descriptors the frame is missed (MPC, RNBC, RXO); a descriptor the driver still
- * owns (at or past RDT) is never written.
+ * A frame arrives from the wire (or from our own transmitter in loopback). Check its size, filter
+ * it, then DMA it into the descriptors from RDH (e1000_rx_dma) — or, when the driver has not
+ * handed over enough descriptors, keep it in the on-chip FIFO (RNBC) until an RDT write returns
+ * some (e1000_rx_fifo_drain); a frame the FIFO has no room for is missed (MPC, RXO). A descriptor
+ * the driver still owns (at or past RDT) is never written.
  *
- * `frame[0..len)` is the caller's and is not kept; it is copied once, into guest memory.
+ * `frame[0..len)` is the caller's and is not kept; it is copied once, into guest memory or the FIFO.
  */
 export function e1000_receive(s: E1000, frame: Uint8Array, len: number, loopback = false): boolean {
   const r = s.regs;
@@ -146,38 +193,35 @@ export function e1000_receive(s: E1000, frame: Uint8Array, len: number, loopback
   len = Math.floor(len);
   const rctl = r[REG.RCTL >> 2]!;
   // From here every frame is in TPR/TOR, and GPRC counts those that reach memory: TPR minus the
-  // accepted ones are the refused (filter, RCTL.EN clear, VLAN filter, DMA errors); MPC, ROC and
-  // RUC name the rest (SDM 13.7).
+  // accepted ones are the refused (filter, RCTL.EN clear, VLAN filter, DMA errors); MPC and ROC
+  // name the rest, and the FIFO holds the ones still waiting (SDM 13.7).
   s.stat_inc(STAT.TPR);
   s.stat_add64(STAT.TORL, Math.max(len, 60) + 4);
   if ((rctl & RCTL_EN) === 0) {
     if (s.trace_on("rxerr")) s.trace("rxerr", "receiver disabled (RCTL.EN clear): frame dropped");
     return true;
   }
-  const max = (rctl & RCTL_LPE) !== 0 ? E1000_MAX_RX_FRAME : 1518;
+  const max = (rctl & RCTL_LPE) !== 0 ? E1000_MAX_RX_LONG : E1000_MAX_RX_SHORT;
   if (len > E1000_MAX_RX_FRAME || (len > max && (rctl & RCTL_SBP) === 0)) {
     s.stat_inc(STAT.ROC);
     if (len > E1000_MAX_RX_FRAME) s.warn_once("rx-huge", `a frame of ${len} bytes arrived; the receiver holds at most ${E1000_MAX_RX_FRAME} (even with RCTL.SBP): dropped and counted in ROC`);
     if (s.trace_on("rxerr")) s.trace("rxerr", `oversize frame of ${len} bytes dropped (LPE ${(rctl & RCTL_LPE) !== 0 ? "set" : "clear"}, SBP ${(rctl & RCTL_SBP) !== 0 ? "set" : "clear"}): ROC`);
     return true;
   }
-  if (len < 14) {
-    s.stat_inc(STAT.RUC); // too short to carry even an Ethernet header
-    if (s.trace_on("rxerr")) s.trace("rxerr", `runt of ${len} bytes dropped: RUC`);
-    return true;
-  }
   let f = frame;
   let n = len;
   const st = rx.staged;
   if (n < 60) {
+    // A back-end carries frames without the padding and FCS the sender's MAC puts on the wire
+    // (IEEE 802.3 4.2.3.3; SDM TCTL.PSP 13.4.33): what the wire would carry is the frame padded
+    // to 60 + FCS — a valid minimum-size frame, not a runt — even for one shorter than a header.
     st.set(frame.subarray(0, n), 0);
-    st.fill(0, n, 60); // short frames are padded to the 64-byte minimum (60 + FCS)
+    st.fill(0, n, 60);
     f = st;
     n = 60;
   }
   const type = (f[12]! << 8) | f[13]!;
-  const vlan = type === (r[REG.VET >> 2]! & 0xffff);
-  if (vlan && (rctl & RCTL_VFE) !== 0) {
+  if (type === (r[REG.VET >> 2]! & 0xffff) && (rctl & RCTL_VFE) !== 0) {
     const vid = ((f[14]! << 8) | f[15]!) & 0xfff;
     if ((r[(REG.VFTA >> 2) + (vid >>> 5)]! & (1 << (vid & 31))) === 0) {
       rx.filtered++;
@@ -198,15 +242,74 @@ export function e1000_receive(s: E1000, frame: Uint8Array, len: number, loopback
     return true;
   }
   if (fl.rx_no_buffers > 0) {
+    // A descriptor starvation long enough to have filled the FIFO: RNBC and MPC both count it.
     fl.rx_no_buffers--;
-    missed(s, "no receive buffers (injected)");
+    s.stat_inc(STAT.RNBC);
+    missed(s, "no receive buffers and the FIFO is full (injected)");
     return true;
   }
+  if (rx.fifo.count === 0 && rx_has_bufs(s, rx_total(s, f, n))) {
+    e1000_rx_dma(s, f, n);
+    return true;
+  }
+  // No descriptors for it (or older frames still waiting): it waits in the FIFO (SDM 13.7 RNBC:
+  // "the packet is still received if there is space in the FIFO").
+  s.stat_inc(STAT.RNBC);
+  if (!rx.rdt_written) s.warn_once("rdt", "a frame arrived but RDT was never written: the receive ring is empty (fill it and set RDT = N-1)");
+  if (rx.fifo.push(f, n, rx_fifo_capacity(s))) {
+    if (s.trace_on("rx")) s.trace("rx", `no free descriptors: frame of ${n} bytes waits in the receive FIFO (${rx.fifo.count} frames, ${rx.fifo.used} bytes)`);
+    return true;
+  }
+  missed(s, `no free descriptors and the receive FIFO is full (${rx.fifo.count} frames, ${rx.fifo.used} of ${rx_fifo_capacity(s)} bytes)`);
+  return true;
+}
+
+/**
+ * Descriptors came back (RDT write, receiver enabled): DMA the frames waiting in the FIFO, oldest
+ * first, for as long as the ring has room for the next one. Device context (register write).
+ */
+export function e1000_rx_fifo_drain(s: E1000): void {
+  const rx = s.rx;
+  while (rx.fifo.count > 0) {
+    const n = rx.fifo.peek_into(rx.fifo_out);
+    if (!rx_has_bufs(s, rx_total(s, rx.fifo_out, n))) return;
+    rx.fifo.pop();
+    e1000_rx_dma(s, rx.fifo_out, n);
+  }
+}
+
+/**
+ * CTRL.RST or RCTL.EN cleared: the FIFO's frames are gone. They are counted in MPC (missed: SDM
+ * 13.7) — after CTRL.RST has cleared the statistics, so the guest still sees them — and in
+ * rx.fifo_flushed for `~info network`.
+ */
+export function e1000_rx_fifo_flush(s: E1000, why: string): void {
+  const n = s.rx.fifo.flush();
+  if (n === 0) return;
+  s.rx.fifo_flushed += n;
+  s.rx.missed += n;
+  s.stat_inc(STAT.MPC, n);
+  if (s.trace_on("rxerr")) s.trace("rxerr", `${why}: ${n} frames flushed from the receive FIFO (MPC)`);
+}
+
+/**
+ * DMA a frame f[0..n) (padded, filtered; the ring known to have room) into the descriptors from
+ * RDH: VLAN tag stripped to `special`, the FCS appended unless SECRC, the packet checksum and the
+ * checksum offload bits on the EOP descriptor (e1000_rx_csum.ts); RDH advanced, statistics, then
+ * RXT0 (or its delay timers) and RXDMT0.
+ */
+function e1000_rx_dma(s: E1000, frame: Uint8Array, len: number): void {
+  const r = s.regs;
+  const rx = s.rx;
+  const rctl = r[REG.RCTL >> 2]!;
+  const st = rx.staged;
+  let f = frame;
+  let n = len;
   const dest_mcast = (f[0]! & 1) !== 0;
   const dest_bcast = dest_mcast && f[0] === 0xff && f[1] === 0xff && f[2] === 0xff && f[3] === 0xff && f[4] === 0xff && f[5] === 0xff;
   let special = 0;
-  let status = RXD_STAT_IXSM; // no IP/TCP checksum offload: "ignore checksum indication"
-  if (vlan && (r[REG.CTRL >> 2]! & CTRL_VME) !== 0) {
+  let status = 0;
+  if (strips_tag(s, f)) {
     special = (f[14]! << 8) | f[15]!;
     if (f !== st) st.set(f.subarray(0, n), 0);
     st.copyWithin(12, 16, n);
@@ -214,6 +317,10 @@ export function e1000_receive(s: E1000, frame: Uint8Array, len: number, loopback
     n -= 4;
     status |= RXD_STAT_VP;
   }
+  const rxcsum = r[REG.RXCSUM >> 2]!;
+  const csum_bits = e1000_rx_csum_bits(f, n, rxcsum, r[REG.VET >> 2]! & 0xffff);
+  status |= csum_bits & 0xff;
+  const errors = csum_bits >>> 8;
   const wire = n + 4;
   let total = n;
   if ((rctl & RCTL_SECRC) === 0) {
@@ -227,20 +334,11 @@ export function e1000_receive(s: E1000, frame: Uint8Array, len: number, loopback
     f = st;
     total = n + 4;
   }
+  const pcsum = e1000_rx_packet_csum(f, total, rxcsum);
   const size = r[REG.RDLEN >> 2]! >>> 4;
   let head = r[REG.RDH >> 2]!;
   const tail = r[REG.RDT >> 2]!;
-  if (size === 0 || head >= size || tail >= size) {
-    missed(s, `no usable ring (RDLEN ${size * 16}, RDH ${head}, RDT ${tail})`);
-    return true;
-  }
   const bufsize = rx_buffer_size(rctl);
-  const free = tail >= head ? tail - head : size - head + tail;
-  if (free * bufsize < total) {
-    if (!rx.rdt_written) s.warn_once("rdt", "a frame arrived but RDT was never written: the receive ring is empty (fill it and set RDT = N-1)");
-    missed(s, `${free} free descriptors, ${Math.ceil(total / bufsize)} needed`);
-    return true;
-  }
   const base = r[REG.RDBAH >> 2]! * 0x100000000 + ((r[REG.RDBAL >> 2]! & ~0xf) >>> 0);
   const wb = rx.wb;
   const wbv = rx.wbv;
@@ -251,7 +349,7 @@ export function e1000_receive(s: E1000, frame: Uint8Array, len: number, loopback
       rx.dma_dropped++;
       if (s.bus_master) s.dma_failed("RX descriptor read", daddr, DESC_SIZE);
       else if (s.trace_on("rxerr")) s.trace("rxerr", "Bus Master disabled: frame dropped");
-      return true;
+      return;
     }
     const baddr = rx.dv.getUint32(0, true) + rx.dv.getUint32(4, true) * 0x100000000;
     const chunk = total - off < bufsize ? total - off : bufsize;
@@ -260,19 +358,20 @@ export function e1000_receive(s: E1000, frame: Uint8Array, len: number, loopback
     } else if (!s.dma_write(baddr, f, off, chunk)) {
       rx.dma_dropped++;
       if (s.bus_master) s.dma_failed("RX buffer write", baddr, chunk);
-      return true;
+      return;
     }
     off += chunk;
     const eop = off >= total;
+    // Status, errors and the packet checksum are valid on the EOP descriptor only (SDM 3.2.3).
     wbv.setUint16(0, chunk, true); // length
-    wbv.setUint16(2, 0, true); // packet checksum: not computed (IXSM)
+    wbv.setUint16(2, eop ? pcsum : 0, true); // packet checksum from RXCSUM.PCSS (3.2.9)
     wb[4] = RXD_STAT_DD | (eop ? RXD_STAT_EOP | status : 0);
-    wb[5] = 0; // errors
+    wb[5] = eop ? errors : 0;
     wbv.setUint16(6, eop ? special : 0, true);
     if (!s.dma_write(daddr + 8, wb, 0, 8)) {
       rx.dma_dropped++;
       if (s.bus_master) s.dma_failed("RX descriptor write-back", daddr, DESC_SIZE);
-      return true;
+      return;
     }
     head = head + 1 === size ? 0 : head + 1;
   }
@@ -287,5 +386,4 @@ export function e1000_receive(s: E1000, frame: Uint8Array, len: number, loopback
   s.rx_written();
   const left = tail >= head ? tail - head : size - head + tail;
   if (left <= size >>> (((rctl & RCTL_RDMTS_MASK) >>> RCTL_RDMTS_SHIFT) + 1)) s.set_ics(ICR_RXDMT0);
-  return true;
 }

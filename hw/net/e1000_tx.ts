@@ -26,6 +26,23 @@ import {
   TXD_STAT_DD,
   TXD_STATUS,
 } from "./e1000_regs.ts";
+import {
+  e1000_read_tx_ctx_descr,
+  TXD_CMD_AND_LENGTH,
+  TXD_CMD_TSE,
+  TXD_DTYP_BYTE,
+  TXD_DTYP_CONTEXT,
+  TXD_DTYP_DATA,
+  TXD_DTYP_SHIFT,
+  TXD_LEN_MASK,
+  TXD_POPTS,
+  TXD_POPTS_IXSM,
+  TXD_POPTS_TXSM,
+  tso_context_problem,
+  tso_fix_segment,
+  tx_checksums,
+  TxOffloadState,
+} from "./e1000_tx_offload.ts";
 
 /** The largest packet a descriptor chain may carry (SDM 3.3.3: 16288 bytes). */
 export const MAX_TX_PACKET = 16288;
@@ -48,6 +65,10 @@ export class TxState {
   frame_len = 0;
   /** The packet being assembled hit an error and is dropped at EOP. */
   frame_bad = false;
+  /** Offload contexts, the current packet's options and TSE progress (e1000_tx_offload.ts). */
+  readonly off = new TxOffloadState();
+  /** Bytes of the descriptor at TDH already taken when a TSE packet paused for the wire. */
+  desc_off = 0;
   frames = 0;
   /** Virtual time at which the wire is free for the next frame. */
   wire_free_at = 0;
@@ -61,11 +82,24 @@ export class TxState {
   link_stalls = 0;
   /** A DMA master abort stopped the transmit DMA engine; CTRL.RST, a TCTL or TDH write restarts it. */
   halted = false;
-  unsupported = 0;
+  /** Packets that carried no data (zero-length descriptors up to EOP): completed, nothing sent. */
+  empty_packets = 0;
+  /** Packets longer than MAX_TX_PACKET (TSE excepted): completed, dropped. */
+  too_long = 0;
+  /** Extended descriptors of a reserved type (DTYP not 0000/0001): their packet is dropped. */
+  bad_desc = 0;
 
-  reset(): void {
+  /** Forget the packet being assembled. */
+  end_packet(): void {
     this.frame_len = 0;
     this.frame_bad = false;
+    this.desc_off = 0;
+    this.off.end_packet();
+  }
+
+  reset(): void {
+    this.end_packet();
+    this.off.reset();
     this.wire_free_at = 0;
     this.waiting = false;
     this.halted = false;
@@ -99,20 +133,22 @@ function insert_checksum(f: Uint8Array, len: number, css: number, cso: number): 
   f[cso + 1] = c & 0xff;
 }
 
-/** The EOP descriptor closed a packet: finish it (VLAN, checksum, padding) and put it on the wire. */
-function transmit_frame(s: E1000, cmd: number): void {
+/**
+ * Put a finished frame of `len` bytes from tx.frame on the wire: VLAN tag (VLE with CTRL.VME),
+ * PSP padding, statistics, line-rate bookkeeping. `cmd` supplies IFCS and VLE, `special` the tag.
+ * tx.frame may be rewritten (tag insertion, padding): a TSE caller restores its header afterwards.
+ */
+function transmit_frame(s: E1000, len: number, cmd: number, special: number): void {
   const tx = s.tx;
   const f = tx.frame;
-  let len = tx.frame_len;
   if ((cmd & TXD_CMD_IFCS) === 0) s.warn_once("ifcs", "transmit descriptor without IFCS: real hardware would send the frame with no FCS (set E1000_TXD_CMD_IFCS); sent anyway");
-  if ((cmd & TXD_CMD_IC) !== 0) insert_checksum(f, len, tx.desc[TXD_CSS]!, tx.desc[TXD_CSO]!);
   if ((cmd & TXD_CMD_VLE) !== 0 && (s.regs[REG.CTRL >> 2]! & CTRL_VME) !== 0 && len >= 12) {
     f.copyWithin(16, 12, len);
     const vet = s.regs[REG.VET >> 2]! & 0xffff;
     f[12] = vet >>> 8;
     f[13] = vet & 0xff;
-    f[14] = tx.desc[TXD_SPECIAL + 1]!; // the tag goes on the wire big-endian
-    f[15] = tx.desc[TXD_SPECIAL]!;
+    f[14] = (special >>> 8) & 0xff; // the tag goes on the wire big-endian
+    f[15] = special & 0xff;
     len += 4;
   }
   if ((s.regs[REG.TCTL >> 2]! & TCTL_PSP) !== 0 && len < 60) {
@@ -148,8 +184,7 @@ export function tx_loopback(s: E1000): boolean {
 function tx_dma_abort(s: E1000, what: string, addr: number, len: number): void {
   s.dma_failed(what, addr, len);
   s.tx.halted = true;
-  s.tx.frame_len = 0;
-  s.tx.frame_bad = false;
+  s.tx.end_packet();
   if (s.trace_on("txerr")) s.trace("txerr", `${what} master-aborted: transmit DMA stopped until reset`);
 }
 
@@ -159,14 +194,189 @@ export function mac_str(b: Uint8Array, off: number): string {
   return s;
 }
 
+/** What taking a descriptor's data did (tx_take / tso_take). */
+const TAKE_OK = 0;
+/** DMA failed: the descriptor is not completed and the head stays on it. */
+const TAKE_STOP = 1;
+/** A TSE packet waits for the wire between segments; tx.desc_off says where to resume. */
+const TAKE_PAUSE = 2;
+
+/** A DMA read of packet data failed: abort (master abort) unless bus mastering is simply off. */
+function take_failed(s: E1000, addr: number, len: number): number {
+  if (s.bus_master && !s.removed) tx_dma_abort(s, "TX buffer read", addr, len);
+  return TAKE_STOP;
+}
+
+/** Append a descriptor's buffer to the packet (legacy, and data descriptors without TSE). */
+function tx_take(s: E1000, head: number, addr: number, len: number): number {
+  const tx = s.tx;
+  if (len === 0 || tx.frame_bad) return TAKE_OK; // SDM 3.3.3: zero length transfers no data
+  if (addr === 0) {
+    s.warn_once("txnull", `transmit descriptor ${head} has buffer address 0; no data taken`);
+  } else if (tx.frame_len + len > MAX_TX_PACKET) {
+    tx.frame_bad = true;
+    tx.too_long++;
+    if (s.trace_on("txerr")) s.trace("txerr", `packet longer than ${MAX_TX_PACKET} bytes: dropped`);
+  } else if (!s.dma_read(addr, tx.frame, tx.frame_len, len)) {
+    return take_failed(s, addr, len);
+  } else {
+    tx.frame_len += len;
+  }
+  return TAKE_OK;
+}
+
+/**
+ * Send the TSE segment in tx.frame (SDM 3.5.9): rewrite its headers, insert checksums, send it,
+ * then put the prototype header back for the next segment.
+ */
+function tso_emit(s: E1000, last: boolean): void {
+  const tx = s.tx;
+  const o = tx.off;
+  const c = o.cur;
+  const f = tx.frame;
+  const len = tx.frame_len;
+  tso_fix_segment(f, len, c, o.seg, last, o.sum_needed);
+  o.csum_out_of_range += tx_checksums(f, len, c, o.sum_needed);
+  o.seg++;
+  o.sent_payload += len - c.hdr_len;
+  transmit_frame(s, len, o.tse_cmd, o.tse_special);
+  const h = o.hdr;
+  for (let i = 0; i < c.hdr_len; i++) f[i] = h[i]!;
+  tx.frame_len = c.hdr_len;
+}
+
+/**
+ * Take a TSE data descriptor's buffer (SDM 3.5; QEMU process_tx_desc with cptse): the first HDRLEN
+ * bytes of the packet are the prototype header, kept aside; then payload fills segments of
+ * HDRLEN + MSS bytes, each sent as soon as it is complete. PAYLEN bounds the payload fetched
+ * (3.3.6): a segment is the last when it completes PAYLEN, data beyond PAYLEN is not sent
+ * (counted at EOP, TSCTFC). Between segments the packet waits for the wire like any frame.
+ */
+function tso_take(s: E1000, head: number, addr: number, len: number): number {
+  const tx = s.tx;
+  const o = tx.off;
+  const c = o.cur;
+  if (len === 0 || tx.frame_bad) return TAKE_OK;
+  if (addr === 0) {
+    s.warn_once("txnull", `transmit descriptor ${head} has buffer address 0; no data taken`);
+    return TAKE_OK;
+  }
+  let done = tx.desc_off < len ? tx.desc_off : len; // resuming after a pause
+  const hdr_len = c.hdr_len;
+  while (done < len) {
+    let target: number; // the frame length that completes the header or the current segment
+    if (tx.frame_len < hdr_len) {
+      target = hdr_len;
+    } else {
+      const left = c.paylen - o.sent_payload; // payload PAYLEN still allows
+      if (left <= 0) {
+        o.overrun = true; // more data than PAYLEN: not fetched
+        break;
+      }
+      if (tx.frame_len === hdr_len && o.seg > 0 && s.clock.now_ns() < tx.wire_free_at) {
+        tx.desc_off = done;
+        return TAKE_PAUSE;
+      }
+      target = hdr_len + (left < c.mss ? left : c.mss);
+    }
+    const want = target - tx.frame_len;
+    const take = len - done < want ? len - done : want;
+    if (!s.dma_read(addr + done, tx.frame, tx.frame_len, take)) return take_failed(s, addr + done, take);
+    tx.frame_len += take;
+    done += take;
+    if (tx.frame_len !== target) continue;
+    if (target === hdr_len) {
+      const f = tx.frame;
+      const h = o.hdr;
+      for (let i = 0; i < hdr_len; i++) h[i] = f[i]!;
+    } else {
+      tso_emit(s, o.sent_payload + (target - hdr_len) === c.paylen);
+    }
+  }
+  tx.desc_off = 0;
+  return TAKE_OK;
+}
+
+/** The first data descriptor of an extended packet: latch POPTS, TSE and, for TSE, the context. */
+function tx_start_ext_packet(s: E1000, cmd: number): void {
+  const tx = s.tx;
+  const o = tx.off;
+  const d = tx.desc;
+  o.sum_needed = d[TXD_POPTS]! & (TXD_POPTS_IXSM | TXD_POPTS_TXSM);
+  if ((cmd & TXD_CMD_TSE) === 0) return;
+  o.tse = true;
+  o.cur.copy_from(o.tso);
+  o.tse_cmd = cmd;
+  o.tse_special = d[TXD_SPECIAL]! | (d[TXD_SPECIAL + 1]! << 8);
+  const problem = tso_context_problem(o.cur, MAX_TX_PACKET);
+  if (problem !== null) {
+    tx.frame_bad = true;
+    o.tso_bad_context++;
+    s.warn_once("tso-ctx", `TCP segmentation with an unusable context (${problem}): packet dropped`);
+    if (s.trace_on("txerr")) s.trace("txerr", `TSE packet dropped: ${problem}`);
+  }
+}
+
+/** A TSE packet reached EOP: send the last segment, count the context (TSCTC or TSCTFC, 13.7.53-54). */
+function tso_end_packet(s: E1000): void {
+  const tx = s.tx;
+  const o = tx.off;
+  const c = o.cur;
+  let ok = false;
+  if (tx.frame_bad) {
+    // unusable context: already counted in tso_bad_context
+  } else if (tx.frame_len < c.hdr_len) {
+    s.warn_once("tso-short", `TSE packet ended inside its ${c.hdr_len}-byte header: nothing sent`);
+  } else {
+    // Payload still pending (data ran out before PAYLEN), or a header-only packet: one last segment.
+    if (tx.frame_len > c.hdr_len || o.seg === 0) tso_emit(s, true);
+    ok = o.sent_payload === c.paylen && !o.overrun;
+    if (!ok) s.warn_once("tso-paylen", `TSE packet carried ${o.sent_payload} payload bytes${o.overrun ? " (more were supplied)" : ""} but PAYLEN is ${c.paylen}`);
+  }
+  if (ok) {
+    s.stat_inc(STAT.TSCTC);
+  } else {
+    s.stat_inc(STAT.TSCTFC);
+    o.tso_failed++;
+    if (s.trace_on("txerr")) s.trace("txerr", `TCP segmentation context failed after ${o.seg} segments`);
+  }
+}
+
+/** The EOP descriptor (`cmd`, in tx.desc) closed a packet: finish it and put it on the wire. */
+function tx_end_packet(s: E1000, cmd: number): void {
+  const tx = s.tx;
+  const o = tx.off;
+  if (o.tse) {
+    tso_end_packet(s);
+  } else if (tx.frame_bad) {
+    // dropped: counted where it went bad (too_long, bad_desc)
+  } else if (tx.frame_len === 0) {
+    // SDM 3.3.3: zero-length descriptors transfer no data; a packet of none is no frame (QEMU
+    // sends a 0-byte frame the net layer discards). Completed (DD if RS), nothing on the wire.
+    tx.empty_packets++;
+    s.warn_once("txempty", "a transmit packet of zero bytes (zero-length descriptors up to EOP): nothing sent");
+    if (s.trace_on("txerr")) s.trace("txerr", "empty packet: completed, nothing sent");
+  } else {
+    if ((cmd & TXD_CMD_DEXT) === 0 && (cmd & TXD_CMD_IC) !== 0) insert_checksum(tx.frame, tx.frame_len, tx.desc[TXD_CSS]!, tx.desc[TXD_CSO]!);
+    if (o.sum_needed !== 0) o.csum_out_of_range += tx_checksums(tx.frame, tx.frame_len, o.csum, o.sum_needed);
+    transmit_frame(s, tx.frame_len, cmd, tx.desc[TXD_SPECIAL]! | (tx.desc[TXD_SPECIAL + 1]! << 8));
+  }
+  tx.end_packet();
+}
+
 /**
  * Run the transmitter (SDM 3.3): on a TDT or TCTL write, process descriptors from TDH towards TDT,
  * gathering buffers by DMA until EOP, writing DD back only where RS (or RPS) asks, then TXDW
  * (possibly delayed, see tx_written) and TXQE once the queue is empty.
  *
+ * Descriptors: legacy (3.3.3), TCP/IP context (3.3.6: loads an offload context, no data) and
+ * TCP/IP data (3.3.7: like legacy plus POPTS checksum insertion and TSE segmentation); a packet
+ * may span any number of data descriptors (scatter-gather).
+ *
  * Frames leave at line rate: a new frame starts only when the wire is free (wire_time_ns after the
  * previous one started); until then the transmitter stops and resumes from a clock event, so the
- * ring drains at 1 Gb/s on the virtual clock however fast software fills it.
+ * ring drains at 1 Gb/s on the virtual clock however fast software fills it. TSE segments are
+ * paced the same way, the transmitter pausing inside the descriptor (tx.desc_off).
  */
 export function e1000_start_xmit(s: E1000): void {
   const r = s.regs;
@@ -195,11 +405,12 @@ export function e1000_start_xmit(s: E1000): void {
   const base = r[REG.TDBAH >> 2]! * 0x100000000 + ((r[REG.TDBAL >> 2]! & ~0xf) >>> 0);
   const desc = tx.desc;
   const dv = tx.dv;
+  const off = tx.off;
   let done = 0;
   const now = s.clock.now_ns();
   tx.waiting = false;
   while (head !== tail) {
-    if (tx.frame_len === 0 && now < tx.wire_free_at) {
+    if (!off.started && now < tx.wire_free_at) {
       tx.waiting = true;
       s.tx_wait_for_wire(tx.wire_free_at);
       break;
@@ -210,34 +421,43 @@ export function e1000_start_xmit(s: E1000): void {
       break; // the head stays where it is: nothing was processed
     }
     const cmd = desc[TXD_CMD]!;
-    if ((cmd & TXD_CMD_DEXT) !== 0) {
-      tx.unsupported++;
-      tx.frame_bad = true;
-      s.warn_once("dext", "extended transmit descriptors (DEXT: context/data, checksum and TSO offload) are not modelled; they complete without sending");
-      if (s.trace_on("txerr")) s.trace("txerr", `descriptor ${head}: DEXT descriptor not supported`);
+    const addr = dv.getUint32(0, true) + dv.getUint32(4, true) * 0x100000000;
+    let eop = false;
+    let took = TAKE_OK;
+    if ((cmd & TXD_CMD_DEXT) === 0) {
+      off.started = true;
+      took = tx_take(s, head, addr, dv.getUint16(TXD_LENGTH, true));
+      eop = (cmd & TXD_CMD_EOP) !== 0;
     } else {
-      const len = dv.getUint16(TXD_LENGTH, true);
-      const addr = dv.getUint32(0, true) + dv.getUint32(4, true) * 0x100000000;
-      if (len > 0 && !tx.frame_bad) {
-        if (addr === 0) {
-          s.warn_once("txnull", `transmit descriptor ${head} has buffer address 0; no data taken`);
-        } else if (tx.frame_len + len > MAX_TX_PACKET) {
-          tx.frame_bad = true;
-          if (s.trace_on("txerr")) s.trace("txerr", `packet longer than ${MAX_TX_PACKET} bytes: dropped`);
-        } else if (!s.dma_read(addr, tx.frame, tx.frame_len, len)) {
-          if (!s.bus_master || s.removed) break;
-          tx_dma_abort(s, "TX buffer read", addr, len);
-          break; // this descriptor is not completed: the head stays on it
-        } else {
-          tx.frame_len += len;
+      const dtyp = desc[TXD_DTYP_BYTE]! >>> TXD_DTYP_SHIFT;
+      if (dtyp === TXD_DTYP_CONTEXT) {
+        // TUCMD shares byte 11 with DCMD: bit 0 is TCP here, not EOP. No data, ends nothing.
+        e1000_read_tx_ctx_descr(desc, (cmd & TXD_CMD_TSE) !== 0 ? off.tso : off.csum);
+        if (s.trace_on("tx")) s.trace("tx", `descriptor ${head}: ${(cmd & TXD_CMD_TSE) !== 0 ? "segmentation" : "checksum"} context loaded`);
+      } else if (dtyp === TXD_DTYP_DATA) {
+        if (!off.started) {
+          off.started = true;
+          tx_start_ext_packet(s, cmd);
         }
+        const len = dv.getUint32(TXD_CMD_AND_LENGTH, true) & TXD_LEN_MASK;
+        took = off.tse ? tso_take(s, head, addr, len) : tx_take(s, head, addr, len);
+        eop = (cmd & TXD_CMD_EOP) !== 0;
+      } else {
+        off.started = true;
+        tx.frame_bad = true;
+        tx.bad_desc++;
+        s.warn_once("dtyp", `extended transmit descriptor of reserved type DTYP=${dtyp}: its packet is dropped`);
+        if (s.trace_on("txerr")) s.trace("txerr", `descriptor ${head}: reserved DTYP ${dtyp}`);
+        eop = (cmd & TXD_CMD_EOP) !== 0;
       }
     }
-    if ((cmd & TXD_CMD_EOP) !== 0 || (cmd & TXD_CMD_DEXT) !== 0) {
-      if (!tx.frame_bad && (cmd & TXD_CMD_DEXT) === 0) transmit_frame(s, cmd);
-      tx.frame_len = 0;
-      tx.frame_bad = false;
+    if (took === TAKE_STOP) break; // the descriptor is not completed: the head stays on it
+    if (took === TAKE_PAUSE) {
+      tx.waiting = true;
+      s.tx_wait_for_wire(tx.wire_free_at);
+      break;
     }
+    if (eop) tx_end_packet(s, cmd);
     if ((cmd & (TXD_CMD_RS | TXD_CMD_RPS)) !== 0) {
       desc[TXD_STATUS] = (desc[TXD_STATUS]! & 0xf0) | TXD_STAT_DD;
       if (!s.dma_write(daddr + TXD_STATUS, desc, TXD_STATUS, 1)) {

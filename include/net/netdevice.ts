@@ -40,6 +40,64 @@ export const NETDEV_REGISTER = "register";
 export const NETDEV_UNREGISTER = "unregister";
 export type NetdevEvent = "up" | "down" | "change" | "register" | "unregister";
 
+/**
+ * Device features (include/linux/netdev_features.h), as bits of NetDevice.features / hw_features.
+ * Only the ones ringzero's drivers can offer; the bit numbers are ours, the names are Linux's.
+ */
+export const NETIF_F_SG = 1 << 0; // Scatter/gather IO: a frame may be a head plus fragments
+export const NETIF_F_IP_CSUM = 1 << 1; // Can checksum TCP/UDP over IPv4 (CHECKSUM_PARTIAL)
+export const NETIF_F_HW_CSUM = 1 << 2; // Can checksum any protocol at csum_start/csum_offset
+export const NETIF_F_RXCSUM = 1 << 3; // Receive checksumming offload
+export const NETIF_F_TSO = 1 << 4; // TCPv4 segmentation offload
+export const NETIF_F_HW_VLAN_CTAG_RX = 1 << 5; // Receive VLAN CTAG hw acceleration
+export const NETIF_F_HW_VLAN_CTAG_TX = 1 << 6; // Transmit VLAN CTAG hw acceleration
+export const NETIF_F_HW_VLAN_CTAG_FILTER = 1 << 7; // Receive filtering on VLAN CTAGs
+export const NETIF_F_RXALL = 1 << 8; // Receive errored frames too
+export const NETIF_F_RXFCS = 1 << 9; // Append FCS to received frames
+export const NETIF_F_LOOPBACK = 1 << 10; // Enable loopback
+export const NETIF_F_LLTX = 1 << 11; // Lockless TX (fixed on lo)
+/** Any transmit checksum feature (NETIF_F_CSUM_MASK). */
+export const NETIF_F_CSUM_MASK = NETIF_F_IP_CSUM | NETIF_F_HW_CSUM;
+/** Segmentation offloads (NETIF_F_GSO_MASK, the ones we model). */
+export const NETIF_F_GSO_MASK = NETIF_F_TSO;
+
+/**
+ * The feature names `ethtool -k` prints, in Linux's order (net/ethtool/common.c netdev_features_strings
+ * and ethtool's off_flag_def): [bit, ethtool name]. ethtool(8) groups them under rx-checksumming,
+ * tx-checksumming, scatter-gather and tcp-segmentation-offload.
+ */
+export const NETDEV_FEATURE_NAMES: readonly (readonly [number, string])[] = [
+  [NETIF_F_RXCSUM, "rx-checksum"],
+  [NETIF_F_IP_CSUM, "tx-checksum-ipv4"],
+  [NETIF_F_HW_CSUM, "tx-checksum-ip-generic"],
+  [NETIF_F_SG, "tx-scatter-gather"],
+  [NETIF_F_TSO, "tx-tcp-segmentation"],
+  [NETIF_F_LLTX, "tx-lockless"],
+  [NETIF_F_HW_VLAN_CTAG_RX, "rx-vlan-hw-parse"],
+  [NETIF_F_HW_VLAN_CTAG_TX, "tx-vlan-hw-insert"],
+  [NETIF_F_HW_VLAN_CTAG_FILTER, "rx-vlan-filter"],
+  [NETIF_F_LOOPBACK, "loopback"],
+  [NETIF_F_RXFCS, "rx-fcs"],
+  [NETIF_F_RXALL, "rx-all"],
+];
+
+/* Checksum state of a packet buffer (include/linux/skbuff.h, "Checksumming of received and sent packets"). */
+/** Receive: nothing verified. Transmit: the checksum is complete in the bytes (software did it). */
+export const CHECKSUM_NONE = 0;
+/** Receive: the device verified the transport checksum; the stack need not. */
+export const CHECKSUM_UNNECESSARY = 1;
+/** Receive: `csum` holds the device's ones'-complement sum of the packet from the IP header on. */
+export const CHECKSUM_COMPLETE = 2;
+/**
+ * Transmit: the checksum field at csum_start + csum_offset holds only the (folded, not inverted)
+ * pseudo-header sum; whoever sends the frame — the NIC, or skb_checksum_help when it cannot — sums
+ * from csum_start to the end and stores the complement there.
+ */
+export const CHECKSUM_PARTIAL = 3;
+
+/** gso_type bits (SKB_GSO_*). */
+export const SKB_GSO_TCPV4 = 1 << 0;
+
 /** Size of every packet buffer: one frame at the standard MTU with headroom, two per page. */
 export const PBUF_SIZE = 2048;
 /** Room kept in front of a frame built by the stack, so headers can be prepended without copying. */
@@ -69,6 +127,37 @@ export interface PBuf {
   next: PBuf | null;
   /** Kernel clock time it was received (for packet capture). */
   tstamp: number;
+  /*
+   * Checksum and segmentation state (sk_buff's ip_summed/csum/csum_start/csum_offset and
+   * skb_shared_info's gso_*). pbuf_alloc resets them; only the buffer's owner writes them.
+   */
+  /** CHECKSUM_NONE / UNNECESSARY / COMPLETE / PARTIAL. */
+  ip_summed: number;
+  /** CHECKSUM_COMPLETE: the receive sum (16-bit ones'-complement, unfolded is fine). */
+  csum: number;
+  /** CHECKSUM_PARTIAL: where the sum starts, as an index into `data` (skb->head-relative, as Linux). */
+  csum_start: number;
+  /** CHECKSUM_PARTIAL: offset of the checksum field from csum_start (UDP 6, TCP 16, ICMP 2). */
+  csum_offset: number;
+  /** TSO: payload bytes per segment (0 = not a GSO frame), its SKB_GSO_* type and segment count. */
+  gso_size: number;
+  gso_type: number;
+  gso_segs: number;
+  /*
+   * Scatter-gather (the frags of skb_shared_info, as a chain of buffers): the frame is this
+   * buffer's data[head .. head + len - data_len) followed by each fragment's data[head .. head + len)
+   * in `frag` order. `len` is the whole frame (Linux's skb->len), `data_len` the bytes in fragments
+   * (0 for a linear frame). Each fragment is an ordinary packet buffer holding one reference that
+   * belongs to the head: pbuf_put of the head's last reference puts the fragments too. A fragment's
+   * own `frag` link continues the chain; its `data_len` is 0. Chaining allocates nothing.
+   */
+  data_len: number;
+  frag: PBuf | null;
+}
+
+/** skb_headlen(): bytes in the head buffer. */
+export function pbuf_headlen(p: PBuf): number {
+  return p.len - p.data_len;
 }
 
 /** struct net_device_stats / rtnl_link_stats64, the fields we keep. */
@@ -114,6 +203,10 @@ export interface NetDeviceOps {
   ndo_flush_xmit?(dev: NetDevice): void;
   ndo_set_mac_address?(dev: NetDevice, mac: Uint8Array): number;
   ndo_set_rx_mode?(dev: NetDevice): void;
+  /** Drop features the device cannot have together (called by netdev_update_features). */
+  ndo_fix_features?(dev: NetDevice, features: number): number;
+  /** Program the hardware for `features` (dev.features is updated by the core after 0). Process context. */
+  ndo_set_features?(dev: NetDevice, features: number): Promise<number> | number;
 }
 
 export interface EthtoolOps {
@@ -180,6 +273,12 @@ export class NetDevice {
   registered = false;
   /** Times the queue was stopped for a full ring. */
   tx_busy = 0;
+  /** Active features (NETIF_F_*): what the stack may ask of this device now. */
+  features = 0;
+  /** Features the user may switch (ethtool -K); the rest of `features` is [fixed]. */
+  hw_features = 0;
+  /** Features the user asked for (ethtool -K), before netdev_fix_features. */
+  wanted_features = 0;
   /** Carrier transitions, up and down (IFLA_CARRIER_CHANGES, `ip -s -s link` "transns"). */
   carrier_changes = 0;
   /**

@@ -46,7 +46,14 @@ export type EthtoolCmd =
   | { cmd: "set_ring"; rx?: number; tx?: number }
   | { cmd: "coalesce" }
   | { cmd: "set_coalesce"; rx_usecs?: number }
-  | { cmd: "test" };
+  | { cmd: "test" }
+  /** ETHTOOL_GFEATURES (ethtool -k). */
+  | { cmd: "features" }
+  /** ETHTOOL_SFEATURES (ethtool -K): feature name (NETDEV_FEATURE_NAMES) → on/off. */
+  | { cmd: "set_features"; changes: Record<string, boolean> };
+
+/** One feature as ethtool -k shows it: [name, active, changeable (not [fixed]), requested]. */
+export type EthtoolFeature = [string, boolean, boolean, boolean];
 
 export type EthtoolReply =
   | { kind: "drvinfo"; info: EthtoolDrvInfo }
@@ -57,4 +64,5 @@ export type EthtoolReply =
   | { kind: "ring"; ring: EthtoolRingParam }
   | { kind: "coalesce"; coalesce: EthtoolCoalesce }
   | { kind: "test"; results: EthtoolTestResult[] }
+  | { kind: "features"; features: EthtoolFeature[] }
   | { kind: "ok" };

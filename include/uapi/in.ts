@@ -16,6 +16,7 @@ export const PACKET_MULTICAST = 2;
 export const PACKET_OTHERHOST = 3;
 export const PACKET_OUTGOING = 4;
 export const IPPROTO_ICMP = 1;
+export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
 export const INADDR_ANY = 0;
 export const INADDR_BROADCAST = 0xffffffff;

@@ -1,5 +1,5 @@
 import { GFP_ATOMIC, PAGE_SHIFT, PAGE_SIZE } from "../../include/linux/gfp.ts";
-import { PBUF_HEADROOM, PBUF_SIZE, type NetDevice, type PBuf } from "../../include/net/netdevice.ts";
+import { CHECKSUM_PARTIAL, PBUF_HEADROOM, PBUF_SIZE, type NetDevice, type PBuf } from "../../include/net/netdevice.ts";
 import { DEFINE_PER_KERNEL } from "../kernel.ts";
 import { WARN } from "../panic.ts";
 import { alloc_pages, free_pages } from "./page_alloc.ts";
@@ -24,6 +24,15 @@ class PBufImpl implements PBuf {
   protocol = 0;
   next: PBuf | null = null;
   tstamp = 0;
+  ip_summed = 0;
+  csum = 0;
+  csum_start = 0;
+  csum_offset = 0;
+  gso_size = 0;
+  gso_type = 0;
+  gso_segs = 0;
+  data_len = 0;
+  frag: PBuf | null = null;
   readonly pfn: number;
   readonly half: number;
   /** Position in the pool's list of free halves, -1 when not there. */
@@ -103,6 +112,15 @@ export function pbuf_alloc(): PBuf | null {
   p.dev = null;
   p.protocol = 0;
   p.next = null;
+  p.ip_summed = 0;
+  p.csum = 0;
+  p.csum_start = 0;
+  p.csum_offset = 0;
+  p.gso_size = 0;
+  p.gso_type = 0;
+  p.gso_segs = 0;
+  p.data_len = 0;
+  p.frag = null;
   pool.allocs++;
   if (++pool.in_use > pool.peak) pool.peak = pool.in_use;
   return p;
@@ -114,10 +132,24 @@ export function pbuf_get(p: PBuf): PBuf {
   return p;
 }
 
-/** pbuf_put(): drop a reference; the last one returns the buffer (and maybe its page). */
+/**
+ * pbuf_put(): drop a reference; the last one returns the buffer (and maybe its page), and puts the
+ * fragments it holds (a scatter-gather frame's chain, see PBuf.frag).
+ */
 export function pbuf_put(p: PBuf): void {
-  if (WARN(p.refcnt <= 0, "pbuf_put on a buffer that is already free")) return;
-  if (--p.refcnt > 0) return;
+  let cur: PBuf | null = p;
+  while (cur !== null) {
+    if (WARN(cur.refcnt <= 0, "pbuf_put on a buffer that is already free")) return;
+    if (--cur.refcnt > 0) return;
+    const frag: PBuf | null = cur.frag;
+    cur.frag = null;
+    cur.data_len = 0;
+    pbuf_release(cur);
+    cur = frag;
+  }
+}
+
+function pbuf_release(p: PBuf): void {
   const pool = pool_var.get();
   const b = p as PBufImpl;
   pool.in_use--;
@@ -138,6 +170,69 @@ export function pbuf_from_bytes(bytes: Uint8Array, len = bytes.length): PBuf | n
   p.data.set(bytes.subarray(0, len), p.head);
   p.len = len;
   return p;
+}
+
+/**
+ * pbuf_add_frag(): append fragment `f` (its bytes data[f.head .. f.head + f.len)) to frame `p`,
+ * handing `p` the caller's reference to `f`. The frame grows by f.len (len and data_len).
+ */
+export function pbuf_add_frag(p: PBuf, f: PBuf): void {
+  let last = p;
+  while (last.frag !== null) last = last.frag;
+  last.frag = f;
+  f.data_len = 0;
+  p.len += f.len;
+  p.data_len += f.len;
+}
+
+/**
+ * pbuf_copy_bits() (skb_copy_bits): copy `len` bytes of the frame starting at frame offset `off`
+ * into `to` at `to_off`, walking the head and its fragments. Returns the bytes copied.
+ */
+export function pbuf_copy_bits(p: PBuf, off: number, to: Uint8Array, to_off: number, len: number): number {
+  let done = 0;
+  let seg_len = p.len - p.data_len;
+  let seg: PBuf | null = p;
+  while (seg !== null && done < len) {
+    if (off < seg_len) {
+      const n = Math.min(seg_len - off, len - done);
+      to.set(seg.data.subarray(seg.head + off, seg.head + off + n), to_off + done);
+      done += n;
+      off = 0;
+    } else {
+      off -= seg_len;
+    }
+    seg = seg.frag;
+    if (seg !== null) seg_len = seg.len;
+  }
+  return done;
+}
+
+/**
+ * pbuf_linearize() (skb_linearize): move every fragment's bytes into the head buffer and put the
+ * fragments. Returns 0, or -1 when the frame does not fit one buffer (it is left as it was).
+ */
+export function pbuf_linearize(p: PBuf): number {
+  if (p.data_len === 0) return 0;
+  const headlen = p.len - p.data_len;
+  if (p.head + p.len > p.data.length) {
+    if (p.len > p.data.length) return -1;
+    p.data.copyWithin(0, p.head, p.head + headlen);
+    if (p.ip_summed === CHECKSUM_PARTIAL) p.csum_start -= p.head;
+    p.head = 0;
+  }
+  let at = p.head + headlen;
+  let f = p.frag;
+  while (f !== null) {
+    p.data.set(f.data.subarray(f.head, f.head + f.len), at);
+    at += f.len;
+    f = f.frag;
+  }
+  const chain = p.frag;
+  p.frag = null;
+  p.data_len = 0;
+  if (chain !== null) pbuf_put(chain);
+  return 0;
 }
 
 export function pbuf_stats(): { in_use: number; pages: number; peak: number; allocs: number; failures: number } {

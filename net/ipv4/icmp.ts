@@ -1,8 +1,8 @@
-import type { PBuf } from "../../include/net/netdevice.ts";
+import { CHECKSUM_UNNECESSARY, type PBuf } from "../../include/net/netdevice.ts";
 import { IPPROTO_ICMP, IPPROTO_UDP } from "../../include/uapi/in.ts";
 import { pbuf_alloc, pbuf_put } from "../../kernel/mm/pbuf.ts";
-import { csum_partial, csum_fold, ip_compute_csum } from "../../lib/inet_checksum.ts";
-import { ip_output, L4_OFF, type IpInfo } from "./ip.ts";
+import { ip_compute_csum } from "../../lib/inet_checksum.ts";
+import { ip_l4_csum, ip_output, L4_OFF, type IpInfo } from "./ip.ts";
 import { ping_err, ping_rcv } from "./ping.ts";
 import { snmp } from "./snmp.ts";
 import { udp_err } from "./udp.ts";
@@ -35,7 +35,7 @@ export function icmp_rcv(p: PBuf, ip: IpInfo): void {
   const d = p.data;
   const off = ip.iph + ip.ihl;
   const len = ip.tot_len - ip.ihl;
-  if (len < 8 || ip_compute_csum(d, off, len) !== 0) {
+  if (len < 8 || (p.ip_summed !== CHECKSUM_UNNECESSARY && ip_compute_csum(d, off, len) !== 0)) {
     s.InErrors++;
     if (len >= 8) s.InCsumErrors++;
     pbuf_put(p);
@@ -50,8 +50,7 @@ export function icmp_rcv(p: PBuf, ip: IpInfo): void {
       if (off !== p.head + L4_OFF) d.copyWithin(p.head + L4_OFF, off, off + len);
       const r = p.head + L4_OFF;
       d[r] = ICMP_ECHOREPLY;
-      p.view.setUint16(r + 2, 0);
-      p.view.setUint16(r + 2, ip_compute_csum(d, r, len));
+      ip_l4_csum(p, ip.saddr, r, len, 2, 0, false);
       s.OutMsgs++;
       s.OutEchoReps++;
       ip_output(p, len, IPPROTO_ICMP, ip.saddr, ip.daddr);
@@ -105,7 +104,7 @@ export function icmp_send(orig: PBuf, ip: IpInfo, type: number, code: number): v
   p.view.setUint16(o + 6, 0);
   d.set(od.subarray(ip.iph, ip.iph + quote), o + 8);
   const len = 8 + quote;
-  p.view.setUint16(o + 2, csum_fold(csum_partial(d, o, len)));
+  ip_l4_csum(p, ip.saddr, o, len, 2, 0, false);
   const s = snmp.get().Icmp;
   s.OutMsgs++;
   if (type === ICMP_DEST_UNREACH) s.OutDestUnreachs++;

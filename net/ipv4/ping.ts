@@ -4,9 +4,8 @@ import { IPPROTO_ICMP } from "../../include/uapi/in.ts";
 import { DEFINE_PER_KERNEL } from "../../kernel/kernel.ts";
 import { pbuf_alloc } from "../../kernel/mm/pbuf.ts";
 import { sock_alloc, sock_queue_rcv, sock_release, type Sock } from "../socket.ts";
-import { ip_compute_csum } from "../../lib/inet_checksum.ts";
 import { ICMP_ECHO, ICMP_HOST_UNREACH, UNREACH_TEXT } from "./icmp.ts";
-import { ip_output, L4_OFF, type IpInfo } from "./ip.ts";
+import { ip_l4_csum, ip_output, L4_OFF, type IpInfo } from "./ip.ts";
 import { snmp } from "./snmp.ts";
 
 /**
@@ -56,8 +55,7 @@ export function ping_sendto(sk: Sock, data: Uint8Array, daddr: number): number {
   const o = p.head + L4_OFF;
   p.data.set(data, o);
   p.view.setUint16(o + 4, sk.port); // identifier
-  p.view.setUint16(o + 2, 0);
-  p.view.setUint16(o + 2, ip_compute_csum(p.data, o, data.length));
+  ip_l4_csum(p, daddr, o, data.length, 2, 0, false);
   const seq = p.view.getUint16(o + 6);
   snmp.get().Icmp.OutMsgs++;
   snmp.get().Icmp.OutEchos++;

@@ -1,12 +1,12 @@
 import { EADDRINUSE, EINVAL, EMSGSIZE, ENOBUFS } from "../../include/linux/errno.ts";
-import type { PBuf } from "../../include/net/netdevice.ts";
+import { CHECKSUM_UNNECESSARY, type PBuf } from "../../include/net/netdevice.ts";
 import { IPPROTO_UDP } from "../../include/uapi/in.ts";
 import { DEFINE_PER_KERNEL } from "../../kernel/kernel.ts";
 import { pbuf_alloc, pbuf_put } from "../../kernel/mm/pbuf.ts";
 import { sock_alloc, sock_queue_rcv, sock_release, type Sock } from "../socket.ts";
 import { csum_fold, csum_partial, csum_tcpudp_nofold } from "../../lib/inet_checksum.ts";
 import { icmp_send, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, ICMP_PORT_UNREACH, UNREACH_TEXT } from "./icmp.ts";
-import { ip_output, ip_source_for, L4_OFF, type IpInfo } from "./ip.ts";
+import { ip_l4_csum, ip_output, ip_source_for, L4_OFF, type IpInfo } from "./ip.ts";
 import { snmp } from "./snmp.ts";
 
 /**
@@ -75,9 +75,8 @@ export function udp_sendto(sk: Sock, data: Uint8Array, daddr: number, dport: num
   v.setUint16(o + 4, len);
   v.setUint16(o + 6, 0);
   p.data.set(data, o + UDP_HLEN);
-  let c = csum_fold(csum_partial(p.data, o, len, csum_tcpudp_nofold(src, daddr, len, IPPROTO_UDP)));
-  if (c === 0) c = 0xffff; // 0 means "no checksum" in UDP
-  v.setUint16(o + 6, c);
+  // The checksum: by the NIC when the route's device offers it, else here.
+  ip_l4_csum(p, daddr, o, len, 6, csum_tcpudp_nofold(src, daddr, len, IPPROTO_UDP), true);
   snmp.get().Udp.OutDatagrams++;
   const r = ip_output(p, len, IPPROTO_UDP, daddr, src, undefined, () => {
     sock_queue_rcv(sk, { data: new Uint8Array(0), addr: daddr, port: dport, ttl: 0, tstamp_ns: 0, error: { type: ICMP_DEST_UNREACH, code: ICMP_HOST_UNREACH, from: src, text: UNREACH_TEXT[ICMP_HOST_UNREACH]! } });
@@ -97,7 +96,8 @@ export function udp_rcv(p: PBuf, ip: IpInfo): void {
     pbuf_put(p);
     return;
   }
-  if (v.getUint16(o + 6) !== 0 && csum_fold(csum_partial(p.data, o, len, csum_tcpudp_nofold(ip.saddr, ip.daddr, len, IPPROTO_UDP))) !== 0) {
+  // Verified in software unless the NIC already did (CHECKSUM_UNNECESSARY).
+  if (p.ip_summed !== CHECKSUM_UNNECESSARY && v.getUint16(o + 6) !== 0 && csum_fold(csum_partial(p.data, o, len, csum_tcpudp_nofold(ip.saddr, ip.daddr, len, IPPROTO_UDP))) !== 0) {
     s.InCsumErrors++;
     s.InErrors++;
     pbuf_put(p);

@@ -400,7 +400,7 @@ describe("e1000 receive", () => {
     expect([...d.data.subarray(114)]).toEqual([fcs & 0xff, (fcs >>> 8) & 0xff, (fcs >>> 16) & 0xff, fcs >>> 24]);
   });
 
-  it("a full ring counts MPC and RXO and never writes a descriptor the driver owns", () => {
+  it("a full ring holds frames in the RX FIFO (RNBC, no MPC/RXO), never writes a descriptor the driver owns, and delivers them on RDT", () => {
     const { nic, sink, m } = wired();
     nic.setup_rx(8, RX_BASIC); // RDT = 7: descriptors 0-6 belong to the device
     nic.wr(REG.IMS, ICR_RXO);
@@ -408,16 +408,20 @@ describe("e1000 receive", () => {
     const owned_buf = m.mem.u8.slice(nic.rx_bufs + 7 * 2048, nic.rx_bufs + 8 * 2048);
     for (let i = 0; i < 10; i++) sink.inject(make_frame(MAC_A, MAC_B, 100, 0x88b5, i));
     expect(nic.rd(REG.RDH)).toBe(7);
-    expect(nic.rd(STAT.MPC)).toBe(3);
+    expect(nic.rd(STAT.MPC)).toBe(0); // the 48 KiB FIFO holds the other 3 (SDM 13.7 RNBC)
     expect(nic.rd(STAT.RNBC)).toBe(3);
-    expect(nic.rd(REG.ICR) & ICR_RXO).toBe(ICR_RXO);
+    expect(nic.rd(REG.ICR) & ICR_RXO).toBe(0);
     expect(m.mem.u8.slice(nic.rx_ring + 7 * 16, nic.rx_ring + 8 * 16)).toEqual(owned);
     expect(m.mem.u8.slice(nic.rx_bufs + 7 * 2048, nic.rx_bufs + 8 * 2048)).toEqual(owned_buf);
-    // The driver hands back descriptors: reception resumes.
+    // The driver hands back descriptors 7, 0, 1, 2: the waiting frames come out in order, then a new one.
+    for (let i = 0; i < 3; i++) nic.m.mem.view.setUint8(nic.rx_ring + i * 16 + 12, 0);
     nic.wr(REG.RDT, 3);
+    expect(nic.rd(REG.RDH)).toBe(2);
+    expect([7, 0, 1].map((i) => nic.rx_desc(i).data[14])).toEqual([7, 8, 9]); // payload byte 0 is the seed
     sink.inject(make_frame(MAC_A, MAC_B, 100, 0x88b5, 99));
-    expect(nic.rd(REG.RDH)).toBe(0);
-    expect(nic.rx_desc(7).data[14]).toBe(99);
+    expect(nic.rd(REG.RDH)).toBe(3);
+    expect(nic.rx_desc(2).data[14]).toBe(99);
+    expect(nic.rd(STAT.GPRC)).toBe(11);
   });
 
   it("warns once when a frame arrives and RDT was never advanced", () => {

@@ -74,18 +74,19 @@ describe("e1000 oversize and undersize frames", () => {
     expect(nic.rx_desc(0).data).toEqual(f.subarray(0, 2048));
   });
 
-  it("runts (under 14 bytes) are counted in RUC; a length longer than the buffer is cut, not trusted", () => {
+  it("frames under 14 bytes are padded to 60 like any short frame (the sender's MAC pads on a real wire); a length longer than the buffer is cut, not trusted", () => {
     const { nic, sink } = wired();
     nic.setup_rx(8, RCTL_EN | RCTL_BAM | RCTL_SECRC);
     for (let n = 0; n < 14; n++) sink.peer!.receive_frame(new Uint8Array(n), n);
-    expect(nic.rd(STAT.RUC)).toBe(14);
+    expect(nic.rd(STAT.RUC)).toBe(0);
+    expect(nic.dev.rx.filtered).toBe(14); // padded with zeros: addressed to 00:00:00:00:00:00
     const f = make_frame(BROADCAST, MAC_B, 46);
     expect(() => nic.dev.receive_frame(f, 100_000)).not.toThrow(); // claims more than it has
     expect(() => nic.dev.receive_frame(f, -5)).not.toThrow();
     expect(() => nic.dev.receive_frame(f, Number.NaN)).not.toThrow();
     expect(nic.rd(STAT.GPRC)).toBe(1);
     expect(nic.rx_desc(0).len).toBe(60);
-    expect(nic.rd(STAT.RUC)).toBe(2); // -5 and NaN became empty frames
+    expect(nic.dev.rx.filtered).toBe(16); // -5 and NaN became empty frames, padded and refused
   });
 
   it("TPR/TOR count the frames the address filter refuses; GPRC only those it accepts", () => {

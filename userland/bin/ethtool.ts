@@ -1,14 +1,97 @@
 import { strerror } from "../../include/linux/errno.ts";
-import type { EthtoolCmd, EthtoolReply } from "../../include/uapi/ethtool.ts";
+import type { EthtoolCmd, EthtoolFeature, EthtoolReply } from "../../include/uapi/ethtool.ts";
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import { fail, print } from "../lib/stdio.ts";
 
 /**
  * ethtool: `ethtool DEV` (link settings), `-i` (driver), `-S` (statistics), `-d` (register dump),
  * `-g`/`-G DEV rx N tx N` (rings), `-c`/`-C DEV rx-usecs N` (interrupt coalescing), `-t DEV`
- * (offline self-test), `--dump-rings DEV` (ringzero: the ring inspector).
+ * (offline self-test), `-k` / `-K DEV rx|tx|sg|tso|FEATURE on|off …` (offload features),
+ * `--dump-rings DEV` (ringzero: the ring inspector).
  */
-const USAGE = "Usage: ethtool [ -i | -S | -d | -g | -c | -t | --dump-rings ] DEVNAME | ethtool -G DEVNAME [rx N] [tx N] | ethtool -C DEVNAME rx-usecs N";
+const USAGE = "Usage: ethtool [ -i | -S | -d | -g | -c | -k | -t | --dump-rings ] DEVNAME | ethtool -G DEVNAME [rx N] [tx N] | ethtool -C DEVNAME rx-usecs N | ethtool -K DEVNAME [rx|tx|sg|tso|FEATURE on|off] ...";
+
+/**
+ * ethtool(8)'s feature groups (off_flag_def): short name, long name, member features. Members with
+ * `sub` are listed under the group line, as ethtool -k does for groups of several features.
+ */
+const OFF_FLAGS: readonly { short: string; long: string; members: readonly string[]; sub: boolean }[] = [
+  { short: "rx", long: "rx-checksumming", members: ["rx-checksum"], sub: false },
+  { short: "tx", long: "tx-checksumming", members: ["tx-checksum-ipv4", "tx-checksum-ip-generic"], sub: true },
+  { short: "sg", long: "scatter-gather", members: ["tx-scatter-gather"], sub: true },
+  { short: "tso", long: "tcp-segmentation-offload", members: ["tx-tcp-segmentation"], sub: true },
+  { short: "rxvlan", long: "rx-vlan-offload", members: ["rx-vlan-hw-parse"], sub: false },
+  { short: "txvlan", long: "tx-vlan-offload", members: ["tx-vlan-hw-insert"], sub: false },
+];
+
+function feature_line(f: EthtoolFeature, requested?: boolean): string {
+  const req = requested !== undefined && requested !== f[1] ? ` [requested ${requested ? "on" : "off"}]` : "";
+  return `${f[0]}: ${f[1] ? "on" : "off"}${f[2] ? "" : " [fixed]"}${req}`;
+}
+
+/** The `ethtool -k` listing: groups first (with their members), then every other feature. */
+function show_features(features: EthtoolFeature[], only?: Set<string>, requested?: Map<string, boolean>): string {
+  const by = new Map(features.map((f) => [f[0], f]));
+  const grouped = new Set<string>();
+  let out = "";
+  for (const g of OFF_FLAGS) {
+    const ms = g.members.map((m) => by.get(m)).filter((m): m is EthtoolFeature => m !== undefined);
+    for (const m of ms) grouped.add(m[0]);
+    if (only !== undefined && !ms.some((m) => only.has(m[0]))) continue;
+    const on = ms.some((m) => m[1]);
+    const fixed = !ms.some((m) => m[2]);
+    out += `${g.long}: ${on ? "on" : "off"}${fixed ? " [fixed]" : ""}
+`;
+    if (g.sub) for (const m of ms) if (only === undefined || only.has(m[0])) out += `	${feature_line(m, requested?.get(m[0]))}
+`;
+  }
+  for (const f of features) {
+    if (grouped.has(f[0]) || (only !== undefined && !only.has(f[0]))) continue;
+    out += `${feature_line(f, requested?.get(f[0]))}
+`;
+  }
+  return out;
+}
+
+/** ethtool -K: expand groups to their changeable members, send, and report what else changed. */
+async function set_features(sys: Syscalls, dev: string, rest: string[]): Promise<number> {
+  if (rest.length === 0 || rest.length % 2 !== 0) return fail(sys, "ethtool", `bad command line argument(s)\n${USAGE}`);
+  const cur = await call(sys, dev, { cmd: "features" });
+  if (typeof cur === "string") return fail(sys, "ethtool", cur, 1);
+  if (cur.kind !== "features") return fail(sys, "ethtool", "unexpected reply", 1);
+  const by = new Map(cur.features.map((f) => [f[0], f]));
+  const changes: Record<string, boolean> = {};
+  for (let i = 0; i < rest.length; i += 2) {
+    const name = rest[i]!;
+    const val = rest[i + 1]!;
+    if (val !== "on" && val !== "off") return fail(sys, "ethtool", `bad value for ${name}: '${val}'`);
+    const on = val === "on";
+    const g = OFF_FLAGS.find((o) => o.short === name || o.long === name);
+    if (g !== undefined) {
+      // A group changes only its changeable members; fixed ones stay as they are.
+      for (const m of g.members) if (by.get(m)?.[2]) changes[m] = on;
+      continue;
+    }
+    if (!by.has(name)) return fail(sys, "ethtool", `bad command line argument(s)\n${USAGE}`);
+    changes[name] = on;
+  }
+  if (Object.keys(changes).length === 0) return fail(sys, "ethtool", "Could not change any device features", 1);
+  const r = await call(sys, dev, { cmd: "set_features", changes });
+  if (typeof r === "string") return fail(sys, "ethtool", r === "Operation not supported" ? "Could not change any device features" : r, 1);
+  if (r.kind !== "features") return 0;
+  // ethtool prints "Actual changes:" when the device did not do exactly what was asked.
+  const requested = new Map(Object.entries(changes));
+  const changed = new Set<string>();
+  let surprise = false;
+  for (const f of r.features) {
+    const before = by.get(f[0]);
+    const want = requested.get(f[0]);
+    if ((before !== undefined && before[1] !== f[1]) || (want !== undefined && want !== f[1])) changed.add(f[0]);
+    if ((want === undefined && before !== undefined && before[1] !== f[1]) || (want !== undefined && want !== f[1])) surprise = true;
+  }
+  if (surprise) print(sys, "Actual changes:\n" + show_features(r.features, changed, requested));
+  return 0;
+}
 
 async function call(sys: Syscalls, dev: string, cmd: EthtoolCmd): Promise<EthtoolReply | string> {
   const r = await sys.ethtool(dev, cmd);
@@ -64,6 +147,15 @@ export async function ethtool(argv: readonly string[], sys: Syscalls): Promise<n
     case "--show-coalesce":
       cmd = { cmd: "coalesce" };
       break;
+    case "-k":
+    case "--show-features":
+    case "--show-offload":
+      cmd = { cmd: "features" };
+      break;
+    case "-K":
+    case "--features":
+    case "--offload":
+      return set_features(sys, dev, rest);
     case "-t":
     case "--test":
       if (rest.length > 0 && rest[0] !== "offline") return fail(sys, "ethtool", `only the offline test exists (got '${rest[0]}')`);
@@ -123,6 +215,9 @@ export async function ethtool(argv: readonly string[], sys: Syscalls): Promise<n
       print(sys, out);
       return pass ? 0 : 1;
     }
+    case "features":
+      print(sys, `Features for ${dev}:\n` + show_features(r.features));
+      return 0;
     case "ok":
       return 0;
   }

@@ -1,30 +1,14 @@
 import { PCI_CLASS_NETWORK_ETHERNET, PCI_VENDOR_ID_INTEL, PCI_VENDOR_ID_REDHAT_QUMRANET } from "../../include/kernel/pci.ts";
 import { ClockEvent, type VirtualClock } from "../clock.ts";
 import { PCI_STATUS_REC_MASTER_ABORT, PciDevice } from "../pci/pci_device.ts";
-import { build_eeprom, EepromMicrowire } from "./e1000_eeprom.ts";
-import { E1000Phy } from "./e1000_phy.ts";
+import { build_eeprom, e1000_set_eerd, EepromMicrowire } from "./e1000_eeprom.ts";
+import { e1000_rx_timer_fired, e1000_rx_written, e1000_set_ics, e1000_tx_written, e1000_update_irq, IntrState } from "./e1000_intr.ts";
+import { E1000Phy, e1000_set_mdic } from "./e1000_phy.ts";
 import {
   CTRL_PHY_RST,
   CTRL_RST,
-  EERD_ADDR_SHIFT,
-  EERD_DATA_SHIFT,
-  EERD_DONE,
-  EERD_START,
-  EEPROM_WORDS,
   ICR_LSC,
-  ICR_MDAC,
-  ICR_RXT0,
-  ICR_TXDW,
   ICR_VALID_MASK,
-  MDIC_DATA_MASK,
-  MDIC_ERROR,
-  MDIC_INT_EN,
-  MDIC_OP_READ,
-  MDIC_OP_WRITE,
-  MDIC_PHY_SHIFT,
-  MDIC_READY,
-  MDIC_REG_SHIFT,
-  PHY_ADDR,
   RAH_AV,
   RCTL_BAM,
   RCTL_EN,
@@ -38,12 +22,12 @@ import {
   REG_KIND_RO,
   REG_KIND_RW,
   REG_KIND_W1C,
-  STAT,
   STATUS_LU,
 } from "./e1000_regs.ts";
 import { e1000_inject_fault, e1000_storm_tick, FaultState } from "./e1000_faults.ts";
 import { e1000_describe, e1000_reg_name } from "./e1000_info.ts";
 import { e1000_receive, e1000_rx_fifo_drain, e1000_rx_fifo_flush, RxState } from "./e1000_rx.ts";
+import { e1000_stat_add64, e1000_stat_inc, e1000_stat_read } from "./e1000_stats.ts";
 import { e1000_start_xmit, TxState } from "./e1000_tx.ts";
 import { RX_NO_LINK, type NetEndpoint } from "./net_endpoint.ts";
 
@@ -56,7 +40,8 @@ import { RX_NO_LINK, type NetEndpoint } from "./net_endpoint.ts";
  * behaviour; the interrupt line is derived from ICR & IMS, throttled by ITR and delayed by
  * RDTR/RADV/TIDV/TADV, all on the virtual clock; descriptors and buffers move by DMA through
  * physical memory (only with Bus Master on). Transmit is e1000_tx.ts, receive e1000_rx.ts, the
- * EEPROM e1000_eeprom.ts, the PHY e1000_phy.ts.
+ * EEPROM and EERD e1000_eeprom.ts, the PHY and MDIC e1000_phy.ts, interrupts and their timers
+ * e1000_intr.ts, the statistics registers e1000_stats.ts.
  *
  * Where the hardware and QEMU differ we follow the hardware unless a driver written for QEMU would
  * break. The choices:
@@ -107,7 +92,31 @@ import { RX_NO_LINK, type NetEndpoint } from "./net_endpoint.ts";
  * | TX IFCS clear         | frame sent; one-time warning (hardware      | no FCS appended (3.3.3.1)| ignored                    |
  * |                       | would put it on the wire without an FCS)    |                          |                            |
  * | TX legacy IC          | checksum inserted at CSO from CSS           | same (3.3.3 CSO/CSS)     | ignored                    |
- * | TX extended (DEXT)    | reported on txerr, completed, not sent      | context/data desc (3.3.5)| implemented                |
+ * | TX extended (DEXT)    | context + data descriptors, IXSM/TXSM, TSE  | same (3.3.5-3.3.7, 3.5)  | implemented                |
+ * |                       | (e1000_tx_offload.ts)                       |                          |                            |
+ * | TX zero-byte packet   | completed (DD if RS), nothing sent, not in  | 3.3.3: zero-length descs | a 0-byte frame the net     |
+ * | (all descs length 0)  | TPT/GPTC/GOTC; tx.empty_packets, a warning  | move no data; a packet   | layer discards; TPT/GPTC+1 |
+ * |                       |                                             | is >= 48 bytes           |                            |
+ * | TSE PAYLEN            | limits the payload fetched; data short of it| 3.3.6 PAYLEN, 13.7.54    | decides PSH/FIN only;      |
+ * |                       | ends in a final partial segment (TSCTFC)    | (PAYLEN errors)          | segments follow the data   |
+ * | TSE payload = k × MSS | k segments                                  | k                        | an extra header-only       |
+ * |                       |                                             |                          | segment at EOP (read, not  |
+ * |                       |                                             |                          | run)                       |
+ * | TSCTC / TSCTFC        | once per TSE packet matching PAYLEN / once  | 13.7.53 / 13.7.54        | TSCTC on the last segment  |
+ * |                       | per failed one                              |                          | of >= 2; TSCTFC never      |
+ * | TSE context unusable  | packet dropped, TSCTFC, tso_bad_context,    | 3.3.6 note 2 (HDRLEN+MSS | segments anyway            |
+ * | (HDRLEN/MSS 0, fields | one-time warning                            | below the TX FIFO)       |                            |
+ * | past HDRLEN, > 16288) |                                             |                          |                            |
+ * | TSE pacing            | one segment per wire time; the data desc    | 1 Gb/s                   | all segments at once       |
+ * |                       | completes when its last byte is taken       |                          |                            |
+ * | DTALEN                | 20 bits                                     | 3.3.7 (bits 19:0)        | 16 bits                    |
+ * | reserved DTYP         | packet dropped, tx.bad_desc, DD if RS       | reserved (3.3.5)         | bit 20 only: 0010 acts as  |
+ * |                       |                                             |                          | context, 0011 as data      |
+ * | TSE VLE/IFCS/tag      | from the first data descriptor, applied to  | qualified by EOP (3.3.3  | set by any TSE descriptor  |
+ * |                       | every segment                               | notes)                   | with VLE                   |
+ * | inserted checksum 0   | stored as 0xFFFF                            | silent                   | same                       |
+ * | checksum offsets      | not inserted, frame sent, csum_out_of_range | 3.3.6 IPCSO: "not        | same check (offset only)   |
+ * | outside the packet    |                                             | inserted"                |                            |
  * | TX/RX null buffer     | consumed, no data, one-time warning         | undefined (3.2.3, 3.3.3) | TX reads address 0         |
  * | RCTL write hold-off   | none                                        | none (13.4.22)           | 1 s of refused reception   |
  * | broadcast             | only with BAM, an RA match or its MTA hash  | 13.4.22 BAM: "unless it  | same since 8.1 (before: MPE|
@@ -168,15 +177,9 @@ export class E1000 extends PciDevice implements NetEndpoint {
   /** I/O BAR: IOADDR selects a register, IODATA accesses it (SDM 13.2.2). */
   private ioaddr = 0;
 
-  /* Interrupts. */
-  private irq_asserted = false;
-  private next_irq_ok_ns = 0;
+  /** Interrupt line, ITR and delay timers (e1000_intr.ts); INTx assertions so far. */
+  readonly intr: IntrState;
   interrupts_raised = 0;
-  private readonly itr_event: ClockEvent;
-  private readonly rdtr_event: ClockEvent;
-  private readonly radv_event: ClockEvent;
-  private readonly tidv_event: ClockEvent;
-  private readonly tadv_event: ClockEvent;
   /** Resumes the transmitter when the wire is free again. */
   private readonly wire_event: ClockEvent;
 
@@ -207,11 +210,7 @@ export class E1000 extends PciDevice implements NetEndpoint {
     this.eecd = new EepromMicrowire(this.eeprom);
     // Timer callbacks enter the model from the clock: each is guarded like a register access.
     this.phy = new E1000Phy(clock, (up) => this.guarded("link change", () => this.link_changed(up)));
-    this.itr_event = new ClockEvent(`${this.name}-itr`, () => this.guarded("ITR timer", () => this.update_irq()));
-    this.rdtr_event = new ClockEvent(`${this.name}-rdtr`, () => this.guarded("RDTR timer", () => this.rx_timer_fired()));
-    this.radv_event = new ClockEvent(`${this.name}-radv`, () => this.guarded("RADV timer", () => this.rx_timer_fired()));
-    this.tidv_event = new ClockEvent(`${this.name}-tidv`, () => this.guarded("TIDV timer", () => this.tx_timer_fired()));
-    this.tadv_event = new ClockEvent(`${this.name}-tadv`, () => this.guarded("TADV timer", () => this.tx_timer_fired()));
+    this.intr = new IntrState(this, (where, fn) => this.guarded(where, fn));
     this.wire_event = new ClockEvent(`${this.name}-wire`, () => this.guarded("transmit (wire free)", () => e1000_start_xmit(this)));
     this.faults = new FaultState(() => this.guarded("irq_storm timer", () => e1000_storm_tick(this, this.clock)));
     for (const [off, count, stride, reset, mask, kind] of E1000_REG_TABLE) {
@@ -297,8 +296,9 @@ export class E1000 extends PciDevice implements NetEndpoint {
 
   /** The function was pulled: stop every timer; the wire end hears nothing from now on. */
   protected override surprise_removed(): void {
-    for (const ev of [this.itr_event, this.rdtr_event, this.radv_event, this.tidv_event, this.tadv_event, this.wire_event, this.faults.storm_event]) this.clock.disarm(ev);
-    this.irq_asserted = false;
+    this.intr.disarm(this.clock);
+    for (const ev of [this.wire_event, this.faults.storm_event]) this.clock.disarm(ev);
+    this.intr.asserted = false;
   }
 
   /** Register names for warnings: the SDM mnemonic where we have one. */
@@ -325,8 +325,9 @@ export class E1000 extends PciDevice implements NetEndpoint {
     r[REG.RA >> 2] = (e[0]! | (e[1]! << 16)) >>> 0;
     r[(REG.RA + 4) >> 2] = (e[2]! | RAH_AV) >>> 0;
     this.eecd.reset();
-    for (const ev of [this.itr_event, this.rdtr_event, this.radv_event, this.tidv_event, this.tadv_event, this.wire_event]) this.clock.disarm(ev);
-    this.next_irq_ok_ns = 0;
+    this.intr.disarm(this.clock);
+    this.clock.disarm(this.wire_event);
+    this.intr.next_ok_ns = 0;
     this.tx.reset();
     this.rx.reset();
     // Frames still in the receive FIFO are lost; after the statistics were cleared above, MPC
@@ -370,75 +371,26 @@ export class E1000 extends PciDevice implements NetEndpoint {
     return (0x80080781 | (this.phy.link_up ? STATUS_LU : 0)) >>> 0; // FD, 1000 Mb/s, ASDV, GIO master enable
   }
 
-  /* ---- interrupts ---- */
+  /* ---- interrupts (e1000_intr.ts) ---- */
 
   /** Raise interrupt causes (ICS, or the device itself). */
   set_ics(causes: number): void {
-    this.regs[REG.ICR >> 2] = (this.regs[REG.ICR >> 2]! | (causes & ICR_VALID_MASK)) >>> 0;
-    this.update_irq();
+    e1000_set_ics(this, causes);
   }
 
-  /**
-   * The INTx level follows ICR & IMS. With ITR non-zero, a new assertion waits until ITR × 256 ns
-   * have passed since the previous one (SDM 13.4.18).
-   */
+  /** Drive INTx from ICR & IMS, throttled by ITR (SDM 13.4.18). */
   update_irq(): void {
-    const pending = (this.regs[REG.ICR >> 2]! & this.regs[REG.IMS >> 2]!) !== 0;
-    if (!pending) {
-      if (this.irq_asserted) {
-        this.irq_asserted = false;
-        this.set_irq(false);
-      }
-      return;
-    }
-    if (this.irq_asserted) return;
-    const now = this.clock.now_ns();
-    if (now < this.next_irq_ok_ns) {
-      if (!this.itr_event.armed) this.clock.arm(this.itr_event, this.next_irq_ok_ns);
-      return;
-    }
-    this.irq_asserted = true;
-    this.interrupts_raised++;
-    const itr = this.regs[REG.ITR >> 2]! & 0xffff;
-    if (itr !== 0) this.next_irq_ok_ns = now + itr * 256;
-    if (this.trace_on("interrupt")) this.trace("interrupt", `assert INTx: ICR 0x${this.regs[REG.ICR >> 2]!.toString(16)} IMS 0x${this.regs[REG.IMS >> 2]!.toString(16)}`);
-    this.set_irq(true);
+    e1000_update_irq(this);
   }
 
   /** A received frame was written back: RXT0 now, or after the RDTR/RADV delays (SDM 3.2.7). */
   rx_written(): void {
-    const rdtr = this.regs[REG.RDTR >> 2]! & 0xffff;
-    if (rdtr === 0) {
-      this.set_ics(ICR_RXT0);
-      return;
-    }
-    this.clock.arm_in(this.rdtr_event, rdtr * 1024);
-    const radv = this.regs[REG.RADV >> 2]! & 0xffff;
-    if (radv !== 0 && !this.radv_event.armed) this.clock.arm_in(this.radv_event, radv * 1024);
-  }
-
-  private rx_timer_fired(): void {
-    this.clock.disarm(this.rdtr_event);
-    this.clock.disarm(this.radv_event);
-    this.set_ics(ICR_RXT0);
+    e1000_rx_written(this);
   }
 
   /** A transmit descriptor with RS was written back: TXDW now, or delayed for IDE (SDM 3.4). */
   tx_written(ide: boolean): void {
-    const tidv = this.regs[REG.TIDV >> 2]! & 0xffff;
-    if (!ide || tidv === 0) {
-      this.set_ics(ICR_TXDW);
-      return;
-    }
-    this.clock.arm_in(this.tidv_event, tidv * 1024);
-    const tadv = this.regs[REG.TADV >> 2]! & 0xffff;
-    if (tadv !== 0 && !this.tadv_event.armed) this.clock.arm_in(this.tadv_event, tadv * 1024);
-  }
-
-  private tx_timer_fired(): void {
-    this.clock.disarm(this.tidv_event);
-    this.clock.disarm(this.tadv_event);
-    this.set_ics(ICR_TXDW);
+    e1000_tx_written(this, ide);
   }
 
   /** The transmitter has frames but the wire is busy until `t`. */
@@ -446,47 +398,16 @@ export class E1000 extends PciDevice implements NetEndpoint {
     if (!this.wire_event.armed || this.wire_event.when !== t) this.clock.arm(this.wire_event, t);
   }
 
-  /* ---- statistics (SDM 13.7): saturating, clear on read ---- */
+  /* ---- statistics (SDM 13.7, e1000_stats.ts): saturating, clear on read ---- */
 
+  /** Add `n` to the 32-bit statistics register at `off`. */
   stat_inc(off: number, n = 1): void {
-    const i = off >> 2;
-    const v = this.regs[i]! + n;
-    this.regs[i] = v > 0xffffffff ? 0xffffffff : v;
+    e1000_stat_inc(this.regs, off, n);
   }
 
   /** Add to a 64-bit counter (low register at `lo`), saturating. */
   stat_add64(lo: number, n: number): void {
-    const i = lo >> 2;
-    const v = this.regs[i]! + (this.regs[i + 1]! * 0x100000000) + n;
-    if (v >= 2 ** 64) {
-      this.regs[i] = 0xffffffff;
-      this.regs[i + 1] = 0xffffffff;
-      return;
-    }
-    this.regs[i] = v % 0x100000000;
-    this.regs[i + 1] = Math.floor(v / 0x100000000);
-  }
-
-  private stat_read(off: number): number {
-    const i = off >> 2;
-    const v = this.regs[i]!;
-    switch (off) {
-      case STAT.GORCL:
-      case STAT.GOTCL:
-      case STAT.TORL:
-      case STAT.TOTL:
-        return v; // the low half is read first and does not clear
-      case STAT.GORCH:
-      case STAT.GOTCH:
-      case STAT.TORH:
-      case STAT.TOTH:
-        this.regs[i - 1] = 0;
-        this.regs[i] = 0;
-        return v;
-      default:
-        this.regs[i] = 0;
-        return v;
-    }
+    e1000_stat_add64(this.regs, lo, n);
   }
 
   /* ---- register access ---- */
@@ -544,7 +465,7 @@ export class E1000 extends PciDevice implements NetEndpoint {
         return (r[REG.PBA >> 2]! | ((rxa < E1000_PB_KIB ? E1000_PB_KIB - rxa : 0) << PBA_TXA_SHIFT)) >>> 0;
       }
     }
-    if (off >= REG.STATS && off < REG.STATS_END) return this.stat_read(off);
+    if (off >= REG.STATS && off < REG.STATS_END) return e1000_stat_read(r, off);
     if (this.kind[off >> 2] !== 0) return r[off >> 2]!;
     if (this.trace_on("unknown")) this.trace("unknown", `read of unknown register 0x${off.toString(16)}`);
     return 0;
@@ -566,10 +487,10 @@ export class E1000 extends PciDevice implements NetEndpoint {
         this.eecd.write(val);
         return;
       case REG.EERD:
-        this.eerd(val);
+        e1000_set_eerd(this, val);
         return;
       case REG.MDIC:
-        this.mdic(val);
+        e1000_set_mdic(this, val);
         return;
       case REG.ICR:
         r[REG.ICR >> 2] = (r[REG.ICR >> 2]! & ~val) >>> 0; // write 1 to clear
@@ -625,7 +546,7 @@ export class E1000 extends PciDevice implements NetEndpoint {
         return;
       case REG.RDTR:
         r[REG.RDTR >> 2] = val & 0xffff;
-        if ((val & RDTR_FPD) !== 0 && (this.rdtr_event.armed || this.radv_event.armed)) this.rx_timer_fired(); // flush partial descriptor block
+        if ((val & RDTR_FPD) !== 0 && (this.intr.rdtr_event.armed || this.intr.radv_event.armed)) e1000_rx_timer_fired(this); // flush partial descriptor block
         return;
       case REG.RADV:
       case REG.TIDV:
@@ -645,38 +566,6 @@ export class E1000 extends PciDevice implements NetEndpoint {
     }
     if (k === REG_KIND_RO) return;
     if (this.trace_on("unknown")) this.trace("unknown", `write of 0x${val.toString(16)} to unknown register 0x${off.toString(16)}`);
-  }
-
-  /** EERD: writing START with an address reads that word at once (SDM 13.4.4, 82540 layout). */
-  private eerd(val: number): void {
-    if ((val & EERD_START) === 0) {
-      this.regs[REG.EERD >> 2] = val & ~EERD_DONE;
-      return;
-    }
-    const addr = (val >>> EERD_ADDR_SHIFT) & 0xff;
-    const data = addr < EEPROM_WORDS ? this.eeprom[addr]! : 0;
-    if (this.trace_on("eeprom")) this.trace("eeprom", `EERD word 0x${addr.toString(16)} = 0x${data.toString(16).padStart(4, "0")}`);
-    this.regs[REG.EERD >> 2] = ((data << EERD_DATA_SHIFT) | (addr << EERD_ADDR_SHIFT) | EERD_DONE) >>> 0;
-  }
-
-  /** MDIC: PHY register access; completes at once (READY), ERROR for a bad PHY address or register. */
-  private mdic(val: number): void {
-    const phy = (val >>> MDIC_PHY_SHIFT) & 0x1f;
-    const reg = (val >>> MDIC_REG_SHIFT) & 0x1f;
-    let out = (val & ~(MDIC_READY | MDIC_ERROR)) >>> 0;
-    if (phy !== PHY_ADDR) {
-      out |= MDIC_ERROR;
-    } else if (val & MDIC_OP_READ) {
-      const v = this.phy.read(reg);
-      if (v < 0) out |= MDIC_ERROR;
-      else out = ((out & ~MDIC_DATA_MASK) | v) >>> 0;
-    } else if (val & MDIC_OP_WRITE) {
-      // A register the PHY does not implement, or a read-only one (BMSR, PHYID…): E, as QEMU's
-      // phy_regcap check does; the register keeps its value.
-      if (!this.phy.write(reg, val & MDIC_DATA_MASK)) out |= MDIC_ERROR;
-    }
-    this.regs[REG.MDIC >> 2] = (out | MDIC_READY) >>> 0;
-    if (val & MDIC_INT_EN) this.set_ics(ICR_MDAC);
   }
 
   /* ---- the wire ---- */

@@ -1,4 +1,21 @@
-import { EECD_CS, EECD_DI, EECD_DO, EECD_FWE_MASK, EECD_GNT, EECD_PRES, EECD_REQ, EECD_SK, EEPROM_SUM, EEPROM_WORDS } from "./e1000_regs.ts";
+import type { E1000 } from "./e1000.ts";
+import {
+  EECD_CS,
+  EECD_DI,
+  EECD_DO,
+  EECD_FWE_MASK,
+  EECD_GNT,
+  EECD_PRES,
+  EECD_REQ,
+  EECD_SK,
+  EEPROM_SUM,
+  EEPROM_WORDS,
+  EERD_ADDR_SHIFT,
+  EERD_DATA_SHIFT,
+  EERD_DONE,
+  EERD_START,
+  REG,
+} from "./e1000_regs.ts";
 
 /**
  * The 82540EM's serial EEPROM: 64 16-bit words (a 93C46-class Microwire part), reachable two ways:
@@ -88,4 +105,19 @@ export class EepromMicrowire {
     if (!this.reading || bit === 1) v |= EECD_DO;
     return v;
   }
+}
+
+/**
+ * EERD write (QEMU: flash_eerd_read): START with an address reads that word at once, DONE set
+ * (SDM 13.4.4, 82540 layout); an address past the EEPROM reads 0.
+ */
+export function e1000_set_eerd(s: E1000, val: number): void {
+  if ((val & EERD_START) === 0) {
+    s.regs[REG.EERD >> 2] = val & ~EERD_DONE;
+    return;
+  }
+  const addr = (val >>> EERD_ADDR_SHIFT) & 0xff;
+  const data = addr < EEPROM_WORDS ? s.eeprom[addr]! : 0;
+  if (s.trace_on("eeprom")) s.trace("eeprom", `EERD word 0x${addr.toString(16)} = 0x${data.toString(16).padStart(4, "0")}`);
+  s.regs[REG.EERD >> 2] = ((data << EERD_DATA_SHIFT) | (addr << EERD_ADDR_SHIFT) | EERD_DONE) >>> 0;
 }

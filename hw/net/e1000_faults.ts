@@ -21,7 +21,7 @@ export interface FaultDef {
 export const E1000_FAULTS: readonly FaultDef[] = [
   { name: "link_flap", arg: "", help: "link down (LSC), back up after autonegotiation (LSC) — a cable glitch (SDM 13.4.17 LSC, 8.1 PHY autoneg)" },
   { name: "rx_overrun", arg: "N (default 10)", help: "the next N frames overrun the receive FIFO: MPC, ICR.RXO (SDM 13.7 MPC, 13.4.17 RXO)" },
-  { name: "rx_no_buffers", arg: "N (default 10)", help: "the next N frames find no receive descriptor: MPC, RNBC, ICR.RXO (SDM 13.7 RNBC/MPC)" },
+  { name: "rx_no_buffers", arg: "N (default 10)", help: "the next N frames find no descriptor and the RX FIFO full: RNBC, MPC, ICR.RXO (SDM 13.7 RNBC/MPC, 13.4.24 PBA)" },
   { name: "tx_hang", arg: "", help: "the transmitter stops fetching descriptors until CTRL.RST (the driver's Tx-hang watchdog resets)" },
   { name: "dma_abort", arg: "N (default 1)", help: "the next N DMAs (descriptor or buffer) master-abort, as for an address in a hole: PCI Status bit 13 (PCI 3.0 §6.2.3)" },
   { name: "surprise_removal", arg: "", help: "the card is gone: MMIO/IO/config read all ones, writes vanish, no DMA, INTx released (until machine reset)" },

@@ -1,4 +1,5 @@
 import { ClockEvent, type VirtualClock } from "../clock.ts";
+import type { E1000 } from "./e1000.ts";
 import {
   BMCR_ANENABLE,
   BMCR_ANRESTART,
@@ -7,11 +8,20 @@ import {
   BMCR_RESET,
   BMSR_ANEGCOMPLETE,
   BMSR_LSTATUS,
+  ICR_MDAC,
   LPA_LPACK,
   M88_EXT_PHY_SPEC_CTRL,
   M88_PHY_SPEC_CTRL,
   M88_PHY_SPEC_STATUS,
   M88_RX_ERR_CNTR,
+  MDIC_DATA_MASK,
+  MDIC_ERROR,
+  MDIC_INT_EN,
+  MDIC_OP_READ,
+  MDIC_OP_WRITE,
+  MDIC_PHY_SHIFT,
+  MDIC_READY,
+  MDIC_REG_SHIFT,
   MII_ADVERTISE,
   MII_BMCR,
   MII_BMSR,
@@ -21,6 +31,8 @@ import {
   MII_PHYSID1,
   MII_PHYSID2,
   MII_STAT1000,
+  PHY_ADDR,
+  REG,
 } from "./e1000_regs.ts";
 
 /** How long autonegotiation takes (QEMU's value; a real M88 PHY takes up to a few seconds). */
@@ -162,4 +174,27 @@ export class E1000Phy {
       this.set_link(true);
     }
   }
+}
+
+/**
+ * MDIC write (QEMU: set_mdic): PHY register access through the MAC; completes at once (READY),
+ * ERROR for a bad PHY address or register (SDM 13.4.7); MDAC when INT_EN asks for it.
+ */
+export function e1000_set_mdic(s: E1000, val: number): void {
+  const phy = (val >>> MDIC_PHY_SHIFT) & 0x1f;
+  const reg = (val >>> MDIC_REG_SHIFT) & 0x1f;
+  let out = (val & ~(MDIC_READY | MDIC_ERROR)) >>> 0;
+  if (phy !== PHY_ADDR) {
+    out |= MDIC_ERROR;
+  } else if (val & MDIC_OP_READ) {
+    const v = s.phy.read(reg);
+    if (v < 0) out |= MDIC_ERROR;
+    else out = ((out & ~MDIC_DATA_MASK) | v) >>> 0;
+  } else if (val & MDIC_OP_WRITE) {
+    // A register the PHY does not implement, or a read-only one (BMSR, PHYID…): E, as QEMU's
+    // phy_regcap check does; the register keeps its value.
+    if (!s.phy.write(reg, val & MDIC_DATA_MASK)) out |= MDIC_ERROR;
+  }
+  s.regs[REG.MDIC >> 2] = (out | MDIC_READY) >>> 0;
+  if (val & MDIC_INT_EN) s.set_ics(ICR_MDAC);
 }

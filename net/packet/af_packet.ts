@@ -13,9 +13,18 @@ import { ETH_P_ALL, type NetDevice, type PBuf } from "../../include/net/netdevic
 import { PACKET_BROADCAST, PACKET_HOST, PACKET_MULTICAST, PACKET_OTHERHOST, PACKET_OUTGOING } from "../../include/uapi/in.ts";
 import { DEFINE_PER_KERNEL } from "../../kernel/kernel.ts";
 import { ktime_get_ns } from "../../kernel/time/timekeeping.ts";
+import { pbuf_copy_bits } from "../../kernel/mm/pbuf.ts";
 import { dev_add_tap, netdev_list } from "../../drivers/net/netdev.ts";
 import type { Datagram } from "../../include/uapi/in.ts";
 import { sock_alloc, sock_queue_rcv, sock_release, type Sock } from "../socket.ts";
+
+/** The frame's bytes as one array: a fragmented (scatter-gather) frame is gathered. */
+function packet_bytes(p: PBuf): Uint8Array {
+  if (p.data_len === 0) return p.data.slice(p.head, p.head + p.len);
+  const buf = new Uint8Array(p.len);
+  pbuf_copy_bits(p, 0, buf, 0, p.len);
+  return buf;
+}
 
 
 class PacketTable {
@@ -43,7 +52,7 @@ function packet_rcv(p: PBuf, dev: NetDevice, outgoing: boolean): void {
     if (sk.addr !== 0 && sk.addr !== dev.ifindex) continue;
     sk.rx_packets++;
     // One copy of the frame, shared read-only by every socket that wants it (as Linux clones the skb).
-    d ??= { data: p.data.slice(p.head, p.head + p.len), addr: dev.ifindex, port: pkttype(p, dev, outgoing), ttl: 0, tstamp_ns: outgoing || p.tstamp === 0 ? ktime_get_ns() : p.tstamp };
+    d ??= { data: packet_bytes(p), addr: dev.ifindex, port: pkttype(p, dev, outgoing), ttl: 0, tstamp_ns: outgoing || p.tstamp === 0 ? ktime_get_ns() : p.tstamp };
     sock_queue_rcv(sk, d);
   }
 }

@@ -111,6 +111,21 @@ describe("--pcap", () => {
   });
 });
 
+describe("--pcap with checksum offload", () => {
+  it.skipIf(!have_tcpdump)("frames whose checksums the e1000 inserted pass the real tcpdump's verification", async () => {
+    const file = join(dir, "offload.pcap");
+    const r = await run_ringzero(["--clock", "virtual", "--pcap", file, "-c", "nc -u 10.0.2.2 7 hello from ringzero; ping -c 1 10.0.2.2; ethtool -S eth0"]);
+    expect(r.code).toBe(0);
+    // The guest's stack left both checksums to the NIC...
+    expect(Number(/tx_csum_offload: (\d+)/.exec(r.stdout)?.[1])).toBeGreaterThanOrEqual(2);
+    // ...and on the wire they are right.
+    expect(read_pcap(file).every((x) => checksums_ok(x.frame))).toBe(true);
+    const verbose = tcpdump_read(file, "-vv").join("\n");
+    expect(verbose).not.toMatch(/bad cksum|wrong icmp cksum|bad udp cksum/);
+    expect(verbose).toMatch(/10\.0\.2\.15\.\d+ > 10\.0\.2\.2\.7: \[udp sum ok\] UDP, length 20/);
+  });
+});
+
 describe("-object filter-dump", () => {
   it("captures the named netdev, and refuses a netdev that does not exist", async () => {
     const file = join(dir, "dump.pcap");

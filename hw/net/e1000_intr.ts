@@ -1,0 +1,113 @@
+import { ClockEvent, type VirtualClock } from "../clock.ts";
+import type { E1000 } from "./e1000.ts";
+import { ICR_RXT0, ICR_TXDW, ICR_VALID_MASK, REG } from "./e1000_regs.ts";
+
+/**
+ * Interrupts of the 82540EM (QEMU: set_ics, set_interrupt_cause, the mit/delay timers). The INTx
+ * level follows ICR & IMS (SDM 13.4.17-13.4.21); ITR throttles assertions (13.4.18); RDTR/RADV
+ * delay RXT0 (3.2.7) and TIDV/TADV delay TXDW for descriptors with IDE (3.4). All timers run on
+ * the virtual clock. The functions take the device; they run in whatever entered the model (a
+ * register access, a frame from the wire, a timer) and allocate nothing.
+ */
+export class IntrState {
+  /** The INTx line is asserted (as last driven through set_irq). */
+  asserted = false;
+  /** With ITR non-zero: no new assertion before this time. */
+  next_ok_ns = 0;
+  readonly itr_event: ClockEvent;
+  readonly rdtr_event: ClockEvent;
+  readonly radv_event: ClockEvent;
+  readonly tidv_event: ClockEvent;
+  readonly tadv_event: ClockEvent;
+
+  /** `guard` runs a timer callback so that an exception becomes a model error (E1000.guarded). */
+  constructor(s: E1000, guard: (where: string, fn: () => void) => void) {
+    this.itr_event = new ClockEvent(`${s.name}-itr`, () => guard("ITR timer", () => e1000_update_irq(s)));
+    this.rdtr_event = new ClockEvent(`${s.name}-rdtr`, () => guard("RDTR timer", () => e1000_rx_timer_fired(s)));
+    this.radv_event = new ClockEvent(`${s.name}-radv`, () => guard("RADV timer", () => e1000_rx_timer_fired(s)));
+    this.tidv_event = new ClockEvent(`${s.name}-tidv`, () => guard("TIDV timer", () => e1000_tx_timer_fired(s)));
+    this.tadv_event = new ClockEvent(`${s.name}-tadv`, () => guard("TADV timer", () => e1000_tx_timer_fired(s)));
+  }
+
+  /** Stop the ITR and delay timers. */
+  disarm(clock: VirtualClock): void {
+    clock.disarm(this.itr_event);
+    clock.disarm(this.rdtr_event);
+    clock.disarm(this.radv_event);
+    clock.disarm(this.tidv_event);
+    clock.disarm(this.tadv_event);
+  }
+}
+
+/** Raise interrupt causes (ICS, or the device itself). */
+export function e1000_set_ics(s: E1000, causes: number): void {
+  s.regs[REG.ICR >> 2] = (s.regs[REG.ICR >> 2]! | (causes & ICR_VALID_MASK)) >>> 0;
+  s.update_irq();
+}
+
+/**
+ * The INTx level follows ICR & IMS. With ITR non-zero, a new assertion waits until ITR × 256 ns
+ * have passed since the previous one (SDM 13.4.18).
+ */
+export function e1000_update_irq(s: E1000): void {
+  const r = s.regs;
+  const intr = s.intr;
+  const pending = (r[REG.ICR >> 2]! & r[REG.IMS >> 2]!) !== 0;
+  if (!pending) {
+    if (intr.asserted) {
+      intr.asserted = false;
+      s.set_irq(false);
+    }
+    return;
+  }
+  if (intr.asserted) return;
+  const now = s.clock.now_ns();
+  if (now < intr.next_ok_ns) {
+    if (!intr.itr_event.armed) s.clock.arm(intr.itr_event, intr.next_ok_ns);
+    return;
+  }
+  intr.asserted = true;
+  s.interrupts_raised++;
+  const itr = r[REG.ITR >> 2]! & 0xffff;
+  if (itr !== 0) intr.next_ok_ns = now + itr * 256;
+  if (s.trace_on("interrupt")) s.trace("interrupt", `assert INTx: ICR 0x${r[REG.ICR >> 2]!.toString(16)} IMS 0x${r[REG.IMS >> 2]!.toString(16)}`);
+  s.set_irq(true);
+}
+
+/** A received frame was written back: RXT0 now, or after the RDTR/RADV delays (SDM 3.2.7). */
+export function e1000_rx_written(s: E1000): void {
+  const rdtr = s.regs[REG.RDTR >> 2]! & 0xffff;
+  if (rdtr === 0) {
+    s.set_ics(ICR_RXT0);
+    return;
+  }
+  s.clock.arm_in(s.intr.rdtr_event, rdtr * 1024);
+  const radv = s.regs[REG.RADV >> 2]! & 0xffff;
+  if (radv !== 0 && !s.intr.radv_event.armed) s.clock.arm_in(s.intr.radv_event, radv * 1024);
+}
+
+/** RDTR or RADV expired, or RDTR.FPD flushed them: RXT0. */
+export function e1000_rx_timer_fired(s: E1000): void {
+  s.clock.disarm(s.intr.rdtr_event);
+  s.clock.disarm(s.intr.radv_event);
+  s.set_ics(ICR_RXT0);
+}
+
+/** A transmit descriptor with RS was written back: TXDW now, or delayed for IDE (SDM 3.4). */
+export function e1000_tx_written(s: E1000, ide: boolean): void {
+  const tidv = s.regs[REG.TIDV >> 2]! & 0xffff;
+  if (!ide || tidv === 0) {
+    s.set_ics(ICR_TXDW);
+    return;
+  }
+  s.clock.arm_in(s.intr.tidv_event, tidv * 1024);
+  const tadv = s.regs[REG.TADV >> 2]! & 0xffff;
+  if (tadv !== 0 && !s.intr.tadv_event.armed) s.clock.arm_in(s.intr.tadv_event, tadv * 1024);
+}
+
+/** TIDV or TADV expired: TXDW. */
+export function e1000_tx_timer_fired(s: E1000): void {
+  s.clock.disarm(s.intr.tidv_event);
+  s.clock.disarm(s.intr.tadv_event);
+  s.set_ics(ICR_TXDW);
+}

@@ -74,16 +74,25 @@ export function e1000_update_irq(s: E1000): void {
   s.set_irq(true);
 }
 
-/** A received frame was written back: RXT0 now, or after the RDTR/RADV delays (SDM 3.2.7). */
-export function e1000_rx_written(s: E1000): void {
-  const rdtr = s.regs[REG.RDTR >> 2]! & 0xffff;
-  if (rdtr === 0) {
-    s.set_ics(ICR_RXT0);
+/**
+ * The packet and absolute delay timers, one pair per direction (SDM 3.2.7 RDTR/RADV, 3.4
+ * TIDV/TADV): the packet timer restarts on every completion, the absolute one runs from the first;
+ * whichever expires first raises `cause`. A zero packet delay (or `now`) raises it at once.
+ */
+function delay_timers(s: E1000, pkt_reg: number, abs_reg: number, pkt: ClockEvent, abs: ClockEvent, cause: number, now: boolean): void {
+  const pkt_delay = s.regs[pkt_reg >> 2]! & 0xffff;
+  if (now || pkt_delay === 0) {
+    s.set_ics(cause);
     return;
   }
-  s.clock.arm_in(s.intr.rdtr_event, rdtr * 1024);
-  const radv = s.regs[REG.RADV >> 2]! & 0xffff;
-  if (radv !== 0 && !s.intr.radv_event.armed) s.clock.arm_in(s.intr.radv_event, radv * 1024);
+  s.clock.arm_in(pkt, pkt_delay * 1024);
+  const abs_delay = s.regs[abs_reg >> 2]! & 0xffff;
+  if (abs_delay !== 0 && !abs.armed) s.clock.arm_in(abs, abs_delay * 1024);
+}
+
+/** A receive descriptor was written back: RXT0 now, or after RDTR/RADV. */
+export function e1000_rx_written(s: E1000): void {
+  delay_timers(s, REG.RDTR, REG.RADV, s.intr.rdtr_event, s.intr.radv_event, ICR_RXT0, false);
 }
 
 /** RDTR or RADV expired, or RDTR.FPD flushed them: RXT0. */
@@ -95,14 +104,7 @@ export function e1000_rx_timer_fired(s: E1000): void {
 
 /** A transmit descriptor with RS was written back: TXDW now, or delayed for IDE (SDM 3.4). */
 export function e1000_tx_written(s: E1000, ide: boolean): void {
-  const tidv = s.regs[REG.TIDV >> 2]! & 0xffff;
-  if (!ide || tidv === 0) {
-    s.set_ics(ICR_TXDW);
-    return;
-  }
-  s.clock.arm_in(s.intr.tidv_event, tidv * 1024);
-  const tadv = s.regs[REG.TADV >> 2]! & 0xffff;
-  if (tadv !== 0 && !s.intr.tadv_event.armed) s.clock.arm_in(s.intr.tadv_event, tadv * 1024);
+  delay_timers(s, REG.TIDV, REG.TADV, s.intr.tidv_event, s.intr.tadv_event, ICR_TXDW, !ide);
 }
 
 /** TIDV or TADV expired: TXDW. */

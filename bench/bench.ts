@@ -401,7 +401,9 @@ async function main(): Promise<void> {
     return;
   }
   if (process.argv.includes("--only-full-path")) {
-    console.log(await full_path(60, 300_000));
+    // For profiling: `--only-full-path [--len N]` (default 60 bytes without FCS).
+    const i = process.argv.indexOf("--len");
+    console.log(await full_path(i > 0 ? Number(process.argv[i + 1]) : 60, 300_000));
     return;
   }
   const figures: Figure[] = [];

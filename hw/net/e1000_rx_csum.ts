@@ -1,3 +1,4 @@
+import { csum_partial } from "../../lib/inet_checksum.ts";
 import {
   RXCSUM_IPOFL,
   RXCSUM_PCSS_MASK,
@@ -32,10 +33,7 @@ function be16(f: Uint8Array, o: number): number {
 
 /** One's complement sum (unfolded) of f[start..end) as big-endian 16-bit words, starting at `sum`. */
 function sum16(f: Uint8Array, start: number, end: number, sum: number): number {
-  let i = start;
-  for (; i + 1 < end; i += 2) sum += (f[i]! << 8) | f[i + 1]!;
-  if (i < end) sum += f[i]! << 8;
-  return sum;
+  return csum_partial(f, start, end - start, sum);
 }
 
 function fold(sum: number): number {

@@ -1,3 +1,4 @@
+import { csum_partial } from "../../lib/inet_checksum.ts";
 /**
  * Transmit offloads of the 82540EM (8254x SDM 3.3.5-3.3.7 descriptors, 3.5 TCP segmentation): the
  * two offload contexts a TCP/IP context descriptor loads, checksum insertion (IP and TCP/UDP), and
@@ -188,10 +189,7 @@ export function tso_context_problem(c: TxOffloadContext, max_frame: number): str
 
 /** One's complement sum of f[start, end) as 16-bit big-endian words (odd tail padded with 0). */
 export function csum_add(f: Uint8Array, start: number, end: number, sum = 0): number {
-  let i = start;
-  for (; i + 1 < end; i += 2) sum += (f[i]! << 8) | f[i + 1]!;
-  if (i < end) sum += f[i]! << 8;
-  return sum;
+  return csum_partial(f, start, end - start, sum);
 }
 
 /** Fold a one's complement sum to 16 bits. */

@@ -38,7 +38,6 @@ export interface LockupReport {
 /* The worker: plain JavaScript, run with eval so the bundled launcher needs no second file. */
 const WORKER_SOURCE = `
 const { workerData, parentPort } = require("node:worker_threads");
-const { Session } = require("node:inspector");
 const hb = new Int32Array(workerData.sab);
 const thresh = workerData.thresh_ms;
 const HB_SEQ = ${HB_SEQ}, HB_STATE = ${HB_STATE}, RUNNING = ${HEARTBEAT_RUNNING};
@@ -84,6 +83,8 @@ function on_paused(ev) {
 async function catch_it() {
   catching = true;
   if (session === null) {
+    // Loaded only now: the inspector is not needed until something is stuck.
+    const { Session } = require("node:inspector");
     session = new Session();
     session.connectToMainThread();
     session.on("Debugger.scriptParsed", (ev) => urls.set(ev.params.scriptId, ev.params.url));

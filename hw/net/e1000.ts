@@ -23,6 +23,7 @@ import {
   REG_KIND_RW,
   REG_KIND_W1C,
   STATUS_LU,
+  TCTL_EN,
 } from "./e1000_regs.ts";
 import { e1000_inject_fault, e1000_storm_tick, FaultState } from "./e1000_faults.ts";
 import { e1000_describe, e1000_reg_name } from "./e1000_info.ts";
@@ -520,11 +521,15 @@ export class E1000 extends PciDevice implements NetEndpoint {
         if ((val & RCTL_LBM_MASK) !== 0) e1000_start_xmit(this); // loopback forces the link: a stalled transmitter may go
         return;
       }
-      case REG.TCTL:
+      case REG.TCTL: {
+        const was_on = (r[REG.TCTL >> 2]! & TCTL_EN) !== 0;
         r[REG.TCTL >> 2] = (val & this.reg_mask[REG.TCTL >> 2]!) >>> 0;
         this.tx.halted = false; // software restarts a DMA engine a master abort stopped
+        // Turning the transmitter off abandons a packet it was assembling (or segmenting).
+        if (was_on && (val & TCTL_EN) === 0) this.tx.end_packet();
         e1000_start_xmit(this);
         return;
+      }
       case REG.RDLEN:
       case REG.TDLEN:
         if ((val & 0x7f) !== 0) this.warn_once(`len${off}`, `${off === REG.RDLEN ? "RDLEN" : "TDLEN"}=${val} is not a multiple of 128 bytes (8 descriptors); the low 7 bits are ignored`);
@@ -533,7 +538,12 @@ export class E1000 extends PciDevice implements NetEndpoint {
       case REG.RDH:
       case REG.TDH:
         r[off >> 2] = val & 0xffff;
-        if (off === REG.TDH) this.tx.halted = false; // the ring is being reprogrammed
+        if (off === REG.TDH) {
+          // The ring is being reprogrammed: the DMA engine restarts and a half-assembled packet
+          // (a TSE packet waiting for the wire, say) is forgotten.
+          this.tx.halted = false;
+          this.tx.end_packet();
+        }
         return;
       case REG.RDT:
         r[REG.RDT >> 2] = val & 0xffff;

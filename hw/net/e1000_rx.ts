@@ -169,6 +169,17 @@ function rx_has_bufs(s: E1000, total: number): boolean {
   return free * rx_buffer_size(r[REG.RCTL >> 2]!) >= total;
 }
 
+/**
+ * The ring, even with every descriptor handed over (one always stays with software: RDH == RDT
+ * means empty), cannot hold `total` bytes. Waiting in the FIFO would block every later frame for
+ * good, so such a frame is missed at once, as QEMU misses it.
+ */
+function rx_never_fits(s: E1000, total: number): boolean {
+  const r = s.regs;
+  const size = r[REG.RDLEN >> 2]! >>> 4;
+  return size > 1 && (size - 1) * rx_buffer_size(r[REG.RCTL >> 2]!) < total;
+}
+
 /** Receive FIFO size in bytes: PBA.RXA KiB of the 64 KiB packet buffer (SDM 13.4.24). */
 function rx_fifo_capacity(s: E1000): number {
   return Math.min(s.regs[REG.PBA >> 2]! & PBA_RXA_MASK, E1000_PB_KIB) * 1024;
@@ -248,8 +259,13 @@ export function e1000_receive(s: E1000, frame: Uint8Array, len: number, loopback
     missed(s, "no receive buffers and the FIFO is full (injected)");
     return true;
   }
-  if (rx.fifo.count === 0 && rx_has_bufs(s, rx_total(s, f, n))) {
+  const total = rx_total(s, f, n);
+  if (rx.fifo.count === 0 && rx_has_bufs(s, total)) {
     e1000_rx_dma(s, f, n);
+    return true;
+  }
+  if (rx_never_fits(s, total)) {
+    missed(s, `a ${total}-byte frame is larger than the whole receive ring`);
     return true;
   }
   // No descriptors for it (or older frames still waiting): it waits in the FIFO (SDM 13.7 RNBC:
@@ -272,7 +288,14 @@ export function e1000_rx_fifo_drain(s: E1000): void {
   const rx = s.rx;
   while (rx.fifo.count > 0) {
     const n = rx.fifo.peek_into(rx.fifo_out);
-    if (!rx_has_bufs(s, rx_total(s, rx.fifo_out, n))) return;
+    const total = rx_total(s, rx.fifo_out, n);
+    if (rx_never_fits(s, total)) {
+      // The ring was made smaller (or the buffers) while the frame waited: it can never leave.
+      rx.fifo.pop();
+      missed(s, `a ${total}-byte frame waiting in the FIFO is larger than the whole receive ring`);
+      continue;
+    }
+    if (!rx_has_bufs(s, total)) return;
     rx.fifo.pop();
     e1000_rx_dma(s, rx.fifo_out, n);
   }

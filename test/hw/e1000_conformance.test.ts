@@ -291,4 +291,23 @@ describe("the receive FIFO (3.2, 13.4.24 PBA, 13.7 RNBC/MPC)", () => {
     expect(nic.rd(STAT.MPC)).toBe(3); // statistics were reset; the flushed frames are still counted
     expect(nic.dev.rx.fifo_flushed).toBe(8);
   });
+
+  it("a frame larger than the whole ring is missed at once instead of blocking the FIFO for good", () => {
+    const { nic, sink, m } = wired();
+    nic.setup_rx(8, RX | RCTL_LPE); // 8 descriptors of 2 KiB: at most 7 × 2048 bytes per frame
+    sink.inject(make_frame(MAC_A, MAC_B, 15000 - 14));
+    expect(nic.dev.rx.fifo.count).toBe(0);
+    expect(nic.rd(STAT.MPC)).toBe(1);
+    // Frames after it flow as descriptors come back.
+    let delivered = 0;
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < 3; i++) sink.inject(make_frame(MAC_A, MAC_B, 100));
+      const rdh = nic.rd(REG.RDH);
+      for (let i = 0; i < 8; i++) m.mem.view.setUint8(nic.rx_ring + i * 16 + 12, 0);
+      nic.wr(REG.RDT, (rdh + 7) % 8);
+      delivered += nic.rd(STAT.GPRC);
+    }
+    expect(delivered).toBe(15);
+    expect(nic.dev.rx.fifo.count).toBe(0);
+  });
 });

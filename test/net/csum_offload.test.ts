@@ -12,9 +12,10 @@ import { snmp } from "../../net/ipv4/snmp.ts";
 import { Sink } from "../helpers/nic_harness.ts";
 import { boot_host } from "../helpers/net_machine.ts";
 import { udp_bind, udp_close, udp_sendto, udp_socket } from "../../net/ipv4/udp.ts";
-import { dev_get_by_name } from "../../drivers/net/netdev.ts";
+import { dev_get_by_name, netdev_receive } from "../../drivers/net/netdev.ts";
+import { pbuf_alloc } from "../../kernel/mm/pbuf.ts";
 import { net_control } from "../../kernel/net_control.ts";
-import { NETIF_F_HW_CSUM, NETIF_F_RXCSUM, NETIF_F_SG, NETIF_F_TSO } from "../../include/net/netdevice.ts";
+import { CHECKSUM_NONE, CHECKSUM_UNNECESSARY, NETIF_F_HW_CSUM, NETIF_F_RXCSUM, NETIF_F_SG, NETIF_F_TSO } from "../../include/net/netdevice.ts";
 import type { E1000Adapter } from "../../drivers/net/e1000_adapter.ts";
 
 const HOST_MAC = Uint8Array.of(0x52, 0x54, 0, 0x12, 0x34, 0x56);
@@ -98,6 +99,28 @@ describe("transmit checksum offload", () => {
 });
 
 describe("receive checksum offload", () => {
+  it("the stack trusts a checksum the NIC verified and checks one it did not", async () => {
+    const env = await host();
+    // The same datagram with a wrong UDP checksum, handed up twice: once as the driver does after
+    // the NIC verified it (CHECKSUM_UNNECESSARY), once as unverified (CHECKSUM_NONE).
+    const bad = ipv4(17, PEER_IP, HOST_IP, udp(4000, 9, Uint8Array.of(1, 2, 3), PEER_IP, HOST_IP, true));
+    const up = (summed: number): void =>
+      env.k(() => {
+        const p = pbuf_alloc()!;
+        p.data.set(bad, p.head);
+        p.len = bad.length;
+        p.ip_summed = summed;
+        netdev_receive(dev_get_by_name("eth0")!, p);
+      });
+    up(CHECKSUM_UNNECESSARY);
+    await env.step();
+    expect(env.k(() => snmp.get().Udp.InCsumErrors)).toBe(0); // not recomputed
+    expect(env.k(() => snmp.get().Udp.NoPorts)).toBe(1);
+    up(CHECKSUM_NONE);
+    await env.step();
+    expect(env.k(() => snmp.get().Udp.InCsumErrors)).toBe(1); // verified in software, and wrong
+  });
+
   it("a good UDP checksum is verified by the NIC (rx_csum_offload_good), a bad one is counted twice", async () => {
     const env = await host();
     const good0 = env.adapter().hw_csum_good;

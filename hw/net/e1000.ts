@@ -87,6 +87,9 @@ import { RX_NO_LINK, type NetEndpoint } from "./net_endpoint.ts";
  * | PBA                   | RXA writable (sizes the RX FIFO); TXA reads | 13.4.24                  | stored as written          |
  * |                       | 64 − RXA                                    |                          |                            |
  * | WUS                   | write 1 to clear                            | 13.6.3                   | stored as written          |
+ * | MANC                  | stored (bits 24:0), no manageability engine | R/W (13.8); Linux's and  | read-only: writes dropped  |
+ * |                       | behind it: drivers clear ARP_EN at reset    | FreeBSD's 82540 reset    |                            |
+ * |                       |                                             | paths write it           |                            |
  * | MDIC write to a       | MDIC.E set, register unchanged (as QEMU)    | 13.4.7 documents E for   | E (phy_regcap)             |
  * | read-only PHY reg     |                                             | reads; the PHY ignores it|                            |
  * | TX PSP                | pads to 60 bytes + FCS                      | same (13.4.33 PSP)       | ignored                    |

@@ -381,7 +381,7 @@ export const E1000_REG_TABLE: readonly (readonly [number, number, number, number
   [REG.WUC, 1, 4, 0, 0x0000000f, REG_KIND_RW], // 13.6.1: APME, PME_EN, PME_STAT, APMPME
   [REG.WUFC, 1, 4, 0, 0x000f00ff, REG_KIND_RW], // 13.6.2: LNKC…IPV6, FLX0-3
   [REG.WUS, 1, 4, 0, 0x000f00ff, REG_KIND_W1C], // 13.6.3: set by wake events, cleared by writing 1
-  [REG.MANC, 1, 4, 0x00222300, 0, REG_KIND_RO], // 13.8 (read-only in QEMU; no manageability here)
+  [REG.MANC, 1, 4, 0x00222300, 0x01ffffff, REG_KIND_RW], // 13.8: R/W (drivers clear ARP_EN at reset); bits 31:25 reserved; no manageability engine behind it
   [REG.IPAV, 1, 4, 0, 0x0001000f, REG_KIND_RW], // 13.6.4: V40-V43, V60
   [REG.IP4AT, 4, 8, 0, 0xffffffff, REG_KIND_RW], // 13.6.5
   [REG.IP6AT, 4, 4, 0, 0xffffffff, REG_KIND_RW], // 13.6.6

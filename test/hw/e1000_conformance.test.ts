@@ -15,6 +15,7 @@ import { mta_hash } from "../../hw/net/e1000_rx.ts";
  */
 const RW_TABLE: [string, number, number, number][] = [
   ["CTRL_EXT 13.4.6", 0x00018, 0, 0x00e29fff],
+  ["MANC 13.8", 0x05820, 0x00222300, 0x01ffffff],
   ["FCAL 13.4.8", 0x00028, 0, 0xffffffff],
   ["FCAH 13.4.9", 0x0002c, 0, 0x0000ffff],
   ["FCT 13.4.10", 0x00030, 0, 0x0000ffff],
@@ -72,7 +73,6 @@ const RW_TABLE: [string, number, number, number][] = [
 /** Read-only registers: offset and the value they read after reset, whatever is written. */
 const RO_TABLE: [string, number, number][] = [
   ["RXCW 13.4.15", 0x00180, 0],
-  ["MANC 13.8", 0x05820, 0x00222300],
   ["WUPL 13.6.7", 0x05900, 0],
   ["WUPM[0] 13.6.8", 0x05a00, 0],
 ];

@@ -1,4 +1,4 @@
-import { csum_partial } from "../../lib/inet_checksum.ts";
+import { csum_fold, csum_partial } from "../../lib/inet_checksum.ts";
 /**
  * Transmit offloads of the 82540EM (8254x SDM 3.3.5-3.3.7 descriptors, 3.5 TCP segmentation): the
  * two offload contexts a TCP/IP context descriptor loads, checksum insertion (IP and TCP/UDP), and
@@ -187,17 +187,6 @@ export function tso_context_problem(c: TxOffloadContext, max_frame: number): str
   return null;
 }
 
-/** One's complement sum of f[start, end) as 16-bit big-endian words (odd tail padded with 0). */
-export function csum_add(f: Uint8Array, start: number, end: number, sum = 0): number {
-  return csum_partial(f, start, end - start, sum);
-}
-
-/** Fold a one's complement sum to 16 bits. */
-export function csum_fold(sum: number): number {
-  while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
-  return sum;
-}
-
 /**
  * Insert a checksum (SDM 3.3.6 IPCSx/TUCSx, 3.5.8; QEMU putsum): the complement of the one's
  * complement sum of [css, cse] (cse 0: to the end of the packet), including the checksum field's
@@ -210,7 +199,7 @@ export function tx_putsum(f: Uint8Array, len: number, sloc: number, css: number,
   let n = len;
   if (cse !== 0 && cse < n) n = cse + 1;
   if (sloc + 1 >= n || css >= n) return false;
-  let c = ~csum_fold(csum_add(f, css, n)) & 0xffff;
+  let c = csum_fold(csum_partial(f, css, n - css));
   if (c === 0) c = 0xffff;
   f[sloc] = c >>> 8;
   f[sloc + 1] = c & 0xff;

@@ -4,7 +4,6 @@
  * once with esbuild into node_modules/.cache/ringzero/ringzero.mjs (rebuilt whenever a source file
  * is newer than the bundle, ~100 ms) and the bundle is run. Stack traces map back to the .ts files.
  */
-import { build } from "esbuild";
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -33,6 +32,8 @@ const stale = !existsSync(out) || statSync(out).mtimeMs < Math.max(...SOURCE_DIR
 if (stale) {
   // Build in memory, then write a private file and rename it over the bundle: several launchers
   // starting at once (parallel tests) never see a half-written bundle.
+  // esbuild is loaded only to rebuild: importing it costs tens of milliseconds on every start.
+  const { build } = await import("esbuild");
   const result = await build({
     entryPoints: [join(root, "boot", "main.ts")],
     outfile: out,

@@ -74,14 +74,13 @@ import {
   PCI_STATUS_SIG_TARGET_ABORT,
   REQ_RX_DESCRIPTOR_MULTIPLE,
 } from "./e1000_hw.ts";
+import { DEFAULT_ITR, E1000_START_ITR, e1000_check_itr_option, e1000_itr_watchdog, e1000_set_itr } from "./e1000_itr.ts";
 import { e1000_init_hw, e1000_power_phy, e1000_rar_set, e1000_read_mac_addr, e1000_reset_hw, e1000_update_stats, e1000_validate_eeprom_checksum } from "./e1000_mac.ts";
 import { e1000_alloc_rx_buffers, e1000_clean_rx_irq, e1000_clean_rx_ring, e1000_configure_rx, e1000_enable_rx, e1000_free_rx_resources, e1000_setup_rx_resources } from "./e1000_rx.ts";
 import { e1000_clean_tx_irq, e1000_clean_tx_ring, e1000_configure_tx, e1000_enable_tx, e1000_flush_tx, e1000_free_tx_resources, e1000_setup_tx_resources, e1000_xmit_frame } from "./e1000_tx.ts";
 
 export const e1000_driver_name = "e1000";
 export const e1000_driver_version = "7.3.21-k8-NAPI-ringzero";
-/** Default interrupt throttle: at most 20,000 interrupts/s (50 us apart), Linux's upper bound in "dynamic conservative" mode. */
-export const E1000_DEFAULT_ITR = 20000;
 /** How often the watchdog runs (Linux: every 2 s). */
 const WATCHDOG_INTERVAL = 2 * HZ;
 const WATCHDOG_INTERVAL_NS = 2 * NSEC_PER_SEC;
@@ -91,7 +90,9 @@ const WATCHDOG_INTERVAL_NS = 2 * NSEC_PER_SEC;
 class E1000Params {
   rx_descriptors = E1000_DEFAULT_RXD;
   tx_descriptors = E1000_DEFAULT_TXD;
-  itr = E1000_DEFAULT_ITR;
+  /** InterruptThrottleRate as parsed (e1000_itr.ts): the mode, and the rate it starts at. */
+  itr_setting = DEFAULT_ITR;
+  itr = E1000_START_ITR;
   /**
    * Make probe fail at a named stage, for testing the error paths (what Linux's fault-injection
    * framework does): enable, iomap, alloc, reset, eeprom, tx_ring, rx_ring, rx_buffers, irq, register.
@@ -116,8 +117,6 @@ interface E1000RangeOption {
   readonly def: number;
   readonly min: number;
   readonly max: number;
-  /** Values outside [min, max] that are still accepted (InterruptThrottleRate's 0 = off). */
-  readonly also?: readonly number[];
 }
 
 /**
@@ -128,7 +127,7 @@ interface E1000RangeOption {
 function e1000_validate_option(value: string | undefined, opt: E1000RangeOption): number {
   if (value === undefined) return opt.def;
   const v = Number(value);
-  if ((v >= opt.min && v <= opt.max) || opt.also?.includes(v)) {
+  if (v >= opt.min && v <= opt.max) {
     pr_info(`e1000: ${opt.name} set to ${v}`);
     return v;
   }
@@ -138,21 +137,20 @@ function e1000_validate_option(value: string | undefined, opt: E1000RangeOption)
 
 const RXD_OPTION: E1000RangeOption = { name: "Receive Descriptors", def: E1000_DEFAULT_RXD, min: E1000_MIN_RXD, max: E1000_MAX_RXD };
 const TXD_OPTION: E1000RangeOption = { name: "Transmit Descriptors", def: E1000_DEFAULT_TXD, min: E1000_MIN_TXD, max: E1000_MAX_TXD };
-const ITR_OPTION: E1000RangeOption = { name: "Interrupt Throttling Rate (ints/sec)", def: E1000_DEFAULT_ITR, min: 100, max: 100000, also: [0] };
 
 /** e1000_check_options(): every parameter validated, out-of-range ones replaced by their default. */
-function e1000_check_options(params: Readonly<Record<string, string>>): Pick<E1000Params, "rx_descriptors" | "tx_descriptors" | "itr" | "inject_fault"> {
+function e1000_check_options(params: Readonly<Record<string, string>>): Pick<E1000Params, "rx_descriptors" | "tx_descriptors" | "itr_setting" | "itr" | "inject_fault"> {
   // In range but not a multiple of 8: rounded up, as Linux's ALIGN(count, REQ_*_DESCRIPTOR_MULTIPLE).
   const align = (n: number): number => Math.ceil(n / REQ_RX_DESCRIPTOR_MULTIPLE) * REQ_RX_DESCRIPTOR_MULTIPLE;
   const rx = align(e1000_validate_option(params["RxDescriptors"], RXD_OPTION));
   const tx = align(e1000_validate_option(params["TxDescriptors"], TXD_OPTION));
-  const itr = e1000_validate_option(params["InterruptThrottleRate"], ITR_OPTION);
+  const { itr_setting, itr } = e1000_check_itr_option(params["InterruptThrottleRate"]);
   let f = params["inject_fault"] ?? "";
   if (f !== "" && !(PROBE_STAGES as readonly string[]).includes(f)) {
     pr_info(`e1000: Invalid inject_fault value specified (${f}) using default of none (valid: ${PROBE_STAGES.join(", ")})`);
     f = "";
   }
-  return { rx_descriptors: rx, tx_descriptors: tx, itr, inject_fault: f };
+  return { rx_descriptors: rx, tx_descriptors: tx, itr_setting, itr, inject_fault: f };
 }
 
 /* ---- id table ---- */
@@ -202,7 +200,14 @@ export function e1000_intr(_irq: number, dev_id: unknown): IrqReturn {
   }
   // Mask everything; the poll unmasks when it is done (or nothing does, while we are down).
   e1000_irq_disable(adapter);
-  if (adapter.napi !== null) napi_schedule(adapter.napi);
+  if (adapter.napi !== null && napi_schedule(adapter.napi)) {
+    // A new round of polling (it runs in NET_RX_SOFTIRQ, after we return): what it moves is
+    // what e1000_set_itr classifies at its end.
+    adapter.total_tx_bytes = 0;
+    adapter.total_tx_packets = 0;
+    adapter.total_rx_bytes = 0;
+    adapter.total_rx_packets = 0;
+  }
   return IRQ_HANDLED;
 }
 
@@ -216,6 +221,8 @@ function e1000_clean(napi: NapiStruct, budget: number): number {
   let work = e1000_clean_rx_irq(adapter, budget);
   if (!tx_done) work = budget;
   if (work < budget) {
+    // Dynamic modes (1, 3): retune the throttle from what this interrupt's polls moved.
+    if ((adapter.itr_setting & 3) !== 0) e1000_set_itr(adapter);
     napi_complete_done(napi, work);
     if (!adapter.down) e1000_irq_enable(adapter);
   }
@@ -356,6 +363,7 @@ async function e1000_watchdog(adapter: E1000Adapter): Promise<void> {
     netif_carrier_off(netdev);
   }
   e1000_update_stats(adapter);
+  e1000_itr_watchdog(adapter); // InterruptThrottleRate=4: from the byte balance just counted
   const ring = adapter.tx_ring;
   if (!link && ring.next_to_clean !== ring.next_to_use) {
     // The link is gone, so the transmitter stops, but frames are queued that will never go out:
@@ -460,7 +468,7 @@ async function e1000_probe(pdev: PciDev, _ent: PciDeviceId): Promise<number> {
   // plus receive checksumming, which ringzero turns on by default.
   netdev.hw_features = NETIF_F_SG | NETIF_F_HW_CSUM | NETIF_F_TSO | NETIF_F_RXCSUM;
   netdev.features = netdev.hw_features;
-  const adapter = new E1000Adapter(pdev, netdev, hw_addr, params.tx_descriptors, params.rx_descriptors, params.itr);
+  const adapter = new E1000Adapter(pdev, netdev, hw_addr, params.tx_descriptors, params.rx_descriptors, params.itr_setting, params.itr);
   netdev.priv = adapter;
   netdev.parent = pdev.name;
   netdev.driver = e1000_driver_name;
@@ -554,7 +562,7 @@ const e1000_module: ModuleInfo = {
   params: {
     RxDescriptors: `receive descriptors per ring (${E1000_MIN_RXD}-${E1000_MAX_RXD}, rounded up to a multiple of 8, default ${E1000_DEFAULT_RXD})`,
     TxDescriptors: `transmit descriptors per ring (${E1000_MIN_TXD}-${E1000_MAX_TXD}, rounded up to a multiple of 8, default ${E1000_DEFAULT_TXD})`,
-    InterruptThrottleRate: `maximum interrupts per second, 100-100000, 0 = no throttling (default ${E1000_DEFAULT_ITR})`,
+    InterruptThrottleRate: `Interrupt Throttling Rate: 0 off, 1 dynamic, 3 dynamic conservative, 4 simplified, or 100-100000 ints/s (default ${DEFAULT_ITR})`,
     inject_fault: `make probe fail at a stage (${PROBE_STAGES.join(", ")}), for testing error paths`,
   },
   param_types: { RxDescriptors: "int", TxDescriptors: "int", InterruptThrottleRate: "int", inject_fault: "charp" },

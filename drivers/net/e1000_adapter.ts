@@ -137,8 +137,23 @@ export class E1000Adapter {
   rx_ring: E1000Ring;
   napi: NapiStruct | null = null;
   readonly eeprom = new Uint16Array(64);
-  /** Interrupt throttling in interrupts per second (0 = off). */
+  /**
+   * Interrupt throttling (e1000_itr.ts): the InterruptThrottleRate mode (0 off, 1/3 dynamic,
+   * 4 simplified, else a fixed rate with the low two bits clear) and the rate now, in ints/s.
+   */
+  itr_setting: number;
   itr: number;
+  /** The latency class (LATENCY_RANGE) each direction was last put in by e1000_set_itr. */
+  tx_itr = 0;
+  rx_itr = 0;
+  /** What the polls since the last interrupt moved (reset in e1000_intr, read by e1000_set_itr). */
+  total_tx_bytes = 0;
+  total_tx_packets = 0;
+  total_rx_bytes = 0;
+  total_rx_packets = 0;
+  /** Good octets sent / received between the last two statistics updates (InterruptThrottleRate=4). */
+  gotcl = 0;
+  gorcl = 0;
   /** The interface is down (or being reset): the IRQ path must not re-enable interrupts. */
   down = true;
   resetting = false;
@@ -194,13 +209,14 @@ export class E1000Adapter {
   /** During the self-test interrupt check: causes seen by the test handler. */
   test_icr = 0;
 
-  constructor(pdev: PciDev, netdev: NetDevice, hw_addr: number, tx_count: number, rx_count: number, itr: number) {
+  constructor(pdev: PciDev, netdev: NetDevice, hw_addr: number, tx_count: number, rx_count: number, itr_setting: number, itr: number) {
     this.pdev = pdev;
     this.netdev = netdev;
     this.hw_addr = hw_addr;
     this.iomap = hw_addr;
     this.tx_ring = new E1000Ring(tx_count, 0x03810, 0x03818);
     this.rx_ring = new E1000Ring(rx_count, 0x02810, 0x02818);
+    this.itr_setting = itr_setting;
     this.itr = itr;
   }
 }

@@ -60,7 +60,8 @@ import {
   E1000_TXD_STATUS,
   E1000_VET,
 } from "./e1000_hw.ts";
-import { e1000_rx_filtered, e1000_update_stats, e1000_validate_eeprom_checksum, itr_register } from "./e1000_mac.ts";
+import { e1000_rx_filtered, e1000_update_stats, e1000_validate_eeprom_checksum } from "./e1000_mac.ts";
+import { e1000_itr_to_usecs, e1000_set_itr_usecs } from "./e1000_itr.ts";
 import { e1000_alloc_rx_buffers, e1000_clean_rx_ring, e1000_configure_rx, e1000_free_rx_resources, e1000_setup_rx_resources } from "./e1000_rx.ts";
 import { e1000_clean_tx_ring, e1000_configure_tx, e1000_free_tx_resources, e1000_setup_tx_resources } from "./e1000_tx.ts";
 
@@ -427,18 +428,12 @@ export const e1000_ethtool_ops: EthtoolOps = {
   get_regs: regs_dump,
   get_ringparam: (dev) => ({ rx_max_pending: E1000_MAX_RXD, tx_max_pending: E1000_MAX_TXD, rx_pending: priv(dev).rx_ring.count, tx_pending: priv(dev).tx_ring.count }),
   set_ringparam,
-  get_coalesce: (dev) => {
-    const itr = er32(priv(dev), E1000_ITR) & 0xffff;
-    const usecs = itr === 0 ? 0 : Math.round((itr * 256) / 1000);
-    return { rx_usecs: usecs, tx_usecs: usecs };
-  },
+  // e1000_get_coalesce: rx-usecs is the InterruptThrottleRate mode (0, 1, 3, 4) or the fixed
+  // interval; one interrupt serves both directions, so tx-usecs is not used (0, as Linux).
+  get_coalesce: (dev) => ({ rx_usecs: e1000_itr_to_usecs(priv(dev).itr_setting), tx_usecs: 0 }),
   set_coalesce: (dev, c) => {
-    const a = priv(dev);
     if (c.rx_usecs === undefined) return 0;
-    if (!Number.isInteger(c.rx_usecs) || c.rx_usecs < 0 || c.rx_usecs > 10000) return -EINVAL;
-    a.itr = c.rx_usecs === 0 ? 0 : Math.round(1_000_000 / c.rx_usecs);
-    ew32(a, E1000_ITR, itr_register(a.itr));
-    return 0;
+    return e1000_set_itr_usecs(priv(dev), c.rx_usecs) ? 0 : -EINVAL;
   },
   self_test,
   get_eeprom: (dev) => priv(dev).eeprom,

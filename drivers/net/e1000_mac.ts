@@ -5,6 +5,7 @@
 import { EIO, ENODEV } from "../../include/linux/errno.ts";
 import { msleep } from "../../kernel/sched/core.ts";
 import { e1000_removed, e1000_write_flush, er32, ew32, type E1000Adapter } from "./e1000_adapter.ts";
+import { e1000_write_itr } from "./e1000_itr.ts";
 import {
   E1000_ALGNERRC,
   E1000_BPRC,
@@ -35,7 +36,6 @@ import {
   E1000_GPTC,
   E1000_ICR,
   E1000_IMC,
-  E1000_ITR,
   E1000_LATECOL,
   E1000_MCC,
   E1000_MDIC,
@@ -177,11 +177,6 @@ export function e1000_rar_set(adapter: E1000Adapter, mac: Uint8Array, index = 0)
   e1000_write_flush(adapter);
 }
 
-/** Interrupts per second → ITR register (units of 256 ns); 0 turns throttling off. */
-export function itr_register(ints_per_sec: number): number {
-  return ints_per_sec <= 0 ? 0 : Math.min(0xffff, Math.round(1_000_000_000 / (ints_per_sec * 256)));
-}
-
 /**
  * e1000_init_hw(): set link up (internal copper PHY: SLU, no forced speed/duplex), clear the 128
  * multicast table entries, program the station address and the interrupt throttle.
@@ -191,7 +186,7 @@ export function e1000_init_hw(adapter: E1000Adapter): void {
   ew32(adapter, E1000_CTRL, (ctrl | E1000_CTRL_SLU) & ~(E1000_CTRL_FRCSPD | E1000_CTRL_FRCDPLX));
   for (let i = 0; i < 128; i++) ew32(adapter, E1000_MTA + 4 * i, 0);
   e1000_rar_set(adapter, adapter.netdev.dev_addr);
-  ew32(adapter, E1000_ITR, itr_register(adapter.itr));
+  e1000_write_itr(adapter);
 }
 
 /**
@@ -247,8 +242,10 @@ export function e1000_update_stats(adapter: E1000Adapter): void {
   s.bprc += r(E1000_BPRC);
   s.mprc += mprc;
   s.gptc += r(E1000_GPTC);
-  s.gorc += r64(E1000_GORCL, E1000_GORCH);
-  s.gotc += r64(E1000_GOTCL, E1000_GOTCH);
+  adapter.gorcl = r64(E1000_GORCL, E1000_GORCH);
+  adapter.gotcl = r64(E1000_GOTCL, E1000_GOTCH);
+  s.gorc += adapter.gorcl;
+  s.gotc += adapter.gotcl;
   s.rnbc += r(E1000_RNBC);
   s.ruc += ruc;
   s.rfc += r(E1000_RFC);

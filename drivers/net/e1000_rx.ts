@@ -188,6 +188,8 @@ export function e1000_clean_rx_irq(adapter: E1000Adapter, budget: number): numbe
   let i = ring.next_to_clean;
   let work = 0;
   let cleaned = 0;
+  let total_rx_bytes = 0;
+  let total_rx_packets = 0;
   while (work < budget) {
     const off = i * E1000_DESC_SIZE;
     const status = dv.getUint8(off + E1000_RXD_STATUS);
@@ -224,8 +226,8 @@ export function e1000_clean_rx_irq(adapter: E1000Adapter, budget: number): numbe
     p.len = len;
     p.tstamp = now;
     e1000_rx_checksum(adapter, status, errors, p);
-    stats.rx_packets++;
-    stats.rx_bytes += len;
+    total_rx_packets++;
+    total_rx_bytes += len;
     netdev_receive(netdev, p);
     if (cleaned >= E1000_RX_BUFFER_WRITE) {
       ring.next_to_clean = i;
@@ -235,6 +237,10 @@ export function e1000_clean_rx_irq(adapter: E1000Adapter, budget: number): numbe
   }
   ring.next_to_clean = i;
   if (cleaned > 0) e1000_alloc_rx_buffers(adapter, cleaned);
+  adapter.total_rx_packets += total_rx_packets; // for e1000_set_itr
+  adapter.total_rx_bytes += total_rx_bytes;
+  stats.rx_packets += total_rx_packets;
+  stats.rx_bytes += total_rx_bytes;
   return work;
 }
 

@@ -340,6 +340,8 @@ export function e1000_clean_tx_irq(adapter: E1000Adapter): boolean {
   const stats = adapter.netdev.stats;
   let i = ring.next_to_clean;
   let cleaned = 0;
+  let total_tx_bytes = 0;
+  let total_tx_packets = 0;
   while (i !== ring.next_to_use && cleaned < ring.count) {
     let eop = ring.next_to_watch[i]!;
     if (eop < 0) eop = i; // not the start of a frame we queued: look at this descriptor alone
@@ -347,8 +349,8 @@ export function e1000_clean_tx_irq(adapter: E1000Adapter): boolean {
     for (;;) {
       const p = ring.buffer_info[i];
       if (p) {
-        stats.tx_packets += ring.segs[i]!;
-        stats.tx_bytes += ring.bytecount[i]!;
+        total_tx_packets += ring.segs[i]!;
+        total_tx_bytes += ring.bytecount[i]!;
         pbuf_put(p);
         ring.buffer_info[i] = null;
       }
@@ -361,6 +363,10 @@ export function e1000_clean_tx_irq(adapter: E1000Adapter): boolean {
     }
   }
   ring.next_to_clean = i;
+  adapter.total_tx_bytes += total_tx_bytes; // for e1000_set_itr
+  adapter.total_tx_packets += total_tx_packets;
+  stats.tx_packets += total_tx_packets;
+  stats.tx_bytes += total_tx_bytes;
   if (cleaned > 0 && netif_queue_stopped(adapter.netdev) && e1000_desc_unused(ring.count, ring.next_to_use, ring.next_to_clean) >= E1000_TX_QUEUE_WAKE && !adapter.down) {
     netif_wake_queue(adapter.netdev);
     adapter.restart_queue++;

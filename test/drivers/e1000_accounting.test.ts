@@ -241,7 +241,7 @@ describe("e1000 module parameters (e1000_param.c)", () => {
     const log = tm.dmesg();
     expect(log).toMatch(/e1000: Invalid Receive Descriptors value specified \(3\) using default of 256/);
     expect(log).toMatch(/e1000: Transmit Descriptors set to 100/);
-    expect(log).toMatch(/e1000: Invalid Interrupt Throttling Rate \(ints\/sec\) value specified \(7\) using default of 20000/);
+    expect(log).toMatch(/e1000: Invalid Interrupt Throttling Rate \(ints\/sec\) value specified \(7\) using default of 3/);
     expect(e1000_params.get()).toMatchObject({ rx_descriptors: 256, tx_descriptors: 104, itr: 20000 });
     expect(dev_get_by_name("eth0")).toBeDefined();
   });

@@ -6,6 +6,9 @@ export interface MemoryRegionOps {
   write(offset: number, width: 1 | 2 | 4, value: number): void;
 }
 
+/** Dispatch cache entries: enough for four NICs' BARs (or NICs plus the interrupt controllers). */
+const MAP_CACHE_SIZE = 4;
+
 interface Mapping {
   base: number;
   end: number; // exclusive
@@ -22,7 +25,14 @@ export class AddressSpace {
   readonly name: string;
   private readonly tracer: Tracer;
   private mappings: Mapping[] = [];
-  private last: Mapping | null = null;
+  /**
+   * Dispatch cache: the last MAP_CACHE_SIZE distinct mappings hit, replaced round robin. One slot
+   * per busy device, so two (or four) NICs whose drivers interleave their register accesses each
+   * keep their own entry instead of evicting each other's on every access, as a single
+   * last-hit entry would. Cleared whenever the map changes.
+   */
+  private readonly cache: (Mapping | null)[] = new Array<Mapping | null>(MAP_CACHE_SIZE).fill(null);
+  private cache_next = 0;
   bus_errors = 0;
 
   constructor(name: string, tracer: Tracer) {
@@ -44,14 +54,19 @@ export class AddressSpace {
     for (const m of this.mappings) if (base < m.end && m.base < end) return false;
     this.mappings.push({ base, end, name, ops });
     this.mappings.sort((a, b) => a.base - b.base);
-    this.last = null;
+    this.flush_cache();
     return true;
   }
 
   /** Remove the mapping of `ops` (a BAR being moved or disabled). */
   unmap(ops: MemoryRegionOps): void {
     this.mappings = this.mappings.filter((m) => m.ops !== ops);
-    this.last = null;
+    this.flush_cache();
+  }
+
+  private flush_cache(): void {
+    this.cache.fill(null);
+    this.cache_next = 0;
   }
 
   /** Where `ops` is mapped, or -1. */
@@ -65,11 +80,16 @@ export class AddressSpace {
   }
 
   private find(addr: number, width: number): Mapping | null {
-    const last = this.last;
-    if (last !== null && addr >= last.base && addr + width <= last.end) return last;
+    const cache = this.cache;
+    for (let i = 0; i < MAP_CACHE_SIZE; i++) {
+      const c = cache[i];
+      if (c === null || c === undefined) break; // slots fill in order from 0 after a flush
+      if (addr >= c.base && addr + width <= c.end) return c;
+    }
     for (const m of this.mappings) {
       if (addr >= m.base && addr + width <= m.end) {
-        this.last = m;
+        cache[this.cache_next] = m;
+        this.cache_next = (this.cache_next + 1) % MAP_CACHE_SIZE;
         return m;
       }
     }

@@ -19,17 +19,27 @@ export function e1000_stat_inc(regs: Uint32Array, off: number, n: number): void 
   regs[i] = v > 0xffffffff ? 0xffffffff : v;
 }
 
-/** Add `n` to the 64-bit counter whose low register is at `lo`, saturating at 2^64 − 1. */
+/**
+ * Add `n` to the 64-bit counter whose low register is at `lo`, saturating at 2^64 − 1. The
+ * registers hold plain numbers: the per-frame case is one add and one compare on the low half;
+ * the carry into the high half (once every 4 GiB) and saturation take the slow path. No `%`.
+ */
 export function e1000_stat_add64(regs: Uint32Array, lo: number, n: number): void {
   const i = lo >> 2;
-  const v = regs[i]! + (regs[i + 1]! * 0x100000000) + n;
-  if (v >= 2 ** 64) {
+  const v = regs[i]! + n;
+  if (v <= 0xffffffff) {
+    regs[i] = v;
+    return;
+  }
+  const carry = Math.floor(v / 0x100000000); // 1 for any frame-sized n
+  const hi = regs[i + 1]! + carry;
+  if (hi > 0xffffffff) {
     regs[i] = 0xffffffff;
     regs[i + 1] = 0xffffffff;
     return;
   }
-  regs[i] = v % 0x100000000;
-  regs[i + 1] = Math.floor(v / 0x100000000);
+  regs[i] = v - carry * 0x100000000;
+  regs[i + 1] = hi;
 }
 
 /** A guest read of the statistics register at `off`: its value, cleared as SDM 13.7 says. */

@@ -49,6 +49,15 @@ export class Cpu {
     this.entry = entry;
   }
 
+  /** Interrupts delivered in the slice whose step is still running (one step at a time). */
+  private delivered_in_step = 0;
+  /** The end of a step that suspended: made once, so a slice allocates no closure. */
+  private readonly after_async_step = (busy: boolean): boolean => {
+    if (busy) this.charge_ns += CPU_COST.STEP_NS;
+    else if (this.delivered_in_step === 0) this.halts++;
+    return busy || this.delivered_in_step > 0;
+  };
+
   /** Hand the accumulated charge to the run loop (which moves the clock by it). */
   take_charge(): number {
     const c = this.charge_ns;
@@ -97,10 +106,7 @@ export class Cpu {
       else if (delivered === 0) this.halts++;
       return r || delivered > 0;
     }
-    return r.then((busy) => {
-      if (busy) this.charge_ns += CPU_COST.STEP_NS;
-      else if (delivered === 0) this.halts++;
-      return busy || delivered > 0;
-    });
+    this.delivered_in_step = delivered;
+    return r.then(this.after_async_step);
   }
 }

@@ -175,7 +175,10 @@ export class World {
       let powered = 0;
       // The CPUs run side by side: the round costs the most any of them charged.
       let charge = 0;
-      for (const m of this.machines) {
+      // An indexed loop: a for-of iterator would be allocated on every pass (it lives across the await).
+      const machines = this.machines;
+      for (let i = 0; i < machines.length; i++) {
+        const m = machines[i]!;
         if (m.powered_off || !m.cpu.booted) continue;
         powered++;
         if (hb !== null) {

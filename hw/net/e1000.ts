@@ -215,8 +215,11 @@ export class E1000 extends PciDevice implements NetEndpoint {
     // Timer callbacks enter the model from the clock: each is guarded like a register access.
     this.phy = new E1000Phy(clock, (up) => this.guarded("link change", () => this.link_changed(up)));
     this.intr = new IntrState(this, (where, fn) => this.guarded(where, fn));
-    this.wire_event = new ClockEvent(`${this.name}-wire`, () => this.guarded("transmit (wire free)", () => e1000_start_xmit(this)));
-    this.faults = new FaultState(() => this.guarded("irq_storm timer", () => e1000_storm_tick(this, this.clock)));
+    // The callbacks are made once here: a clock event fires per frame, and must not allocate.
+    const xmit = (): void => e1000_start_xmit(this);
+    this.wire_event = new ClockEvent(`${this.name}-wire`, () => this.guarded("transmit (wire free)", xmit));
+    const storm = (): void => e1000_storm_tick(this, this.clock);
+    this.faults = new FaultState(() => this.guarded("irq_storm timer", storm));
     for (const [off, count, stride, reset, mask, kind] of E1000_REG_TABLE) {
       for (let i = 0; i < count; i++) {
         const at = (off + i * stride) >> 2;

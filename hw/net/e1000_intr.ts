@@ -22,11 +22,15 @@ export class IntrState {
 
   /** `guard` runs a timer callback so that an exception becomes a model error (E1000.guarded). */
   constructor(s: E1000, guard: (where: string, fn: () => void) => void) {
-    this.itr_event = new ClockEvent(`${s.name}-itr`, () => guard("ITR timer", () => e1000_update_irq(s)));
-    this.rdtr_event = new ClockEvent(`${s.name}-rdtr`, () => guard("RDTR timer", () => e1000_rx_timer_fired(s)));
-    this.radv_event = new ClockEvent(`${s.name}-radv`, () => guard("RADV timer", () => e1000_rx_timer_fired(s)));
-    this.tidv_event = new ClockEvent(`${s.name}-tidv`, () => guard("TIDV timer", () => e1000_tx_timer_fired(s)));
-    this.tadv_event = new ClockEvent(`${s.name}-tadv`, () => guard("TADV timer", () => e1000_tx_timer_fired(s)));
+    // The inner callbacks are made once: these events fire per interrupt and must not allocate.
+    const update = (): void => e1000_update_irq(s);
+    const rx_fired = (): void => e1000_rx_timer_fired(s);
+    const tx_fired = (): void => e1000_tx_timer_fired(s);
+    this.itr_event = new ClockEvent(`${s.name}-itr`, () => guard("ITR timer", update));
+    this.rdtr_event = new ClockEvent(`${s.name}-rdtr`, () => guard("RDTR timer", rx_fired));
+    this.radv_event = new ClockEvent(`${s.name}-radv`, () => guard("RADV timer", rx_fired));
+    this.tidv_event = new ClockEvent(`${s.name}-tidv`, () => guard("TIDV timer", tx_fired));
+    this.tadv_event = new ClockEvent(`${s.name}-tadv`, () => guard("TADV timer", tx_fired));
   }
 
   /** Stop the ITR and delay timers. */

@@ -270,23 +270,20 @@ export class E1000 extends PciDevice implements NetEndpoint {
   /** The last refused DMA was an injected dma_abort (for dma_failed's message). */
   private dma_injected = false;
 
-  /** DMA, with the injected dma_abort fault in front: the next N transfers master-abort. */
+  /** The injected dma_abort fault: the next N transfers master-abort (true = this one does). */
+  private injected_dma_abort(): boolean {
+    if (this.faults.dma_abort === 0 || !this.bus_master || this.removed) return false;
+    this.faults.dma_abort--;
+    this.dma_injected = true;
+    return true;
+  }
+
   override dma_read(addr: number, dst: Uint8Array, dst_offset: number, len: number): boolean {
-    if (this.faults.dma_abort > 0 && this.bus_master && !this.removed) {
-      this.faults.dma_abort--;
-      this.dma_injected = true;
-      return false;
-    }
-    return super.dma_read(addr, dst, dst_offset, len);
+    return !this.injected_dma_abort() && super.dma_read(addr, dst, dst_offset, len);
   }
 
   override dma_write(addr: number, src: Uint8Array, src_offset: number, len: number): boolean {
-    if (this.faults.dma_abort > 0 && this.bus_master && !this.removed) {
-      this.faults.dma_abort--;
-      this.dma_injected = true;
-      return false;
-    }
-    return super.dma_write(addr, src, src_offset, len);
+    return !this.injected_dma_abort() && super.dma_write(addr, src, src_offset, len);
   }
 
   /* ---- fault injection (e1000_faults.ts) ---- */
@@ -317,7 +314,6 @@ export class E1000 extends PciDevice implements NetEndpoint {
   describe_counters(): string {
     return e1000_describe(this);
   }
-
 
   /* ---- reset ---- */
 

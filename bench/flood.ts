@@ -28,6 +28,14 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { existsSync, unlinkSync } from "node:fs";
 import { pathToFileURL } from "node:url";
+import { ip_compute_csum } from "../lib/inet_checksum.ts";
+import { inet_aton } from "../include/uapi/in.ts";
+
+function parse_ip(s: string): number {
+  const a = inet_aton(s);
+  if (a === null) throw new Error(`bad IPv4 address '${s}'`);
+  return a;
+}
 
 export interface FloodOptions {
   unix?: string;
@@ -54,20 +62,6 @@ export interface FloodResult {
 const FLOODER_MAC = Uint8Array.of(0x52, 0x54, 0x00, 0xfe, 0xed, 0x01);
 const ICMP_ID = 0x7a7a;
 
-function aton(s: string): number {
-  const p = s.split(".").map(Number);
-  if (p.length !== 4 || p.some((x) => !(x >= 0 && x <= 255))) throw new Error(`bad IPv4 address '${s}'`);
-  return ((p[0]! << 24) | (p[1]! << 16) | (p[2]! << 8) | p[3]!) >>> 0;
-}
-
-function csum(b: Buffer, off: number, len: number): number {
-  let s = 0;
-  for (let i = 0; i + 1 < len; i += 2) s += b.readUInt16BE(off + i);
-  if (len & 1) s += b[off + len - 1]! << 8;
-  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-  return ~s & 0xffff;
-}
-
 /** The ARP frame (request or reply) with its 4-byte stream length prefix. */
 function arp_record(op: 1 | 2, sha: Uint8Array, spa: number, tha: Uint8Array, tpa: number, dst: Uint8Array): Buffer {
   const f = Buffer.alloc(4 + 42);
@@ -89,8 +83,8 @@ function arp_record(op: 1 | 2, sha: Uint8Array, spa: number, tha: Uint8Array, tp
 
 export function flood(o: FloodOptions): Promise<FloodResult> {
   const log = o.log ?? (() => {});
-  const me = aton(o.ip);
-  const guest = aton(o.guest);
+  const me = parse_ip(o.ip);
+  const guest = parse_ip(o.guest);
   const frame_len = 14 + 20 + 8 + o.payload;
   // One echo request template; id/seq and both checksums are patched per send.
   const echo = Buffer.alloc(4 + frame_len);
@@ -103,7 +97,7 @@ export function flood(o: FloodOptions): Promise<FloodResult> {
   echo[27] = 1;
   echo.writeUInt32BE(me, 30);
   echo.writeUInt32BE(guest, 34);
-  echo.writeUInt16BE(csum(echo, 18, 20), 28);
+  echo.writeUInt16BE(ip_compute_csum(echo, 18, 20), 28);
   echo[38] = 8;
   echo.writeUInt16BE(ICMP_ID, 42);
   for (let i = 0; i < o.payload; i++) echo[46 + i] = i & 0xff;
@@ -151,7 +145,7 @@ export function flood(o: FloodOptions): Promise<FloodResult> {
       echo.set(guest_mac, 4);
       echo.writeUInt16BE(seq, 44);
       echo.writeUInt16BE(0, 40);
-      echo.writeUInt16BE(csum(echo, 38, 8 + o.payload), 40);
+      echo.writeUInt16BE(ip_compute_csum(echo, 38, 8 + o.payload), 40);
       sent_at[seq] = performance.now();
       sent++;
       outstanding++;

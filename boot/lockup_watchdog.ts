@@ -6,7 +6,7 @@
  * the monitor and Ctrl-C with it. Nothing on the main thread can notice, so a second thread does.
  *
  * How (and why this way): the run loop (hw/world.ts) counts slices in a SharedArrayBuffer and marks
- * when one is running — two atomic stores per slice, the only cost while nothing is wrong. A worker
+ * when one is running — three atomic operations per slice, the only cost while nothing is wrong. A worker
  * thread reads the two numbers every quarter of the threshold. When a slice has run for longer
  * than the threshold (2 s of wall time by default) it connects the inspector to the main thread
  * (`Session.connectToMainThread`), pauses it (`Debugger.pause` is served at the next interrupt

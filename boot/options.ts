@@ -4,6 +4,7 @@
  */
 import { DEFAULT_MEM_SIZE, MAX_MEM_SIZE, MIN_MEM_SIZE } from "../hw/machine.ts";
 import type { ClockMode } from "../hw/world.ts";
+import { LOCKUP_THRESH_MS_DEFAULT } from "./lockup_watchdog.ts";
 
 export interface BootConfig {
   mem_size: number;
@@ -64,7 +65,7 @@ Boots the ringzero machine to a shell.
   --modules LIST             modules to load at boot, comma separated ("" for none)
   --trace CHANNELS           machine trace channels, comma separated
   --watchdog-ms MS           catch a JavaScript loop that never returns after MS of wall
-                             time: soft-lockup report, offender killed (default 2000; 0: off)
+                             time: soft-lockup report, offender killed (default ${LOCKUP_THRESH_MS_DEFAULT}; 0: off)
   -h, --help                 this text`;
 
 /** "128M", "1G", "65536" → bytes; NaN when malformed. */
@@ -92,7 +93,7 @@ export function parse_args(argv: readonly string[]): BootConfig | string {
     append: "",
     modules: null,
     trace: [],
-    watchdog_ms: 2000,
+    watchdog_ms: LOCKUP_THRESH_MS_DEFAULT,
     help: false,
   };
   for (let i = 0; i < argv.length; i++) {

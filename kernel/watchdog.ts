@@ -27,7 +27,7 @@ import { ktime_get_ns, NSEC_PER_MSEC, NSEC_PER_SEC } from "./time/timekeeping.ts
  *   and cleans up.
  * - **Hard lockup / interrupt storm**: one line interrupts so often that the CPU does little else.
  *   With CPU_COST's 1 us per interrupt, STORM_IRQS_PER_SEC interrupts a second are half the CPU;
- *   a line that keeps that rate for a quarter of a second is reported. Linux's NMI detector would call this a hard LOCKUP; the report names the line and its
+ *   a line that keeps that rate for STORM_CHUNKS × STORM_CHUNK interrupts (0.6 s) is reported. Linux's NMI detector would call this a hard LOCKUP; the report names the line and its
  *   handlers. (A line nobody claims is handled earlier by "nobody cared", kernel/irq/spurious.c.)
  *
  * What happens to the offender differs from Linux, which leaves a spinning CPU spinning: one
@@ -37,12 +37,12 @@ import { ktime_get_ns, NSEC_PER_MSEC, NSEC_PER_SEC } from "./time/timekeeping.ts
  */
 
 /** watchdog_thresh (seconds): soft lockups are reported after twice this. Linux's default. */
-export const WATCHDOG_THRESH_DEFAULT = 10;
+const WATCHDOG_THRESH_DEFAULT = 10;
 /** Interrupts per second on one line that count as a storm (half the CPU at CPU_COST.IRQ_NS). */
-export const STORM_IRQS_PER_SEC = 500_000;
+const STORM_IRQS_PER_SEC = 500_000;
 /** The rate is measured over chunks of this many claimed interrupts... */
 const STORM_CHUNK = 50_000;
-/** ...and this many fast chunks in a row (a quarter of a second or more at the storm rate) make a storm. */
+/** ...and this many fast chunks in a row (300,000 interrupts, 0.6 s at the storm rate) make a storm. */
 const STORM_CHUNKS = 6;
 
 class WatchdogState {

@@ -23,7 +23,7 @@ export function e1000_describe(s: E1000): string {
   const faults = s.faults.describe();
   return (
     `rx: frames=${rx.frames} filtered=${rx.filtered} missed=${rx.missed} dma_dropped=${rx.dma_dropped}` +
-    ` fifo=${rx.fifo.count}/${rx.fifo.used}B held=${rx.fifo.held_total} high=${rx.fifo.high_water}B flushed=${rx.fifo_flushed}` +
+    ` fifo=${rx.fifo.count}/${rx.fifo.used}B held=${rx.fifo.held_total} high=${rx.fifo.high_water}B (missed: flushed=${rx.fifo_flushed})` +
     ` tx: frames=${tx.frames} no_peer=${tx.no_peer} peer_no_link=${tx.peer_no_link} link_stalls=${tx.link_stalls}${tx.halted ? " HALTED" : ""}` +
     ` empty=${tx.empty_packets} too_long=${tx.too_long} bad_desc=${tx.bad_desc} tso_bad_ctx=${tx.off.tso_bad_context} tso_failed=${tx.off.tso_failed} csum_skipped=${tx.off.csum_out_of_range}` +
     ` dma_errors=${s.dma_errors} model_errors=${s.model_errors}` +

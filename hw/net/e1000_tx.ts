@@ -41,6 +41,7 @@ import {
   tso_context_problem,
   tso_fix_segment,
   tx_checksums,
+  tx_putsum,
   TxOffloadState,
 } from "./e1000_tx_offload.ts";
 
@@ -120,17 +121,6 @@ function tx_stats(s: E1000, f: Uint8Array, len: number): void {
     const bcast = ((f[0]! | (f[1]! << 8) | (f[2]! << 16) | (f[3]! << 24)) >>> 0) === BROADCAST_LO && f[4] === 0xff && f[5] === 0xff;
     s.stat_inc(bcast ? STAT.BPTC : STAT.MPTC);
   }
-}
-
-/** Legacy checksum insertion (CMD.IC): one's complement sum from CSS to the end, stored at CSO. */
-function insert_checksum(f: Uint8Array, len: number, css: number, cso: number): void {
-  if (css >= len || cso >= len - 1) return; // SDM: ignored when out of range
-  let sum = 0;
-  for (let i = css; i < len; i += 2) sum += (f[i]! << 8) | (i + 1 < len ? f[i + 1]! : 0);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  const c = ~sum & 0xffff;
-  f[cso] = c >>> 8;
-  f[cso + 1] = c & 0xff;
 }
 
 /**
@@ -357,7 +347,7 @@ function tx_end_packet(s: E1000, cmd: number): void {
     s.warn_once("txempty", "a transmit packet of zero bytes (zero-length descriptors up to EOP): nothing sent");
     if (s.trace_on("txerr")) s.trace("txerr", "empty packet: completed, nothing sent");
   } else {
-    if ((cmd & TXD_CMD_DEXT) === 0 && (cmd & TXD_CMD_IC) !== 0) insert_checksum(tx.frame, tx.frame_len, tx.desc[TXD_CSS]!, tx.desc[TXD_CSO]!);
+    if ((cmd & TXD_CMD_DEXT) === 0 && (cmd & TXD_CMD_IC) !== 0) tx_putsum(tx.frame, tx.frame_len, tx.desc[TXD_CSO]!, tx.desc[TXD_CSS]!, 0);
     if (o.sum_needed !== 0) o.csum_out_of_range += tx_checksums(tx.frame, tx.frame_len, o.csum, o.sum_needed);
     transmit_frame(s, tx.frame_len, cmd, tx.desc[TXD_SPECIAL]! | (tx.desc[TXD_SPECIAL + 1]! << 8));
   }

@@ -108,8 +108,7 @@ export function run_timers(): void {
       if (!(e instanceof LockupKill)) oops("BUG: exception in timer callback", e);
     }
   }
-  base.programmed = -1; // force: the device fired, its deadline is spent
-  reprogram(base);
+  timers_recover(); // the device fired: its deadline is spent, program the next
 }
 
 /**

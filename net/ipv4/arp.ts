@@ -93,7 +93,12 @@ function neigh_in_use(n: Neigh, now: number): boolean {
 
 function neigh_destroy(tbl: NeighTable, k: number, n: Neigh): void {
   del_timer(n.timer);
-  for (const [p] of n.queue.splice(0)) pbuf_put(p);
+  // Frames still waiting for resolution are dropped, and counted on their device as Linux's
+  // neigh_flush_dev/__skb_queue_purge leave them in tx_dropped.
+  for (const [p] of n.queue.splice(0)) {
+    n.dev.stats.tx_dropped++;
+    pbuf_put(p);
+  }
   tbl.entries.delete(k);
   tbl.destroys++;
 }

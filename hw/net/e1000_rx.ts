@@ -149,13 +149,22 @@ function missed(s: E1000, why: string): void {
 
 /** The frame's tag is stripped on the way to memory (CTRL.VME and an EtherType equal to VET). */
 function strips_tag(s: E1000, f: Uint8Array): boolean {
+  return strips_type(s, (f[12]! << 8) | f[13]!);
+}
+
+/** A frame whose EtherType field is `type` has its VLAN tag stripped (CTRL.VME and VET). */
+function strips_type(s: E1000, type: number): boolean {
   const r = s.regs;
-  return (r[REG.CTRL >> 2]! & CTRL_VME) !== 0 && ((f[12]! << 8) | f[13]!) === (r[REG.VET >> 2]! & 0xffff);
+  return (r[REG.CTRL >> 2]! & CTRL_VME) !== 0 && type === (r[REG.VET >> 2]! & 0xffff);
 }
 
 /** Bytes a frame f[0..n) puts in receive buffers: the tag out if stripped, the FCS in unless SECRC. */
 function rx_total(s: E1000, f: Uint8Array, n: number): number {
-  return n - (strips_tag(s, f) ? 4 : 0) + ((s.regs[REG.RCTL >> 2]! & RCTL_SECRC) === 0 ? 4 : 0);
+  return rx_total_typed(s, n, (f[12]! << 8) | f[13]!);
+}
+
+function rx_total_typed(s: E1000, n: number, type: number): number {
+  return n - (strips_type(s, type) ? 4 : 0) + ((s.regs[REG.RCTL >> 2]! & RCTL_SECRC) === 0 ? 4 : 0);
 }
 
 /** The ring has enough descriptors the driver handed over (RDH up to, not including, RDT) for `total` bytes. */
@@ -287,8 +296,9 @@ export function e1000_receive(s: E1000, frame: Uint8Array, len: number, loopback
 export function e1000_rx_fifo_drain(s: E1000): void {
   const rx = s.rx;
   while (rx.fifo.count > 0) {
-    const n = rx.fifo.peek_into(rx.fifo_out);
-    const total = rx_total(s, rx.fifo_out, n);
+    // Decide from the length and the EtherType; the frame is copied out only when it can go.
+    const n = rx.fifo.peek_len();
+    const total = rx_total_typed(s, n, rx.fifo.peek_type());
     if (rx_never_fits(s, total)) {
       // The ring was made smaller (or the buffers) while the frame waited: it can never leave.
       rx.fifo.pop();
@@ -296,6 +306,7 @@ export function e1000_rx_fifo_drain(s: E1000): void {
       continue;
     }
     if (!rx_has_bufs(s, total)) return;
+    rx.fifo.peek_into(rx.fifo_out);
     rx.fifo.pop();
     e1000_rx_dma(s, rx.fifo_out, n);
   }

@@ -60,6 +60,12 @@ export class RxFifo {
     return this.lens[this.first]!;
   }
 
+  /** EtherType field (bytes 12-13) of the oldest frame, without copying it out. */
+  peek_type(): number {
+    const start = this.starts[this.first]!;
+    return (this.data[(start + 12) % RX_FIFO_BYTES]! << 8) | this.data[(start + 13) % RX_FIFO_BYTES]!;
+  }
+
   /** Copy the oldest frame to `dst` (at least peek_len() bytes) without removing it. */
   peek_into(dst: Uint8Array): number {
     const n = this.lens[this.first]!;

@@ -1,6 +1,7 @@
 import { IRQ_HANDLED, type IrqReturn } from "../include/linux/interrupt.ts";
 import { LOGLEVEL_EMERG, LOGLEVEL_ERR } from "../include/linux/printk.ts";
-import { irq_chip_eoi, irq_chip_mask, irq_to_desc, type IrqDesc } from "./irq/irqdesc.ts";
+import { irq_chip_eoi, irq_to_desc, type IrqDesc } from "./irq/irqdesc.ts";
+import { irq_disable_reporting } from "./irq/spurious.ts";
 import { DEFINE_PER_KERNEL, this_kernel } from "./kernel.ts";
 import { loaded_modules } from "./module.ts";
 import { add_taint, call_trace, LockupKill, print_tainted, TAINT_SOFTLOCKUP } from "./panic.ts";
@@ -147,12 +148,8 @@ function print_unwind_note(): void {
  * that storms: mask it, and EOI the interrupt the handler never finished. Hard-IRQ context.
  */
 export function disable_stuck_irq(desc: IrqDesc): void {
-  if (desc.lockup_disabled) return;
-  desc.lockup_disabled = true;
-  desc.depth++;
-  irq_chip_mask(desc.irq);
-  const handlers = desc.actions.map((a) => `[<${a.name}>] ${a.handler.name || "(anonymous)"}`);
-  printk(LOGLEVEL_ERR, [`watchdog: irq ${desc.irq}: handler stuck`, "handlers:", ...handlers, `Disabling IRQ #${desc.irq}`].join("\n"));
+  if (desc.depth > 0) return; // already off (handlers never run on a disabled line)
+  irq_disable_reporting(desc, `watchdog: irq ${desc.irq}: handler stuck`);
 }
 
 /**

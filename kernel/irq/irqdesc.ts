@@ -44,8 +44,6 @@ export class IrqDesc {
   storm_chunks = 0;
   storm_start_ns = 0;
   storm_reported = false;
-  /** Set when a handler on the line was unwound by the soft-lockup detector. */
-  lockup_disabled = false;
 
   constructor(irq: number, flow: "edge" | "fasteoi") {
     this.irq = irq;

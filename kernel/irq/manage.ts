@@ -28,7 +28,6 @@ export function request_irq(irq: number, handler: IrqHandler, flags: number, nam
     desc.irq_count = 0;
     desc.irqs_unhandled = 0;
     desc.spurious_disabled = false;
-    desc.lockup_disabled = false;
     desc.depth = 0;
     irq_chip_unmask(irq);
   }
@@ -71,7 +70,6 @@ export function enable_irq(irq: number): void {
   if (WARN(desc.depth === 0, `Unbalanced enable for IRQ ${irq}`)) return;
   if (--desc.depth === 0) {
     desc.spurious_disabled = false;
-    desc.lockup_disabled = false;
     irq_chip_unmask(irq);
   }
 }

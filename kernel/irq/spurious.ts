@@ -25,16 +25,21 @@ export function note_interrupt(desc: IrqDesc, ret: IrqReturn): void {
   if (desc.irq_count < SPURIOUS_WINDOW) return;
   desc.irq_count = 0;
   if (desc.irqs_unhandled > SPURIOUS_LIMIT) {
-    report_bad_irq(desc);
+    irq_disable_reporting(desc, `irq ${desc.irq}: nobody cared (try booting with the "irqpoll" option)`);
     desc.spurious_disabled = true;
-    desc.depth++;
-    irq_chip_mask(desc.irq);
   }
   desc.irqs_unhandled = 0;
 }
 
-function report_bad_irq(desc: IrqDesc): void {
-  const lines = [`irq ${desc.irq}: nobody cared (try booting with the "irqpoll" option)`, "handlers:"];
+/**
+ * Turn a misbehaving line off for good (until its handlers are requested again) and say why, with
+ * the handlers on it, as __report_bad_irq does: "nobody cared", or a handler the soft-lockup
+ * detector unwound (kernel/watchdog.ts). Hard-IRQ context.
+ */
+export function irq_disable_reporting(desc: IrqDesc, headline: string): void {
+  desc.depth++;
+  irq_chip_mask(desc.irq);
+  const lines = [headline, "handlers:"];
   for (const a of desc.actions) lines.push(`[<${a.name}>] ${a.handler.name || "(anonymous)"}`);
   lines.push(`Disabling IRQ #${desc.irq}`);
   printk(LOGLEVEL_ERR, lines.join("\n"));

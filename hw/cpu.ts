@@ -38,8 +38,6 @@ export class Cpu {
   halts = 0;
   /** Virtual nanoseconds of work charged since the run loop last took them (see CPU_COST). */
   charge_ns = 0;
-  /** All work ever charged (the busy time /proc/stat would show). */
-  busy_ns = 0;
 
   constructor(apic: IoApic) {
     this.apic = apic;
@@ -62,7 +60,6 @@ export class Cpu {
   take_charge(): number {
     const c = this.charge_ns;
     this.charge_ns = 0;
-    this.busy_ns += c;
     return c;
   }
 

@@ -27,7 +27,8 @@ export function e1000_describe(s: E1000): string {
     ` tx: frames=${tx.frames} no_peer=${tx.no_peer} peer_no_link=${tx.peer_no_link} link_stalls=${tx.link_stalls}${tx.halted ? " HALTED" : ""}` +
     ` empty=${tx.empty_packets} too_long=${tx.too_long} bad_desc=${tx.bad_desc} tso_bad_ctx=${tx.off.tso_bad_context} tso_failed=${tx.off.tso_failed} csum_skipped=${tx.off.csum_out_of_range}` +
     ` dma_errors=${s.dma_errors} model_errors=${s.model_errors}` +
-    (s.removed ? " REMOVED" : "") +
+    (s.removed ? ` REMOVED (${s.removed_accesses} accesses since)` : "") +
+    (s.model_errors > 0 ? ` last_model_error="${s.last_model_error}"` : "") +
     (s.phy.autoneg_blocked ? " autoneg_fail" : "") +
     (faults ? ` faults=${faults}` : "")
   );

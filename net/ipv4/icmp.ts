@@ -50,7 +50,7 @@ export function icmp_rcv(p: PBuf, ip: IpInfo): void {
       if (off !== p.head + L4_OFF) d.copyWithin(p.head + L4_OFF, off, off + len);
       const r = p.head + L4_OFF;
       d[r] = ICMP_ECHOREPLY;
-      ip_l4_csum(p, ip.saddr, r, len, 2, 0, false);
+      ip_l4_csum(p, r, 2, 0);
       s.OutMsgs++;
       s.OutEchoReps++;
       ip_output(p, len, IPPROTO_ICMP, ip.saddr, ip.daddr);
@@ -104,7 +104,7 @@ export function icmp_send(orig: PBuf, ip: IpInfo, type: number, code: number): v
   p.view.setUint16(o + 6, 0);
   d.set(od.subarray(ip.iph, ip.iph + quote), o + 8);
   const len = 8 + quote;
-  ip_l4_csum(p, ip.saddr, o, len, 2, 0, false);
+  ip_l4_csum(p, o, 2, 0);
   const s = snmp.get().Icmp;
   s.OutMsgs++;
   if (type === ICMP_DEST_UNREACH) s.OutDestUnreachs++;

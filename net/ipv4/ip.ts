@@ -1,10 +1,10 @@
 import { EMSGSIZE, ENETUNREACH } from "../../include/linux/errno.ts";
-import { CHECKSUM_NONE, CHECKSUM_PARTIAL, ETH_HLEN, ETH_P_IP, ETH_ZLEN, NETIF_F_HW_CSUM, NETIF_F_IP_CSUM, type NetDevice, type PBuf } from "../../include/net/netdevice.ts";
+import { CHECKSUM_PARTIAL, ETH_HLEN, ETH_P_IP, ETH_ZLEN, type NetDevice, type PBuf } from "../../include/net/netdevice.ts";
 import { IPPROTO_ICMP, IPPROTO_UDP } from "../../include/uapi/in.ts";
 import { DEFINE_PER_KERNEL } from "../../kernel/kernel.ts";
 import { pbuf_put } from "../../kernel/mm/pbuf.ts";
 import { neigh_output, type XmitError } from "./arp.ts";
-import { csum_fold, csum_partial, ip_compute_csum } from "../../lib/inet_checksum.ts";
+import { csum_fold, ip_compute_csum } from "../../lib/inet_checksum.ts";
 import { inet_is_broadcast, inet_local } from "./devinet.ts";
 import { icmp_rcv, icmp_send, ICMP_DEST_UNREACH, ICMP_PROT_UNREACH } from "./icmp.ts";
 import { ip_route_output } from "./route.ts";
@@ -97,30 +97,17 @@ export function ip_build_header(p: PBuf, l4_len: number, proto: number, saddr: n
 }
 
 /**
- * Checksum `l4_len` bytes of transport message at `start` (an index into p.data) whose checksum field
- * is at start + csum_offset, beginning from `seed` (the pseudo-header sum; 0 for ICMP) — in
- * software now, or, when the device the packet will leave by can (NETIF_F_HW_CSUM for any
- * protocol, NETIF_F_IP_CSUM for TCP/UDP), as CHECKSUM_PARTIAL: the field gets the folded seed and
- * the NIC (or the core's skb_checksum_help) finishes it (Linux's udp4_hwcsum / skb_partial_csum_set).
- * `tcpudp` = TCP or UDP, where a result of 0 is sent as 0xffff. Returns true when left partial.
+ * Leave the transport checksum of the message at `start` (an index into p.data, checksum field at
+ * start + csum_offset) to whoever sends the frame, as CHECKSUM_PARTIAL with the folded `seed` (the
+ * pseudo-header sum; 0 for ICMP) in the field (Linux's skb_partial_csum_set): a NIC with the
+ * feature finishes it, and for any other device the core's validate_xmit does it in software
+ * before the driver or a tap sees the frame. No route lookup here: the device decides at xmit.
  */
-export function ip_l4_csum(p: PBuf, daddr: number, start: number, l4_len: number, csum_offset: number, seed: number, tcpudp: boolean): boolean {
-  const dev = ip_route_output(daddr)?.dev;
-  const f = dev === undefined ? 0 : dev.features;
-  const field = start + csum_offset;
-  if ((f & NETIF_F_HW_CSUM) !== 0 || (tcpudp && (f & NETIF_F_IP_CSUM) !== 0)) {
-    p.view.setUint16(field, ~csum_fold(seed) & 0xffff);
-    p.ip_summed = CHECKSUM_PARTIAL;
-    p.csum_start = start;
-    p.csum_offset = csum_offset;
-    return true;
-  }
-  p.view.setUint16(field, 0);
-  let c = csum_fold(csum_partial(p.data, start, l4_len, seed));
-  if (c === 0 && tcpudp) c = 0xffff; // 0 means "no checksum" in UDP
-  p.view.setUint16(field, c);
-  p.ip_summed = CHECKSUM_NONE;
-  return false;
+export function ip_l4_csum(p: PBuf, start: number, csum_offset: number, seed: number): void {
+  p.view.setUint16(start + csum_offset, ~csum_fold(seed) & 0xffff);
+  p.ip_summed = CHECKSUM_PARTIAL;
+  p.csum_start = start;
+  p.csum_offset = csum_offset;
 }
 
 /** The interface address ip_output would use as source for `daddr` (0 = no route). */

@@ -55,7 +55,7 @@ export function ping_sendto(sk: Sock, data: Uint8Array, daddr: number): number {
   const o = p.head + L4_OFF;
   p.data.set(data, o);
   p.view.setUint16(o + 4, sk.port); // identifier
-  ip_l4_csum(p, daddr, o, data.length, 2, 0, false);
+  ip_l4_csum(p, o, 2, 0);
   const seq = p.view.getUint16(o + 6);
   snmp.get().Icmp.OutMsgs++;
   snmp.get().Icmp.OutEchos++;

@@ -76,7 +76,7 @@ export function udp_sendto(sk: Sock, data: Uint8Array, daddr: number, dport: num
   v.setUint16(o + 6, 0);
   p.data.set(data, o + UDP_HLEN);
   // The checksum: by the NIC when the route's device offers it, else here.
-  ip_l4_csum(p, daddr, o, len, 6, csum_tcpudp_nofold(src, daddr, len, IPPROTO_UDP), true);
+  ip_l4_csum(p, o, 6, csum_tcpudp_nofold(src, daddr, len, IPPROTO_UDP));
   snmp.get().Udp.OutDatagrams++;
   const r = ip_output(p, len, IPPROTO_UDP, daddr, src, undefined, () => {
     sock_queue_rcv(sk, { data: new Uint8Array(0), addr: daddr, port: dport, ttl: 0, tstamp_ns: 0, error: { type: ICMP_DEST_UNREACH, code: ICMP_HOST_UNREACH, from: src, text: UNREACH_TEXT[ICMP_HOST_UNREACH]! } });

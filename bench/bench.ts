@@ -28,7 +28,7 @@ import { kstat_irqs } from "../kernel/irq/irqdesc.ts";
 import { kthread_run } from "../kernel/kthread.ts";
 import { pbuf_alloc, pbuf_put } from "../kernel/mm/pbuf.ts";
 import { load_module } from "../kernel/module.ts";
-import { msleep, sched_yield } from "../kernel/sched/core.ts";
+import { msleep, nr_context_switches, sched_yield } from "../kernel/sched/core.ts";
 import { start_lockup_watchdog } from "../boot/lockup_watchdog.ts";
 import { set_features } from "../drivers/net/netdev_features.ts";
 import { CHECKSUM_PARTIAL } from "../include/net/netdevice.ts";
@@ -175,7 +175,7 @@ async function measure_alloc(body: () => Promise<void>): Promise<AllocStats> {
   return { bytes, gcs: stats.length, pause_ms: pause_us / 1000 };
 }
 
-async function full_path(frame_len: number, total: number, watchdog = false, payload: Payload = "raw", alloc?: (a: AllocStats) => void): Promise<{ pps: number; irq_per_frame: number }> {
+async function full_path(frame_len: number, total: number, watchdog = false, payload: Payload = "raw", alloc?: (a: AllocStats) => void): Promise<{ pps: number; irq_per_frame: number; steps_per_frame: number; events_per_frame: number }> {
   const world = new World("virtual");
   const wd = watchdog ? start_lockup_watchdog(world, 2000, () => {}) : null;
   const hub = new Hub();
@@ -268,6 +268,8 @@ async function full_path(frame_len: number, total: number, watchdog = false, pay
   set_this_kernel(kernel);
   received = 0;
   const irq0 = kstat_irqs(10);
+  const steps0 = nr_context_switches();
+  const events0 = world.clock.fired;
   const t0 = performance.now();
   kthread_run(() => send(total), null, "sender");
   if (alloc === undefined) await world.run({ until: () => received >= total });
@@ -276,7 +278,12 @@ async function full_path(frame_len: number, total: number, watchdog = false, pay
   set_this_kernel(kernel);
   void rx_irq_before;
   wd?.stop();
-  return { pps: total / secs, irq_per_frame: (kstat_irqs(10) - irq0) / total };
+  return {
+    pps: total / secs,
+    irq_per_frame: (kstat_irqs(10) - irq0) / total,
+    steps_per_frame: (nr_context_switches() - steps0) / total,
+    events_per_frame: (world.clock.fired - events0) / total,
+  };
 }
 
 /** ns for two copies of a len-byte frame (into the model and out of it), typed-array copyWithin. */
@@ -303,7 +310,7 @@ let full_path_pps_64 = 0;
 
 async function bench_full_path(figures: Figure[]): Promise<void> {
   for (const [len, rt_goal, irq_goal] of [[60, 1, 64], [1514, 10, 20]] as const) {
-    const runs: { pps: number; irq_per_frame: number }[] = [];
+    const runs: Awaited<ReturnType<typeof full_path>>[] = [];
     for (let r = 0; r < 3; r++) runs.push(await full_path(len, 200_000));
     runs.sort((a, b) => a.pps - b.pps);
     const mid = runs[1]!;

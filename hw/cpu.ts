@@ -49,12 +49,6 @@ export class Cpu {
 
   /** Interrupts delivered in the slice whose step is still running (one step at a time). */
   private delivered_in_step = 0;
-  /** The end of a step that suspended: made once, so a slice allocates no closure. */
-  private readonly after_async_step = (busy: boolean): boolean => {
-    if (busy) this.charge_ns += CPU_COST.STEP_NS;
-    else if (this.delivered_in_step === 0) this.halts++;
-    return busy || this.delivered_in_step > 0;
-  };
 
   /** Hand the accumulated charge to the run loop (which moves the clock by it). */
   take_charge(): number {
@@ -89,8 +83,10 @@ export class Cpu {
   }
 
   /**
-   * One slice. Returns (or resolves to) false when the CPU is idle: nothing was delivered and
-   * the kernel had nothing to run.
+   * One slice. Returns false when the CPU is idle (nothing was delivered and the kernel had nothing
+   * to run), true when it was busy. A kernel step that suspends (a task's step runs in promise jobs)
+   * comes back as its promise: the run loop awaits it and hands what it resolved to to
+   * finish_slice(), so a slice allocates nothing beyond the step's own promise.
    */
   run_slice(): boolean | Promise<boolean> {
     const entry = this.entry;
@@ -98,12 +94,19 @@ export class Cpu {
     this.slices++;
     const delivered = this.deliver_interrupts();
     const r = entry.step();
-    if (typeof r === "boolean") {
-      if (r) this.charge_ns += CPU_COST.STEP_NS;
-      else if (delivered === 0) this.halts++;
-      return r || delivered > 0;
-    }
+    if (typeof r === "boolean") return this.end_slice(r, delivered);
     this.delivered_in_step = delivered;
-    return r.then(this.after_async_step);
+    return r;
+  }
+
+  /** The end of a slice whose step was a promise that resolved to `busy`. Returns whether the slice was busy. */
+  finish_slice(busy: boolean): boolean {
+    return this.end_slice(busy, this.delivered_in_step);
+  }
+
+  private end_slice(busy: boolean, delivered: number): boolean {
+    if (busy) this.charge_ns += CPU_COST.STEP_NS;
+    else if (delivered === 0) this.halts++;
+    return busy || delivered > 0;
   }
 }

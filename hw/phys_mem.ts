@@ -2,6 +2,53 @@ import type { Tracer } from "./trace.ts";
 
 /** Transfers up to this many bytes are copied in a loop instead of through a subarray view. */
 const SHORT_COPY = 64;
+/**
+ * Transfers up to this many bytes (a descriptor, a status byte) are copied in a loop even within
+ * one buffer: a copyWithin call costs more than a few byte moves.
+ */
+const TINY_COPY = 16;
+
+/**
+ * Host bytes reserved after RAM for devices' on-chip memory (alloc_onchip): FIFOs, staging
+ * buffers, descriptor caches. An e1000 takes about 115 KiB.
+ */
+export const ONCHIP_BYTES = 512 * 1024;
+
+/** Where a device's on-chip buffers come from: PhysicalMemory.alloc_onchip once it is realized. */
+export type OnchipAlloc = (len: number) => Uint8Array;
+/** Buffers of their own, for a device not yet on a bus. */
+export const host_alloc: OnchipAlloc = (len) => new Uint8Array(len);
+
+/** A DataView over exactly `b`. */
+export function view_of(b: Uint8Array): DataView {
+  return new DataView(b.buffer, b.byteOffset, b.byteLength);
+}
+
+/** The last buffer copy_bytes saw and a view over all of it (one machine: always a hit). */
+let whole_buffer: ArrayBufferLike | null = null;
+let whole_view: Uint8Array = new Uint8Array(0);
+
+/**
+ * Copy src[src_off, src_off+len) to dst[dst_off, …), allocating nothing: when both lie in one host
+ * buffer (RAM and on-chip memory of one machine) it is one memmove (copyWithin over the whole
+ * buffer); otherwise short copies go byte by byte and longer ones through a subarray view.
+ * Overlapping ranges in one buffer are handled as memmove does.
+ */
+export function copy_bytes(dst: Uint8Array, dst_off: number, src: Uint8Array, src_off: number, len: number): void {
+  const buf = dst.buffer;
+  if (buf === src.buffer) {
+    if (buf !== whole_buffer) {
+      whole_buffer = buf;
+      whole_view = new Uint8Array(buf);
+    }
+    const from = src.byteOffset + src_off;
+    whole_view.copyWithin(dst.byteOffset + dst_off, from, from + len);
+  } else if (len <= SHORT_COPY) {
+    for (let i = 0; i < len; i++) dst[dst_off + i] = src[src_off + i]!;
+  } else {
+    dst.set(src.subarray(src_off, src_off + len), dst_off);
+  }
+}
 
 /**
  * Physical memory: one ArrayBuffer. The kernel sees it as its direct map; devices reach it by
@@ -18,15 +65,32 @@ export class PhysicalMemory {
   last_bus_error = "";
   private readonly tracer: Tracer;
 
+  /** Bytes of on-chip memory handed out (alloc_onchip), from `size` upwards in `buffer`. */
+  onchip_used = 0;
+
   constructor(size: number, tracer: Tracer) {
     if (!Number.isInteger(size) || size <= 0 || size % 4096 !== 0) {
       throw new RangeError(`physical memory size must be a positive multiple of 4096, got ${size}`);
     }
     this.size = size;
-    this.buffer = new ArrayBuffer(size);
+    // RAM, then the devices' on-chip memory: one host buffer, so that a DMA between them is one
+    // memmove. Only [0, size) has physical addresses; nothing above it is reachable by address.
+    this.buffer = new ArrayBuffer(size + ONCHIP_BYTES);
     this.u8 = new Uint8Array(this.buffer);
     this.view = new DataView(this.buffer);
     this.tracer = tracer;
+  }
+
+  /**
+   * `len` bytes of a device's on-chip memory (a FIFO, a staging buffer), zeroed: in the host buffer
+   * above RAM while the reserve lasts (ONCHIP_BYTES), else a buffer of its own — slower copies,
+   * same behaviour. Called when a device is realized on its bus.
+   */
+  alloc_onchip(len: number): Uint8Array {
+    const at = (this.onchip_used + 7) & ~7;
+    if (at + len > ONCHIP_BYTES) return new Uint8Array(len);
+    this.onchip_used = at + len;
+    return new Uint8Array(this.buffer, this.size + at, len);
   }
 
   /** True when [addr, addr+len) lies inside RAM. */
@@ -43,8 +107,7 @@ export class PhysicalMemory {
 
   /**
    * Copy out of memory by DMA. Returns false (and reports) on a bus error; nothing is copied then.
-   * Short transfers (descriptors, small frames) are copied byte by byte, which allocates nothing;
-   * longer ones go through one subarray view.
+   * A frame into on-chip memory (the usual case) is one memmove; see copy_bytes.
    */
   dma_read(who: string, addr: number, dst: Uint8Array, dst_offset: number, len: number): boolean {
     if (!this.in_range(addr, len)) {
@@ -52,8 +115,9 @@ export class PhysicalMemory {
       return false;
     }
     const u8 = this.u8;
-    if (len <= SHORT_COPY) for (let i = 0; i < len; i++) dst[dst_offset + i] = u8[addr + i]!;
-    else dst.set(u8.subarray(addr, addr + len), dst_offset);
+    if (len <= TINY_COPY) for (let i = 0; i < len; i++) dst[dst_offset + i] = u8[addr + i]!;
+    else if (dst.buffer === this.buffer) u8.copyWithin(dst.byteOffset + dst_offset, addr, addr + len);
+    else copy_bytes(dst, dst_offset, u8, addr, len);
     return true;
   }
 
@@ -64,8 +128,9 @@ export class PhysicalMemory {
       return false;
     }
     const u8 = this.u8;
-    if (len <= SHORT_COPY) for (let i = 0; i < len; i++) u8[addr + i] = src[src_offset + i]!;
-    else u8.set(src.subarray(src_offset, src_offset + len), addr);
+    if (len <= TINY_COPY) for (let i = 0; i < len; i++) u8[addr + i] = src[src_offset + i]!;
+    else if (src.buffer === this.buffer) u8.copyWithin(addr, src.byteOffset + src_offset, src.byteOffset + src_offset + len);
+    else copy_bytes(u8, addr, src, src_offset, len);
     return true;
   }
 }

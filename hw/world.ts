@@ -186,8 +186,12 @@ export class World {
           Atomics.store(hb, HB_STATE, HEARTBEAT_RUNNING);
         }
         const r = m.cpu.run_slice();
-        if (r === true || (r !== false && (await r))) busy = true;
-        if (gen !== this.generation) return ABANDONED;
+        if (r === true) busy = true;
+        else if (r !== false) {
+          const step_busy = await r;
+          if (gen !== this.generation) return ABANDONED;
+          if (m.cpu.finish_slice(step_busy)) busy = true;
+        }
         if (hb !== null) Atomics.store(hb, HB_STATE, HEARTBEAT_IDLE);
         const c = m.cpu.take_charge();
         if (c > charge) charge = c;

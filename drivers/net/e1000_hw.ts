@@ -310,8 +310,11 @@ export const REQ_TX_DESCRIPTOR_MULTIPLE = 8;
 
 /** Refill the receive ring in batches of this many (E1000_RX_BUFFER_WRITE). */
 export const E1000_RX_BUFFER_WRITE = 16;
-/** Wake a stopped transmit queue once this many descriptors are free (E1000_TX_QUEUE_WAKE). */
-export const E1000_TX_QUEUE_WAKE = 16;
+/**
+ * Wake a stopped transmit queue once this many descriptors are free: TX_WAKE_THRESHOLD, which
+ * e1000_main.c's e1000_clean_tx_irq defines as 32 (e1000.h's E1000_TX_QUEUE_WAKE, 16, is unused).
+ */
+export const TX_WAKE_THRESHOLD = 32;
 
 /* PCI device IDs (e1000_hw.h). */
 export const E1000_DEV_ID_82540EM = 0x100e;

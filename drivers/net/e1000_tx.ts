@@ -39,7 +39,7 @@ import {
   E1000_TIPG,
   E1000_TIPG_IPGR1_SHIFT,
   E1000_TIPG_IPGR2_SHIFT,
-  E1000_TX_QUEUE_WAKE,
+  TX_WAKE_THRESHOLD,
   E1000_TXD_STAT_DD,
   E1000_TXD_STATUS,
   E1000_CTXD_CMD_LEN,
@@ -327,7 +327,7 @@ export function e1000_xmit_frame(p: PBuf, dev: NetDevice, more: boolean): number
 /**
  * e1000_clean_tx_irq(): reclaim frames the hardware finished — DD on a frame's last descriptor
  * (next_to_watch) — give their buffers back, count them (a TSO frame as its segments, with the
- * replicated headers in the bytes, as Linux does), and wake the queue once E1000_TX_QUEUE_WAKE
+ * replicated headers in the bytes, as Linux does), and wake the queue once TX_WAKE_THRESHOLD
  * descriptors are free. Only DD counts as sent: a frame the hardware never completed stays in the
  * ring until it completes or a reset frees it (and counts it dropped).
  * NAPI (softirq) context. Returns true when it cleaned everything that was done.
@@ -367,7 +367,7 @@ export function e1000_clean_tx_irq(adapter: E1000Adapter): boolean {
   adapter.total_tx_packets += total_tx_packets;
   stats.tx_packets += total_tx_packets;
   stats.tx_bytes += total_tx_bytes;
-  if (cleaned > 0 && netif_queue_stopped(adapter.netdev) && e1000_desc_unused(ring.count, ring.next_to_use, ring.next_to_clean) >= E1000_TX_QUEUE_WAKE && !adapter.down) {
+  if (cleaned > 0 && netif_queue_stopped(adapter.netdev) && e1000_desc_unused(ring.count, ring.next_to_use, ring.next_to_clean) >= TX_WAKE_THRESHOLD && !adapter.down) {
     netif_wake_queue(adapter.netdev);
     adapter.restart_queue++;
   }

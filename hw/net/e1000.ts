@@ -92,6 +92,11 @@ import { RX_NO_LINK, type NetEndpoint } from "./net_endpoint.ts";
  * |                       |                                             | paths write it           |                            |
  * | MDIC write to a       | MDIC.E set, register unchanged (as QEMU)    | 13.4.7 documents E for   | E (phy_regcap)             |
  * | read-only PHY reg     |                                             | reads; the PHY ignores it|                            |
+ * | TX timing             | 1 Gb/s line rate on the virtual clock; the  | frames leave the TX FIFO | no pacing: frames leave as |
+ * |                       | DMA runs ahead of the wire by up to 16 us   | at line rate, the DMA    | fast as descriptors are    |
+ * |                       | (less if PBA.TXA is smaller) and a frame    | fills it ahead (3.3,     | processed                  |
+ * |                       | reaches the peer as it enters the FIFO, up  | 13.4.24 PBA); a frame    |                            |
+ * |                       | to 16 us before its slot (TX_BURST_NS)      | arrives after its slot   |                            |
  * | TX PSP                | pads to 60 bytes + FCS                      | same (13.4.33 PSP)       | ignored                    |
  * | TX IFCS clear         | frame sent; one-time warning (hardware      | no FCS appended (3.3.3.1)| ignored                    |
  * |                       | would put it on the wire without an FCS)    |                          |                            |
@@ -187,9 +192,9 @@ export class E1000 extends PciDevice implements NetEndpoint {
   /** Resumes the transmitter when the wire is free again. */
   private readonly wire_event: ClockEvent;
 
-  /* Transmit and receive state (preallocated buffers live here). */
-  readonly tx = new TxState();
-  readonly rx = new RxState();
+  /* Transmit and receive state (preallocated buffers live here; on-chip memory once realized). */
+  tx = new TxState();
+  rx = new RxState();
 
   /** DMA that hit no memory: count and the last one, for tests and the ring inspector. */
   dma_errors = 0;
@@ -341,6 +346,14 @@ export class E1000 extends PciDevice implements NetEndpoint {
   }
 
   /** Machine reset: PHY and MAC to power-on state; a removed card is back in its slot. */
+  /** On the bus: the transmit and receive buffers move into the machine's on-chip memory. */
+  override realize(): void {
+    const mem = this.bus!.mem;
+    const alloc = (len: number): Uint8Array => mem.alloc_onchip(len);
+    this.tx = new TxState(alloc);
+    this.rx = new RxState(alloc);
+  }
+
   reset(): void {
     this.removed = false;
     this.phy.reset();

@@ -1,3 +1,4 @@
+import { copy_bytes, host_alloc, type OnchipAlloc, view_of } from "../phys_mem.ts";
 import { crc32 } from "./crc32.ts";
 import type { E1000 } from "./e1000.ts";
 import {
@@ -30,7 +31,7 @@ import {
   STAT,
 } from "./e1000_regs.ts";
 import { e1000_rx_csum_bits, e1000_rx_packet_csum } from "./e1000_rx_csum.ts";
-import { RxFifo } from "./e1000_rx_fifo.ts";
+import { RX_FIFO_BYTES, RxFifo } from "./e1000_rx_fifo.ts";
 import { mac_str } from "./e1000_tx.ts";
 import { RX_NO_LINK } from "./net_endpoint.ts";
 
@@ -51,18 +52,21 @@ export const E1000_MAX_RX_FRAME = 16384;
 export const E1000_MAX_RX_SHORT = 1518;
 export const E1000_MAX_RX_LONG = E1000_MAX_RX_FRAME - 4;
 
-/** Receive state: reusable buffers for padding, VLAN stripping, the CRC and the FIFO (nothing per frame). */
+/**
+ * Receive state: reusable buffers for padding, VLAN stripping, the CRC and the FIFO (nothing per
+ * frame), in the NIC's on-chip memory once it is realized (see TxState).
+ */
 export class RxState {
-  readonly desc = new Uint8Array(DESC_SIZE);
-  readonly dv = new DataView(this.desc.buffer);
+  readonly desc: Uint8Array;
+  readonly dv: DataView;
   /** Write-back half of a descriptor: length, checksum, status, errors, special. */
-  readonly wb = new Uint8Array(8);
-  readonly wbv = new DataView(this.wb.buffer);
+  readonly wb: Uint8Array;
+  readonly wbv: DataView;
   /** A frame that had to be changed (padded, tag removed, CRC appended) is staged here. */
-  readonly staged = new Uint8Array(E1000_MAX_RX_FRAME + 8);
+  readonly staged: Uint8Array;
   /** The on-chip receive FIFO (e1000_rx_fifo.ts), and where its oldest frame is copied out. */
-  readonly fifo = new RxFifo();
-  readonly fifo_out = new Uint8Array(E1000_MAX_RX_FRAME + 8);
+  readonly fifo: RxFifo;
+  readonly fifo_out: Uint8Array;
   /** Software has written RDT at least once since reset. */
   rdt_written = false;
   frames = 0;
@@ -72,6 +76,16 @@ export class RxState {
   fifo_flushed = 0;
   /** Frames lost because a receive DMA master-aborted (also in TPR, not in GPRC). */
   dma_dropped = 0;
+
+  constructor(alloc: OnchipAlloc = host_alloc) {
+    this.desc = alloc(DESC_SIZE);
+    this.dv = view_of(this.desc);
+    this.wb = alloc(8);
+    this.wbv = view_of(this.wb);
+    this.staged = alloc(E1000_MAX_RX_FRAME + 8);
+    this.fifo = new RxFifo(alloc(RX_FIFO_BYTES));
+    this.fifo_out = alloc(E1000_MAX_RX_FRAME + 8);
+  }
 
   reset(): void {
     this.rdt_written = false;
@@ -235,7 +249,7 @@ export function e1000_receive(s: E1000, frame: Uint8Array, len: number, loopback
     // A back-end carries frames without the padding and FCS the sender's MAC puts on the wire
     // (IEEE 802.3 4.2.3.3; SDM TCTL.PSP 13.4.33): what the wire would carry is the frame padded
     // to 60 + FCS — a valid minimum-size frame, not a runt — even for one shorter than a header.
-    st.set(frame.subarray(0, n), 0);
+    copy_bytes(st, 0, frame, 0, n);
     st.fill(0, n, 60);
     f = st;
     n = 60;
@@ -345,7 +359,7 @@ function e1000_rx_dma(s: E1000, frame: Uint8Array, len: number): void {
   let status = 0;
   if (strips_tag(s, f)) {
     special = (f[14]! << 8) | f[15]!;
-    if (f !== st) st.set(f.subarray(0, n), 0);
+    if (f !== st) copy_bytes(st, 0, f, 0, n);
     st.copyWithin(12, 16, n);
     f = st;
     n -= 4;
@@ -359,7 +373,7 @@ function e1000_rx_dma(s: E1000, frame: Uint8Array, len: number): void {
   let total = n;
   if ((rctl & RCTL_SECRC) === 0) {
     // Without CRC stripping the four FCS bytes land in memory too.
-    if (f !== st) st.set(f.subarray(0, n), 0);
+    if (f !== st) copy_bytes(st, 0, f, 0, n);
     const fcs = crc32(st, 0, n);
     st[n] = fcs & 0xff;
     st[n + 1] = (fcs >>> 8) & 0xff;

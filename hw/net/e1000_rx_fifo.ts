@@ -1,3 +1,4 @@
+import { copy_bytes } from "../phys_mem.ts";
 import { E1000_PB_KIB } from "./e1000_regs.ts";
 
 /**
@@ -24,7 +25,8 @@ export function rx_fifo_cost(n: number): number {
 }
 
 export class RxFifo {
-  private readonly data = new Uint8Array(RX_FIFO_BYTES);
+  /** RX_FIFO_BYTES of on-chip memory. */
+  private readonly data: Uint8Array;
   private readonly starts = new Uint32Array(RX_FIFO_FRAMES);
   private readonly lens = new Uint32Array(RX_FIFO_FRAMES);
   /** Index of the oldest record, and how many records are held. */
@@ -37,6 +39,10 @@ export class RxFifo {
   held_total = 0;
   high_water = 0;
 
+  constructor(data: Uint8Array) {
+    this.data = data;
+  }
+
   /** Store `frame[0..n)` if `capacity` bytes leave room for it; false (nothing stored) if not. */
   push(frame: Uint8Array, n: number, capacity: number): boolean {
     const cost = rx_fifo_cost(n);
@@ -45,8 +51,8 @@ export class RxFifo {
     this.starts[rec] = this.wr;
     this.lens[rec] = n;
     const head = Math.min(n, RX_FIFO_BYTES - this.wr);
-    this.data.set(frame.subarray(0, head), this.wr);
-    if (head < n) this.data.set(frame.subarray(head, n), 0);
+    copy_bytes(this.data, this.wr, frame, 0, head);
+    if (head < n) copy_bytes(this.data, 0, frame, head, n - head);
     this.wr = (this.wr + cost) % RX_FIFO_BYTES;
     this.used += cost;
     this.count++;
@@ -71,8 +77,8 @@ export class RxFifo {
     const n = this.lens[this.first]!;
     const start = this.starts[this.first]!;
     const head = Math.min(n, RX_FIFO_BYTES - start);
-    dst.set(this.data.subarray(start, start + head), 0);
-    if (head < n) dst.set(this.data.subarray(0, n - head), head);
+    copy_bytes(dst, 0, this.data, start, head);
+    if (head < n) copy_bytes(dst, head, this.data, 0, n - head);
     return n;
   }
 

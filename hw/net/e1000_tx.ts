@@ -1,10 +1,13 @@
+import { host_alloc, type OnchipAlloc, view_of } from "../phys_mem.ts";
 import type { E1000 } from "./e1000.ts";
 import { e1000_receive } from "./e1000_rx.ts";
 import { RX_NO_LINK } from "./net_endpoint.ts";
 import {
   CTRL_VME,
   DESC_SIZE,
+  E1000_PB_KIB,
   ICR_TXQE,
+  PBA_RXA_MASK,
   RCTL_LBM_MASK,
   REG,
   STAT,
@@ -57,12 +60,40 @@ export function wire_time_ns(len: number): number {
   return ((len < 60 ? 60 : len) + 4 + 8 + 12) * 8;
 }
 
-/** Transmit state: the frame being assembled and reusable buffers (nothing is allocated per frame). */
+/**
+ * The longest a frame may reach the peer before its slot on the wire, in ns (a model quantum, not
+ * a hardware figure; see tx_fifo_window_ns).
+ */
+export const TX_BURST_NS = 16_000;
+
+/**
+ * How far (in ns of wire time) the transmitter may run ahead of the wire.
+ *
+ * The DMA engine fetches packets into the on-chip transmit FIFO (PBA.TXA KiB = 64 − RXA: 16 KiB at
+ * reset, SDM 13.4.24) while earlier frames are still leaving, so descriptors complete (DD, TXDW)
+ * ahead of the wire. The model reserves each frame's slot on the wire (tx.wire_free_at) and hands
+ * the frame to the peer as it enters the FIFO; it stops fetching once the reserved slots reach the
+ * FIFO's drain time (8 ns a byte) or TX_BURST_NS ahead of now, whichever is less, and resumes when
+ * half of that has drained. So the wire carries exactly line rate, one clock event serves a burst
+ * (12 minimum-size frames) instead of one each, and a frame reaches the peer at most TX_BURST_NS
+ * before its slot: a departure listed in e1000.ts. With PBA.RXA = 64 (no TX FIFO) every frame
+ * waits for its own slot.
+ */
+export function tx_fifo_window_ns(s: E1000): number {
+  const rxa = s.regs[REG.PBA >> 2]! & PBA_RXA_MASK;
+  const fifo_ns = rxa < E1000_PB_KIB ? (E1000_PB_KIB - rxa) * 1024 * 8 : 0;
+  return fifo_ns < TX_BURST_NS ? fifo_ns : TX_BURST_NS;
+}
+
+/**
+ * Transmit state: the frame being assembled and reusable buffers (nothing is allocated per frame).
+ * The buffers are the NIC's on-chip memory: made again from the machine's when it is realized.
+ */
 export class TxState {
-  readonly desc = new Uint8Array(DESC_SIZE);
-  readonly dv = new DataView(this.desc.buffer);
+  readonly desc: Uint8Array;
+  readonly dv: DataView;
   /** Room for the largest packet plus an inserted VLAN tag. */
-  readonly frame = new Uint8Array(MAX_TX_PACKET + 4);
+  readonly frame: Uint8Array;
   frame_len = 0;
   /** The packet being assembled hit an error and is dropped at EOP. */
   frame_bad = false;
@@ -71,9 +102,9 @@ export class TxState {
   /** Bytes of the descriptor at TDH already taken when a TSE packet paused for the wire. */
   desc_off = 0;
   frames = 0;
-  /** Virtual time at which the wire is free for the next frame. */
+  /** Virtual time at which the wire is free for the next frame (booked as frames enter the TX FIFO). */
   wire_free_at = 0;
-  /** Frames waiting for the wire: the transmitter resumes at wire_free_at. */
+  /** The TX FIFO is full: the transmitter resumes when half of it has drained (tx_fifo_window_ns). */
   waiting = false;
   /** Frames sent with the link up but nothing plugged into the NIC (QEMU's NIC without netdev). */
   no_peer = 0;
@@ -89,6 +120,12 @@ export class TxState {
   too_long = 0;
   /** Extended descriptors of a reserved type (DTYP not 0000/0001): their packet is dropped. */
   bad_desc = 0;
+
+  constructor(alloc: OnchipAlloc = host_alloc) {
+    this.desc = alloc(DESC_SIZE);
+    this.dv = view_of(this.desc);
+    this.frame = alloc(MAX_TX_PACKET + 4);
+  }
 
   /** Forget the packet being assembled. */
   end_packet(): void {
@@ -263,7 +300,7 @@ function tso_take(s: E1000, head: number, addr: number, len: number): number {
         o.overrun = true; // more data than PAYLEN: not fetched
         break;
       }
-      if (tx.frame_len === hdr_len && o.seg > 0 && s.clock.now_ns() < tx.wire_free_at) {
+      if (tx.frame_len === hdr_len && o.seg > 0 && tx.wire_free_at > s.clock.now_ns() + tx_fifo_window_ns(s)) {
         tx.desc_off = done;
         return TAKE_PAUSE;
       }
@@ -363,10 +400,11 @@ function tx_end_packet(s: E1000, cmd: number): void {
  * TCP/IP data (3.3.7: like legacy plus POPTS checksum insertion and TSE segmentation); a packet
  * may span any number of data descriptors (scatter-gather).
  *
- * Frames leave at line rate: a new frame starts only when the wire is free (wire_time_ns after the
- * previous one started); until then the transmitter stops and resumes from a clock event, so the
- * ring drains at 1 Gb/s on the virtual clock however fast software fills it. TSE segments are
- * paced the same way, the transmitter pausing inside the descriptor (tx.desc_off).
+ * Frames leave at line rate: each books the wire for wire_time_ns after the previous one, and the
+ * transmitter runs ahead of the wire by at most the TX FIFO's drain time (tx_fifo_window_ns); then
+ * it stops and resumes from a clock event, so the ring drains at 1 Gb/s on the virtual clock
+ * however fast software fills it. TSE segments are paced the same way, the transmitter pausing
+ * inside the descriptor (tx.desc_off).
  */
 export function e1000_start_xmit(s: E1000): void {
   const r = s.regs;
@@ -398,11 +436,14 @@ export function e1000_start_xmit(s: E1000): void {
   const off = tx.off;
   let done = 0;
   const now = s.clock.now_ns();
+  // The FIFO is full when the wire is booked more than a FIFO's drain time ahead (tx_fifo_window_ns).
+  const window = tx_fifo_window_ns(s);
+  const fifo_full_at = now + window;
   tx.waiting = false;
   while (head !== tail) {
-    if (!off.started && now < tx.wire_free_at) {
+    if (!off.started && tx.wire_free_at > fifo_full_at) {
       tx.waiting = true;
-      s.tx_wait_for_wire(tx.wire_free_at);
+      s.tx_wait_for_wire(tx.wire_free_at - window / 2);
       break;
     }
     const daddr = base + head * DESC_SIZE;
@@ -444,7 +485,7 @@ export function e1000_start_xmit(s: E1000): void {
     if (took === TAKE_STOP) break; // the descriptor is not completed: the head stays on it
     if (took === TAKE_PAUSE) {
       tx.waiting = true;
-      s.tx_wait_for_wire(tx.wire_free_at);
+      s.tx_wait_for_wire(tx.wire_free_at - window / 2);
       break;
     }
     if (eop) tx_end_packet(s, cmd);

@@ -390,6 +390,12 @@ export abstract class PciDevice {
     return mem !== null && mem.dma_write(this.name, addr, src, src_offset, len);
   }
 
+  /**
+   * The device is on its bus (QEMU's realize): allocate what needs the machine, such as on-chip
+   * memory (PhysicalMemory.alloc_onchip). Called once by PciHost.plug.
+   */
+  realize(): void {}
+
   /** A function-level reset (machine reset): device-specific state back to power-on values. */
   abstract reset(): void;
 }

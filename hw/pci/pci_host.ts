@@ -59,6 +59,7 @@ export class PciHost implements PciBus {
     // Function 0 of a slot with several functions advertises it in its header type.
     const f0 = this.devices.get(PCI_DEVFN(slot, 0));
     if (f0 !== undefined) f0.set_multifunction([...this.devices.keys()].some((d) => PCI_SLOT(d) === slot && PCI_FUNC(d) !== 0));
+    dev.realize();
   }
 
   find(slot: number, fn = 0): PciDevice | undefined {

@@ -88,7 +88,10 @@ export interface CpuEntry {
 }
 
 export interface PlatformOps {
-  /** All of physical RAM; the kernel's direct map. Addresses beyond it are not RAM. */
+  /**
+   * Physical RAM from address 0: the kernel's direct map. The buffer may run on past RAM (it also
+   * holds devices' on-chip memory); only what the e820 map calls RAM is the kernel's.
+   */
   readonly ram: ArrayBuffer;
   /** A load from a physical address that is not RAM (MMIO). Width in bytes: 1, 2 or 4. */
   mmio_read(addr: number, width: 1 | 2 | 4): number;

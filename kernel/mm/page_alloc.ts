@@ -231,7 +231,8 @@ export function page_to_phys(pfn: number): number {
 export function page_address(pfn: number, len: number = PAGE_SIZE): Uint8Array {
   const ram = this_kernel().platform.ops.ram;
   const start = pfn * PAGE_SIZE;
-  if (start < 0 || start + len > ram.byteLength) BUG(`page_address of pfn 0x${pfn.toString(16)}+${len} is outside RAM`);
+  // RAM is what the memory map describes (the host buffer may hold more: devices' on-chip memory).
+  if (start < 0 || start + len > zone_var.get().max_pfn * PAGE_SIZE) BUG(`page_address of pfn 0x${pfn.toString(16)}+${len} is outside RAM`);
   return new Uint8Array(ram, start, len);
 }
 

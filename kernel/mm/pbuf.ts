@@ -50,8 +50,12 @@ class PBufImpl implements PBuf {
 class PBufPool {
   /** Buffer objects by physical address >> 11, made on first use of that location. */
   readonly slots: (PBufImpl | undefined)[] = [];
-  /** Free halves of pages whose other half is in use. */
+  /**
+   * Free halves of pages whose other half is in use: a stack of nr_free entries over an array that
+   * never shrinks (push/pop on a plain array would trim and regrow it, allocating as frames flow).
+   */
   readonly free: PBufImpl[] = [];
+  nr_free = 0;
   readonly ram: ArrayBuffer;
   in_use = 0;
   pages = 0;
@@ -74,12 +78,23 @@ class PBufPool {
   }
 
   push_free(p: PBufImpl): void {
-    p.free_index = this.free.length;
-    this.free.push(p);
+    const free = this.free;
+    p.free_index = this.nr_free;
+    if (this.nr_free === free.length) free.push(p);
+    else free[this.nr_free] = p;
+    this.nr_free++;
+  }
+
+  /** The most recently freed buffer, or undefined. */
+  pop_free(): PBufImpl | undefined {
+    if (this.nr_free === 0) return undefined;
+    const p = this.free[--this.nr_free]!;
+    p.free_index = -1;
+    return p;
   }
 
   remove_free(p: PBufImpl): void {
-    const last = this.free.pop()!;
+    const last = this.free[--this.nr_free]!;
     if (last !== p) {
       this.free[p.free_index] = last;
       last.free_index = p.free_index;
@@ -93,10 +108,8 @@ const pool_var = DEFINE_PER_KERNEL((k) => new PBufPool(k.platform.ops.ram));
 /** pbuf_alloc(): a buffer with one reference, head at PBUF_HEADROOM, len 0; null when memory is short. */
 export function pbuf_alloc(): PBuf | null {
   const pool = pool_var.get();
-  let p = pool.free.pop();
-  if (p !== undefined) {
-    p.free_index = -1;
-  } else {
+  let p = pool.pop_free();
+  if (p === undefined) {
     const pfn = alloc_pages(GFP_ATOMIC, 0);
     if (pfn < 0) {
       pool.failures++;

@@ -29,37 +29,54 @@ import { hung_task_note_sleep, hung_task_note_wake } from "../hung_task.ts";
  * the whole machine until it settles; host I/O belongs in hw/ devices.
  */
 class RunQueue {
-  private queue: Task[] = [];
+  /** The runnable tasks: a ring that doubles when full and never shrinks (no allocation per step). */
+  private ring: (Task | null)[] = new Array<Task | null>(16).fill(null);
   private head = 0;
+  private count = 0;
   readonly tasks = new Map<number, Task>();
   next_pid = 1;
   nr_switches = 0;
-  /** Resolves the step in progress (the task reached schedule() or exited). */
-  step_done: (() => void) | null = null;
+  /** The task whose step is running, and what ends that step (it reached schedule() or exited). */
+  stepping: Task | null = null;
+  step_done: ((busy: Promise<boolean>) => void) | null = null;
+  /** The executor of each step's promise, made once so that a step allocates only the promise. */
+  readonly capture_step_done = (resolve: (busy: Promise<boolean>) => void): void => {
+    this.step_done = resolve;
+  };
 
   enqueue(t: Task): void {
     t.on_rq = true;
-    this.queue.push(t);
+    let ring = this.ring;
+    if (this.count === ring.length) {
+      const bigger = new Array<Task | null>(ring.length * 2).fill(null);
+      for (let i = 0; i < this.count; i++) bigger[i] = ring[(this.head + i) % ring.length]!;
+      this.ring = ring = bigger;
+      this.head = 0;
+    }
+    ring[(this.head + this.count) % ring.length] = t;
+    this.count++;
   }
 
   dequeue(): Task | null {
-    if (this.head >= this.queue.length) return null;
-    const t = this.queue[this.head++]!;
-    if (this.head > 64 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
-    }
+    if (this.count === 0) return null;
+    const ring = this.ring;
+    const t = ring[this.head]!;
+    ring[this.head] = null;
+    this.head = this.head + 1 === ring.length ? 0 : this.head + 1;
+    this.count--;
     t.on_rq = false;
     return t;
   }
 
   get nr_running(): number {
-    return this.queue.length - this.head;
+    return this.count;
   }
 }
 
 const runqueue = DEFINE_PER_KERNEL(() => new RunQueue());
 const RESOLVED: Promise<void> = Promise.resolve();
+/** What a step's promise is resolved with (end_step). */
+const STEP_ENDED: Promise<boolean> = Promise.resolve(true);
 
 /** `current`: the task whose step is running, or null outside process context. */
 export function get_current(): Task | null {
@@ -98,16 +115,35 @@ export function schedule(): Promise<void> {
   const rq = runqueue.get();
   if (t.state === TASK_RUNNING) rq.enqueue(t);
   else if ((t.state & TASK_UNINTERRUPTIBLE) !== 0) hung_task_note_sleep(t, t.nvcsw);
-  return new Promise<void>((resolve) => {
-    t.resume = resolve;
-    end_step(rq);
-  });
+  return new Promise<void>(park_current);
 }
 
+/** schedule()'s promise executor, one function for every sleep: a sleep allocates only its promise. */
+function park_current(resolve: () => void): void {
+  get_current()!.resume = resolve;
+  end_step(runqueue.get());
+}
+
+/**
+ * The running step is over (its task reached schedule() or exited): leave process context, and
+ * tell the run loop a few promise jobs later. The task may still have jobs queued behind this point —
+ * an async function that returns a promise wires itself to it in a job — and they must run before
+ * the next slice: a lockup caught there ends the loop with Runtime.terminateExecution, which drops
+ * every queued job, and a task whose wiring was dropped would never wake again.
+ */
 function end_step(rq: RunQueue): void {
+  const t = rq.stepping;
+  rq.stepping = null;
+  if (t !== null) {
+    const k = this_kernel();
+    if (k.current === t) k.current = null;
+  }
   const done = rq.step_done;
   rq.step_done = null;
-  done?.();
+  // Resolving with a settled promise takes a job and a reaction before the loop's await resumes:
+  // behind the task's own jobs (queueMicrotask would do too, but Node wraps each in an async
+  // context object).
+  done?.(STEP_ENDED);
 }
 
 /** sched_yield() / cond_resched(): let every other runnable task have a step first. */
@@ -195,6 +231,7 @@ export function kill_stuck_task(t: object): void {
   // The step that ran it is gone with the loop that awaited it: do not let do_exit finish it (a
   // stale continuation would run after the next step has begun).
   rq.step_done = null;
+  rq.stepping = null;
   do_exit(task, 128 + 9);
 }
 
@@ -210,32 +247,26 @@ export function abort_new_task(t: Task, code: number): void {
 }
 
 /**
- * Run one step of the next runnable task. Returns false (synchronously) when nothing is
- * runnable, else a promise that settles when the step ends.
+ * Run one step of the next runnable task. Returns false (synchronously) when nothing is runnable,
+ * true when the task had nothing to resume, else a promise that resolves (to true) when the step
+ * ends — the one object a step allocates: the task runs in promise jobs, so only a promise can say
+ * when it reached schedule() again.
  */
-export function sched_step(): false | Promise<boolean> {
+export function sched_step(): boolean | Promise<boolean> {
   const rq = runqueue.get();
   const t = rq.dequeue();
   if (t === null) return false;
-  return run_step(rq, t);
-}
-
-async function run_step(rq: RunQueue, t: Task): Promise<boolean> {
-  const k = this_kernel();
   const resume = t.resume;
   if (resume === null) return true; // woken twice before it ran: nothing to resume
   t.resume = null;
   if (t.blocked_stack !== null) hung_task_note_wake(t);
-  k.current = t;
+  this_kernel().current = t;
   t.nvcsw++;
   rq.nr_switches++;
-  const done = new Promise<void>((r) => {
-    rq.step_done = r;
-  });
+  const done = new Promise<boolean>(rq.capture_step_done);
+  rq.stepping = t;
   resume();
-  await done;
-  if (k.current === t) k.current = null;
-  return true;
+  return done;
 }
 
 export function nr_running(): number {

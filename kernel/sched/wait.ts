@@ -15,6 +15,12 @@ export function init_waitqueue_head(name = ""): WaitQueueHead {
   return new WaitQueueHead(name);
 }
 
+/** Take entry `i` out of the queue in place (splice would allocate the array of removed entries). */
+function remove_entry_at(entries: WaitQueueEntry[], i: number): void {
+  for (let j = i + 1; j < entries.length; j++) entries[j - 1] = entries[j]!;
+  entries.pop();
+}
+
 function enqueue(wq: WaitQueueHead, w: WaitQueueEntry): void {
   if (w.queued) return;
   w.queued = true;
@@ -41,7 +47,7 @@ export function finish_wait(wq: WaitQueueHead, w: WaitQueueEntry): void {
   set_current_state(TASK_RUNNING);
   if (!w.queued) return;
   const i = wq.entries.indexOf(w);
-  if (i >= 0) wq.entries.splice(i, 1);
+  if (i >= 0) remove_entry_at(wq.entries, i);
   w.queued = false;
 }
 
@@ -60,7 +66,7 @@ export function __wake_up(wq: WaitQueueHead, mode: number, nr_exclusive: number)
       i++;
       continue;
     }
-    entries.splice(i, 1);
+    remove_entry_at(entries, i);
     w.queued = false;
     woken++;
     if (w.exclusive && nr_exclusive > 0 && --nr_exclusive === 0) break;

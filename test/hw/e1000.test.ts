@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { E1000 } from "../../hw/net/e1000.ts";
 import { AUTONEG_NS } from "../../hw/net/e1000_phy.ts";
+import { TX_BURST_NS } from "../../hw/net/e1000_tx.ts";
 import {
   BMCR_ANENABLE,
   BMCR_ANRESTART,
@@ -280,8 +281,43 @@ describe("e1000 transmit", () => {
     expect(sink.frames.length).toBe(1);
   });
 
-  it("sends at line rate: one 64-byte frame per 672 ns of virtual time", () => {
+  it("sends at line rate: the DMA runs ahead of the wire in bursts, never a frame more than TX_BURST_NS early", () => {
     const { nic, sink, world } = wired();
+    const at: number[] = [];
+    const record = sink.receive_frame.bind(sink);
+    sink.receive_frame = (f, len) => {
+      at.push(world.clock.now_ns());
+      record(f, len);
+    };
+    nic.setup_tx(512, TCTL_EN | TCTL_PSP);
+    const n = 500;
+    for (let i = 0; i < n; i++) nic.queue_tx(make_frame(MAC_B, MAC_A, 46, 0x88b5, i));
+    const t0 = world.clock.now_ns();
+    nic.wr(REG.TDT, nic.tx_tail);
+    // Frame i holds the wire from t0 + 672 i; a burst of TX_BURST_NS of wire time leaves at once.
+    const window = TX_BURST_NS;
+    const events0 = world.clock.fired;
+    expect(sink.frames.length).toBe(Math.floor(window / 672) + 1);
+    expect(nic.rd(REG.TDH)).toBe(sink.frames.length); // descriptors complete as frames enter the FIFO
+    world.clock.advance_to(t0 + window / 2 - 1);
+    expect(sink.frames.length).toBe(Math.floor(window / 672) + 1); // nothing until half has drained
+    world.clock.advance_to(t0 + 672 * n);
+    expect(sink.frames.length).toBe(n);
+    for (let i = 0; i < n; i++) {
+      expect(at[i]!).toBeGreaterThanOrEqual(t0 + 672 * i - window); // never more than a FIFO early
+      expect(at[i]!).toBeLessThanOrEqual(Math.max(t0, t0 + 672 * i - window / 2)); // refilled at half
+    }
+    // The wire carried exactly line rate: the next frame's slot is the 501st.
+    const t1 = world.clock.now_ns();
+    nic.send(make_frame(MAC_B, MAC_A, 46, 0x88b5, n));
+    expect(at[n]).toBe(Math.max(t1, t0 + 672 * n - window));
+    // Refills are bursts: one clock event per half window (~12 frames), not one per frame.
+    expect(world.clock.fired - events0).toBeLessThanOrEqual(Math.ceil((672 * n) / (window / 2)) + 1);
+  });
+
+  it("with no TX FIFO (PBA.RXA = 64 KiB) every 64-byte frame waits for its own 672 ns slot", () => {
+    const { nic, sink, world } = wired();
+    nic.wr(REG.PBA, 64);
     nic.setup_tx(64, TCTL_EN | TCTL_PSP);
     for (let i = 0; i < 10; i++) nic.queue_tx(make_frame(MAC_B, MAC_A, 46, 0x88b5, i));
     const t0 = world.clock.now_ns();

@@ -38,6 +38,23 @@ export function memblock_from_e820(e820: readonly E820Entry[]): Memblock {
   return { memory, reserved, max_pfn };
 }
 
+/**
+ * Where the run of free RAM pages starting at `pfn` (itself free RAM) stops: the end of the RAM
+ * range holding it, or the first page a reserved range touches, whichever comes first. The next
+ * range may go on seamlessly: the caller asks again from there.
+ */
+export function memblock_free_run_end(mb: Memblock, pfn: number): number {
+  const addr = pfn * PAGE_SIZE;
+  let end = pfn + 1;
+  for (const r of mb.memory) {
+    if (addr >= r.base && addr + PAGE_SIZE <= r.base + r.size) end = Math.floor((r.base + r.size) / PAGE_SIZE);
+  }
+  for (const r of mb.reserved) {
+    if (r.base + r.size > addr) end = Math.min(end, Math.floor(r.base / PAGE_SIZE));
+  }
+  return Math.max(end, pfn + 1);
+}
+
 /** True if page frame `pfn` is usable RAM that is not reserved. */
 export function memblock_is_free_ram(mb: Memblock, pfn: number): boolean {
   const addr = pfn * PAGE_SIZE;

@@ -3,7 +3,7 @@ import { should_fail_alloc_page } from "./fail_page_alloc.ts";
 import { __GFP_ZERO, MAX_PAGE_ORDER, NR_PAGE_ORDERS, PAGE_SHIFT, PAGE_SIZE } from "../../include/linux/gfp.ts";
 import { DEFINE_PER_KERNEL, this_kernel } from "../kernel.ts";
 import { bad_page, BUG } from "../panic.ts";
-import { memblock_from_e820, memblock_is_free_ram, type Memblock } from "./memblock.ts";
+import { memblock_from_e820, memblock_free_run_end, memblock_is_free_ram, type Memblock } from "./memblock.ts";
 
 /**
  * The buddy page allocator (mm/page_alloc.c). Physical memory is managed in 4 KiB page frames,
@@ -98,8 +98,9 @@ function free_area_init(z: Zone): void {
       pfn++;
       continue;
     }
-    let end = pfn;
-    while (end < z.max_pfn && memblock_is_free_ram(mb, end)) end++;
+    let end = memblock_free_run_end(mb, pfn);
+    while (end < z.max_pfn && memblock_is_free_ram(mb, end)) end = memblock_free_run_end(mb, end);
+    if (end > z.max_pfn) end = z.max_pfn;
     z.present_pages += end - pfn;
     while (pfn < end) {
       let order = MAX_PAGE_ORDER;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { AddressSpace } from "../../hw/address_space.ts";
-import { PhysicalMemory } from "../../hw/phys_mem.ts";
+import { copy_bytes, ONCHIP_BYTES, PhysicalMemory } from "../../hw/phys_mem.ts";
 import { Tracer } from "../../hw/trace.ts";
 import { World } from "../../hw/world.ts";
 
@@ -24,6 +24,54 @@ describe("physical memory", () => {
     const out = new Uint8Array(3);
     expect(mem.dma_read("t", 4000, out, 0, 3)).toBe(true);
     expect([...out]).toEqual([1, 2, 3]);
+  });
+});
+
+describe("devices' on-chip memory", () => {
+  it("lives above RAM in the same host buffer, where no DMA address reaches", () => {
+    const mem = new PhysicalMemory(8192, new Tracer());
+    const fifo = mem.alloc_onchip(100);
+    expect(fifo.buffer).toBe(mem.buffer);
+    expect(fifo.byteOffset).toBeGreaterThanOrEqual(8192);
+    fifo.fill(0x5a);
+    // The host bytes right above RAM are on-chip memory, but physical address 8192 is no RAM.
+    const out = new Uint8Array(4);
+    expect(mem.dma_read("t", 8192, out, 0, 4)).toBe(false);
+    expect(mem.dma_write("t", 8190, Uint8Array.of(1, 2, 3, 4), 0, 4)).toBe(false);
+    expect(mem.bus_errors).toBe(2);
+    expect([...fifo.subarray(0, 4)]).toEqual([0x5a, 0x5a, 0x5a, 0x5a]);
+    // In range, frames move both ways between RAM and on-chip memory.
+    const frame = Uint8Array.from({ length: 60 }, (_, i) => i);
+    expect(mem.dma_write("t", 100, frame, 0, 60)).toBe(true);
+    expect(mem.dma_read("t", 100, fifo, 10, 60)).toBe(true);
+    expect([...fifo.subarray(10, 70)]).toEqual([...frame]);
+    expect(mem.dma_write("t", 4000, fifo, 10, 60)).toBe(true);
+    expect([...mem.u8.subarray(4000, 4060)]).toEqual([...frame]);
+  });
+
+  it("hands out separate, aligned pieces, and buffers of their own once the reserve is spent", () => {
+    const mem = new PhysicalMemory(8192, new Tracer());
+    const a = mem.alloc_onchip(3);
+    const b = mem.alloc_onchip(16);
+    expect(b.byteOffset % 8).toBe(0);
+    expect(b.byteOffset).toBeGreaterThanOrEqual(a.byteOffset + 3);
+    const big = mem.alloc_onchip(ONCHIP_BYTES);
+    expect(big.buffer).not.toBe(mem.buffer);
+    expect(big.length).toBe(ONCHIP_BYTES);
+  });
+
+  it("copy_bytes is a memmove within one buffer and a copy across two", () => {
+    const buf = new Uint8Array(64).map((_, i) => i);
+    const lo = new Uint8Array(buf.buffer, 0, 32);
+    const hi = new Uint8Array(buf.buffer, 8, 32);
+    copy_bytes(hi, 0, lo, 0, 20); // overlapping: bytes 0..19 land at 8..27
+    expect([...buf.subarray(8, 28)]).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    const other = new Uint8Array(200);
+    const src = Uint8Array.from({ length: 150 }, (_, i) => 255 - i);
+    copy_bytes(other, 5, src, 0, 150); // long: through a view
+    copy_bytes(other, 0, src, 0, 5); // short: byte by byte
+    expect([...other.subarray(5, 155)]).toEqual([...src]);
+    expect([...other.subarray(0, 5)]).toEqual([...src.subarray(0, 5)]);
   });
 });
 

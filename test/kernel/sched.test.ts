@@ -42,6 +42,22 @@ describe("tasks", () => {
     expect(find_task_by_pid(a.pid)).toBeUndefined();
   });
 
+  it("40 runnable tasks take turns round robin (the run queue grows past its first size, order kept)", async () => {
+    const tm = boot_test_machine();
+    const log: number[] = [];
+    const tasks = Array.from({ length: 40 }, (_, n) =>
+      kthread_run(async () => {
+        for (let i = 0; i < 3; i++) {
+          log.push(i * 100 + n);
+          await sched_yield();
+        }
+      }, null, `t${n}`),
+    );
+    await tm.run_until(() => tasks.every((t) => t.exited));
+    const expected = [0, 1, 2].flatMap((i) => Array.from({ length: 40 }, (_, n) => i * 100 + n));
+    expect(log).toEqual(expected);
+  });
+
   it("msleep sleeps exactly on the virtual clock, and the CPU idles meanwhile", async () => {
     const tm = boot_test_machine();
     const t = await tm.in_task(async () => {

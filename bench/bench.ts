@@ -331,6 +331,12 @@ async function bench_full_path(figures: Figure[]): Promise<void> {
     });
     figures.push({ name: `  RX interrupts per frame at saturation, ${wire} B`, value: mid.irq_per_frame, unit: "", target: `<= 1/${irq_goal} = ${(1 / irq_goal).toFixed(4)}`, met: mid.irq_per_frame <= 1 / irq_goal, note: "driver default InterruptThrottleRate" });
     figures.push({ name: `  ns per frame, ${wire} B`, value: ns, unit: "ns" });
+    figures.push({
+      name: `  clock events / task steps per frame, ${wire} B`,
+      value: mid.events_per_frame,
+      unit: "events",
+      note: `${mid.steps_per_frame.toFixed(4)} task steps per frame; the transmitter runs up to TX_BURST_NS ahead of the wire, one event per burst`,
+    });
     figures.push({ name: `  memcpy bound, ${wire} B (2 copies, copyWithin)`, value: bound, unit: "ns", note: "two copies of the frame, as it crosses the model twice; same process" });
     figures.push({ name: `  path / memcpy bound, ${wire} B`, value: ratio * 100, unit: "%", target: ">= 15 %", met: ratio >= 0.15 });
     figures.push({ name: `  real-time factor vs 1 Gb/s, ${wire} B`, value: rtf, unit: "x", target: `>= ${rt_goal}`, met: rtf >= rt_goal, note: `line rate ${(line / 1000).toFixed(1)} kpps` });

@@ -137,5 +137,6 @@ export function build_firmware_tables(machine: Machine): FirmwareTables {
     pci_mmio_window: { base: M.PCI_MMIO_BASE, size: M.PCI_MMIO_SIZE },
     pci_io_window: { base: M.PCI_IO_BASE, size: M.PCI_IO_SIZE },
     cmdline: machine.cmdline,
+    dma_coherent: machine.mem.cache === null,
   };
 }

@@ -25,6 +25,11 @@ export interface MachineConfig {
   trace_sink?: (line: string) => void;
   /** Where console output goes (default: kept in `console_output`). */
   console_sink?: (text: string) => void;
+  /**
+   * Devices snoop the CPU's caches (default true, as on x86). False models a non-coherent SoC
+   * (`-machine dma-coherent=off`): hw/cpu_cache.ts.
+   */
+  dma_coherent?: boolean;
 }
 
 /**
@@ -63,7 +68,7 @@ export class Machine {
     this.clock = clock;
     this.cmdline = config.cmdline ?? "";
     this.tracer = new Tracer(config.trace_sink);
-    this.mem = new PhysicalMemory(mem_size, this.tracer);
+    this.mem = new PhysicalMemory(mem_size, this.tracer, config.dma_coherent ?? true);
     this.mmio = new AddressSpace("mmio", this.tracer);
     this.io = new AddressSpace("io", this.tracer);
     const view = this.mem.view;
@@ -118,6 +123,9 @@ export class Machine {
       set_cpu_entry: (entry) => m.cpu.set_entry(entry),
       console_write: (text) => m.console_write(text),
       power_off: (code) => m.power_off(code),
+      dcache_clean_poc: (addr, len) => m.mem.cache?.clean(addr, len),
+      dcache_inval_poc: (addr, len) => m.mem.cache?.invalidate(addr, len),
+      set_memory_uncached: (pfn, npages, uncached) => m.mem.cache?.set_uncached(pfn, npages, uncached),
     };
     return { firmware: this.firmware(), ops };
   }

@@ -1,7 +1,7 @@
+import { memcpy } from "../lib/string.ts";
+import { CpuCache } from "./cpu_cache.ts";
 import type { Tracer } from "./trace.ts";
 
-/** Transfers up to this many bytes are copied in a loop instead of through a subarray view. */
-const SHORT_COPY = 64;
 /**
  * Transfers up to this many bytes (a descriptor, a status byte) are copied in a loop even within
  * one buffer: a copyWithin call costs more than a few byte moves.
@@ -24,32 +24,6 @@ export function view_of(b: Uint8Array): DataView {
   return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }
 
-/** The last buffer copy_bytes saw and a view over all of it (one machine: always a hit). */
-let whole_buffer: ArrayBufferLike | null = null;
-let whole_view: Uint8Array = new Uint8Array(0);
-
-/**
- * Copy src[src_off, src_off+len) to dst[dst_off, …), allocating nothing: when both lie in one host
- * buffer (RAM and on-chip memory of one machine) it is one memmove (copyWithin over the whole
- * buffer); otherwise short copies go byte by byte and longer ones through a subarray view.
- * Overlapping ranges in one buffer are handled as memmove does.
- */
-export function copy_bytes(dst: Uint8Array, dst_off: number, src: Uint8Array, src_off: number, len: number): void {
-  const buf = dst.buffer;
-  if (buf === src.buffer) {
-    if (buf !== whole_buffer) {
-      whole_buffer = buf;
-      whole_view = new Uint8Array(buf);
-    }
-    const from = src.byteOffset + src_off;
-    whole_view.copyWithin(dst.byteOffset + dst_off, from, from + len);
-  } else if (len <= SHORT_COPY) {
-    for (let i = 0; i < len; i++) dst[dst_off + i] = src[src_off + i]!;
-  } else {
-    dst.set(src.subarray(src_off, src_off + len), dst_off);
-  }
-}
-
 /**
  * Physical memory: one ArrayBuffer. The kernel sees it as its direct map; devices reach it by
  * DMA through the checked helpers here. An access outside [0, size) is a bus error: it is
@@ -68,17 +42,26 @@ export class PhysicalMemory {
   /** Bytes of on-chip memory handed out (alloc_onchip), from `size` upwards in `buffer`. */
   onchip_used = 0;
 
-  constructor(size: number, tracer: Tracer) {
+  /**
+   * The CPU's data cache when devices do not snoop it (dma_coherent false; hw/cpu_cache.ts), else
+   * null: then a DMA reaches the very bytes the CPU reads.
+   */
+  readonly cache: CpuCache | null;
+
+  constructor(size: number, tracer: Tracer, dma_coherent = true) {
     if (!Number.isInteger(size) || size <= 0 || size % 4096 !== 0) {
       throw new RangeError(`physical memory size must be a positive multiple of 4096, got ${size}`);
     }
     this.size = size;
     // RAM, then the devices' on-chip memory: one host buffer, so that a DMA between them is one
     // memmove. Only [0, size) has physical addresses; nothing above it is reachable by address.
-    this.buffer = new ArrayBuffer(size + ONCHIP_BYTES);
+    // A non-coherent machine keeps DRAM's own copy of RAM after that (hw/cpu_cache.ts).
+    const dram_base = size + ONCHIP_BYTES;
+    this.buffer = new ArrayBuffer(dma_coherent ? dram_base : dram_base + size);
     this.u8 = new Uint8Array(this.buffer);
     this.view = new DataView(this.buffer);
     this.tracer = tracer;
+    this.cache = dma_coherent ? null : new CpuCache(this.u8, size, dram_base);
   }
 
   /**
@@ -107,7 +90,7 @@ export class PhysicalMemory {
 
   /**
    * Copy out of memory by DMA. Returns false (and reports) on a bus error; nothing is copied then.
-   * A frame into on-chip memory (the usual case) is one memmove; see copy_bytes.
+   * A frame into on-chip memory (the usual case) is one memmove; see memcpy in lib/string.ts.
    */
   dma_read(who: string, addr: number, dst: Uint8Array, dst_offset: number, len: number): boolean {
     if (!this.in_range(addr, len)) {
@@ -115,9 +98,10 @@ export class PhysicalMemory {
       return false;
     }
     const u8 = this.u8;
-    if (len <= TINY_COPY) for (let i = 0; i < len; i++) dst[dst_offset + i] = u8[addr + i]!;
+    if (this.cache !== null) this.noncoherent_dma(addr, dst, dst_offset, len, false);
+    else if (len <= TINY_COPY) for (let i = 0; i < len; i++) dst[dst_offset + i] = u8[addr + i]!;
     else if (dst.buffer === this.buffer) u8.copyWithin(dst.byteOffset + dst_offset, addr, addr + len);
-    else copy_bytes(dst, dst_offset, u8, addr, len);
+    else memcpy(dst, dst_offset, u8, addr, len);
     return true;
   }
 
@@ -128,9 +112,24 @@ export class PhysicalMemory {
       return false;
     }
     const u8 = this.u8;
-    if (len <= TINY_COPY) for (let i = 0; i < len; i++) u8[addr + i] = src[src_offset + i]!;
+    if (this.cache !== null) this.noncoherent_dma(addr, src, src_offset, len, true);
+    else if (len <= TINY_COPY) for (let i = 0; i < len; i++) u8[addr + i] = src[src_offset + i]!;
     else if (src.buffer === this.buffer) u8.copyWithin(addr, src.byteOffset + src_offset, src.byteOffset + src_offset + len);
-    else copy_bytes(u8, addr, src, src_offset, len);
+    else memcpy(u8, addr, src, src_offset, len);
     return true;
+  }
+
+  /** A device's transfer on a non-coherent machine: page by page, DRAM's copy or an uncached page. */
+  private noncoherent_dma(addr: number, other: Uint8Array, other_offset: number, len: number, to_memory: boolean): void {
+    const cache = this.cache!;
+    while (len > 0) {
+      const n = Math.min(len, (Math.floor(addr / 4096) + 1) * 4096 - addr);
+      const at = cache.device_offset(addr);
+      if (to_memory) memcpy(this.u8, at, other, other_offset, n);
+      else memcpy(other, other_offset, this.u8, at, n);
+      addr += n;
+      other_offset += n;
+      len -= n;
+    }
   }
 }

@@ -1,3 +1,4 @@
+import { dma_debug_cmdline, dma_debug_init } from "./dma/debug.ts";
 import { E820_TYPE_RAM, type Platform } from "../include/asm/platform.ts";
 import { IRQ_HANDLED, IRQF_TIMER } from "../include/linux/interrupt.ts";
 import { CONSOLE_LOGLEVEL_QUIET } from "../include/linux/printk.ts";
@@ -53,6 +54,7 @@ function parse_cmdline(cmdline: string): void {
     const [key, value] = word.split("=", 2) as [string, string | undefined];
     if (value === undefined) continue;
     if (key === "fail_page_alloc" && !setup_fail_page_alloc(value)) pr_warn(`fail_page_alloc: expected <interval>,<probability>,<space>,<times>, got '${value}'`);
+    if (key === "dma_debug" && !dma_debug_cmdline(value)) pr_warn(`dma_debug: expected on or off, got '${value}'`);
     if (key === "watchdog_thresh") {
       if (/^\d+$/.test(value)) set_watchdog_thresh(Number(value));
       else pr_warn(`watchdog_thresh: expected seconds, got '${value}'`);
@@ -95,6 +97,7 @@ function cpu_step(): boolean | Promise<boolean> {
 function proc_root_init(): void {
   proc_sys_kernel_init();
   fail_page_alloc_debugfs();
+  dma_debug_init();
   proc_create("interrupts", show_interrupts);
   proc_create("softirqs", show_softirqs);
   proc_create("buddyinfo", show_buddyinfo);

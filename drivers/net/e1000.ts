@@ -8,6 +8,7 @@
  * may sleep; e1000_intr runs in hard-IRQ context (it only reads ICR, masks and schedules NAPI);
  * e1000_clean (the poll) runs in NET_RX_SOFTIRQ.
  */
+import { DMA_BIT_MASK, dma_set_mask_and_coherent } from "../../kernel/dma/mapping.ts";
 import { EINVAL, EIO, ENOMEM } from "../../include/linux/errno.ts";
 import { IRQ_HANDLED, IRQ_NONE, IRQF_SHARED, type IrqReturn } from "../../include/linux/interrupt.ts";
 import type { ModuleInfo } from "../../include/linux/module.ts";
@@ -83,6 +84,8 @@ export const e1000_driver_name = "e1000";
 export const e1000_driver_version = "7.3.21-k8-NAPI-ringzero";
 /** How often the watchdog runs (Linux: every 2 s). */
 const WATCHDOG_INTERVAL = 2 * HZ;
+/** Linux's COPYBREAK_DEFAULT: frames of up to 256 bytes are copied out of the receive buffer. */
+const COPYBREAK_DEFAULT = 256;
 const WATCHDOG_INTERVAL_NS = 2 * NSEC_PER_SEC;
 
 /* ---- module parameters (e1000_param.c) and fault injection ---- */
@@ -98,6 +101,8 @@ class E1000Params {
    * framework does): enable, iomap, alloc, reset, eeprom, tx_ring, rx_ring, rx_buffers, irq, register.
    */
   inject_fault = "";
+  /** Received frames up to this long are copied into a fresh buffer and the mapped one reused (copybreak). */
+  copybreak = COPYBREAK_DEFAULT;
 }
 export const e1000_params = DEFINE_PER_KERNEL(() => new E1000Params());
 export const PROBE_STAGES = ["enable", "iomap", "alloc", "reset", "eeprom", "tx_ring", "rx_ring", "rx_buffers", "irq", "register"] as const;
@@ -139,7 +144,7 @@ const RXD_OPTION: E1000RangeOption = { name: "Receive Descriptors", def: E1000_D
 const TXD_OPTION: E1000RangeOption = { name: "Transmit Descriptors", def: E1000_DEFAULT_TXD, min: E1000_MIN_TXD, max: E1000_MAX_TXD };
 
 /** e1000_check_options(): every parameter validated, out-of-range ones replaced by their default. */
-function e1000_check_options(params: Readonly<Record<string, string>>): Pick<E1000Params, "rx_descriptors" | "tx_descriptors" | "itr_setting" | "itr" | "inject_fault"> {
+function e1000_check_options(params: Readonly<Record<string, string>>): Pick<E1000Params, "rx_descriptors" | "tx_descriptors" | "itr_setting" | "itr" | "inject_fault" | "copybreak"> {
   // In range but not a multiple of 8: rounded up, as Linux's ALIGN(count, REQ_*_DESCRIPTOR_MULTIPLE).
   const align = (n: number): number => Math.ceil(n / REQ_RX_DESCRIPTOR_MULTIPLE) * REQ_RX_DESCRIPTOR_MULTIPLE;
   const rx = align(e1000_validate_option(params["RxDescriptors"], RXD_OPTION));
@@ -150,7 +155,13 @@ function e1000_check_options(params: Readonly<Record<string, string>>): Pick<E10
     pr_info(`e1000: Invalid inject_fault value specified (${f}) using default of none (valid: ${PROBE_STAGES.join(", ")})`);
     f = "";
   }
-  return { rx_descriptors: rx, tx_descriptors: tx, itr_setting, itr, inject_fault: f };
+  let copybreak = COPYBREAK_DEFAULT;
+  if (params["copybreak"] !== undefined) {
+    const v = Number(params["copybreak"]);
+    if (v >= 0) copybreak = v;
+    else pr_info(`e1000: Invalid copybreak value specified (${params["copybreak"]}) using default of ${COPYBREAK_DEFAULT}`);
+  }
+  return { rx_descriptors: rx, tx_descriptors: tx, itr_setting, itr, inject_fault: f, copybreak };
 }
 
 /* ---- id table ---- */
@@ -450,6 +461,12 @@ async function e1000_probe(pdev: PciDev, _ent: PciDeviceId): Promise<number> {
   unwind.push(["err_pci_enable", () => pci_disable_device(pdev)]);
   pci_set_master(pdev);
   unwind.push(["err_master", () => pci_clear_master(pdev)]);
+  // The 82540EM sits on conventional PCI: 32-bit DMA (Linux tries 64 only for PCI-X parts).
+  err = dma_set_mask_and_coherent(pdev, DMA_BIT_MASK(32));
+  if (err) {
+    pr_err("e1000: No usable DMA config, aborting");
+    return fail(err, "dma");
+  }
 
   const hw_addr = fault("iomap") ? 0 : pci_iomap(pdev, 0, 0);
   if (hw_addr === 0) return fail(-EIO, "iomap");
@@ -469,6 +486,7 @@ async function e1000_probe(pdev: PciDev, _ent: PciDeviceId): Promise<number> {
   netdev.hw_features = NETIF_F_SG | NETIF_F_HW_CSUM | NETIF_F_TSO | NETIF_F_RXCSUM;
   netdev.features = netdev.hw_features;
   const adapter = new E1000Adapter(pdev, netdev, hw_addr, params.tx_descriptors, params.rx_descriptors, params.itr_setting, params.itr);
+  adapter.copybreak = params.copybreak;
   netdev.priv = adapter;
   netdev.parent = pdev.name;
   netdev.driver = e1000_driver_name;
@@ -564,8 +582,9 @@ const e1000_module: ModuleInfo = {
     TxDescriptors: `transmit descriptors per ring (${E1000_MIN_TXD}-${E1000_MAX_TXD}, rounded up to a multiple of 8, default ${E1000_DEFAULT_TXD})`,
     InterruptThrottleRate: `Interrupt Throttling Rate: 0 off, 1 dynamic, 3 dynamic conservative, 4 simplified, or 100-100000 ints/s (default ${DEFAULT_ITR})`,
     inject_fault: `make probe fail at a stage (${PROBE_STAGES.join(", ")}), for testing error paths`,
+    copybreak: `Maximum size of packet that is copied to a new buffer on receive (default ${COPYBREAK_DEFAULT})`,
   },
-  param_types: { RxDescriptors: "int", TxDescriptors: "int", InterruptThrottleRate: "int", inject_fault: "charp" },
+  param_types: { RxDescriptors: "int", TxDescriptors: "int", InterruptThrottleRate: "int", inject_fault: "charp", copybreak: "int" },
   async init(params) {
     pr_info(`e1000: Intel(R) PRO/1000 Network Driver - version ${e1000_driver_version}`);
     Object.assign(e1000_params.get(), e1000_check_options(params));

@@ -6,7 +6,8 @@
 import type { PciDev } from "../../include/linux/pci.ts";
 import type { NapiStruct, NetDevice, PBuf } from "../../include/net/netdevice.ts";
 import { ENOMEM } from "../../include/linux/errno.ts";
-import { dma_alloc_coherent, dma_free_coherent, type DmaCoherent } from "../../kernel/dma/mapping.ts";
+import { DMA_FROM_DEVICE, DMA_TO_DEVICE } from "../../include/linux/dma-direction.ts";
+import { dma_alloc_coherent, dma_free_coherent, dma_unmap_single, type DmaCoherent } from "../../kernel/dma/mapping.ts";
 import { pbuf_put } from "../../kernel/mm/pbuf.ts";
 import { readl, writel } from "../../kernel/io.ts";
 import { pr_err } from "../../kernel/printk.ts";
@@ -35,15 +36,32 @@ export class E1000Ring {
   /** TX: segments and wire bytes (replicated headers included) of the frame ending in each slot. */
   segs: Int32Array = new Int32Array(0);
   bytecount: Int32Array = new Int32Array(0);
+  /**
+   * The streaming DMA mapping of the buffer piece each slot's descriptor points at (Linux's
+   * buffer_info->dma and ->length): bus address and bytes, 0 bytes when the slot maps nothing.
+   */
+  dma: Float64Array = new Float64Array(0);
+  dma_len: Int32Array = new Int32Array(0);
   /** Register offsets of head and tail. */
   readonly head_reg: number;
   readonly tail_reg: number;
+  /** How the ring's buffers are mapped: DMA_TO_DEVICE (transmit) or DMA_FROM_DEVICE (receive). */
+  readonly dma_dir: number;
 
-  constructor(count: number, head_reg: number, tail_reg: number) {
+  constructor(count: number, head_reg: number, tail_reg: number, dma_dir: number) {
     this.count = count;
     this.head_reg = head_reg;
     this.tail_reg = tail_reg;
+    this.dma_dir = dma_dir;
   }
+}
+
+/** Unmap what slot `i` has mapped (e1000_unmap_and_free_tx_resource's first half). Any context. */
+export function e1000_unmap_slot(adapter: E1000Adapter, ring: E1000Ring, i: number): void {
+  const len = ring.dma_len[i]!;
+  if (len === 0) return;
+  dma_unmap_single(adapter.pdev, ring.dma[i]!, len, ring.dma_dir);
+  ring.dma_len[i] = 0;
 }
 
 /** Allocate a ring's descriptors in coherent memory and its empty buffer table. 0 or -ENOMEM. */
@@ -55,13 +73,16 @@ export function e1000_setup_ring(adapter: E1000Adapter, ring: E1000Ring): number
   ring.next_to_watch = new Int32Array(ring.count).fill(-1);
   ring.segs = new Int32Array(ring.count);
   ring.bytecount = new Int32Array(ring.count);
+  ring.dma = new Float64Array(ring.count);
+  ring.dma_len = new Int32Array(ring.count);
   ring.next_to_use = ring.next_to_clean = 0;
   return 0;
 }
 
 /** Give back every buffer the ring holds and zero its descriptors. */
-export function e1000_clean_ring(ring: E1000Ring): void {
+export function e1000_clean_ring(adapter: E1000Adapter, ring: E1000Ring): void {
   for (let i = 0; i < ring.buffer_info.length; i++) {
+    e1000_unmap_slot(adapter, ring, i);
     const p = ring.buffer_info[i];
     if (p) {
       pbuf_put(p);
@@ -75,7 +96,7 @@ export function e1000_clean_ring(ring: E1000Ring): void {
 
 /** Clean the ring, then free its descriptor memory. */
 export function e1000_free_ring(adapter: E1000Adapter, ring: E1000Ring): void {
-  e1000_clean_ring(ring);
+  e1000_clean_ring(adapter, ring);
   if (ring.desc !== null) dma_free_coherent(adapter.pdev, ring.count * E1000_DESC_SIZE, ring.desc);
   ring.desc = null;
 }
@@ -173,6 +194,10 @@ export class E1000Adapter {
   tx_timeout_count = 0;
   restart_queue = 0;
   alloc_rx_buff_failed = 0;
+  /** Received frames up to this long are copied and their mapped buffer reused (module parameter copybreak). */
+  copybreak = 256;
+  /** Transmit frames dropped because a buffer could not be mapped for DMA (Linux's tx_dma_failed). */
+  tx_dma_failed = 0;
   rx_multi_desc_dropped = 0;
   irq_count = 0;
   irq_none = 0;
@@ -214,8 +239,8 @@ export class E1000Adapter {
     this.netdev = netdev;
     this.hw_addr = hw_addr;
     this.iomap = hw_addr;
-    this.tx_ring = new E1000Ring(tx_count, 0x03810, 0x03818);
-    this.rx_ring = new E1000Ring(rx_count, 0x02810, 0x02818);
+    this.tx_ring = new E1000Ring(tx_count, 0x03810, 0x03818, DMA_TO_DEVICE);
+    this.rx_ring = new E1000Ring(rx_count, 0x02810, 0x02818, DMA_FROM_DEVICE);
     this.itr_setting = itr_setting;
     this.itr = itr;
   }

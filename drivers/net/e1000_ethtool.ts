@@ -12,7 +12,9 @@ import { free_irq, request_irq } from "../../kernel/irq/manage.ts";
 import { pbuf_alloc, pbuf_put } from "../../kernel/mm/pbuf.ts";
 import { msleep } from "../../kernel/sched/core.ts";
 import { dev_close, dev_open } from "../net/netdev.ts";
-import { E1000Ring, e1000_removed, er32, ew32, type E1000Adapter } from "./e1000_adapter.ts";
+import { DMA_FROM_DEVICE, DMA_TO_DEVICE } from "../../include/linux/dma-direction.ts";
+import { dma_map_single, dma_mapping_error, dma_sync_single_for_cpu } from "../../kernel/dma/mapping.ts";
+import { E1000Ring, e1000_removed, e1000_unmap_slot, er32, ew32, type E1000Adapter } from "./e1000_adapter.ts";
 import { e1000_down, e1000_driver_name, e1000_driver_version, e1000_intr_handler, e1000_reset, e1000_up, valid_ring_size } from "./e1000.ts";
 import {
   E1000_CTRL,
@@ -121,6 +123,7 @@ function stats_list(dev: NetDevice): [string, number][] {
     ["rx_csum_offload_good", a.hw_csum_good],
     ["rx_csum_offload_errors", a.hw_csum_err],
     ["alloc_rx_buff_failed", a.alloc_rx_buff_failed],
+    ["tx_dma_failed", a.tx_dma_failed],
     ["tx_smbus", 0], // no manageability (SMBus) traffic on the model
     ["rx_smbus", 0],
     ["dropped_smbus", 0],
@@ -322,8 +325,17 @@ async function loopback_test(a: E1000Adapter): Promise<EthtoolTestResult> {
     p.data[12] = 0x88;
     p.data[13] = 0xb5;
     for (let b = 14; b < len; b++) p.data[b] = (b * 7 + i) & 0xff;
+    // Filled, then handed to the device (mapping makes the bytes visible to it).
+    const dma = dma_map_single(a.pdev, p.data, 0, len, DMA_TO_DEVICE);
+    if (dma_mapping_error(a.pdev, dma) !== 0) {
+      pbuf_put(p);
+      detail = "DMA mapping failed";
+      break;
+    }
+    tx.dma[i] = dma;
+    tx.dma_len[i] = len;
     const off = i * E1000_DESC_SIZE;
-    tdv.setUint32(off, p.dma >>> 0, true);
+    tdv.setUint32(off, dma >>> 0, true);
     tdv.setUint32(off + 4, 0, true);
     tdv.setUint16(off + 8, len, true);
     tdv.setUint8(off + 11, 0x0b); // EOP | IFCS | RS
@@ -342,11 +354,14 @@ async function loopback_test(a: E1000Adapter): Promise<EthtoolTestResult> {
       const len = rdv.getUint16(off + 8, true);
       const sent = tx.buffer_info[i]!;
       const got = rx.buffer_info[i]!;
+      // The device wrote the frame: sync it for the CPU before looking (e1000_check_lbtest_frame).
+      dma_sync_single_for_cpu(a.pdev, rx.dma[i]!, len, DMA_FROM_DEVICE);
       if (len !== sizes[i]) detail = `frame ${i}: ${len} bytes back, ${sizes[i]} sent`;
       for (let b = 0; b < len && detail === ""; b++) if (got.data[b] !== sent.data[b]) detail = `frame ${i}: byte ${b} differs`;
     }
   }
-  for (let i = 0; i < sizes.length; i++) {
+  for (let i = 0; i < tx.count; i++) {
+    e1000_unmap_slot(a, tx, i);
     const p = tx.buffer_info[i];
     if (p) pbuf_put(p);
     tx.buffer_info[i] = null;
@@ -400,8 +415,8 @@ async function set_ringparam(dev: NetDevice, rx: number, tx: number): Promise<nu
   if (running) await e1000_down(a);
   e1000_free_rx_resources(a);
   e1000_free_tx_resources(a);
-  a.rx_ring = new E1000Ring(rx, a.rx_ring.head_reg, a.rx_ring.tail_reg);
-  a.tx_ring = new E1000Ring(tx, a.tx_ring.head_reg, a.tx_ring.tail_reg);
+  a.rx_ring = new E1000Ring(rx, a.rx_ring.head_reg, a.rx_ring.tail_reg, DMA_FROM_DEVICE);
+  a.tx_ring = new E1000Ring(tx, a.tx_ring.head_reg, a.tx_ring.tail_reg, DMA_TO_DEVICE);
   if (e1000_setup_tx_resources(a) !== 0 || e1000_setup_rx_resources(a) !== 0) return -EIO;
   if (running) e1000_up(a);
   else {

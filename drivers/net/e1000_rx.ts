@@ -3,11 +3,15 @@
  * e1000_alloc_rx_buffers and e1000_clean_rx_irq. Every descriptor owns one 2 KiB packet buffer; a
  * received frame's buffer goes up the stack as it is and a fresh one takes its place.
  */
-import { CHECKSUM_NONE, CHECKSUM_UNNECESSARY, type PBuf } from "../../include/net/netdevice.ts";
+import { CHECKSUM_NONE, CHECKSUM_UNNECESSARY, PBUF_SIZE, type PBuf } from "../../include/net/netdevice.ts";
 import { pbuf_alloc, pbuf_put } from "../../kernel/mm/pbuf.ts";
 import { ktime_get_ns } from "../../kernel/time/timekeeping.ts";
 import { netdev_receive } from "../net/netdev.ts";
-import { e1000_clean_ring, e1000_free_ring, e1000_setup_ring, er32, ew32, type E1000Adapter } from "./e1000_adapter.ts";
+import { DMA_FROM_DEVICE } from "../../include/linux/dma-direction.ts";
+import { dma_map_single, dma_mapping_error, dma_sync_single_for_cpu } from "../../kernel/dma/mapping.ts";
+import { pr_err } from "../../kernel/printk.ts";
+import { memcpy } from "../../lib/string.ts";
+import { e1000_clean_ring, e1000_free_ring, e1000_setup_ring, e1000_unmap_slot, type E1000Ring, er32, ew32, type E1000Adapter } from "./e1000_adapter.ts";
 import {
   E1000_DESC_SIZE,
   E1000_RADV,
@@ -75,7 +79,7 @@ function e1000_account_rx_ring(adapter: E1000Adapter): void {
 /** e1000_clean_rx_ring(): take every posted buffer back (unreceived frames counted) and zero the descriptors. */
 export function e1000_clean_rx_ring(adapter: E1000Adapter): void {
   e1000_account_rx_ring(adapter);
-  e1000_clean_ring(adapter.rx_ring);
+  e1000_clean_ring(adapter, adapter.rx_ring);
   adapter.rx_discarding = false;
 }
 
@@ -126,6 +130,7 @@ export function e1000_alloc_rx_buffers(adapter: E1000Adapter, count: number): nu
   while (posted < count) {
     // A slot that still holds a buffer (the ring is being re-armed after e1000_configure_rx) is
     // posted again as it is; an empty one gets a fresh buffer.
+    // A slot that still holds its mapped buffer (copybreak reuses it) keeps the mapping.
     let p = ring.buffer_info[i] ?? null;
     if (p === null) {
       p = pbuf_alloc();
@@ -133,11 +138,22 @@ export function e1000_alloc_rx_buffers(adapter: E1000Adapter, count: number): nu
         adapter.alloc_rx_buff_failed++;
         break;
       }
+      // The whole buffer belongs to the device until the frame comes back (RCTL.BSIZE = 2048).
+      const dma = dma_map_single(adapter.pdev, p.data, 0, PBUF_SIZE, DMA_FROM_DEVICE);
+      if (dma_mapping_error(adapter.pdev, dma) !== 0) {
+        if (adapter.alloc_rx_buff_failed === 0) pr_err(`e1000 ${adapter.pdev.name}: rx DMA map failed`);
+        pbuf_put(p);
+        adapter.alloc_rx_buff_failed++;
+        break;
+      }
       ring.buffer_info[i] = p;
+      ring.dma[i] = dma;
+      ring.dma_len[i] = PBUF_SIZE;
     }
     const off = i * E1000_DESC_SIZE;
-    dv.setUint32(off, p.dma >>> 0, true);
-    dv.setUint32(off + 4, Math.floor(p.dma / 0x100000000), true);
+    const dma = ring.dma[i]!;
+    dv.setUint32(off, dma >>> 0, true);
+    dv.setUint32(off + 4, Math.floor(dma / 0x100000000), true);
     dv.setUint32(off + 8, 0, true);
     dv.setUint32(off + 12, 0, true);
     i = i + 1 === ring.count ? 0 : i + 1;
@@ -172,6 +188,20 @@ function e1000_rx_checksum(adapter: E1000Adapter, status: number, errors: number
 }
 
 /**
+ * e1000_copybreak(): copy a received frame of `len` bytes into a fresh buffer so that the mapped
+ * one can stay in its slot. The device wrote the frame: the bytes are synced for the CPU before it
+ * reads them. Returns the copy, or null when no buffer is free (then the frame goes up in its own
+ * buffer). NAPI context.
+ */
+function e1000_copybreak(adapter: E1000Adapter, ring: E1000Ring, slot: number, p: PBuf, len: number): PBuf | null {
+  const copy = pbuf_alloc();
+  if (copy === null) return null;
+  dma_sync_single_for_cpu(adapter.pdev, ring.dma[slot]!, len, DMA_FROM_DEVICE);
+  memcpy(copy.data, 0, p.data, 0, len);
+  return copy;
+}
+
+/**
  * e1000_clean_rx_irq(): hand received frames up the stack, at most `budget` of them. A descriptor
  * with DD belongs to us again; frames with error bits are dropped and counted; a frame that spans
  * descriptors (longer than our 2 KiB buffers) is dropped up to its EOP and counted. Buffers are
@@ -194,15 +224,27 @@ export function e1000_clean_rx_irq(adapter: E1000Adapter, budget: number): numbe
     const off = i * E1000_DESC_SIZE;
     const status = dv.getUint8(off + E1000_RXD_STATUS);
     if ((status & E1000_RXD_STAT_DD) === 0) break;
-    const p = ring.buffer_info[i];
-    ring.buffer_info[i] = null;
+    const slot = i;
+    let p = ring.buffer_info[i] ?? null;
     const len = dv.getUint16(off + E1000_RXD_LENGTH, true);
     const errors = dv.getUint8(off + E1000_RXD_ERRORS);
     dv.setUint8(off + E1000_RXD_STATUS, 0);
     i = i + 1 === ring.count ? 0 : i + 1;
     cleaned++;
     work++;
-    if (p === null || p === undefined) continue;
+    if (p === null) continue;
+    const good = (status & E1000_RXD_STAT_EOP) !== 0 && !adapter.rx_discarding && (errors & E1000_RXD_ERR_FRAME_ERR_MASK) === 0;
+    if (good && len <= adapter.copybreak) {
+      // e1000_copybreak(): a small frame is copied out — the CPU may look at it only after syncing
+      // the bytes for the CPU — and the buffer stays mapped in its slot for the next frame.
+      const copy = e1000_copybreak(adapter, ring, slot, p, len);
+      if (copy !== null) p = copy;
+      else ring.buffer_info[slot] = null;
+    } else {
+      ring.buffer_info[slot] = null;
+    }
+    // A buffer leaving the ring goes back to the CPU: unmapping makes the device's bytes visible.
+    if (ring.buffer_info[slot] === null) e1000_unmap_slot(adapter, ring, slot);
     if ((status & E1000_RXD_STAT_EOP) === 0) {
       // Longer than one buffer: this driver does not chain buffers; drop through the EOP.
       adapter.rx_discarding = true;

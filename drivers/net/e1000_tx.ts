@@ -14,7 +14,9 @@ import { IPPROTO_TCP } from "../../include/uapi/in.ts";
 import { csum_fold, csum_tcpudp_nofold } from "../../lib/inet_checksum.ts";
 import { pbuf_put } from "../../kernel/mm/pbuf.ts";
 import { netif_queue_stopped, netif_stop_queue, netif_wake_queue } from "../net/netdev.ts";
-import { e1000_clean_ring, e1000_free_ring, e1000_setup_ring, type E1000Ring, er32, ew32, type E1000Adapter } from "./e1000_adapter.ts";
+import { DMA_TO_DEVICE } from "../../include/linux/dma-direction.ts";
+import { dma_map_single, dma_mapping_error } from "../../kernel/dma/mapping.ts";
+import { e1000_clean_ring, e1000_free_ring, e1000_setup_ring, e1000_unmap_slot, type E1000Ring, er32, ew32, type E1000Adapter } from "./e1000_adapter.ts";
 import {
   DEFAULT_82543_TIPG_IPGR1,
   DEFAULT_82543_TIPG_IPGR2,
@@ -102,7 +104,7 @@ function e1000_account_tx_ring(adapter: E1000Adapter): void {
 /** e1000_clean_tx_ring(): give back every frame still in the ring (each one counted) and zero the descriptors. */
 export function e1000_clean_tx_ring(adapter: E1000Adapter): void {
   e1000_account_tx_ring(adapter);
-  e1000_clean_ring(adapter.tx_ring);
+  e1000_clean_ring(adapter, adapter.tx_ring);
   adapter.tx_tail_pending = false;
 }
 
@@ -244,25 +246,50 @@ function e1000_count_data_desc(p: PBuf): number {
 }
 
 /**
- * e1000_tx_map() + e1000_tx_queue(): one data descriptor per piece of the frame (head, then each
- * fragment) with the command bits the offload chose; the last also gets EOP, RS and IDE and holds
- * the frame (buffer_info); the first slot of the frame (its context, if any) records the EOP index.
+ * e1000_tx_map(): map each piece of the frame (head, then each fragment) for the device, into the
+ * slots from next_to_use on: ring.dma/dma_len, one piece per descriptor. Returns the number of
+ * pieces, or 0 when a mapping failed — what was mapped is unmapped again and the caller drops the
+ * frame (tx_dma_failed), as Linux's e1000_tx_map does. Process or softirq context.
  */
-function e1000_tx_queue(adapter: E1000Adapter, p: PBuf, first: number, lower: number, popts: number, hdr_len: number): void {
+function e1000_tx_map(adapter: E1000Adapter, p: PBuf): number {
+  const ring = adapter.tx_ring;
+  const pdev = adapter.pdev;
+  let i = ring.next_to_use;
+  let count = 0;
+  const headlen = p.len - p.data_len;
+  let piece: PBuf | null = headlen > 0 ? p : p.frag;
+  while (piece !== null) {
+    const len = piece === p ? headlen : piece.len;
+    if (len > 0) {
+      const dma = dma_map_single(pdev, piece.data, piece.head, len, DMA_TO_DEVICE);
+      if (dma_mapping_error(pdev, dma) !== 0) {
+        adapter.tx_dma_failed++;
+        for (let j = ring.next_to_use; count > 0; count--, j = j + 1 === ring.count ? 0 : j + 1) e1000_unmap_slot(adapter, ring, j);
+        return 0;
+      }
+      ring.dma[i] = dma;
+      ring.dma_len[i] = len;
+      i = i + 1 === ring.count ? 0 : i + 1;
+      count++;
+    }
+    piece = piece === p ? p.frag : piece.frag;
+  }
+  return count;
+}
+
+/**
+ * e1000_tx_queue(): one data descriptor per mapped piece (e1000_tx_map) with the command bits the
+ * offload chose; the last also gets EOP, RS and IDE and holds the frame (buffer_info); the first
+ * slot of the frame (its context, if any) records the EOP index.
+ */
+function e1000_tx_queue(adapter: E1000Adapter, p: PBuf, first: number, count: number, lower: number, popts: number, hdr_len: number): void {
   const ring = adapter.tx_ring;
   const dv = ring.desc!.view;
   const upper = popts << 8;
   let i = ring.next_to_use;
   let last = i;
-  const headlen = p.len - p.data_len;
-  if (headlen > 0) {
-    e1000_write_desc(dv, i, p.dma + p.head, lower | headlen, upper);
-    last = i;
-    i = i + 1 === ring.count ? 0 : i + 1;
-  }
-  for (let f = p.frag; f !== null; f = f.frag) {
-    if (f.len === 0) continue;
-    e1000_write_desc(dv, i, f.dma + f.head, lower | f.len, upper);
+  for (let n = 0; n < count; n++) {
+    e1000_write_desc(dv, i, ring.dma[i]!, lower | ring.dma_len[i]!, upper);
     last = i;
     i = i + 1 === ring.count ? 0 : i + 1;
   }
@@ -313,7 +340,16 @@ export function e1000_xmit_frame(p: PBuf, dev: NetDevice, more: boolean): number
     popts = E1000_TXD_POPTS_TXSM;
     adapter.tx_csum_offload++;
   }
-  e1000_tx_queue(adapter, p, first, lower, popts, hdr_len);
+  const count = e1000_tx_map(adapter, p);
+  if (count === 0) {
+    // Nothing could be mapped: the frame is dropped (and counted), its context descriptor undone.
+    ring.next_to_use = first;
+    adapter.tx_ctx_css = adapter.tx_ctx_cso = adapter.tx_ctx_cmd = -1;
+    dev.stats.tx_dropped++;
+    pbuf_put(p);
+    return NETDEV_TX_OK;
+  }
+  e1000_tx_queue(adapter, p, first, count, lower, popts, hdr_len);
   adapter.tx_tail_pending = true;
   if (!more) e1000_flush_tx(adapter);
   // Stop early so the next frame never has to be refused (e1000_maybe_stop_tx).
@@ -347,6 +383,7 @@ export function e1000_clean_tx_irq(adapter: E1000Adapter): boolean {
     if (eop < 0) eop = i; // not the start of a frame we queued: look at this descriptor alone
     if ((dv.getUint8(eop * E1000_DESC_SIZE + E1000_TXD_STATUS) & E1000_TXD_STAT_DD) === 0) break;
     for (;;) {
+      e1000_unmap_slot(adapter, ring, i);
       const p = ring.buffer_info[i];
       if (p) {
         total_tx_packets += ring.segs[i]!;

@@ -1,4 +1,5 @@
-import { copy_bytes, host_alloc, type OnchipAlloc, view_of } from "../phys_mem.ts";
+import { memcpy } from "../../lib/string.ts";
+import { host_alloc, type OnchipAlloc, view_of } from "../phys_mem.ts";
 import { crc32 } from "./crc32.ts";
 import type { E1000 } from "./e1000.ts";
 import {
@@ -249,7 +250,7 @@ export function e1000_receive(s: E1000, frame: Uint8Array, len: number, loopback
     // A back-end carries frames without the padding and FCS the sender's MAC puts on the wire
     // (IEEE 802.3 4.2.3.3; SDM TCTL.PSP 13.4.33): what the wire would carry is the frame padded
     // to 60 + FCS — a valid minimum-size frame, not a runt — even for one shorter than a header.
-    copy_bytes(st, 0, frame, 0, n);
+    memcpy(st, 0, frame, 0, n);
     st.fill(0, n, 60);
     f = st;
     n = 60;
@@ -359,7 +360,7 @@ function e1000_rx_dma(s: E1000, frame: Uint8Array, len: number): void {
   let status = 0;
   if (strips_tag(s, f)) {
     special = (f[14]! << 8) | f[15]!;
-    if (f !== st) copy_bytes(st, 0, f, 0, n);
+    if (f !== st) memcpy(st, 0, f, 0, n);
     st.copyWithin(12, 16, n);
     f = st;
     n -= 4;
@@ -373,7 +374,7 @@ function e1000_rx_dma(s: E1000, frame: Uint8Array, len: number): void {
   let total = n;
   if ((rctl & RCTL_SECRC) === 0) {
     // Without CRC stripping the four FCS bytes land in memory too.
-    if (f !== st) copy_bytes(st, 0, f, 0, n);
+    if (f !== st) memcpy(st, 0, f, 0, n);
     const fcs = crc32(st, 0, n);
     st[n] = fcs & 0xff;
     st[n + 1] = (fcs >>> 8) & 0xff;

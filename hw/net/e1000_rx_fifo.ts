@@ -1,4 +1,4 @@
-import { copy_bytes } from "../phys_mem.ts";
+import { memcpy } from "../../lib/string.ts";
 import { E1000_PB_KIB } from "./e1000_regs.ts";
 
 /**
@@ -51,8 +51,8 @@ export class RxFifo {
     this.starts[rec] = this.wr;
     this.lens[rec] = n;
     const head = Math.min(n, RX_FIFO_BYTES - this.wr);
-    copy_bytes(this.data, this.wr, frame, 0, head);
-    if (head < n) copy_bytes(this.data, 0, frame, head, n - head);
+    memcpy(this.data, this.wr, frame, 0, head);
+    if (head < n) memcpy(this.data, 0, frame, head, n - head);
     this.wr = (this.wr + cost) % RX_FIFO_BYTES;
     this.used += cost;
     this.count++;
@@ -77,8 +77,8 @@ export class RxFifo {
     const n = this.lens[this.first]!;
     const start = this.starts[this.first]!;
     const head = Math.min(n, RX_FIFO_BYTES - start);
-    copy_bytes(dst, 0, this.data, start, head);
-    if (head < n) copy_bytes(dst, head, this.data, 0, n - head);
+    memcpy(dst, 0, this.data, start, head);
+    if (head < n) memcpy(dst, head, this.data, 0, n - head);
     return n;
   }
 

@@ -61,6 +61,11 @@ export interface FirmwareTables {
   readonly pci_io_window: ResourceWindow;
   /** The kernel command line. */
   readonly cmdline: string;
+  /**
+   * Whether devices snoop the CPU's caches (ACPI _CCA / the device tree's `dma-coherent`): true on
+   * x86; false on a non-coherent SoC, where streaming DMA needs cache maintenance.
+   */
+  readonly dma_coherent: boolean;
 }
 
 /** Interrupt controller programming (I/O APIC redirection entries and EOI). */
@@ -113,6 +118,15 @@ export interface PlatformOps {
   console_write(text: string): void;
   /** ACPI S5: the machine turns off; its run loop stops. */
   power_off(code: number): void;
+  /**
+   * Data-cache maintenance by physical address over whole lines (arm64 DC CVAC / DC IVAC to the
+   * point of coherency): clean writes the CPU's copy back to memory, invalidate drops it. No-ops on
+   * a coherent machine.
+   */
+  dcache_clean_poc(addr: number, len: number): void;
+  dcache_inval_poc(addr: number, len: number): void;
+  /** Map `npages` pages from `pfn` uncached (coherent DMA memory) or cacheable again. */
+  set_memory_uncached(pfn: number, npages: number, uncached: boolean): void;
 }
 
 export interface Platform {

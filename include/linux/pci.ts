@@ -42,6 +42,9 @@ export interface PciDev {
   /** pci_enable_device nesting. */
   enable_cnt: number;
   is_busmaster: boolean;
+  /** struct device's DMA masks: the addresses the device can reach (dma_set_mask_and_coherent). */
+  dma_mask: number;
+  coherent_dma_mask: number;
 }
 
 /**

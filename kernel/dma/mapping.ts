@@ -1,7 +1,20 @@
 import { __GFP_ZERO, get_order, GFP_KERNEL, PAGE_SIZE } from "../../include/linux/gfp.ts";
-import { DEFINE_PER_KERNEL } from "../kernel.ts";
-import { WARN } from "../panic.ts";
+import { DMA_BIDIRECTIONAL, DMA_DIR_NAME, DMA_FROM_DEVICE, DMA_TO_DEVICE, valid_dma_direction } from "../../include/linux/dma-direction.ts";
+import { EIO, ENOMEM } from "../../include/linux/errno.ts";
+import { DEFINE_PER_KERNEL, this_kernel } from "../kernel.ts";
+import { WARN, WARN_ONCE } from "../panic.ts";
 import { alloc_pages, free_pages, page_address, page_to_phys } from "../mm/page_alloc.ts";
+import {
+  DMA_DEBUG_COHERENT,
+  DMA_DEBUG_PAGE,
+  DMA_DEBUG_SINGLE,
+  debug_dma_map,
+  debug_dma_mapping_error,
+  debug_dma_sync,
+  debug_dma_unmap,
+} from "./debug.ts";
+
+export { DMA_BIDIRECTIONAL, DMA_FROM_DEVICE, DMA_TO_DEVICE };
 
 /**
  * Coherent DMA memory (kernel/dma/mapping.c): memory both the CPU and a device see, without
@@ -22,9 +35,15 @@ export interface DmaCoherent {
   readonly order: number;
 }
 
-/** Anything with a name: the device the memory is for (struct device in later layers). */
+/**
+ * The device the memory is for (struct device): its name, the driver bound to it (dma-debug
+ * reports name both), and its DMA masks — the highest bus address it can reach. A PciDev is one.
+ */
 export interface DmaDevice {
   readonly name: string;
+  readonly driver?: { readonly name: string } | null;
+  dma_mask?: number;
+  coherent_dma_mask?: number;
 }
 
 class DmaStats {
@@ -49,6 +68,15 @@ export function dma_alloc_coherent(_dev: DmaDevice | null, size: number, gfp: nu
   const st = dma_stats.get();
   st.bytes += bytes;
   st.allocations++;
+  // On a non-coherent machine the CPU maps coherent memory uncached (arm64's arch_dma_prep_coherent
+  // cleans and invalidates the lines, then the pages are remapped non-cacheable).
+  if (!dev_is_dma_coherent()) {
+    const ops = this_kernel().platform.ops;
+    ops.dcache_clean_poc(page_to_phys(pfn), bytes);
+    ops.dcache_inval_poc(page_to_phys(pfn), bytes);
+    ops.set_memory_uncached(pfn, 1 << order, true);
+  }
+  if (_dev !== null) debug_dma_map(_dev, DMA_DEBUG_COHERENT, page_to_phys(pfn), size, DMA_BIDIRECTIONAL);
   return {
     cpu_addr,
     view: new DataView(cpu_addr.buffer, cpu_addr.byteOffset, size),
@@ -61,7 +89,9 @@ export function dma_alloc_coherent(_dev: DmaDevice | null, size: number, gfp: nu
 
 /** dma_free_coherent(): give the memory back. The device must no longer be using it. */
 export function dma_free_coherent(_dev: DmaDevice | null, size: number, mem: DmaCoherent): void {
+  if (_dev !== null) debug_dma_unmap(_dev, DMA_DEBUG_COHERENT, mem.dma_handle, size, DMA_BIDIRECTIONAL);
   if (WARN(size !== mem.size, `dma_free_coherent: size ${size} does not match the allocation (${mem.size})`)) return;
+  if (!dev_is_dma_coherent()) this_kernel().platform.ops.set_memory_uncached(mem.pfn, 1 << mem.order, false);
   if (free_pages(mem.pfn, mem.order) === 0) {
     const st = dma_stats.get();
     st.bytes -= PAGE_SIZE << mem.order;
@@ -73,4 +103,133 @@ export function dma_free_coherent(_dev: DmaDevice | null, size: number, mem: Dma
 export function dma_coherent_usage(): { bytes: number; allocations: number } {
   const st = dma_stats.get();
   return { bytes: st.bytes, allocations: st.allocations };
+}
+
+/* ---- streaming mappings (include/linux/dma-mapping.h, kernel/dma/direct.c) ---- */
+
+/** What a failed mapping returns (Linux: (dma_addr_t)~0): test it with dma_mapping_error(). */
+export const DMA_MAPPING_ERROR = -1;
+
+/** DMA_BIT_MASK(n): the highest address n address bits reach. */
+export function DMA_BIT_MASK(n: number): number {
+  return n >= 53 ? Number.MAX_SAFE_INTEGER : 2 ** n - 1;
+}
+
+/** Whether devices snoop the CPU's caches on this machine (dev_is_dma_coherent; the firmware says). */
+export function dev_is_dma_coherent(): boolean {
+  return this_kernel().platform.firmware.dma_coherent;
+}
+
+/**
+ * dma_set_mask_and_coherent(): the device can reach addresses up to `mask`. Returns 0, or -EIO
+ * when the machine has RAM the mask cannot reach and nothing (no IOMMU, no bounce buffers) would
+ * make it reachable — a driver then tries a smaller mask or fails probe, as e1000_probe does.
+ */
+export function dma_set_mask_and_coherent(dev: DmaDevice, mask: number): number {
+  if (mask < 0xffffff) return -EIO; // below 24 bits nothing works (ISA DMA is not modelled)
+  dev.dma_mask = mask;
+  dev.coherent_dma_mask = mask;
+  return 0;
+}
+
+/**
+ * The cache maintenance a streaming mapping needs before the device uses it (arm64
+ * arch_sync_dma_for_device): clean, so the device sees what the CPU wrote. Whatever the direction:
+ * for DMA_FROM_DEVICE a dirty line written back later would overwrite the device's data.
+ */
+function arch_sync_dma_for_device(paddr: number, size: number): void {
+  this_kernel().platform.ops.dcache_clean_poc(paddr, size);
+}
+
+/**
+ * …and before the CPU reads what the device wrote (arch_sync_dma_for_cpu): invalidate, so the CPU
+ * reads memory instead of its stale lines. Nothing for DMA_TO_DEVICE: the device only read.
+ */
+function arch_sync_dma_for_cpu(paddr: number, size: number, dir: number): void {
+  if (dir === DMA_TO_DEVICE) return;
+  this_kernel().platform.ops.dcache_inval_poc(paddr, size);
+}
+
+/** The bus address of physical address `paddr` for `dev`, or DMA_MAPPING_ERROR beyond its mask. */
+function dma_direct_map(dev: DmaDevice, paddr: number, size: number, dir: number, type: number): number {
+  if (WARN(!valid_dma_direction(dir), `${dev.name}: DMA mapping with invalid direction ${dir}`)) return DMA_MAPPING_ERROR;
+  const mask = dev.dma_mask ?? 0xffffffff;
+  if (paddr + size - 1 > mask) {
+    // No swiotlb to bounce through: the mapping fails, as dma_direct_map_page does without one.
+    WARN_ONCE(true, `dma-mask:${dev.name}`, `${dev.name}: DMA addr 0x${paddr.toString(16)}+${size} overflow (mask ${mask.toString(16)})`);
+    return DMA_MAPPING_ERROR;
+  }
+  if (!dev_is_dma_coherent()) arch_sync_dma_for_device(paddr, size);
+  debug_dma_map(dev, type, paddr, size, dir);
+  return paddr;
+}
+
+/**
+ * dma_map_single(): hand the `size` bytes at `cpu_addr[offset]` — memory in the kernel's direct
+ * map, such as a pbuf's data — to the device for DMA in direction `dir`. Returns the bus address
+ * to program, or DMA_MAPPING_ERROR (check with dma_mapping_error()). From here until
+ * dma_unmap_single (or a sync for the CPU) the buffer belongs to the device: the CPU must not read
+ * it (DMA_FROM_DEVICE) or write it (DMA_TO_DEVICE). JavaScript has no pointers: Linux's `void *`
+ * is the view and the offset in it. Any context.
+ */
+export function dma_map_single(dev: DmaDevice, cpu_addr: Uint8Array, offset: number, size: number, dir: number): number {
+  const k = this_kernel();
+  if (cpu_addr.buffer !== k.platform.ops.ram) {
+    WARN(true, `${dev.name}: DMA-API: device driver maps memory from outside the kernel's direct map [size=${size} bytes]`);
+    return DMA_MAPPING_ERROR;
+  }
+  return dma_direct_map(dev, cpu_addr.byteOffset + offset, size, dir, DMA_DEBUG_SINGLE);
+}
+
+/** dma_map_page(): as dma_map_single for `size` bytes at `offset` in page frame `pfn`. */
+export function dma_map_page(dev: DmaDevice, pfn: number, offset: number, size: number, dir: number): number {
+  return dma_direct_map(dev, page_to_phys(pfn) + offset, size, dir, DMA_DEBUG_PAGE);
+}
+
+/**
+ * dma_mapping_error(): 0 when `dma_addr` is a good mapping, -ENOMEM when it is the error value.
+ * Every mapping must be checked (dma-debug reports one that is not, at its unmap).
+ */
+export function dma_mapping_error(dev: DmaDevice, dma_addr: number): number {
+  debug_dma_mapping_error(dev, dma_addr);
+  return dma_addr === DMA_MAPPING_ERROR ? -ENOMEM : 0;
+}
+
+function dma_direct_unmap(dev: DmaDevice, addr: number, size: number, dir: number, type: number): void {
+  debug_dma_unmap(dev, type, addr, size, dir);
+  if (addr === DMA_MAPPING_ERROR) return;
+  if (!dev_is_dma_coherent()) arch_sync_dma_for_cpu(addr, size, dir);
+}
+
+/**
+ * dma_unmap_single(): the device is done with the buffer (its descriptor came back); the CPU owns
+ * it again and, for DMA_FROM_DEVICE, sees what the device wrote. Same size and direction as mapped.
+ */
+export function dma_unmap_single(dev: DmaDevice, addr: number, size: number, dir: number): void {
+  dma_direct_unmap(dev, addr, size, dir, DMA_DEBUG_SINGLE);
+}
+
+export function dma_unmap_page(dev: DmaDevice, addr: number, size: number, dir: number): void {
+  dma_direct_unmap(dev, addr, size, dir, DMA_DEBUG_PAGE);
+}
+
+/**
+ * dma_sync_single_for_cpu(): let the CPU look at (part of) a mapped buffer without unmapping it —
+ * e1000's copybreak reads a small received frame this way and gives the buffer back to the device
+ * with dma_sync_single_for_device.
+ */
+export function dma_sync_single_for_cpu(dev: DmaDevice, addr: number, size: number, dir: number): void {
+  debug_dma_sync(dev, addr, size, dir, true);
+  if (!dev_is_dma_coherent()) arch_sync_dma_for_cpu(addr, size, dir);
+}
+
+/** dma_sync_single_for_device(): the buffer goes back to the device (after the CPU read or wrote it). */
+export function dma_sync_single_for_device(dev: DmaDevice, addr: number, size: number, dir: number): void {
+  debug_dma_sync(dev, addr, size, dir, false);
+  if (!dev_is_dma_coherent()) arch_sync_dma_for_device(addr, size);
+}
+
+/** The direction's name, for messages. */
+export function dma_dir_name(dir: number): string {
+  return DMA_DIR_NAME[dir] ?? `direction ${dir}`;
 }

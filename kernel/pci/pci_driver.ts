@@ -1,3 +1,4 @@
+import { debug_dma_device_released } from "../dma/debug.ts";
 import { PCI_ANY_ID } from "../../include/kernel/pci.ts";
 import { EBUSY, EINVAL, ENODEV } from "../../include/linux/errno.ts";
 import type { PciDev, PciDeviceId, PciDriver } from "../../include/linux/pci.ts";
@@ -51,6 +52,7 @@ async function driver_probe_device(drv: PciDriver, dev: PciDev): Promise<number>
   }
   if (ret !== 0) {
     pr_err(`${drv.name} ${dev.name}: probe with driver ${drv.name} failed with error ${ret}`);
+    debug_dma_device_released(dev); // a failed probe must have unmapped everything too
     dev.driver = null;
     return ret;
   }
@@ -77,6 +79,8 @@ export async function device_release_driver(dev: PciDev): Promise<void> {
   } catch (e) {
     if (!(e instanceof KernelBug)) oops(`BUG: ${drv.name} ${dev.name}: exception in remove`, e);
   }
+  // What the driver still has mapped for the device is a leak (dma-debug reports it).
+  debug_dma_device_released(dev);
   dev.driver = null;
   dev.driver_data = null;
 }

@@ -49,6 +49,9 @@ export class PciDevice implements PciDev {
   driver_data: unknown = null;
   enable_cnt = 0;
   is_busmaster = false;
+  /** PCI devices start with 32-bit DMA masks (pci_setup_device). */
+  dma_mask = 0xffffffff;
+  coherent_dma_mask = 0xffffffff;
 
   constructor(bus: number, devfn: number) {
     this.bus = bus;

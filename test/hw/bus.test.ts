@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AddressSpace } from "../../hw/address_space.ts";
-import { copy_bytes, ONCHIP_BYTES, PhysicalMemory } from "../../hw/phys_mem.ts";
+import { ONCHIP_BYTES, PhysicalMemory } from "../../hw/phys_mem.ts";
+import { memcpy } from "../../lib/string.ts";
 import { Tracer } from "../../hw/trace.ts";
 import { World } from "../../hw/world.ts";
 
@@ -60,16 +61,16 @@ describe("devices' on-chip memory", () => {
     expect(big.length).toBe(ONCHIP_BYTES);
   });
 
-  it("copy_bytes is a memmove within one buffer and a copy across two", () => {
+  it("memcpy is a memmove within one buffer and a copy across two", () => {
     const buf = new Uint8Array(64).map((_, i) => i);
     const lo = new Uint8Array(buf.buffer, 0, 32);
     const hi = new Uint8Array(buf.buffer, 8, 32);
-    copy_bytes(hi, 0, lo, 0, 20); // overlapping: bytes 0..19 land at 8..27
+    memcpy(hi, 0, lo, 0, 20); // overlapping: bytes 0..19 land at 8..27
     expect([...buf.subarray(8, 28)]).toEqual(Array.from({ length: 20 }, (_, i) => i));
     const other = new Uint8Array(200);
     const src = Uint8Array.from({ length: 150 }, (_, i) => 255 - i);
-    copy_bytes(other, 5, src, 0, 150); // long: through a view
-    copy_bytes(other, 0, src, 0, 5); // short: byte by byte
+    memcpy(other, 5, src, 0, 150); // long: through a view
+    memcpy(other, 0, src, 0, 5); // short: byte by byte
     expect([...other.subarray(5, 155)]).toEqual([...src]);
     expect([...other.subarray(0, 5)]).toEqual([...src.subarray(0, 5)]);
   });

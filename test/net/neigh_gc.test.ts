@@ -88,7 +88,8 @@ describe("neighbour table garbage collection", () => {
     wire.inject(reply);
     await world.run({ for_ns: 5e6 });
     expect(wire.echo_replies_to_gw).toBe(1);
-    // Nothing per frame is kept: the packet buffers are back where they were.
-    expect(with_kernel(h.kernel, () => pbuf_stats().in_use)).toBeLessThanOrEqual(pbufs);
+    // Nothing per frame is kept: the packet buffers are back where they were (plus at most one a
+    // copybreak recycle leaves in the receive ring's unposted slot, as Linux's e1000 does).
+    expect(with_kernel(h.kernel, () => pbuf_stats().in_use)).toBeLessThanOrEqual(pbufs + 1);
   }, 60_000);
 });

@@ -56,6 +56,7 @@ async function main(): Promise<void> {
   let rl: ReturnType<typeof createInterface> | null = null;
   const machine = world.add_machine({
     mem_size: cfg.mem_size,
+    dma_coherent: cfg.dma_coherent,
     name: "ringzero",
     cmdline: "",
     console_sink: (text) => {

@@ -33,6 +33,8 @@ export interface BootConfig {
   trace: string[];
   /** Wall-clock milliseconds a slice may run before the lockup watchdog catches it (0: off). */
   watchdog_ms: number;
+  /** -machine dma-coherent=on|off: devices snoop the CPU's caches (on, as x86) or not. */
+  dma_coherent: boolean;
   help: boolean;
 }
 
@@ -42,6 +44,9 @@ Boots the ringzero machine to a shell.
 
   -c, --command "CMD; CMD"   run commands non-interactively, exit with the last status
   -m, --memory SIZE          RAM size: bytes or with K/M/G suffix (default 128M; 4M-1G)
+  -machine, --machine dma-coherent=on|off
+                             off: devices do not snoop the CPU's caches (a non-coherent
+                             SoC): streaming DMA needs its syncs (default on, as x86)
   --clock virtual|realtime   virtual: as fast as possible; realtime: paced to the wall clock
                              (default: realtime)
   -device, --device SPEC     add a device (QEMU syntax): edu[,addr=SLOT[.FN]]
@@ -76,6 +81,27 @@ export function parse_size(s: string): number {
   return Number(m[1]) * mult;
 }
 
+/**
+ * -machine [TYPE,]PROP=VALUE[,…] as QEMU spells it. The machine type is the one ringzero has (pc,
+ * also accepted as q35); the property is dma-coherent=on|off. Returns a one-line error or null.
+ */
+function parse_machine(spec: string, cfg: BootConfig): string | null {
+  for (const [i, part] of spec.split(",").entries()) {
+    if (i === 0 && !part.includes("=")) {
+      if (part === "pc" || part === "q35" || part === "ringzero") continue;
+      return `-machine: unsupported machine type '${part}' (ringzero has one: pc)`;
+    }
+    const [key, value] = part.split("=", 2) as [string, string | undefined];
+    if (key === "dma-coherent") {
+      if (value !== "on" && value !== "off") return `-machine: dma-coherent expects on or off, got '${value ?? ""}'`;
+      cfg.dma_coherent = value === "on";
+    } else {
+      return `-machine: unknown property '${key}' (ringzero knows dma-coherent=on|off)`;
+    }
+  }
+  return null;
+}
+
 /** Parse argv (without node and the script). Returns the config or a one-line error. */
 export function parse_args(argv: readonly string[]): BootConfig | string {
   const cfg: BootConfig = {
@@ -94,6 +120,7 @@ export function parse_args(argv: readonly string[]): BootConfig | string {
     modules: null,
     trace: [],
     watchdog_ms: LOCKUP_THRESH_MS_DEFAULT,
+    dma_coherent: true,
     help: false,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -130,6 +157,12 @@ export function parse_args(argv: readonly string[]): BootConfig | string {
             return `invalid memory size '${v}': give 4M to 1G in whole 4 KiB pages (e.g. -m 256M)`;
           }
           cfg.mem_size = n;
+          break;
+        }
+        case "-machine":
+        case "--machine": {
+          const err = parse_machine(need(), cfg);
+          if (err !== null) return err;
           break;
         }
         case "--clock": {

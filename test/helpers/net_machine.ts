@@ -59,12 +59,13 @@ export interface NetTestMachine extends TestMachine {
  * Boot a machine with `n` e1000 NICs (52:54:00:12:34:56, …57, …) in slots 3, 4, …; each NIC's
  * wire end is connected to `wires[i]` when given. Modules are loaded when `load` is true.
  */
-export async function boot_net_machine(opts: { n?: number; wires?: (NetEndpoint | null)[]; load?: boolean; params?: Record<string, string>; world?: World; mem_size?: number } = {}): Promise<NetTestMachine> {
+export async function boot_net_machine(opts: { n?: number; wires?: (NetEndpoint | null)[]; load?: boolean; params?: Record<string, string>; world?: World; mem_size?: number; dma_coherent?: boolean } = {}): Promise<NetTestMachine> {
   const n = opts.n ?? 1;
   const nics: E1000[] = [];
   const tm = boot_test_machine({
     world: opts.world,
     mem_size: opts.mem_size ?? 64 << 20,
+    dma_coherent: opts.dma_coherent,
     setup: (m) => {
       for (let i = 0; i < n; i++) {
         const nic = new E1000(m.clock, { mac: Uint8Array.of(0x52, 0x54, 0, 0x12, 0x34, 0x56 + i + (opts.world ? opts.world.machines.length * 16 : 0)), name: `e1000.${i}` });
@@ -85,9 +86,9 @@ export async function boot_net_machine(opts: { n?: number; wires?: (NetEndpoint 
 }
 
 /** Two NICs of one machine joined by a hub. */
-export async function two_nics_on_a_hub(params?: Record<string, string>): Promise<NetTestMachine & { hub: Hub }> {
+export async function two_nics_on_a_hub(params?: Record<string, string>, dma_coherent = true): Promise<NetTestMachine & { hub: Hub }> {
   const hub = new Hub();
-  const tm = await boot_net_machine({ n: 2, wires: [hub.port(), hub.port()], ...(params ? { params } : {}) });
+  const tm = await boot_net_machine({ n: 2, wires: [hub.port(), hub.port()], dma_coherent, ...(params ? { params } : {}) });
   return Object.assign(tm, { hub });
 }
 

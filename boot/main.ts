@@ -57,6 +57,7 @@ async function main(): Promise<void> {
   const machine = world.add_machine({
     mem_size: cfg.mem_size,
     dma_coherent: cfg.dma_coherent,
+    iommu: cfg.iommu,
     name: "ringzero",
     cmdline: "",
     console_sink: (text) => {

@@ -35,6 +35,8 @@ export interface BootConfig {
   watchdog_ms: number;
   /** -machine dma-coherent=on|off: devices snoop the CPU's caches (on, as x86) or not. */
   dma_coherent: boolean;
+  /** -machine iommu=on|off: a DMA remapping unit between the devices and memory. */
+  iommu: boolean;
   help: boolean;
 }
 
@@ -44,9 +46,10 @@ Boots the ringzero machine to a shell.
 
   -c, --command "CMD; CMD"   run commands non-interactively, exit with the last status
   -m, --memory SIZE          RAM size: bytes or with K/M/G suffix (default 128M; 4M-1G)
-  -machine, --machine dma-coherent=on|off
-                             off: devices do not snoop the CPU's caches (a non-coherent
-                             SoC): streaming DMA needs its syncs (default on, as x86)
+  -machine, --machine [dma-coherent=on|off][,iommu=on|off]
+                             dma-coherent=off: devices do not snoop the CPU's caches (a
+                             non-coherent SoC): streaming DMA needs its syncs (default on);
+                             iommu=on: a device reaches only what is mapped for it (default off)
   --clock virtual|realtime   virtual: as fast as possible; realtime: paced to the wall clock
                              (default: realtime)
   -device, --device SPEC     add a device (QEMU syntax): edu[,addr=SLOT[.FN]]
@@ -83,7 +86,8 @@ export function parse_size(s: string): number {
 
 /**
  * -machine [TYPE,]PROP=VALUE[,…] as QEMU spells it. The machine type is the one ringzero has (pc,
- * also accepted as q35); the property is dma-coherent=on|off. Returns a one-line error or null.
+ * also accepted as q35); the properties are dma-coherent=on|off and iommu=on|off. Returns a
+ * one-line error or null.
  */
 function parse_machine(spec: string, cfg: BootConfig): string | null {
   for (const [i, part] of spec.split(",").entries()) {
@@ -92,12 +96,10 @@ function parse_machine(spec: string, cfg: BootConfig): string | null {
       return `-machine: unsupported machine type '${part}' (ringzero has one: pc)`;
     }
     const [key, value] = part.split("=", 2) as [string, string | undefined];
-    if (key === "dma-coherent") {
-      if (value !== "on" && value !== "off") return `-machine: dma-coherent expects on or off, got '${value ?? ""}'`;
-      cfg.dma_coherent = value === "on";
-    } else {
-      return `-machine: unknown property '${key}' (ringzero knows dma-coherent=on|off)`;
-    }
+    if (key !== "dma-coherent" && key !== "iommu") return `-machine: unknown property '${key}' (ringzero knows dma-coherent=on|off, iommu=on|off)`;
+    if (value !== "on" && value !== "off") return `-machine: ${key} expects on or off, got '${value ?? ""}'`;
+    if (key === "dma-coherent") cfg.dma_coherent = value === "on";
+    else cfg.iommu = value === "on";
   }
   return null;
 }
@@ -121,6 +123,7 @@ export function parse_args(argv: readonly string[]): BootConfig | string {
     trace: [],
     watchdog_ms: LOCKUP_THRESH_MS_DEFAULT,
     dma_coherent: true,
+    iommu: false,
     help: false,
   };
   for (let i = 0; i < argv.length; i++) {

@@ -42,6 +42,8 @@ export const MEMORY_MAP = {
   BIOS_BASE: 0xfffc0000,
   /** The local timer's line (MADT: GSI 0, edge, as the legacy timer override). */
   TIMER_GSI: 0,
+  /** The DMA remapping unit's fault event line (DMAR table), when the machine has one. */
+  DMAR_GSI: 20,
 } as const;
 
 /**
@@ -138,5 +140,6 @@ export function build_firmware_tables(machine: Machine): FirmwareTables {
     pci_io_window: { base: M.PCI_IO_BASE, size: M.PCI_IO_SIZE },
     cmdline: machine.cmdline,
     dma_coherent: machine.mem.cache === null,
+    dmar: machine.iommu === null ? null : { fault_gsi: M.DMAR_GSI },
   };
 }

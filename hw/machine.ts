@@ -6,6 +6,7 @@ import { build_firmware_tables, MEMORY_MAP, pci_bios_init, pci_intx_gsi } from "
 import { IoApic, IOAPIC_NR_LINES } from "./ioapic.ts";
 import { LapicTimer } from "./lapic_timer.ts";
 import { PciHost } from "./pci/pci_host.ts";
+import { Iommu } from "./iommu.ts";
 import { PhysicalMemory } from "./phys_mem.ts";
 import { Uart16550, UART_COM1_BASE, UART_COM1_GSI } from "./serial.ts";
 import { Tracer } from "./trace.ts";
@@ -30,6 +31,8 @@ export interface MachineConfig {
    * (`-machine dma-coherent=off`): hw/cpu_cache.ts.
    */
   dma_coherent?: boolean;
+  /** A DMA remapping unit between PCI devices and memory (`-machine iommu=on`): hw/iommu.ts. */
+  iommu?: boolean;
 }
 
 /**
@@ -41,6 +44,8 @@ export class Machine {
   readonly clock: VirtualClock;
   readonly tracer: Tracer;
   readonly mem: PhysicalMemory;
+  /** The DMA remapping unit, or null (`-machine iommu=on`). */
+  readonly iommu: Iommu | null = null;
   readonly mmio: AddressSpace;
   readonly io: AddressSpace;
   readonly ioapic: IoApic;
@@ -87,6 +92,10 @@ export class Machine {
     this.console_sink = config.console_sink ?? null;
     this.pci = new PciHost(this.mem, this.mmio, this.io, this.ioapic, this.tracer, pci_intx_gsi);
     this.mmio.map(MEMORY_MAP.ECAM_BASE, MEMORY_MAP.ECAM_BUSES << 20, "pci-ecam", this.pci.ecam);
+    if (config.iommu === true) {
+      this.iommu = new Iommu(mem_size, this.ioapic.pin(MEMORY_MAP.DMAR_GSI));
+      this.pci.iommu = this.iommu;
+    }
     this.ioapic.set_edge(UART_COM1_GSI, true);
     this.uart = new Uart16550(this.ioapic.pin(UART_COM1_GSI), (text) => this.console_write(text));
     this.io.map(UART_COM1_BASE, 8, "serial0", this.uart);
@@ -126,6 +135,12 @@ export class Machine {
       dcache_clean_poc: (addr, len) => m.mem.cache?.clean(addr, len),
       dcache_inval_poc: (addr, len) => m.mem.cache?.invalidate(addr, len),
       set_memory_uncached: (pfn, npages, uncached) => m.mem.cache?.set_uncached(pfn, npages, uncached),
+      iommu_enable: (on) => {
+        if (m.iommu !== null) m.iommu.enabled = on;
+      },
+      iommu_map: (devfn, addr, len, prot) => m.iommu?.map(devfn, addr, len, prot),
+      iommu_unmap: (devfn, addr, len, prot) => m.iommu?.unmap(devfn, addr, len, prot),
+      iommu_read_fault: () => m.iommu?.read_fault() ?? null,
     };
     return { firmware: this.firmware(), ops };
   }

@@ -1,3 +1,4 @@
+import { intel_iommu_init } from "./dma/iommu.ts";
 import { dma_debug_cmdline, dma_debug_init } from "./dma/debug.ts";
 import { E820_TYPE_RAM, type Platform } from "../include/asm/platform.ts";
 import { IRQ_HANDLED, IRQF_TIMER } from "../include/linux/interrupt.ts";
@@ -137,6 +138,7 @@ export function start_kernel(platform: Platform, opts: BootOptions = {}): Kernel
   pr_info(`clocksource: tsc: virtual clock, 1 ns resolution; clockevents: lapic-deadline on GSI ${platform.firmware.timer_gsi}`);
 
   // pid 1 is created first so it gets pid 1, and started last, when everything else is up.
+  intel_iommu_init();
   const init = create_task(() => kernel_init(opts), "swapper/0", 0);
   system_wq();
   if (opts.modules !== undefined) set_module_index(opts.modules);

@@ -1,3 +1,4 @@
+import type { Iommu } from "../iommu.ts";
 import {
   PCI_BASE_ADDRESS_0,
   PCI_BASE_ADDRESS_MEM_PREFETCH,
@@ -71,6 +72,8 @@ export interface PciIdentity {
 export interface PciBus {
   readonly mem: PhysicalMemory;
   readonly tracer: Tracer;
+  /** The DMA remapping unit between the bus and memory, if the machine has one (hw/iommu.ts). */
+  readonly iommu: Iommu | null;
   /** Decode settings changed (command register or a BAR): remap this function's BARs. */
   update_mappings(dev: PciDevice): void;
 }
@@ -381,13 +384,20 @@ export abstract class PciDevice {
   /** DMA from physical memory into `dst`. False when refused (Bus Master off) or on a bus error. */
   dma_read(addr: number, dst: Uint8Array, dst_offset: number, len: number): boolean {
     const mem = this.dma_target("read");
-    return mem !== null && mem.dma_read(this.name, addr, dst, dst_offset, len);
+    if (mem === null) return false;
+    // An IOMMU blocks what is not mapped for this requester: the transfer fails (master abort).
+    const iommu = this.bus!.iommu;
+    if (iommu !== null && !iommu.check(this.devfn, addr, len, false)) return false;
+    return mem.dma_read(this.name, addr, dst, dst_offset, len);
   }
 
   /** DMA into physical memory; same rules as dma_read. */
   dma_write(addr: number, src: Uint8Array, src_offset: number, len: number): boolean {
     const mem = this.dma_target("write");
-    return mem !== null && mem.dma_write(this.name, addr, src, src_offset, len);
+    if (mem === null) return false;
+    const iommu = this.bus!.iommu;
+    if (iommu !== null && !iommu.check(this.devfn, addr, len, true)) return false;
+    return mem.dma_write(this.name, addr, src, src_offset, len);
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { Iommu } from "../iommu.ts";
 import { PCI_CLASS_BRIDGE_HOST, PCI_DEVFN, PCI_COMMAND_IO, PCI_COMMAND_MEMORY, PCI_FUNC, PCI_SLOT, PCI_VENDOR_ID_INTEL } from "../../include/kernel/pci.ts";
 import type { AddressSpace, MemoryRegionOps } from "../address_space.ts";
 import type { IoApic } from "../ioapic.ts";
@@ -35,6 +36,9 @@ export class PciHost implements PciBus {
   private readonly route: (slot: number, pin: number) => number;
   /** Mapped BAR regions per device, so they can be unmapped when decode changes. */
   private readonly mapped = new Map<PciDevice, MemoryRegionOps[]>();
+
+  /** Set by the machine when it has a DMA remapping unit (-machine iommu=on). */
+  iommu: Iommu | null = null;
 
   constructor(mem: PhysicalMemory, mmio: AddressSpace, io: AddressSpace, ioapic: IoApic, tracer: Tracer, route: (slot: number, pin: number) => number) {
     this.mem = mem;

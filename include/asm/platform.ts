@@ -66,6 +66,8 @@ export interface FirmwareTables {
    * x86; false on a non-coherent SoC, where streaming DMA needs cache maintenance.
    */
   readonly dma_coherent: boolean;
+  /** The DMA remapping unit (ACPI DMAR table), or null when the machine has none. */
+  readonly dmar: { readonly fault_gsi: number } | null;
 }
 
 /** Interrupt controller programming (I/O APIC redirection entries and EOI). */
@@ -127,6 +129,15 @@ export interface PlatformOps {
   dcache_inval_poc(addr: number, len: number): void;
   /** Map `npages` pages from `pfn` uncached (coherent DMA memory) or cacheable again. */
   set_memory_uncached(pfn: number, npages: number, uncached: boolean): void;
+  /**
+   * The DMA remapping unit (when firmware.dmar says there is one): translation on or off (VT-d
+   * GCMD.TE), the pages device `devfn` may read (prot 1) or write (prot 2) — identity-mapped, see
+   * hw/iommu.ts — and the oldest fault record, read and cleared (null when none).
+   */
+  iommu_enable(on: boolean): void;
+  iommu_map(devfn: number, addr: number, len: number, prot: number): void;
+  iommu_unmap(devfn: number, addr: number, len: number, prot: number): void;
+  iommu_read_fault(): { readonly devfn: number; readonly addr: number; readonly write: boolean; readonly reason: number } | null;
 }
 
 export interface Platform {

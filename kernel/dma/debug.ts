@@ -24,6 +24,8 @@ import { pr_info } from "../printk.ts";
 export interface DmaDebugDevice {
   readonly name: string;
   readonly driver?: { readonly name: string } | null;
+  /** PCI device/function: the requester id an IOMMU fault names. */
+  readonly devfn?: number;
 }
 
 export const DMA_DEBUG_SINGLE = 0;
@@ -230,6 +232,33 @@ export function debug_dma_device_released(dev: DmaDebugDevice): void {
     `device driver has pending DMA allocations while released from device [count=${count}]\n` +
       `One of leaked entries details: [device address=${hex16(one.dev_addr)}] [size=${one.size} bytes] [mapped with ${DMA_DIR_NAME[one.direction]}] [mapped as ${TYPE_NAME[one.type]}]`,
   );
+}
+
+/**
+ * The IOMMU blocked device `devfn`'s access to the page at `addr` (kernel/dma/iommu.ts): report it
+ * against the device and its driver — as a write into memory mapped only for the device to read
+ * (or the reverse) when such a mapping covers the page, else as memory not mapped for it.
+ * Hard-IRQ context (the DMAR fault handler).
+ */
+export function debug_dma_device_fault(devfn: number, addr: number, write: boolean): void {
+  const st = dma_debug.get();
+  if (!st.enabled) return;
+  let dev: DmaDebugDevice | null = null;
+  let other: DmaDebugEntry | null = null;
+  for (const head of st.entries.values()) {
+    for (let e: DmaDebugEntry | null = head; e !== null; e = e.next) {
+      if (e.dev.devfn !== devfn) continue;
+      dev = e.dev;
+      if (e.dev_addr < addr + 4096 && addr < e.dev_addr + e.size) other = e;
+    }
+  }
+  if (dev === null) dev = { name: `0000:00:${((devfn >> 3) & 0x1f).toString(16).padStart(2, "0")}.${devfn & 7}`, driver: null, devfn };
+  const kind = write ? "DMA Write" : "DMA Read";
+  if (other !== null) {
+    err_printk(dev, `device ${write ? "wrote" : "read"} memory mapped ${DMA_DIR_NAME[other.direction]} [${kind}] [device address=${hex16(addr)}] [mapping=${hex16(other.dev_addr)}+${other.size} bytes]`);
+  } else {
+    err_printk(dev, `device accessed memory not mapped for it [${kind}] [device address=${hex16(addr)}]`);
+  }
 }
 
 /** The records of `dev` still held (tests; the driver core uses debug_dma_device_released). */

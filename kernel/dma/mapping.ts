@@ -4,6 +4,7 @@ import { EIO, ENOMEM } from "../../include/linux/errno.ts";
 import { DEFINE_PER_KERNEL, this_kernel } from "../kernel.ts";
 import { WARN, WARN_ONCE } from "../panic.ts";
 import { alloc_pages, free_pages, page_address, page_to_phys } from "../mm/page_alloc.ts";
+import { iommu_dma_map, iommu_dma_unmap } from "./iommu.ts";
 import {
   DMA_DEBUG_COHERENT,
   DMA_DEBUG_PAGE,
@@ -42,6 +43,8 @@ export interface DmaCoherent {
 export interface DmaDevice {
   readonly name: string;
   readonly driver?: { readonly name: string } | null;
+  /** PCI device/function (the IOMMU's requester id); absent for a device behind no IOMMU. */
+  readonly devfn?: number;
   dma_mask?: number;
   coherent_dma_mask?: number;
 }
@@ -76,7 +79,10 @@ export function dma_alloc_coherent(_dev: DmaDevice | null, size: number, gfp: nu
     ops.dcache_inval_poc(page_to_phys(pfn), bytes);
     ops.set_memory_uncached(pfn, 1 << order, true);
   }
-  if (_dev !== null) debug_dma_map(_dev, DMA_DEBUG_COHERENT, page_to_phys(pfn), size, DMA_BIDIRECTIONAL);
+  if (_dev !== null) {
+    iommu_dma_map(_dev, page_to_phys(pfn), bytes, DMA_BIDIRECTIONAL);
+    debug_dma_map(_dev, DMA_DEBUG_COHERENT, page_to_phys(pfn), size, DMA_BIDIRECTIONAL);
+  }
   return {
     cpu_addr,
     view: new DataView(cpu_addr.buffer, cpu_addr.byteOffset, size),
@@ -91,6 +97,7 @@ export function dma_alloc_coherent(_dev: DmaDevice | null, size: number, gfp: nu
 export function dma_free_coherent(_dev: DmaDevice | null, size: number, mem: DmaCoherent): void {
   if (_dev !== null) debug_dma_unmap(_dev, DMA_DEBUG_COHERENT, mem.dma_handle, size, DMA_BIDIRECTIONAL);
   if (WARN(size !== mem.size, `dma_free_coherent: size ${size} does not match the allocation (${mem.size})`)) return;
+  if (_dev !== null) iommu_dma_unmap(_dev, mem.dma_handle, PAGE_SIZE << mem.order, DMA_BIDIRECTIONAL);
   if (!dev_is_dma_coherent()) this_kernel().platform.ops.set_memory_uncached(mem.pfn, 1 << mem.order, false);
   if (free_pages(mem.pfn, mem.order) === 0) {
     const st = dma_stats.get();
@@ -160,6 +167,7 @@ function dma_direct_map(dev: DmaDevice, paddr: number, size: number, dir: number
     return DMA_MAPPING_ERROR;
   }
   if (!dev_is_dma_coherent()) arch_sync_dma_for_device(paddr, size);
+  iommu_dma_map(dev, paddr, size, dir);
   debug_dma_map(dev, type, paddr, size, dir);
   return paddr;
 }
@@ -198,6 +206,7 @@ export function dma_mapping_error(dev: DmaDevice, dma_addr: number): number {
 function dma_direct_unmap(dev: DmaDevice, addr: number, size: number, dir: number, type: number): void {
   debug_dma_unmap(dev, type, addr, size, dir);
   if (addr === DMA_MAPPING_ERROR) return;
+  iommu_dma_unmap(dev, addr, size, dir);
   if (!dev_is_dma_coherent()) arch_sync_dma_for_cpu(addr, size, dir);
 }
 

@@ -115,9 +115,9 @@ describe("1,000 insmod/rmmod cycles on a non-coherent machine", () => {
  * A few lines of e1000 driver, enough to send one frame and receive one, with the DMA done right
  * or with the classic mistakes. The NIC's wire ends in a Sink.
  */
-async function bare_nic(coherent: boolean) {
+async function bare_nic(coherent: boolean, iommu = false) {
   const sink = new Sink();
-  const tm = await boot_net_machine({ load: false, wires: [sink], dma_coherent: coherent });
+  const tm = await boot_net_machine({ load: false, wires: [sink], dma_coherent: coherent, iommu });
   const pdev = pci_devices().find((d) => d.name === "0000:00:03.0")! as PciDev;
   let hw = 0;
   let tx: DmaCoherent | null = null;
@@ -234,5 +234,51 @@ describe.each([
     });
     await nic.close();
     expect(dma_debug_error_count()).toBe(0);
+  });
+});
+
+describe("with an IOMMU (-machine iommu=on)", () => {
+  it("the e1000 runs clean: everything it hands the device is mapped", async () => {
+    const hub_tm = await boot_net_machine({ n: 1, wires: [new Sink()], iommu: true });
+    expect(hub_tm.dmesg()).toMatch(/DMAR: IOMMU enabled/);
+    const nc = net_control()!;
+    const t = (await hub_tm.in_task(() => nc.ethtool("eth0", { cmd: "test" }))) as { results: { result: number }[] };
+    expect(t.results.every((r) => r.result === 0)).toBe(true);
+    expect(hub_tm.dmesg()).not.toMatch(/DMAR: \[DMA/);
+    expect(dma_debug_error_count()).toBe(0);
+  });
+
+  it("a receive buffer posted without a mapping is blocked: DMAR fault, dma-debug report, the frame never lands", async () => {
+    const nic = await bare_nic(true, true);
+    await nic.tm.in_task(async () => {
+      const p = pbuf_alloc()!;
+      p.data.fill(0xee, 0, 64);
+      const slot = nic.post(p.dma); // the bug: the physical address, never mapped
+      nic.sink.inject(make_frame(MAC_A, MAC_B, 46, 0x88b5, 3));
+      await msleep(1);
+      expect(nic.rx_done(slot)).toBe(false);
+      expect(p.data[0]).toBe(0xee); // nothing was written
+      pbuf_put(p);
+    });
+    const log = nic.tm.dmesg();
+    expect(log).toMatch(/DMAR: \[DMA Write NO_PASID\] Request device \[00:03\.0\] fault addr 0x[0-9a-f]+000 \[fault reason 0x05\] PTE Write access is not set/);
+    expect(log).toMatch(/pci 0000:00:03\.0: DMA-API: device accessed memory not mapped for it \[DMA Write\] \[device address=0x[0-9a-f]{16}\]/);
+    await nic.close();
+  });
+
+  it("a receive buffer mapped DMA_TO_DEVICE is read-only to the device: the write is blocked and named", async () => {
+    const nic = await bare_nic(true, true);
+    await nic.tm.in_task(async () => {
+      const p = pbuf_alloc()!;
+      const dma = dma_map_single(nic.pdev, p.data, 0, 2048, DMA_TO_DEVICE); // the bug: wrong direction
+      expect(dma_mapping_error(nic.pdev, dma)).toBe(0);
+      nic.post(dma);
+      nic.sink.inject(make_frame(MAC_A, MAC_B, 46, 0x88b5, 4));
+      await msleep(1);
+      dma_unmap_single(nic.pdev, dma, 2048, DMA_TO_DEVICE);
+      pbuf_put(p);
+    });
+    expect(nic.tm.dmesg()).toMatch(/DMA-API: device wrote memory mapped DMA_TO_DEVICE \[DMA Write\] \[device address=0x[0-9a-f]{16}\] \[mapping=0x[0-9a-f]{16}\+2048 bytes\]/);
+    await nic.close();
   });
 });

@@ -26,15 +26,15 @@ export interface TestMachine {
 /**
  * Boot a test machine. DMA-API debugging is on (`dma_debug=on`) unless the command line says
  * otherwise, so every test checks the drivers' mappings; `dma_coherent: false` makes the machine a
- * non-coherent one (`-machine dma-coherent=off`).
+ * non-coherent one (`-machine dma-coherent=off`), `iommu: true` gives it a DMA remapping unit.
  */
 export function boot_test_machine(
-  opts: { mem_size?: number; cmdline?: string; boot?: BootOptions; world?: World; setup?: (m: Machine) => void; dma_coherent?: boolean } = {},
+  opts: { mem_size?: number; cmdline?: string; boot?: BootOptions; world?: World; setup?: (m: Machine) => void; dma_coherent?: boolean; iommu?: boolean } = {},
 ): TestMachine {
   const world = opts.world ?? new World("virtual");
   let cmdline = opts.cmdline ?? "quiet";
   if (!/\bdma_debug=/.test(cmdline)) cmdline += " dma_debug=on";
-  const machine = world.add_machine({ mem_size: opts.mem_size ?? 32 * 1024 * 1024, cmdline, dma_coherent: opts.dma_coherent ?? true });
+  const machine = world.add_machine({ mem_size: opts.mem_size ?? 32 * 1024 * 1024, cmdline, dma_coherent: opts.dma_coherent ?? true, iommu: opts.iommu ?? false });
   opts.setup?.(machine);
   const kernel = start_kernel(machine.platform(), opts.boot ?? {});
   const enter = (): void => {

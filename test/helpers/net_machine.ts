@@ -59,13 +59,14 @@ export interface NetTestMachine extends TestMachine {
  * Boot a machine with `n` e1000 NICs (52:54:00:12:34:56, …57, …) in slots 3, 4, …; each NIC's
  * wire end is connected to `wires[i]` when given. Modules are loaded when `load` is true.
  */
-export async function boot_net_machine(opts: { n?: number; wires?: (NetEndpoint | null)[]; load?: boolean; params?: Record<string, string>; world?: World; mem_size?: number; dma_coherent?: boolean } = {}): Promise<NetTestMachine> {
+export async function boot_net_machine(opts: { n?: number; wires?: (NetEndpoint | null)[]; load?: boolean; params?: Record<string, string>; world?: World; mem_size?: number; dma_coherent?: boolean; iommu?: boolean } = {}): Promise<NetTestMachine> {
   const n = opts.n ?? 1;
   const nics: E1000[] = [];
   const tm = boot_test_machine({
     world: opts.world,
     mem_size: opts.mem_size ?? 64 << 20,
     dma_coherent: opts.dma_coherent,
+    iommu: opts.iommu,
     setup: (m) => {
       for (let i = 0; i < n; i++) {
         const nic = new E1000(m.clock, { mac: Uint8Array.of(0x52, 0x54, 0, 0x12, 0x34, 0x56 + i + (opts.world ? opts.world.machines.length * 16 : 0)), name: `e1000.${i}` });

@@ -18,11 +18,19 @@ import {
 export { DMA_BIDIRECTIONAL, DMA_FROM_DEVICE, DMA_TO_DEVICE };
 
 /**
- * Coherent DMA memory (kernel/dma/mapping.c): memory both the CPU and a device see, without
- * explicit syncs. There is no IOMMU, so the bus address a device is given is the physical address.
+ * The DMA API (kernel/dma/mapping.c, direct.c; include/linux/dma-mapping.h), two kinds of memory:
  *
- * Ownership: the caller owns the buffer until dma_free_coherent(); while the device is
- * programmed with `dma_handle` it may read and write the bytes at any time.
+ * - Coherent memory (dma_alloc_coherent): both the CPU and the device see every write at once, no
+ *   syncs. On a non-coherent machine the CPU maps it uncached, so every access is slow: use it for
+ *   what both sides touch all the time — descriptor rings. The caller owns it until
+ *   dma_free_coherent(); while the device is programmed with `dma_handle` it may read and write it.
+ * - Streaming mappings (dma_map_single/page): ordinary memory — a packet buffer — handed to the
+ *   device for one transfer in one direction. Between map and unmap the device owns it; the CPU
+ *   may look only after dma_sync_single_for_cpu and must give it back with
+ *   dma_sync_single_for_device. On a non-coherent machine these calls are the cache maintenance.
+ *
+ * Bus addresses equal physical addresses (no bounce buffers; with an IOMMU, an identity-mapped
+ * domain: kernel/dma/iommu.ts). dma-debug (kernel/dma/debug.ts) checks every call.
  */
 export interface DmaCoherent {
   /** The CPU's view of the buffer. */
@@ -61,7 +69,7 @@ const dma_stats = DEFINE_PER_KERNEL(() => new DmaStats());
  * number of pages, aligned to its size). Returns null when memory is short (the caller reports
  * -ENOMEM). Any context for GFP_ATOMIC; allocation never sleeps here.
  */
-export function dma_alloc_coherent(_dev: DmaDevice | null, size: number, gfp: number = GFP_KERNEL): DmaCoherent | null {
+export function dma_alloc_coherent(dev: DmaDevice | null, size: number, gfp: number = GFP_KERNEL): DmaCoherent | null {
   if (!(size > 0)) return null;
   const order = get_order(size);
   const pfn = alloc_pages(gfp | __GFP_ZERO, order);
@@ -79,9 +87,9 @@ export function dma_alloc_coherent(_dev: DmaDevice | null, size: number, gfp: nu
     ops.dcache_inval_poc(page_to_phys(pfn), bytes);
     ops.set_memory_uncached(pfn, 1 << order, true);
   }
-  if (_dev !== null) {
-    iommu_dma_map(_dev, page_to_phys(pfn), bytes, DMA_BIDIRECTIONAL);
-    debug_dma_map(_dev, DMA_DEBUG_COHERENT, page_to_phys(pfn), size, DMA_BIDIRECTIONAL);
+  if (dev !== null) {
+    iommu_dma_map(dev, page_to_phys(pfn), bytes, DMA_BIDIRECTIONAL);
+    debug_dma_map(dev, DMA_DEBUG_COHERENT, page_to_phys(pfn), size, DMA_BIDIRECTIONAL);
   }
   return {
     cpu_addr,
@@ -94,10 +102,10 @@ export function dma_alloc_coherent(_dev: DmaDevice | null, size: number, gfp: nu
 }
 
 /** dma_free_coherent(): give the memory back. The device must no longer be using it. */
-export function dma_free_coherent(_dev: DmaDevice | null, size: number, mem: DmaCoherent): void {
-  if (_dev !== null) debug_dma_unmap(_dev, DMA_DEBUG_COHERENT, mem.dma_handle, size, DMA_BIDIRECTIONAL);
+export function dma_free_coherent(dev: DmaDevice | null, size: number, mem: DmaCoherent): void {
+  if (dev !== null) debug_dma_unmap(dev, DMA_DEBUG_COHERENT, mem.dma_handle, size, DMA_BIDIRECTIONAL);
   if (WARN(size !== mem.size, `dma_free_coherent: size ${size} does not match the allocation (${mem.size})`)) return;
-  if (_dev !== null) iommu_dma_unmap(_dev, mem.dma_handle, PAGE_SIZE << mem.order, DMA_BIDIRECTIONAL);
+  if (dev !== null) iommu_dma_unmap(dev, mem.dma_handle, PAGE_SIZE << mem.order, DMA_BIDIRECTIONAL);
   if (!dev_is_dma_coherent()) this_kernel().platform.ops.set_memory_uncached(mem.pfn, 1 << mem.order, false);
   if (free_pages(mem.pfn, mem.order) === 0) {
     const st = dma_stats.get();

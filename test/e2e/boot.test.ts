@@ -74,6 +74,21 @@ describe("npm start", () => {
     expect(d.stderr).toBe("ringzero: -device: unknown device 'floppy' (available: edu, e1000, e1000-82540em, e1000-82544gc, e1000-82545em)\n");
   });
 
+  it("-machine dma-coherent=off,iommu=on: DHCP, ping and ethtool -t work with no DMA-API error; bad properties are refused", async () => {
+    const r = await run_ringzero([...V, "-machine", "dma-coherent=off,iommu=on", "-append", "dma_debug=on", "-c", "ping -c 2 10.0.2.2; ethtool -t eth0; cat /proc/interrupts; cat /sys/kernel/debug/dma-api/error_count"]);
+    expect(r.stdout).toContain("2 packets transmitted, 2 received, 0% packet loss");
+    expect(r.stdout).toContain("The test result is PASS");
+    expect(r.stdout).toMatch(/ 20: +\d+ +IO-APIC +20-\S+ +dmar0\n/);
+    expect(r.stdout).toMatch(/\n0\n$/);
+    expect(r.code).toBe(0);
+    const bad = await run_ringzero(["-machine", "dma-coherent=maybe", "-c", "true"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe("ringzero: -machine: dma-coherent expects on or off, got 'maybe'\n");
+    const unk = await run_ringzero(["-machine", "pc,smm=off", "-c", "true"]);
+    expect(unk.code).toBe(2);
+    expect(unk.stderr).toBe("ringzero: -machine: unknown property 'smm' (ringzero knows dma-coherent=on|off, iommu=on|off)\n");
+  });
+
   it("rejects an unknown trace channel", async () => {
     const r = await run_ringzero(["--trace", "tx,bogus", "-c", "true"]);
     expect(r.code).toBe(2);

@@ -167,7 +167,10 @@ function arch_sync_dma_for_cpu(paddr: number, size: number, dir: number): void {
 
 /** The bus address of physical address `paddr` for `dev`, or DMA_MAPPING_ERROR beyond its mask. */
 function dma_direct_map(dev: DmaDevice, paddr: number, size: number, dir: number, type: number): number {
-  if (WARN(!valid_dma_direction(dir), `${dev.name}: DMA mapping with invalid direction ${dir}`)) return DMA_MAPPING_ERROR;
+  if (!valid_dma_direction(dir)) {
+    WARN(true, `${dev.name}: DMA mapping with invalid direction ${dir}`);
+    return DMA_MAPPING_ERROR;
+  }
   const mask = dev.dma_mask ?? 0xffffffff;
   if (paddr + size - 1 > mask) {
     // No swiotlb to bounce through: the mapping fails, as dma_direct_map_page does without one.

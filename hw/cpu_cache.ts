@@ -17,6 +17,9 @@
  * (clean to the point of coherency) and DC IVAC (invalidate) do: cleaning writes the CPU's copy of
  * each line back to DRAM; invalidating drops it, so the CPU reads DRAM again — and loses what it
  * wrote to any byte of that line, which is why DMA buffers must not share lines with other data.
+ * Worst case again, where arm64 is kinder: there are no dirty bits, so a clean writes back every
+ * line in range, and a partial line at either end of an invalidate is dropped, where arm64's
+ * dcache_inval_poc cleans and invalidates those edge lines.
  */
 export const CACHE_LINE = 64;
 
@@ -57,6 +60,7 @@ export class CpuCache {
   clean(addr: number, len: number): void {
     if (len <= 0) return;
     const [start, end] = this.lines(addr, len);
+    if (start >= end) return;
     this.copy_cached(start, end, true);
     this.lines_cleaned += (end - start) / CACHE_LINE;
   }
@@ -65,6 +69,7 @@ export class CpuCache {
   invalidate(addr: number, len: number): void {
     if (len <= 0) return;
     const [start, end] = this.lines(addr, len);
+    if (start >= end) return;
     this.copy_cached(start, end, false);
     this.lines_invalidated += (end - start) / CACHE_LINE;
   }

@@ -99,7 +99,7 @@ export class Iommu {
     for (let p = first; p <= last; p++) {
       const ok = d !== undefined && p < this.pages && (write ? d.writers[p]! : d.readers[p]!) > 0;
       if (!ok) {
-        this.record(devfn, p === first ? addr : p * 4096, write);
+        this.record(devfn, p * 4096, write);
         return false;
       }
     }

@@ -137,8 +137,9 @@ export function start_kernel(platform: Platform, opts: BootOptions = {}): Kernel
   if (err !== 0) throw new Error(`cannot register the timer interrupt: ${err}`);
   pr_info(`clocksource: tsc: virtual clock, 1 ns resolution; clockevents: lapic-deadline on GSI ${platform.firmware.timer_gsi}`);
 
-  // pid 1 is created first so it gets pid 1, and started last, when everything else is up.
+  // Before any driver can map: with a DMAR table, DMA reaches only what is mapped from here on.
   intel_iommu_init();
+  // pid 1 is created first so it gets pid 1, and started last, when everything else is up.
   const init = create_task(() => kernel_init(opts), "swapper/0", 0);
   system_wq();
   if (opts.modules !== undefined) set_module_index(opts.modules);

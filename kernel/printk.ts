@@ -20,6 +20,8 @@ class LogBuffer {
   next_seq = 0;
   dropped = 0;
   console_loglevel = CONSOLE_LOGLEVEL_DEFAULT;
+  /** Messages printed with a *_once call (printk_once). */
+  readonly once = new Set<string>();
   readonly kernel: Kernel;
   constructor(k: Kernel) {
     this.kernel = k;
@@ -65,6 +67,14 @@ export const pr_warn = (text: string): void => printk(LOGLEVEL_WARNING, text);
 export const pr_notice = (text: string): void => printk(LOGLEVEL_NOTICE, text);
 export const pr_info = (text: string): void => printk(LOGLEVEL_INFO, text);
 export const pr_debug = (text: string): void => printk(LOGLEVEL_DEBUG, text);
+
+/** pr_err_once(): print `text` the first time only (printk_once, keyed by the text). */
+export function pr_err_once(text: string): void {
+  const once = log_buf.get().once;
+  if (once.has(text)) return;
+  once.add(text);
+  pr_err(text);
+}
 
 export function console_loglevel(): number {
   return log_buf.get().console_loglevel;

@@ -194,8 +194,8 @@ export class E1000Adapter {
   tx_timeout_count = 0;
   restart_queue = 0;
   alloc_rx_buff_failed = 0;
-  /** Received frames up to this long are copied and their mapped buffer reused (module parameter copybreak). */
-  copybreak = 256;
+  /** Received frames up to this long are copied and their mapped buffer reused (module parameter copybreak, set at probe). */
+  copybreak = 0;
   /** Transmit frames dropped because a buffer could not be mapped for DMA (Linux's tx_dma_failed). */
   tx_dma_failed = 0;
   rx_multi_desc_dropped = 0;

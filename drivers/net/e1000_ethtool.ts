@@ -123,11 +123,11 @@ function stats_list(dev: NetDevice): [string, number][] {
     ["rx_csum_offload_good", a.hw_csum_good],
     ["rx_csum_offload_errors", a.hw_csum_err],
     ["alloc_rx_buff_failed", a.alloc_rx_buff_failed],
-    ["tx_dma_failed", a.tx_dma_failed],
     ["tx_smbus", 0], // no manageability (SMBus) traffic on the model
     ["rx_smbus", 0],
     ["dropped_smbus", 0],
-    // ringzero's own, each a reason a frame went nowhere:
+    // ringzero's own, each a reason a frame went nowhere (tx_dma_failed is e1000e's name):
+    ["tx_dma_failed", a.tx_dma_failed],
     ["rx_multi_desc_dropped", a.rx_multi_desc_dropped],
     ["rx_filtered", e1000_rx_filtered(a)], // refused by the address/VLAN filter: TPR - GPRC - errors
     ["rx_nohandler", n.rx_nohandler], // no protocol for the EtherType
@@ -317,7 +317,6 @@ async function loopback_test(a: E1000Adapter): Promise<EthtoolTestResult> {
       break;
     }
     const len = 60 + ((i * 23) % 1455);
-    sizes.push(len);
     p.head = 0;
     p.len = len;
     p.data.set(a.netdev.dev_addr, 0);
@@ -334,6 +333,7 @@ async function loopback_test(a: E1000Adapter): Promise<EthtoolTestResult> {
     }
     tx.dma[i] = dma;
     tx.dma_len[i] = len;
+    sizes.push(len);
     const off = i * E1000_DESC_SIZE;
     tdv.setUint32(off, dma >>> 0, true);
     tdv.setUint32(off + 4, 0, true);
@@ -342,7 +342,7 @@ async function loopback_test(a: E1000Adapter): Promise<EthtoolTestResult> {
     tdv.setUint8(off + 12, 0);
     tx.buffer_info[i] = p;
   }
-  ew32(a, E1000_TDT, count);
+  ew32(a, E1000_TDT, sizes.length);
   await msleep(10);
   const rx = a.rx_ring;
   const rdv = rx.desc!.view;
@@ -369,9 +369,10 @@ async function loopback_test(a: E1000Adapter): Promise<EthtoolTestResult> {
   // The test's own frames are not traffic: clear the write-backs so cleaning counts nothing.
   tx.desc!.cpu_addr.fill(0);
   rx.desc!.cpu_addr.fill(0);
+  // Stop the receiver before its buffers are unmapped and freed (the hardware first, as Linux).
+  ew32(a, E1000_RCTL, 0);
   e1000_clean_tx_ring(a);
   e1000_clean_rx_ring(a);
-  ew32(a, E1000_RCTL, 0);
   return { name, result: detail === "" ? 0 : 13, detail: detail === "" ? `${sizes.length} frames, every byte back` : detail };
 }
 

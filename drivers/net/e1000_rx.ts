@@ -1,7 +1,9 @@
 /**
  * Receive side of the e1000 driver (≈ the RX half of Linux's e1000_main.c): ring set-up,
- * e1000_alloc_rx_buffers and e1000_clean_rx_irq. Every descriptor owns one 2 KiB packet buffer; a
- * received frame's buffer goes up the stack as it is and a fresh one takes its place.
+ * e1000_alloc_rx_buffers and e1000_clean_rx_irq. Every descriptor owns one 2 KiB packet buffer,
+ * mapped DMA_FROM_DEVICE while it is posted. A received frame longer than copybreak goes up the
+ * stack in its own buffer (unmapped first) and a fresh one takes its place; a shorter one is synced
+ * for the CPU and copied out, and its buffer stays posted.
  */
 import { CHECKSUM_NONE, CHECKSUM_UNNECESSARY, PBUF_SIZE, type PBuf } from "../../include/net/netdevice.ts";
 import { pbuf_alloc, pbuf_put } from "../../kernel/mm/pbuf.ts";
@@ -9,7 +11,7 @@ import { ktime_get_ns } from "../../kernel/time/timekeeping.ts";
 import { netdev_receive } from "../net/netdev.ts";
 import { DMA_FROM_DEVICE } from "../../include/linux/dma-direction.ts";
 import { dma_map_single, dma_mapping_error, dma_sync_single_for_cpu } from "../../kernel/dma/mapping.ts";
-import { pr_err } from "../../kernel/printk.ts";
+import { pr_err_once } from "../../kernel/printk.ts";
 import { memcpy } from "../../lib/string.ts";
 import { e1000_clean_ring, e1000_free_ring, e1000_setup_ring, e1000_unmap_slot, type E1000Ring, er32, ew32, type E1000Adapter } from "./e1000_adapter.ts";
 import {
@@ -128,9 +130,8 @@ export function e1000_alloc_rx_buffers(adapter: E1000Adapter, count: number): nu
   let i = ring.next_to_use;
   let posted = 0;
   while (posted < count) {
-    // A slot that still holds a buffer (the ring is being re-armed after e1000_configure_rx) is
-    // posted again as it is; an empty one gets a fresh buffer.
-    // A slot that still holds its mapped buffer (copybreak reuses it) keeps the mapping.
+    // A slot that still holds its mapped buffer (copybreak kept it, or the ring is being re-armed
+    // after e1000_configure_rx) is posted again as it is; an empty one gets a fresh buffer, mapped.
     let p = ring.buffer_info[i] ?? null;
     if (p === null) {
       p = pbuf_alloc();
@@ -141,7 +142,7 @@ export function e1000_alloc_rx_buffers(adapter: E1000Adapter, count: number): nu
       // The whole buffer belongs to the device until the frame comes back (RCTL.BSIZE = 2048).
       const dma = dma_map_single(adapter.pdev, p.data, 0, PBUF_SIZE, DMA_FROM_DEVICE);
       if (dma_mapping_error(adapter.pdev, dma) !== 0) {
-        if (adapter.alloc_rx_buff_failed === 0) pr_err(`e1000 ${adapter.pdev.name}: rx DMA map failed`);
+        pr_err_once(`e1000 ${adapter.pdev.name}: RX DMA map failed`);
         pbuf_put(p);
         adapter.alloc_rx_buff_failed++;
         break;

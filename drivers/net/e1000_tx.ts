@@ -329,6 +329,7 @@ export function e1000_xmit_frame(p: PBuf, dev: NetDevice, more: boolean): number
   if (hdr_len < 0) {
     dev.stats.tx_dropped++;
     pbuf_put(p);
+    if (!more) e1000_flush_tx(adapter); // frames queued before this one still get their doorbell
     return NETDEV_TX_OK;
   }
   if (hdr_len > 0) {
@@ -347,6 +348,7 @@ export function e1000_xmit_frame(p: PBuf, dev: NetDevice, more: boolean): number
     adapter.tx_ctx_css = adapter.tx_ctx_cso = adapter.tx_ctx_cmd = -1;
     dev.stats.tx_dropped++;
     pbuf_put(p);
+    if (!more) e1000_flush_tx(adapter);
     return NETDEV_TX_OK;
   }
   e1000_tx_queue(adapter, p, first, count, lower, popts, hdr_len);

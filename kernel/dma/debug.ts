@@ -28,10 +28,10 @@ export interface DmaDebugDevice {
   readonly devfn?: number;
 }
 
+/** Entry types (Linux 6.1: single, sg, coherent, resource; dma_map_page records a single). */
 export const DMA_DEBUG_SINGLE = 0;
-export const DMA_DEBUG_PAGE = 1;
 export const DMA_DEBUG_COHERENT = 2;
-const TYPE_NAME = ["single", "page", "coherent"] as const;
+const TYPE_NAME = ["single", "sg", "coherent"] as const;
 
 /** The record of one mapping (struct dma_debug_entry). */
 class DmaDebugEntry {
@@ -60,7 +60,6 @@ class DmaDebugState {
   /** Mappings by device address; mappings of one address (several devices) are chained. */
   readonly entries = new Map<number, DmaDebugEntry>();
   nr_entries = 0;
-  nr_total_entries = 0;
   /** Errors found; reports printed so far are limited by num_errors unless all_errors. */
   error_count = 0;
   show_num_errors = 1;
@@ -97,10 +96,12 @@ export function dma_debug_last_errors(): readonly string[] {
   return dma_debug.get().last;
 }
 
+/** A bus address as Linux prints it (%016llx, unsigned: DMA_MAPPING_ERROR is all ones). */
 function hex16(n: number): string {
-  return "0x" + n.toString(16).padStart(16, "0");
+  return "0x" + (n < 0 ? "ffffffffffffffff" : n.toString(16).padStart(16, "0"));
 }
 
+/** "driver device", as dev_driver_string() and dev_name() give them. */
 function dev_prefix(dev: DmaDebugDevice): string {
   return `${dev.driver?.name ?? "pci"} ${dev.name}`;
 }
@@ -109,7 +110,7 @@ function dev_prefix(dev: DmaDebugDevice): string {
 function err_printk(dev: DmaDebugDevice, text: string): void {
   const st = dma_debug.get();
   st.error_count++;
-  const line = `${dev_prefix(dev)}: DMA-API: ${text}`;
+  const line = `DMA-API: ${dev_prefix(dev)}: ${text}`;
   st.last.push(line);
   if (st.last.length > 16) st.last.shift();
   if (st.show_all_errors || st.show_num_errors > 0) {
@@ -144,7 +145,16 @@ export function debug_dma_map(dev: DmaDebugDevice, type: number, addr: number, s
   e.next = st.entries.get(addr) ?? null;
   st.entries.set(addr, e);
   st.nr_entries++;
-  st.nr_total_entries++;
+}
+
+/**
+ * A mapping of memory outside the kernel's direct map (debug_dma_map_single's check). Returns
+ * false when dma-debug is off (the caller WARNs instead).
+ */
+export function debug_dma_map_invalid_area(dev: DmaDebugDevice, len: number): boolean {
+  if (!dma_debug.get().enabled) return false;
+  err_printk(dev, `device driver maps memory from invalid area [addr=(not in the direct map)] [len=${len}]`);
+  return true;
 }
 
 /** dma_mapping_error() was asked about `addr` (debug_dma_mapping_error). */
@@ -162,6 +172,10 @@ export function debug_dma_mapping_error(dev: DmaDebugDevice, addr: number): void
 export function debug_dma_unmap(dev: DmaDebugDevice, type: number, addr: number, size: number, dir: number): void {
   const st = dma_debug.get();
   if (!st.enabled) return;
+  if (addr === -1) {
+    err_printk(dev, `device driver tries to free an invalid DMA memory address`);
+    return;
+  }
   const e = find(st, dev, addr);
   if (e === null) {
     err_printk(dev, `device driver tries to free DMA memory it has not allocated [device address=${hex16(addr)}] [size=${size} bytes]`);
@@ -171,13 +185,13 @@ export function debug_dma_unmap(dev: DmaDebugDevice, type: number, addr: number,
     err_printk(dev, `device driver frees DMA memory with different size [device address=${hex16(addr)}] [map size=${e.size} bytes] [unmap size=${size} bytes]`);
   }
   if (e.type !== type) {
-    err_printk(dev, `device driver frees DMA memory with wrong function [device address=${hex16(addr)}] [size=${e.size} bytes] [mapped as ${TYPE_NAME[e.type]}] [unmapped as ${TYPE_NAME[type]}]`);
+    err_printk(dev, `device driver frees DMA memory with wrong function [device address=${hex16(addr)}] [size=${size} bytes] [mapped as ${TYPE_NAME[e.type]}] [unmapped as ${TYPE_NAME[type]}]`);
   }
   if (e.direction !== dir) {
-    err_printk(dev, `device driver frees DMA memory with different direction [device address=${hex16(addr)}] [size=${e.size} bytes] [mapped with ${DMA_DIR_NAME[e.direction]}] [unmapped with ${DMA_DIR_NAME[dir]}]`);
+    err_printk(dev, `device driver frees DMA memory with different direction [device address=${hex16(addr)}] [size=${size} bytes] [mapped with ${DMA_DIR_NAME[e.direction]}] [unmapped with ${DMA_DIR_NAME[dir]}]`);
   }
   if (!e.map_err_checked) {
-    err_printk(dev, `device driver failed to check map error[device address=${hex16(addr)}] [size=${e.size} bytes] [mapped as ${TYPE_NAME[e.type]}]`);
+    err_printk(dev, `device driver failed to check map error[device address=${hex16(addr)}] [size=${size} bytes] [mapped as ${TYPE_NAME[e.type]}]`);
   }
   remove(st, e);
 }
@@ -205,8 +219,11 @@ export function debug_dma_sync(dev: DmaDebugDevice, addr: number, size: number, 
   if (e.direction !== DMA_BIDIRECTIONAL && dir !== e.direction) {
     err_printk(dev, `device driver syncs DMA memory with different direction [device address=${hex16(addr)}] [size=${e.size} bytes] [mapped with ${DMA_DIR_NAME[e.direction]}] [synced with ${DMA_DIR_NAME[dir]}]`);
   }
-  if (to_cpu && e.direction === DMA_TO_DEVICE && dir === DMA_FROM_DEVICE) {
-    err_printk(dev, `device driver syncs device read-only DMA memory for cpu [device address=${hex16(addr)}] [size=${e.size} bytes] [mapped with ${DMA_DIR_NAME[e.direction]}] [synced with ${DMA_DIR_NAME[dir]}]`);
+  if (to_cpu && e.direction === DMA_TO_DEVICE && (dir === DMA_FROM_DEVICE || dir === DMA_BIDIRECTIONAL)) {
+    err_printk(dev, `device driver syncs device read-only DMA memory for cpu [device address=${hex16(addr)}] [size=${size} bytes] [mapped with ${DMA_DIR_NAME[e.direction]}] [synced with ${DMA_DIR_NAME[dir]}]`);
+  }
+  if (!to_cpu && e.direction === DMA_FROM_DEVICE && (dir === DMA_TO_DEVICE || dir === DMA_BIDIRECTIONAL)) {
+    err_printk(dev, `device driver syncs device write-only DMA memory to device [device address=${hex16(addr)}] [size=${size} bytes] [mapped with ${DMA_DIR_NAME[e.direction]}] [synced with ${DMA_DIR_NAME[dir]}]`);
   }
 }
 
@@ -235,7 +252,8 @@ export function debug_dma_device_released(dev: DmaDebugDevice): void {
 }
 
 /**
- * The IOMMU blocked device `devfn`'s access to the page at `addr` (kernel/dma/iommu.ts): report it
+ * ringzero's own (Linux's dma-debug never sees device accesses): the IOMMU blocked device `devfn`'s
+ * access to the page at `addr` (kernel/dma/iommu.ts), and dma-debug, which knows the mappings, reports it
  * against the device and its driver — as a write into memory mapped only for the device to read
  * (or the reverse) when such a mapping covers the page, else as memory not mapped for it.
  * Hard-IRQ context (the DMAR fault handler).
@@ -274,7 +292,8 @@ function dump(): string {
   const lines: string[] = [];
   for (const head of st.entries.values()) {
     for (let e: DmaDebugEntry | null = head; e !== null; e = e.next) {
-      lines.push(`${dev_prefix(e.dev)} ${TYPE_NAME[e.type]} idx 0 P=${e.dev_addr.toString(16)} D=${e.dev_addr.toString(16)} L=${e.size.toString(16)} ${DMA_DIR_NAME[e.direction]} ${e.map_err_checked ? "dma map error checked" : "dma map error not checked"}`);
+      const maperr = e.type === DMA_DEBUG_COHERENT ? "dma map error check not applicable" : e.map_err_checked ? "dma map error checked" : "dma map error not checked";
+      lines.push(`${e.dev.name} ${e.dev.driver?.name ?? "pci"} ${TYPE_NAME[e.type]} idx 0 P=${e.dev_addr.toString(16)} N=${Math.floor(e.dev_addr / 4096).toString(16)} D=${e.dev_addr.toString(16)} L=${e.size.toString(16)} ${DMA_DIR_NAME[e.direction]} ${maperr}`);
     }
   }
   return lines.length > 0 ? lines.join("\n") + "\n" : "";
@@ -285,15 +304,6 @@ export function dma_debug_init(): void {
   const st = dma_debug.get();
   const base = "/sys/kernel/debug/dma-api";
   const ro = (get: () => string | number) => ({ show: () => `${get()}\n` });
-  const flag = (get: () => boolean, set: (v: boolean) => void) => ({
-    show: () => `${get() ? "Y" : "N"}\n`,
-    store: (d: string) => {
-      const t = d.trim();
-      if (!/^[01YNyn]$/.test(t)) return -EINVAL;
-      set(t === "1" || t === "Y" || t === "y");
-      return d.length;
-    },
-  });
   kernfs_create(`${base}/error_count`, ro(() => st.error_count));
   kernfs_create(`${base}/num_errors`, {
     show: () => `${st.show_num_errors}\n`,
@@ -303,10 +313,17 @@ export function dma_debug_init(): void {
       return d.length;
     },
   });
-  kernfs_create(`${base}/all_errors`, flag(() => st.show_all_errors, (v) => (st.show_all_errors = v)));
+  kernfs_create(`${base}/all_errors`, {
+    show: () => `${st.show_all_errors ? 1 : 0}\n`,
+    store: (d) => {
+      if (!/^\d+$/.test(d.trim())) return -EINVAL;
+      st.show_all_errors = Number(d.trim()) !== 0;
+      return d.length;
+    },
+  });
   kernfs_create(`${base}/disabled`, ro(() => (st.enabled ? "N" : "Y")));
+  // ringzero's own: the mappings recorded now (Linux shows its entry pool instead: num_free_entries).
   kernfs_create(`${base}/nr_entries`, ro(() => st.nr_entries));
-  kernfs_create(`${base}/nr_total_entries`, ro(() => st.nr_total_entries));
   kernfs_create(`${base}/dump`, { show: dump });
-  if (st.enabled) pr_info("DMA-API: debugging enabled by kernel config");
+  if (st.enabled) pr_info("DMA-API: debugging enabled (dma_debug=on)");
 }

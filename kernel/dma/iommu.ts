@@ -5,6 +5,7 @@ import { PCI_FUNC, PCI_SLOT } from "../../include/kernel/pci.ts";
 import { request_irq } from "../irq/manage.ts";
 import { DEFINE_PER_KERNEL, this_kernel } from "../kernel.ts";
 import { pr_err, pr_info } from "../printk.ts";
+import { ktime_get_ns, NSEC_PER_SEC } from "../time/timekeeping.ts";
 import { debug_dma_device_fault } from "./debug.ts";
 
 /**
@@ -27,6 +28,10 @@ export interface IommuDevice {
 class IommuState {
   present = false;
   faults = 0;
+  /** Rate limiting of the fault lines (pr_err_ratelimited). */
+  window_start_ns = -Infinity;
+  printed = 0;
+  suppressed = 0;
 }
 const iommu_state = DEFINE_PER_KERNEL(() => new IommuState());
 
@@ -49,6 +54,9 @@ export function iommu_dma_unmap(dev: IommuDevice, addr: number, size: number, di
 }
 
 const REASON: Record<number, string> = { 5: "PTE Write access is not set", 6: "PTE Read access is not set" };
+/** pr_err_ratelimited's defaults: at most 10 fault lines per 5 s; the rest are counted. */
+const RATELIMIT_BURST = 10;
+const RATELIMIT_INTERVAL_NS = 5 * NSEC_PER_SEC;
 
 /** dmar_fault(): read every fault record, print it as Linux does, hand it to dma-debug. Hard-IRQ context. */
 function dmar_fault(): IrqReturn {
@@ -56,13 +64,24 @@ function dmar_fault(): IrqReturn {
   let f = ops.iommu_read_fault();
   if (f === null) return IRQ_NONE;
   const st = iommu_state.get();
+  const now = ktime_get_ns();
+  if (now - st.window_start_ns >= RATELIMIT_INTERVAL_NS) {
+    if (st.suppressed > 0) pr_err(`DMAR: ${st.suppressed} fault reports suppressed`);
+    st.window_start_ns = now;
+    st.printed = 0;
+    st.suppressed = 0;
+  }
   while (f !== null) {
     st.faults++;
-    const bdf = `00:${PCI_SLOT(f.devfn).toString(16).padStart(2, "0")}.${PCI_FUNC(f.devfn)}`;
-    pr_err(
-      `DMAR: [DMA ${f.write ? "Write" : "Read"} NO_PASID] Request device [${bdf}] fault addr 0x${f.addr.toString(16)} ` +
-        `[fault reason 0x${f.reason.toString(16).padStart(2, "0")}] ${REASON[f.reason] ?? "unknown"}`,
-    );
+    if (st.printed++ < RATELIMIT_BURST) {
+      const bdf = `00:${PCI_SLOT(f.devfn).toString(16).padStart(2, "0")}.${PCI_FUNC(f.devfn)}`;
+      pr_err(
+        `DMAR: [DMA ${f.write ? "Write" : "Read"} NO_PASID] Request device [${bdf}] fault addr 0x${f.addr.toString(16)} ` +
+          `[fault reason 0x${f.reason.toString(16).padStart(2, "0")}] ${REASON[f.reason] ?? "Unknown"}`,
+      );
+    } else {
+      st.suppressed++;
+    }
     debug_dma_device_fault(f.devfn, f.addr, f.write);
     f = ops.iommu_read_fault();
   }

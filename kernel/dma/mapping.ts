@@ -7,9 +7,9 @@ import { alloc_pages, free_pages, page_address, page_to_phys } from "../mm/page_
 import { iommu_dma_map, iommu_dma_unmap } from "./iommu.ts";
 import {
   DMA_DEBUG_COHERENT,
-  DMA_DEBUG_PAGE,
   DMA_DEBUG_SINGLE,
   debug_dma_map,
+  debug_dma_map_invalid_area,
   debug_dma_mapping_error,
   debug_dma_sync,
   debug_dma_unmap,
@@ -75,6 +75,11 @@ export function dma_alloc_coherent(dev: DmaDevice | null, size: number, gfp: num
   const pfn = alloc_pages(gfp | __GFP_ZERO, order);
   if (pfn < 0) return null;
   const bytes = PAGE_SIZE << order;
+  if (dev !== null && page_to_phys(pfn) + bytes - 1 > (dev.coherent_dma_mask ?? 0xffffffff)) {
+    // Above what the device reaches (no zone to retry from here): as if memory were short.
+    free_pages(pfn, order);
+    return null;
+  }
   const cpu_addr = page_address(pfn, bytes).subarray(0, size);
   const st = dma_stats.get();
   st.bytes += bytes;
@@ -103,8 +108,8 @@ export function dma_alloc_coherent(dev: DmaDevice | null, size: number, gfp: num
 
 /** dma_free_coherent(): give the memory back. The device must no longer be using it. */
 export function dma_free_coherent(dev: DmaDevice | null, size: number, mem: DmaCoherent): void {
+  // dma-debug reports a wrong size; the memory is freed by what was allocated all the same.
   if (dev !== null) debug_dma_unmap(dev, DMA_DEBUG_COHERENT, mem.dma_handle, size, DMA_BIDIRECTIONAL);
-  if (WARN(size !== mem.size, `dma_free_coherent: size ${size} does not match the allocation (${mem.size})`)) return;
   if (dev !== null) iommu_dma_unmap(dev, mem.dma_handle, PAGE_SIZE << mem.order, DMA_BIDIRECTIONAL);
   if (!dev_is_dma_coherent()) this_kernel().platform.ops.set_memory_uncached(mem.pfn, 1 << mem.order, false);
   if (free_pages(mem.pfn, mem.order) === 0) {
@@ -136,9 +141,9 @@ export function dev_is_dma_coherent(): boolean {
 }
 
 /**
- * dma_set_mask_and_coherent(): the device can reach addresses up to `mask`. Returns 0, or -EIO
- * when the machine has RAM the mask cannot reach and nothing (no IOMMU, no bounce buffers) would
- * make it reachable — a driver then tries a smaller mask or fails probe, as e1000_probe does.
+ * dma_set_mask_and_coherent(): the device can reach addresses up to `mask`. Returns 0, or -EIO for
+ * a mask below 24 bits (nothing could be allocated for it). Mappings beyond the mask fail later,
+ * at dma_map_* (there are no bounce buffers).
  */
 export function dma_set_mask_and_coherent(dev: DmaDevice, mask: number): number {
   if (mask < 0xffffff) return -EIO; // below 24 bits nothing works (ISA DMA is not modelled)
@@ -194,7 +199,7 @@ function dma_direct_map(dev: DmaDevice, paddr: number, size: number, dir: number
 export function dma_map_single(dev: DmaDevice, cpu_addr: Uint8Array, offset: number, size: number, dir: number): number {
   const k = this_kernel();
   if (cpu_addr.buffer !== k.platform.ops.ram) {
-    WARN(true, `${dev.name}: DMA-API: device driver maps memory from outside the kernel's direct map [size=${size} bytes]`);
+    if (!debug_dma_map_invalid_area(dev, size)) WARN(true, `${dev.name}: DMA mapping of memory outside the kernel's direct map [len=${size}]`);
     return DMA_MAPPING_ERROR;
   }
   return dma_direct_map(dev, cpu_addr.byteOffset + offset, size, dir, DMA_DEBUG_SINGLE);
@@ -202,7 +207,7 @@ export function dma_map_single(dev: DmaDevice, cpu_addr: Uint8Array, offset: num
 
 /** dma_map_page(): as dma_map_single for `size` bytes at `offset` in page frame `pfn`. */
 export function dma_map_page(dev: DmaDevice, pfn: number, offset: number, size: number, dir: number): number {
-  return dma_direct_map(dev, page_to_phys(pfn) + offset, size, dir, DMA_DEBUG_PAGE);
+  return dma_direct_map(dev, page_to_phys(pfn) + offset, size, dir, DMA_DEBUG_SINGLE);
 }
 
 /**
@@ -230,13 +235,13 @@ export function dma_unmap_single(dev: DmaDevice, addr: number, size: number, dir
 }
 
 export function dma_unmap_page(dev: DmaDevice, addr: number, size: number, dir: number): void {
-  dma_direct_unmap(dev, addr, size, dir, DMA_DEBUG_PAGE);
+  dma_direct_unmap(dev, addr, size, dir, DMA_DEBUG_SINGLE);
 }
 
 /**
  * dma_sync_single_for_cpu(): let the CPU look at (part of) a mapped buffer without unmapping it —
- * e1000's copybreak reads a small received frame this way and gives the buffer back to the device
- * with dma_sync_single_for_device.
+ * e1000's copybreak reads a small received frame this way, then leaves the buffer posted (the CPU
+ * only read it, so nothing needs cleaning before the device writes it again).
  */
 export function dma_sync_single_for_cpu(dev: DmaDevice, addr: number, size: number, dir: number): void {
   debug_dma_sync(dev, addr, size, dir, true);

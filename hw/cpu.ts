@@ -1,5 +1,6 @@
 import type { CpuEntry } from "../include/asm/platform.ts";
 import type { IoApic } from "./ioapic.ts";
+import type { LocalApic } from "./lapic.ts";
 
 /**
  * The CPU: it takes interrupts at instruction boundaries and otherwise runs the kernel.
@@ -39,8 +40,12 @@ export class Cpu {
   /** Virtual nanoseconds of work charged since the run loop last took them (see CPU_COST). */
   charge_ns = 0;
 
-  constructor(apic: IoApic) {
+  /** The local APIC: message-signalled interrupts arrive here as vectors (hw/lapic.ts). */
+  private readonly lapic: LocalApic | null;
+
+  constructor(apic: IoApic, lapic: LocalApic | null = null) {
     this.apic = apic;
+    this.lapic = lapic;
   }
 
   set_entry(entry: CpuEntry): void {
@@ -77,6 +82,14 @@ export class Cpu {
       this.apic.ack(gsi);
       entry.interrupt(gsi);
       n++;
+    }
+    // Then the message-signalled vectors, highest first (each taken once per slice at most).
+    const lapic = this.lapic;
+    if (lapic !== null && lapic.has_pending()) {
+      for (let v = lapic.ack(); v >= 0; v = lapic.ack()) {
+        entry.vector_interrupt(v);
+        n++;
+      }
     }
     this.charge_ns += n * CPU_COST.IRQ_NS;
     return n;

@@ -7,6 +7,7 @@ import { IoApic, IOAPIC_NR_LINES } from "./ioapic.ts";
 import { LapicTimer } from "./lapic_timer.ts";
 import { PciHost } from "./pci/pci_host.ts";
 import { Iommu } from "./iommu.ts";
+import { LocalApic } from "./lapic.ts";
 import { PhysicalMemory } from "./phys_mem.ts";
 import { Uart16550, UART_COM1_BASE, UART_COM1_GSI } from "./serial.ts";
 import { Tracer } from "./trace.ts";
@@ -49,6 +50,8 @@ export class Machine {
   readonly mmio: AddressSpace;
   readonly io: AddressSpace;
   readonly ioapic: IoApic;
+  /** The local APIC's MSI acceptance (hw/lapic.ts). */
+  readonly lapic: LocalApic;
   readonly cpu: Cpu;
   readonly timer: LapicTimer;
   readonly pci: PciHost;
@@ -87,10 +90,12 @@ export class Machine {
     });
     this.ioapic = new IoApic(IOAPIC_NR_LINES);
     this.ioapic.set_edge(MEMORY_MAP.TIMER_GSI, true);
-    this.cpu = new Cpu(this.ioapic);
+    this.lapic = new LocalApic();
+    this.cpu = new Cpu(this.ioapic, this.lapic);
     this.timer = new LapicTimer(clock, this.ioapic.pin(MEMORY_MAP.TIMER_GSI));
     this.console_sink = config.console_sink ?? null;
     this.pci = new PciHost(this.mem, this.mmio, this.io, this.ioapic, this.tracer, pci_intx_gsi);
+    this.pci.lapic = this.lapic;
     this.mmio.map(MEMORY_MAP.ECAM_BASE, MEMORY_MAP.ECAM_BUSES << 20, "pci-ecam", this.pci.ecam);
     if (config.iommu === true) {
       this.iommu = new Iommu(mem_size, this.ioapic.pin(MEMORY_MAP.DMAR_GSI));
@@ -132,6 +137,7 @@ export class Machine {
       set_cpu_entry: (entry) => m.cpu.set_entry(entry),
       console_write: (text) => m.console_write(text),
       power_off: (code) => m.power_off(code),
+      lapic_eoi: () => m.lapic.eoi(),
       dcache_clean_poc: (addr, len) => m.mem.cache?.clean(addr, len),
       dcache_inval_poc: (addr, len) => m.mem.cache?.invalidate(addr, len),
       set_memory_uncached: (pfn, npages, uncached) => m.mem.cache?.set_uncached(pfn, npages, uncached),

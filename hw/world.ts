@@ -151,7 +151,10 @@ export class World {
     const realtime = this.mode === "realtime";
     // Only a wall-clock wait can be cut short by an interrupt; in virtual mode nobody waits.
     const kick = realtime ? (): void => this.kick() : null;
-    for (const m of this.machines) m.ioapic.on_deliverable = kick;
+    for (const m of this.machines) {
+      m.ioapic.on_deliverable = kick;
+      m.lapic.on_deliverable = kick;
+    }
     if (realtime) {
       this.wall_origin_ms = performance.now();
       this.virtual_origin_ns = this.clock.now_ns();

@@ -6,7 +6,7 @@ import { CONSOLE_LOGLEVEL_QUIET } from "../include/linux/printk.ts";
 import { PAGE_SIZE } from "../include/linux/gfp.ts";
 import { proc_create } from "./fs/proc.ts";
 import { proc_pid_init } from "./fs/proc_pid.ts";
-import { do_IRQ } from "./irq/handle.ts";
+import { do_IRQ, do_IRQ_vector } from "./irq/handle.ts";
 import { request_irq } from "./irq/manage.ts";
 import { show_interrupts, show_irq_handlers, show_irq_spurious } from "./irq/proc.ts";
 import { nr_irqs } from "./irq/irqdesc.ts";
@@ -160,6 +160,12 @@ export function start_kernel(platform: Platform, opts: BootOptions = {}): Kernel
       wake();
       k.entry_ns = platform.ops.read_clock_ns();
       do_IRQ(gsi);
+    },
+    vector_interrupt(vector: number): void {
+      set_this_kernel(k);
+      wake();
+      k.entry_ns = platform.ops.read_clock_ns();
+      do_IRQ_vector(vector);
     },
     step(): boolean | Promise<boolean> {
       set_this_kernel(k);

@@ -74,6 +74,8 @@ export interface PciBus {
   readonly tracer: Tracer;
   /** The DMA remapping unit between the bus and memory, if the machine has one (hw/iommu.ts). */
   readonly iommu: Iommu | null;
+  /** Deliver an interrupt message (MSI/MSI-X): a DWORD write of `data` to `addr` by `dev`. */
+  msi_write(dev: PciDevice, addr: number, data: number): boolean;
   /** Decode settings changed (command register or a BAR): remap this function's BARs. */
   update_mappings(dev: PciDevice): void;
 }
@@ -398,6 +400,16 @@ export abstract class PciDevice {
     const iommu = this.bus!.iommu;
     if (iommu !== null && !iommu.check(this.devfn, addr, len, true)) return false;
     return mem.dma_write(this.name, addr, src, src_offset, len);
+  }
+
+  /**
+   * Send an interrupt message (msi_send_message): a bus-master write, so Bus Master must be on.
+   * Returns false when it went nowhere.
+   */
+  msi_send(addr: number, data: number): boolean {
+    const bus = this.bus;
+    if (bus === null || this.removed || !this.bus_master) return false;
+    return bus.msi_write(this, addr, data);
   }
 
   /**

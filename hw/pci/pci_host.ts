@@ -1,4 +1,5 @@
 import type { Iommu } from "../iommu.ts";
+import { LocalApic } from "../lapic.ts";
 import { PCI_CLASS_BRIDGE_HOST, PCI_DEVFN, PCI_COMMAND_IO, PCI_COMMAND_MEMORY, PCI_FUNC, PCI_SLOT, PCI_VENDOR_ID_INTEL } from "../../include/kernel/pci.ts";
 import type { AddressSpace, MemoryRegionOps } from "../address_space.ts";
 import type { IoApic } from "../ioapic.ts";
@@ -39,6 +40,19 @@ export class PciHost implements PciBus {
 
   /** Set by the machine when it has a DMA remapping unit (-machine iommu=on). */
   iommu: Iommu | null = null;
+  /** Where message-signalled interrupts land (the machine's local APIC). */
+  lapic: LocalApic | null = null;
+
+  /**
+   * A bus-master DWORD write from a function that is an interrupt message (MSI/MSI-X): the MSI
+   * window goes to the local APIC; anything else is an ordinary memory write. False when nothing
+   * took it (a master abort for the sender).
+   */
+  msi_write(dev: PciDevice, addr: number, data: number): boolean {
+    if (LocalApic.is_msi_address(addr)) return this.lapic !== null && this.lapic.msi_write(addr, data);
+    const b = Uint8Array.of(data & 0xff, (data >>> 8) & 0xff, (data >>> 16) & 0xff, data >>> 24);
+    return dev.dma_write(addr, b, 0, 4);
+  }
 
   constructor(mem: PhysicalMemory, mmio: AddressSpace, io: AddressSpace, ioapic: IoApic, tracer: Tracer, route: (slot: number, pin: number) => number) {
     this.mem = mem;

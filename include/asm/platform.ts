@@ -88,6 +88,11 @@ export interface CpuEntry {
   /** Deliver interrupt `gsi` (hard-IRQ context). The kernel must EOI it. */
   interrupt(gsi: number): void;
   /**
+   * Deliver the message-signalled interrupt `vector` (32–255) the local APIC accepted (hard-IRQ
+   * context). The kernel must EOI it (PlatformOps.lapic_eoi).
+   */
+  vector_interrupt(vector: number): void;
+  /**
    * Run the kernel for one slice: pending soft interrupts and one step of one task.
    * Returns false when the kernel has nothing to run (it would execute `hlt`).
    */
@@ -127,6 +132,8 @@ export interface PlatformOps {
    */
   dcache_clean_poc(addr: number, len: number): void;
   dcache_inval_poc(addr: number, len: number): void;
+  /** End of interrupt for the vector the local APIC has in service (a write to its EOI register). */
+  lapic_eoi(): void;
   /** Map `npages` pages from `pfn` uncached (coherent DMA memory) or cacheable again. */
   set_memory_uncached(pfn: number, npages: number, uncached: boolean): void;
   /**

@@ -1,5 +1,5 @@
 import type { IrqHandler } from "../../include/linux/interrupt.ts";
-import { DEFINE_PER_KERNEL, this_kernel } from "../kernel.ts";
+import { DEFINE_PER_KERNEL, this_kernel, type Kernel } from "../kernel.ts";
 
 /** One registered handler on a line (struct irqaction). */
 export class IrqAction {
@@ -20,11 +20,26 @@ export class IrqAction {
   }
 }
 
+/**
+ * The controller an interrupt comes through (struct irq_chip): its name as /proc/interrupts shows
+ * it ("IO-APIC", "PCI-MSIX-0000:00:05.0"), and mask / unmask / EOI for one descriptor. Hard-IRQ or
+ * process context; never sleeps.
+ */
+export interface IrqChip {
+  readonly name: string;
+  mask(desc: IrqDesc): void;
+  unmask(desc: IrqDesc): void;
+  eoi(desc: IrqDesc): void;
+}
+
 /** Per-line state (struct irq_desc). */
 export class IrqDesc {
   readonly irq: number;
   /** Flow handler name as /proc/interrupts prints it: "edge" or "fasteoi" (level). */
   readonly flow: "edge" | "fasteoi";
+  /** Its controller, and the number the controller knows it by (a GSI, an MSI-X table entry). */
+  chip: IrqChip;
+  hwirq: number;
   actions: IrqAction[] = [];
   /** disable_irq() nesting; the line is masked while > 0. */
   depth = 1;
@@ -45,24 +60,67 @@ export class IrqDesc {
   storm_start_ns = 0;
   storm_reported = false;
 
-  constructor(irq: number, flow: "edge" | "fasteoi") {
+  constructor(irq: number, flow: "edge" | "fasteoi", chip: IrqChip, hwirq: number) {
     this.irq = irq;
     this.flow = flow;
+    this.chip = chip;
+    this.hwirq = hwirq;
   }
+}
+
+/** The I/O APIC as an irq_chip: the descriptor's GSI is its redirection entry. */
+function ioapic_chip(k: Kernel): IrqChip {
+  const ops = k.platform.ops.irqchip;
+  return {
+    name: "IO-APIC",
+    mask: (d) => ops.mask(d.hwirq),
+    unmask: (d) => ops.unmask(d.hwirq),
+    eoi: (d) => ops.eoi(d.hwirq),
+  };
 }
 
 class IrqTable {
-  readonly descs: IrqDesc[];
+  /** Descriptors by irq number: the GSIs first (irq = GSI), then dynamically allocated ones (MSI). */
+  readonly descs: (IrqDesc | undefined)[];
   /** Interrupts that arrived on a line with no descriptor or no handler ("ERR:"). */
   irq_err_count = 0;
+  readonly ioapic: IrqChip;
 
-  constructor(nr: number, edge: readonly number[]) {
+  constructor(k: Kernel) {
+    const nr = k.platform.firmware.ioapic_lines;
+    const edge = k.platform.firmware.edge_gsis;
+    this.ioapic = ioapic_chip(k);
     this.descs = [];
-    for (let i = 0; i < nr; i++) this.descs.push(new IrqDesc(i, edge.includes(i) ? "edge" : "fasteoi"));
+    for (let i = 0; i < nr; i++) this.descs.push(new IrqDesc(i, edge.includes(i) ? "edge" : "fasteoi", this.ioapic, i));
   }
 }
 
-const irq_table = DEFINE_PER_KERNEL((k) => new IrqTable(k.platform.firmware.ioapic_lines, k.platform.firmware.edge_gsis));
+const irq_table = DEFINE_PER_KERNEL((k) => new IrqTable(k));
+
+/** The number of GSI descriptors (irq numbers below it are the I/O APIC's lines). */
+export function nr_legacy_irqs(): number {
+  return this_kernel().platform.firmware.ioapic_lines;
+}
+
+/**
+ * irq_domain_alloc_irqs, reduced: a new descriptor on `chip`, numbered after every GSI (the first
+ * free number from there). Returns the irq number. Process context.
+ */
+export function irq_alloc_desc(chip: IrqChip, hwirq: number, flow: "edge" | "fasteoi"): number {
+  const t = irq_table.get();
+  let irq = nr_legacy_irqs();
+  while (t.descs[irq] !== undefined) irq++;
+  t.descs[irq] = new IrqDesc(irq, flow, chip, hwirq);
+  return irq;
+}
+
+/** irq_free_descs(): forget a dynamically allocated descriptor (its handlers must be freed). */
+export function irq_free_desc(irq: number): void {
+  const t = irq_table.get();
+  if (irq < nr_legacy_irqs()) return;
+  t.descs[irq] = undefined;
+  while (t.descs.length > nr_legacy_irqs() && t.descs[t.descs.length - 1] === undefined) t.descs.pop();
+}
 
 export function nr_irqs(): number {
   return irq_table.get().descs.length;
@@ -85,15 +143,18 @@ export function kstat_irqs(irq: number): number {
   return irq_to_desc(irq)?.count ?? 0;
 }
 
-/** The chip side: mask/unmask/EOI go to the I/O APIC. */
+/** The chip side: mask/unmask/EOI go to the descriptor's controller. */
 export function irq_chip_mask(irq: number): void {
-  this_kernel().platform.ops.irqchip.mask(irq);
+  const d = irq_to_desc(irq);
+  d?.chip.mask(d);
 }
 
 export function irq_chip_unmask(irq: number): void {
-  this_kernel().platform.ops.irqchip.unmask(irq);
+  const d = irq_to_desc(irq);
+  d?.chip.unmask(d);
 }
 
 export function irq_chip_eoi(irq: number): void {
-  this_kernel().platform.ops.irqchip.eoi(irq);
+  const d = irq_to_desc(irq);
+  d?.chip.eoi(d);
 }

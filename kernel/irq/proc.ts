@@ -6,6 +6,7 @@ import { irq_err_count, irq_to_desc, nr_irqs } from "./irqdesc.ts";
  *            CPU0
  *   0:         42   IO-APIC   0-edge      timer
  *  11:       1234   IO-APIC  11-fasteoi   eth0
+ *  24:        567   PCI-MSIX-0000:00:05.0 0-edge      virtio0-input.0
  * ERR:          0
  *
  * Lines with no handler and no count are left out, as in Linux.
@@ -13,11 +14,11 @@ import { irq_err_count, irq_to_desc, nr_irqs } from "./irqdesc.ts";
 export function show_interrupts(): string {
   let out = "           CPU0       \n";
   for (let irq = 0; irq < nr_irqs(); irq++) {
-    const d = irq_to_desc(irq)!;
-    if (d.actions.length === 0 && d.count === 0) continue;
+    const d = irq_to_desc(irq);
+    if (d === undefined || (d.actions.length === 0 && d.count === 0)) continue;
     const names = d.actions.map((a) => a.name).join(", ");
-    const hw = `${String(irq).padStart(3)}-${d.flow}`;
-    out += `${String(irq).padStart(3)}: ${String(d.count).padStart(10)}   IO-APIC ${hw.padEnd(12)} ${names}`.trimEnd() + "\n";
+    const hw = `${String(d.hwirq).padStart(d.chip.name === "IO-APIC" ? 3 : 1)}-${d.flow}`;
+    out += `${String(irq).padStart(3)}: ${String(d.count).padStart(10)}   ${d.chip.name} ${hw.padEnd(12)} ${names}`.trimEnd() + "\n";
   }
   out += `ERR: ${String(irq_err_count()).padStart(10)}\n`;
   return out;

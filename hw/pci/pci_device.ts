@@ -231,6 +231,7 @@ export abstract class PciDevice {
       return all_ones(width);
     }
     try {
+      this.config_reading(off, width);
       return this.config_read(off, width);
     } catch (e) {
       this.model_error(`config read at 0x${off.toString(16)}`, e);
@@ -267,29 +268,25 @@ export abstract class PciDevice {
   protected surprise_removed(): void {}
 
   /**
-   * Append a capability with ID `id` and `size` bytes (header included) to the list. Returns its
+   * Add a capability with ID `id` and `size` bytes (header included) to the list. Returns its
    * offset. The body is read-only unless the device marks bytes writable with `cap_wmask`.
    */
-  protected add_capability(id: number, size: number): number {
+  add_capability(id: number, size: number): number {
     const off = this.next_cap;
     if (off + size > PCI_CFG_SPACE_SIZE) throw new Error(`${this.name}: no room for capability ${id}`);
     this.next_cap = (off + size + 3) & ~3;
     this.wmask.fill(0, off, off + size);
     this.config[off] = id;
-    this.config[off + PCI_CAP_LIST_NEXT] = 0;
-    // Link: walk to the end of the chain.
-    if (this.config[PCI_CAPABILITY_LIST] === 0) {
-      this.config[PCI_CAPABILITY_LIST] = off;
-    } else {
-      let p = this.config[PCI_CAPABILITY_LIST]!;
-      while (this.config[p + PCI_CAP_LIST_NEXT] !== 0) p = this.config[p + PCI_CAP_LIST_NEXT]!;
-      this.config[p + PCI_CAP_LIST_NEXT] = off;
-    }
+    // Linked at the head of the list, as QEMU's pci_add_capability does: lspci shows the last one
+    // added first.
+    this.config[off + PCI_CAP_LIST_NEXT] = this.config[PCI_CAPABILITY_LIST]!;
+    this.config[PCI_CAPABILITY_LIST] = off;
     this.config[PCI_STATUS] = this.config[PCI_STATUS]! | PCI_STATUS_CAP_LIST;
     return off;
   }
 
-  protected cap_wmask(off: number, bytes: number[]): void {
+  /** Make bytes of a capability writable: `bytes[i]` is the write mask of config[off + i]. */
+  cap_wmask(off: number, bytes: number[]): void {
     for (let i = 0; i < bytes.length; i++) this.wmask[off + i] = bytes[i]!;
   }
 
@@ -345,9 +342,13 @@ export abstract class PciDevice {
     return hi * 0x100000000 + base;
   }
 
-  /** Device hooks. */
+  /**
+   * Device hooks: the command register changed; a config write landed; a config read is about to
+   * be answered (for registers whose read has side effects, such as virtio's PCI_CFG window).
+   */
   protected command_changed(_old: number, _cmd: number): void {}
   protected config_written(_off: number, _width: number): void {}
+  protected config_reading(_off: number, _width: number): void {}
 
   /** Drive INTx. The line follows the level unless the command register's INTx Disable is set. */
   set_irq(level: boolean): void {

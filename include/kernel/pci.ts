@@ -45,6 +45,23 @@ export const PCI_CFG_SPACE_EXP_SIZE = 4096;
 /** Capability IDs (PCI_CAP_ID_*). */
 export const PCI_CAP_ID_PM = 0x01;
 export const PCI_CAP_ID_MSI = 0x05;
+export const PCI_CAP_ID_VNDR = 0x09;
+export const PCI_CAP_ID_MSIX = 0x11;
+
+/** MSI-X capability (PCI Local Bus 3.0 §6.8.2; include/uapi/linux/pci_regs.h PCI_MSIX_*). */
+export const PCI_MSIX_FLAGS = 2; // Message Control
+export const PCI_MSIX_FLAGS_QSIZE = 0x07ff; // table size - 1
+export const PCI_MSIX_FLAGS_MASKALL = 0x4000;
+export const PCI_MSIX_FLAGS_ENABLE = 0x8000;
+export const PCI_MSIX_TABLE = 4; // Table offset (31:3) and BIR (2:0)
+export const PCI_MSIX_PBA = 8; // PBA offset and BIR
+export const PCI_MSIX_FLAGS_BIRMASK = 0x7;
+export const PCI_MSIX_ENTRY_SIZE = 16;
+export const PCI_MSIX_ENTRY_LOWER_ADDR = 0;
+export const PCI_MSIX_ENTRY_UPPER_ADDR = 4;
+export const PCI_MSIX_ENTRY_DATA = 8;
+export const PCI_MSIX_ENTRY_VECTOR_CTRL = 12;
+export const PCI_MSIX_ENTRY_CTRL_MASKBIT = 0x1;
 export const PCI_CAP_LIST_ID = 0;
 export const PCI_CAP_LIST_NEXT = 1;
 

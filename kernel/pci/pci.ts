@@ -97,6 +97,19 @@ export function pci_find_capability(dev: PciDev, cap: number): number {
   return 0;
 }
 
+/**
+ * pci_find_next_capability(): the next capability `cap` after the one at `pos` (0 when none) —
+ * for devices with several of one kind, such as virtio's vendor capabilities.
+ */
+export function pci_find_next_capability(dev: PciDev, pos: number, cap: number): number {
+  let p = pci_read_config_byte(dev, pos + PCI_CAP_LIST_NEXT) & ~3;
+  for (let ttl = 48; p >= 0x40 && ttl > 0; ttl--) {
+    if (pci_read_config_byte(dev, p) === cap) return p;
+    p = pci_read_config_byte(dev, p + PCI_CAP_LIST_NEXT) & ~3;
+  }
+  return 0;
+}
+
 export function pci_set_drvdata(dev: PciDev, data: unknown): void {
   dev.driver_data = data;
 }

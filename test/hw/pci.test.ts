@@ -93,14 +93,15 @@ describe("PCI configuration space (ECAM)", () => {
     expect(m.mmio.read(0xc8000000, 4)).toBe(0x5a5a5a5a);
   });
 
-  it("walks a capabilities list", () => {
+  it("walks a capabilities list, newest first (QEMU links each new capability at the head)", () => {
     const { m, cfg } = machine_with(new TestDevice());
     const base = cfg(5 << 3, 0);
     expect(m.mmio.read(base + PCI_STATUS, 2) & 0x10).toBe(0x10);
     const first = m.mmio.read(base + 0x34, 1);
-    expect(m.mmio.read(base + first, 1)).toBe(PCI_CAP_ID_PM);
+    expect(m.mmio.read(base + first, 1)).toBe(0x05); // added second
     const second = m.mmio.read(base + first + 1, 1);
-    expect(m.mmio.read(base + second, 1)).toBe(0x05);
+    expect(m.mmio.read(base + second, 1)).toBe(PCI_CAP_ID_PM); // added first
+    expect(second).toBe(0x40);
     expect(m.mmio.read(base + second + 1, 1)).toBe(0);
   });
 

@@ -18,6 +18,9 @@ import { pci_clear_master, pci_enable_device, pci_find_capability, pci_iomap, pc
 import { pci_devices } from "../../kernel/pci/probe.ts";
 import type { PciDev } from "../../include/linux/pci.ts";
 import { boot_test_machine } from "../helpers/boot.ts";
+import { serial8250_init } from "../../drivers/tty/serial8250.ts";
+import { PROGRAMS } from "../../userland/programs.ts";
+import { PROMPT } from "../../userland/sh.ts";
 
 /** A function whose BAR0 register 0 raises MSI-X vector N when N is written to it. */
 class MsixTestDevice extends PciDevice {
@@ -148,5 +151,32 @@ describe("MSI-X", () => {
     await tm.run_for(1e6);
     expect(dev.msix.lost).toBe(2);
     expect(dev.msix.sent).toBe(0);
+  });
+
+  it("lspci -v shows the MSI-X capability with its state", async () => {
+    let dev: MsixTestDevice | null = null;
+    const tm = boot_test_machine({
+      setup: (m) => m.pci.plug((dev = new MsixTestDevice()), 5),
+      boot: { initcalls: [serial8250_init], programs: PROGRAMS, init_argv: ["init"] },
+    });
+    const prompts = (): number => tm.machine.console_output.split(PROMPT).length - 1;
+    await tm.run_until(() => prompts() === 1);
+    const pdev = pci_devices().find((d) => d.vendor === 0x1b36)! as PciDev;
+    const lspci = async (): Promise<string> => {
+      const before = tm.machine.console_output.length;
+      tm.machine.uart.receive("lspci -v -s 05\n");
+      await tm.run_until(() => prompts() === 2 + lspci_runs);
+      lspci_runs++;
+      return tm.machine.console_output.slice(before);
+    };
+    let lspci_runs = 0;
+    expect(await lspci()).toMatch(/\tCapabilities: \[40\] MSI-X: Enable- Count=4 Masked-\n/);
+    await tm.in_task(() => {
+      pci_enable_device(pdev);
+      pci_set_master(pdev);
+      expect(pci_alloc_irq_vectors(pdev, 1, 4, PCI_IRQ_MSIX)).toBe(4);
+    });
+    expect(await lspci()).toMatch(/\tCapabilities: \[40\] MSI-X: Enable\+ Count=4 Masked-\n/);
+    expect(dev).not.toBeNull();
   });
 });

@@ -81,11 +81,23 @@ function verbose(sys: Syscalls, d: Dev, out: string[]): void {
     for (let ttl = 48; pos >= 0x40 && ttl > 0; ttl--) {
       const id = c[pos]!;
       const name = PCI_CAP_NAMES[id] ?? `#${hx(id, 2)}`;
-      const extra = id === 0x01 ? ` version ${c[pos + 2]! & 7}` : "";
+      const extra = cap_summary(c, pos, id);
       out.push(`\tCapabilities: [${hx(pos, 2)}] ${name}${extra}`);
       pos = c[pos + 1]! & ~3;
     }
   }
+}
+
+/** What lspci -v prints after a capability's name (ls-caps.c): PM version, MSI-X state, vendor length. */
+function cap_summary(c: Uint8Array, pos: number, id: number): string {
+  if (id === 0x01) return ` version ${c[pos + 2]! & 7}`;
+  if (id === 0x11) {
+    const ctrl = c[pos + 2]! | (c[pos + 3]! << 8);
+    const pm = (on: boolean): string => (on ? "+" : "-");
+    return `: Enable${pm((ctrl & 0x8000) !== 0)} Count=${(ctrl & 0x7ff) + 1} Masked${pm((ctrl & 0x4000) !== 0)}`;
+  }
+  if (id === 0x09) return `: Len=${hx(c[pos + 2]!, 2)} <?>`;
+  return "";
 }
 
 function driver_line(sys: Syscalls, d: Dev, out: string[]): void {

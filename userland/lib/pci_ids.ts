@@ -43,6 +43,7 @@ export const PCI_BASE_CLASSES: Readonly<Record<number, string>> = {
 export const PCI_CAP_NAMES: Readonly<Record<number, string>> = {
   0x01: "Power Management",
   0x05: "MSI",
+  0x09: "Vendor Specific Information",
   0x10: "Express",
   0x11: "MSI-X",
 };

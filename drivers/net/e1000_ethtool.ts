@@ -4,7 +4,7 @@
  * interrupt coalescing (`-c`/`-C`), the offline self-test (`-t`: register, EEPROM, interrupt,
  * MAC loopback and link tests) and a ring inspector.
  */
-import { EINVAL, EIO } from "../../include/linux/errno.ts";
+import { EINVAL } from "../../include/linux/errno.ts";
 import { IRQ_HANDLED, IRQ_NONE, IRQF_SHARED, type IrqReturn } from "../../include/linux/interrupt.ts";
 import { IFF_UP, type EthtoolOps, type NetDevice } from "../../include/net/netdevice.ts";
 import type { EthtoolTestResult } from "../../include/uapi/ethtool.ts";
@@ -414,18 +414,36 @@ async function set_ringparam(dev: NetDevice, rx: number, tx: number): Promise<nu
   if (!valid_ring_size(rx, E1000_MIN_RXD, E1000_MAX_RXD) || !valid_ring_size(tx, E1000_MIN_TXD, E1000_MAX_TXD)) return -EINVAL;
   const running = (dev.flags & IFF_UP) !== 0;
   if (running) await e1000_down(a);
-  e1000_free_rx_resources(a);
-  e1000_free_tx_resources(a);
-  a.rx_ring = new E1000Ring(rx, a.rx_ring.head_reg, a.rx_ring.tail_reg, DMA_FROM_DEVICE);
-  a.tx_ring = new E1000Ring(tx, a.tx_ring.head_reg, a.tx_ring.tail_reg, DMA_TO_DEVICE);
-  if (e1000_setup_tx_resources(a) !== 0 || e1000_setup_rx_resources(a) !== 0) return -EIO;
+  // New rings first; the old ones are freed only once the new ones exist, and put back if they
+  // cannot be made (e1000_set_ringparam's err_setup path), so the interface keeps working.
+  const old_rx = a.rx_ring;
+  const old_tx = a.tx_ring;
+  a.rx_ring = new E1000Ring(rx, old_rx.head_reg, old_rx.tail_reg, DMA_FROM_DEVICE);
+  a.tx_ring = new E1000Ring(tx, old_tx.head_reg, old_tx.tail_reg, DMA_TO_DEVICE);
+  let err = e1000_setup_tx_resources(a);
+  if (err === 0) err = e1000_setup_rx_resources(a);
+  const new_rx = a.rx_ring;
+  const new_tx = a.tx_ring;
+  if (err !== 0) {
+    e1000_free_rx_resources(a);
+    e1000_free_tx_resources(a);
+    a.rx_ring = old_rx;
+    a.tx_ring = old_tx;
+  } else {
+    a.rx_ring = old_rx;
+    a.tx_ring = old_tx;
+    e1000_free_rx_resources(a);
+    e1000_free_tx_resources(a);
+    a.rx_ring = new_rx;
+    a.tx_ring = new_tx;
+  }
   if (running) e1000_up(a);
   else {
     e1000_configure_tx(a);
     e1000_configure_rx(a);
     e1000_alloc_rx_buffers(a, a.rx_ring.count);
   }
-  return 0;
+  return err;
 }
 
 export const e1000_ethtool_ops: EthtoolOps = {

@@ -11,6 +11,8 @@ import { PROBE_STAGES } from "../../drivers/net/e1000.ts";
 import type { E1000Adapter } from "../../drivers/net/e1000_adapter.ts";
 import { net_control } from "../../kernel/net_control.ts";
 import { dma_coherent_usage } from "../../kernel/dma/mapping.ts";
+import { dma_debug_error_count } from "../../kernel/dma/debug.ts";
+import { fail_page_alloc_attr } from "../../kernel/mm/fail_page_alloc.ts";
 import { irq_actions } from "../../kernel/irq/manage.ts";
 import { nr_free_pages } from "../../kernel/mm/page_alloc.ts";
 import { pbuf_put, pbuf_stats } from "../../kernel/mm/pbuf.ts";
@@ -284,5 +286,30 @@ describe("e1000 tuning", () => {
       await msleep(5);
     });
     expect(got.map((g) => g[1])).toEqual([7]);
+  });
+
+  it("ethtool -G that cannot get memory fails with -ENOMEM and keeps the old rings working", async () => {
+    const tm = await two_nics_on_a_hub();
+    await up_both(tm);
+    const nc = net_control()!;
+    const f = fail_page_alloc_attr();
+    f.set_min_order(0);
+    f.set_ignore_gfp_wait(false);
+    f.attr.verbose = 0;
+    f.attr.probability = 100;
+    f.attr.times = 1; // the new transmit ring's descriptors
+    expect(await tm.in_task(() => nc.ethtool("eth0", { cmd: "set_ring", rx: 512, tx: 512 }))).toBe(-12);
+    expect(tm.nics[0]!.reg_read(REG.RDLEN)).toBe(256 * 16);
+    expect(tm.nics[0]!.reg_read(REG.TDLEN)).toBe(256 * 16);
+    const { got } = record();
+    const eth0 = dev_get_by_name("eth0")!;
+    const eth1 = dev_get_by_name("eth1")!;
+    await tm.in_task(async () => {
+      await msleep(600);
+      expect(await netdev_transmit(eth0, frame(eth1.dev_addr, eth0.dev_addr, 300, 8))).toBe(0);
+      await msleep(5);
+    });
+    expect(got.map((g) => g[1])).toEqual([8]);
+    expect(dma_debug_error_count()).toBe(0);
   });
 });

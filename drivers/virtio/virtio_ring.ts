@@ -1,0 +1,368 @@
+import { DMA_FROM_DEVICE, DMA_TO_DEVICE } from "../../include/linux/dma-direction.ts";
+import { EIO, ENOMEM, ENOSPC } from "../../include/linux/errno.ts";
+import { IRQ_HANDLED, IRQ_NONE, type IrqReturn } from "../../include/linux/interrupt.ts";
+import {
+  dma_alloc_coherent,
+  dma_free_coherent,
+  dma_map_single,
+  dma_mapping_error,
+  dma_unmap_single,
+  type DmaCoherent,
+  type DmaDevice,
+} from "../../kernel/dma/mapping.ts";
+
+/**
+ * The driver side of split virtqueues (drivers/virtio/virtio_ring.c, split ring only; VIRTIO 1.x
+ * §2.7). The ring — descriptor table, available ring (driver area), used ring (device area) —
+ * lives in one coherent allocation laid out as vring_init lays it out; buffers are lent to the
+ * device with the streaming DMA API for as long as they are in the ring. What the driver needs of
+ * a descriptor afterwards (address, length, flags, next) is kept in a private shadow (desc_extra)
+ * and never read back from shared memory, which the device could have scribbled on.
+ *
+ * Context: add/kick/get_buf from process or softirq context, vring_interrupt in hard-IRQ context;
+ * one user at a time (the caller serialises, as Linux's callers hold a lock or run in NAPI).
+ * Barriers (virtio_wmb/rmb/mb) mark the publish order real hardware needs; here devices run
+ * between kernel steps, never concurrently, so they compile to nothing.
+ */
+
+/* Descriptor flags and ring flags (include/uapi/linux/virtio_ring.h). */
+export const VRING_DESC_F_NEXT = 1;
+export const VRING_DESC_F_WRITE = 2;
+export const VRING_DESC_F_INDIRECT = 4;
+export const VRING_USED_F_NO_NOTIFY = 1;
+export const VRING_AVAIL_F_NO_INTERRUPT = 1;
+/** Feature bits the ring itself acts on. */
+export const VIRTIO_RING_F_INDIRECT_DESC = 28;
+export const VIRTIO_RING_F_EVENT_IDX = 29;
+
+/** One piece of a buffer (struct scatterlist, reduced: JavaScript has no pages, only views). */
+export interface Scatterlist {
+  readonly buf: Uint8Array;
+  readonly offset: number;
+  readonly length: number;
+}
+
+/** vring_need_event(): does moving the index from `old` to `new_idx` cross `event`? (u16 arithmetic) */
+export function vring_need_event(event: number, new_idx: number, old: number): boolean {
+  return ((new_idx - event - 1) & 0xffff) < ((new_idx - old) & 0xffff);
+}
+
+/** Barriers: no-ops here (see the file comment), kept where the publish order needs them. */
+function virtio_wmb(): void {}
+function virtio_rmb(): void {}
+function virtio_mb(): void {}
+
+/** vring_init's layout for `num` descriptors: byte offsets of the three parts, and the total size. */
+export function vring_layout(num: number, align: number): { avail: number; used: number; size: number } {
+  const avail = 16 * num;
+  const used = Math.ceil((avail + 6 + 2 * num) / align) * align;
+  return { avail, used, size: used + 6 + 8 * num };
+}
+
+export class VirtQueue {
+  readonly index: number;
+  readonly name: string;
+  readonly num: number;
+  /** Called from vring_interrupt when the device used buffers (the driver's queue callback). */
+  readonly callback: ((vq: VirtQueue) => void) | null;
+  /** Ring the device's doorbell for this queue; false when it could not (the queue is then broken). */
+  readonly notify: (vq: VirtQueue) => boolean;
+  /** The driver's private data for the queue (virtqueue->priv). */
+  priv: unknown = null;
+  num_free: number;
+  broken = false;
+  /* The ring in coherent memory. */
+  readonly ring: DmaCoherent;
+  private readonly v: DataView;
+  private readonly avail_off: number;
+  private readonly used_off: number;
+  /** The device the buffers are mapped for (the transport's PCI function). */
+  readonly dma_dev: DmaDevice;
+  /** VIRTIO_RING_F_EVENT_IDX negotiated. */
+  private readonly event: boolean;
+  /* Driver-private state. */
+  private free_head = 0;
+  private num_added = 0;
+  private last_used_idx = 0;
+  private avail_idx_shadow = 0;
+  private avail_flags_shadow = 0;
+  /** The caller's token for each chain head, null when the head is free. */
+  private readonly desc_state: unknown[];
+  /** Shadow of each descriptor as written: address, length, flags, next. */
+  private readonly extra_addr: Float64Array;
+  private readonly extra_len: Uint32Array;
+  private readonly extra_flags: Uint16Array;
+  private readonly extra_next: Uint16Array;
+
+  constructor(index: number, num: number, ring: DmaCoherent, align: number, dma_dev: DmaDevice, event: boolean, notify: (vq: VirtQueue) => boolean, callback: ((vq: VirtQueue) => void) | null, name: string) {
+    this.index = index;
+    this.num = num;
+    this.ring = ring;
+    this.v = ring.view;
+    const layout = vring_layout(num, align);
+    this.avail_off = layout.avail;
+    this.used_off = layout.used;
+    this.dma_dev = dma_dev;
+    this.event = event;
+    this.notify = notify;
+    this.callback = callback;
+    this.name = name;
+    this.num_free = num;
+    this.desc_state = new Array<unknown>(num).fill(null);
+    this.extra_addr = new Float64Array(num);
+    this.extra_len = new Uint32Array(num);
+    this.extra_flags = new Uint16Array(num);
+    this.extra_next = new Uint16Array(num);
+    // The free list: 0 → 1 → … → num-1.
+    for (let i = 0; i < num - 1; i++) this.extra_next[i] = i + 1;
+  }
+
+  /* ---- the shared areas, little-endian ---- */
+  private write_desc(i: number, addr: number, len: number, flags: number, next: number): void {
+    const o = 16 * i;
+    this.v.setUint32(o, addr >>> 0, true);
+    this.v.setUint32(o + 4, Math.floor(addr / 0x100000000), true);
+    this.v.setUint32(o + 8, len, true);
+    this.v.setUint16(o + 12, flags, true);
+    this.v.setUint16(o + 14, next, true);
+    // The shadow keeps address, length and flags; extra_next stays the free-list link (the chain
+    // follows the free list, so it is the same index while the descriptor is in use).
+    this.extra_addr[i] = addr;
+    this.extra_len[i] = len;
+    this.extra_flags[i] = flags;
+  }
+  used_idx(): number {
+    return this.v.getUint16(this.used_off + 2, true);
+  }
+  private used_flags(): number {
+    return this.v.getUint16(this.used_off, true);
+  }
+  private avail_event(): number {
+    return this.v.getUint16(this.used_off + 4 + 8 * this.num, true);
+  }
+  private set_used_event(idx: number): void {
+    this.v.setUint16(this.avail_off + 4 + 2 * this.num, idx & 0xffff, true);
+  }
+  private set_avail_flags(flags: number): void {
+    this.v.setUint16(this.avail_off, flags, true);
+  }
+
+  /** Bus addresses of the three parts (for the transport's queue_desc/driver/device registers). */
+  get desc_addr(): number {
+    return this.ring.dma_handle;
+  }
+  get avail_addr(): number {
+    return this.ring.dma_handle + this.avail_off;
+  }
+  get used_addr(): number {
+    return this.ring.dma_handle + this.used_off;
+  }
+
+  /** virtqueue_add_sgs(): a buffer of `out` device-readable then `inn` device-writable pieces. */
+  add(sgs: readonly Scatterlist[], out: number, inn: number, data: unknown): number {
+    if (this.broken) return -EIO;
+    const total = out + inn;
+    if (total === 0 || data === null || data === undefined || total > sgs.length) return -EIO;
+    if (this.num_free < total) return -ENOSPC;
+    const head = this.free_head;
+    let i = head;
+    for (let n = 0; n < total; n++) {
+      const sg = sgs[n]!;
+      const dir = n < out ? DMA_TO_DEVICE : DMA_FROM_DEVICE;
+      const addr = dma_map_single(this.dma_dev, sg.buf, sg.offset, sg.length, dir);
+      if (dma_mapping_error(this.dma_dev, addr) !== 0) {
+        // Unmap what this buffer had mapped so far; the descriptors were not published.
+        this.unmap_chain(head, n);
+        return -ENOMEM;
+      }
+      const flags = (n < out ? 0 : VRING_DESC_F_WRITE) | (n < total - 1 ? VRING_DESC_F_NEXT : 0);
+      const next = this.extra_next[i]!;
+      this.write_desc(i, addr, sg.length, flags, flags & VRING_DESC_F_NEXT ? next : 0);
+      i = next;
+    }
+    this.free_head = i;
+    this.num_free -= total;
+    this.desc_state[head] = data;
+    // Put the head in the available ring, then publish the new index.
+    const slot = this.avail_idx_shadow & (this.num - 1);
+    this.v.setUint16(this.avail_off + 4 + 2 * slot, head, true);
+    virtio_wmb();
+    this.avail_idx_shadow = (this.avail_idx_shadow + 1) & 0xffff;
+    this.v.setUint16(this.avail_off + 2, this.avail_idx_shadow, true);
+    this.num_added++;
+    return 0;
+  }
+
+  /** Unmap the first `n` descriptors of the chain at `head` (an add that failed half way). */
+  private unmap_chain(head: number, n: number): void {
+    let i = head;
+    for (let k = 0; k < n; k++) {
+      dma_unmap_single(this.dma_dev, this.extra_addr[i]!, this.extra_len[i]!, (this.extra_flags[i]! & VRING_DESC_F_WRITE) !== 0 ? DMA_FROM_DEVICE : DMA_TO_DEVICE);
+      i = this.extra_next[i]!;
+    }
+  }
+
+  /** virtqueue_kick_prepare(): should the device be told about what was added? */
+  kick_prepare(): boolean {
+    virtio_mb();
+    const new_idx = this.avail_idx_shadow;
+    const old = (new_idx - this.num_added) & 0xffff;
+    this.num_added = 0;
+    if (this.event) return vring_need_event(this.avail_event(), new_idx, old);
+    return (this.used_flags() & VRING_USED_F_NO_NOTIFY) === 0;
+  }
+
+  /** more_used(): has the device used a buffer we have not reaped? */
+  more_used(): boolean {
+    return this.last_used_idx !== this.used_idx();
+  }
+
+  /** virtqueue_get_buf(): the next used buffer's token and the bytes the device wrote, or null. */
+  get_buf(len_out?: { len: number }): unknown {
+    if (this.broken || !this.more_used()) return null;
+    virtio_rmb();
+    const slot = this.last_used_idx & (this.num - 1);
+    const id = this.v.getUint32(this.used_off + 4 + 8 * slot, true);
+    const len = this.v.getUint32(this.used_off + 4 + 8 * slot + 4, true);
+    if (id >= this.num || this.desc_state[id] === null) {
+      // BAD_RING(): the device returned a descriptor it was never given.
+      this.broken = true;
+      return null;
+    }
+    const data = this.desc_state[id];
+    this.detach_buf(id);
+    this.last_used_idx = (this.last_used_idx + 1) & 0xffff;
+    // With interrupts on, tell the device where we are (used_event) so it interrupts for the next.
+    if (this.event && (this.avail_flags_shadow & VRING_AVAIL_F_NO_INTERRUPT) === 0) {
+      this.set_used_event(this.last_used_idx);
+      virtio_mb();
+    }
+    if (len_out !== undefined) len_out.len = len;
+    return data;
+  }
+
+  /** detach_buf_split(): unmap the chain at `head` and give its descriptors back. */
+  private detach_buf(head: number): void {
+    this.desc_state[head] = null;
+    let i = head;
+    let n = 1;
+    while ((this.extra_flags[i]! & VRING_DESC_F_NEXT) !== 0 && n <= this.num) {
+      this.unmap_one(i);
+      i = this.extra_next[i]!;
+      n++;
+    }
+    this.unmap_one(i);
+    this.extra_next[i] = this.free_head;
+    this.free_head = head;
+    this.num_free += n;
+  }
+
+  private unmap_one(i: number): void {
+    const dir = (this.extra_flags[i]! & VRING_DESC_F_WRITE) !== 0 ? DMA_FROM_DEVICE : DMA_TO_DEVICE;
+    dma_unmap_single(this.dma_dev, this.extra_addr[i]!, this.extra_len[i]!, dir);
+    this.extra_flags[i] = 0;
+  }
+
+  /** virtqueue_disable_cb(): ask the device not to interrupt (a hint: it may still). */
+  disable_cb(): void {
+    if ((this.avail_flags_shadow & VRING_AVAIL_F_NO_INTERRUPT) !== 0) return;
+    this.avail_flags_shadow |= VRING_AVAIL_F_NO_INTERRUPT;
+    if (this.event) this.set_used_event(0); // a far-away index
+    else this.set_avail_flags(this.avail_flags_shadow);
+  }
+
+  /** virtqueue_enable_cb_prepare(): interrupts on again; returns the index to poll with. */
+  enable_cb_prepare(): number {
+    if ((this.avail_flags_shadow & VRING_AVAIL_F_NO_INTERRUPT) !== 0) {
+      this.avail_flags_shadow &= ~VRING_AVAIL_F_NO_INTERRUPT;
+      if (!this.event) this.set_avail_flags(this.avail_flags_shadow);
+    }
+    this.set_used_event(this.last_used_idx);
+    return this.last_used_idx;
+  }
+
+  /** virtqueue_poll(): did the device use buffers since `last`? */
+  poll(last: number): boolean {
+    virtio_mb();
+    return last !== this.used_idx();
+  }
+
+  /**
+   * virtqueue_enable_cb(): interrupts on; false when buffers arrived meanwhile — the caller must
+   * poll again rather than wait for an interrupt that may never come.
+   */
+  enable_cb(): boolean {
+    return !this.poll(this.enable_cb_prepare());
+  }
+
+  /** virtqueue_detach_unused_buf(): after a reset, take back a buffer the device never used. */
+  detach_unused_buf(): unknown {
+    for (let i = 0; i < this.num; i++) {
+      const data = this.desc_state[i];
+      if (data === null) continue;
+      this.detach_buf(i);
+      this.avail_idx_shadow = (this.avail_idx_shadow - 1) & 0xffff;
+      this.v.setUint16(this.avail_off + 2, this.avail_idx_shadow, true);
+      return data;
+    }
+    return null;
+  }
+}
+
+/**
+ * vring_create_virtqueue(): a queue of `num` entries (a power of two) in one coherent allocation
+ * for `dma_dev`, the device the transport found. Null when memory is short or `num` is invalid.
+ */
+export function vring_create_virtqueue(
+  index: number,
+  num: number,
+  vring_align: number,
+  dma_dev: DmaDevice,
+  event_idx: boolean,
+  notify: (vq: VirtQueue) => boolean,
+  callback: ((vq: VirtQueue) => void) | null,
+  name: string,
+): VirtQueue | null {
+  if (num === 0 || (num & (num - 1)) !== 0 || num > 32768) return null;
+  const ring = dma_alloc_coherent(dma_dev, vring_layout(num, vring_align).size);
+  if (ring === null) return null;
+  return new VirtQueue(index, num, ring, vring_align, dma_dev, event_idx, notify, callback, name);
+}
+
+/** vring_del_virtqueue(): free the ring (every buffer must have been detached). */
+export function vring_del_virtqueue(vq: VirtQueue): void {
+  dma_free_coherent(vq.dma_dev, vq.ring.size, vq.ring);
+}
+
+/* Linux's free functions over the queue, for drivers that read like virtio_net.c. */
+export const virtqueue_add_sgs = (vq: VirtQueue, sgs: readonly Scatterlist[], out: number, inn: number, data: unknown): number => vq.add(sgs, out, inn, data);
+export const virtqueue_add_outbuf = (vq: VirtQueue, sgs: readonly Scatterlist[], data: unknown): number => vq.add(sgs, sgs.length, 0, data);
+export const virtqueue_add_inbuf = (vq: VirtQueue, sgs: readonly Scatterlist[], data: unknown): number => vq.add(sgs, 0, sgs.length, data);
+export const virtqueue_kick_prepare = (vq: VirtQueue): boolean => vq.kick_prepare();
+/** virtqueue_notify(): ring the doorbell; a failure breaks the queue. */
+export function virtqueue_notify(vq: VirtQueue): boolean {
+  if (vq.broken) return false;
+  if (!vq.notify(vq)) {
+    vq.broken = true;
+    return false;
+  }
+  return true;
+}
+/** virtqueue_kick(): kick_prepare, then notify if the device wants it. */
+export function virtqueue_kick(vq: VirtQueue): boolean {
+  return vq.kick_prepare() ? virtqueue_notify(vq) : true;
+}
+export const virtqueue_get_buf = (vq: VirtQueue, len_out?: { len: number }): unknown => vq.get_buf(len_out);
+export const virtqueue_disable_cb = (vq: VirtQueue): void => vq.disable_cb();
+export const virtqueue_enable_cb = (vq: VirtQueue): boolean => vq.enable_cb();
+export const virtqueue_detach_unused_buf = (vq: VirtQueue): unknown => vq.detach_unused_buf();
+export const virtqueue_get_vring_size = (vq: VirtQueue): number => vq.num;
+export const virtqueue_is_broken = (vq: VirtQueue): boolean => vq.broken;
+
+/** vring_interrupt(): the device said "used buffers" — run the queue's callback if it has any. Hard-IRQ context. */
+export function vring_interrupt(_irq: number, vq: VirtQueue): IrqReturn {
+  if (!vq.more_used()) return IRQ_NONE;
+  if (vq.broken) return IRQ_HANDLED;
+  vq.callback?.(vq);
+  return IRQ_HANDLED;
+}

@@ -2,6 +2,13 @@ import { DMA_FROM_DEVICE, DMA_TO_DEVICE } from "../../include/linux/dma-directio
 import { EIO, ENOMEM, ENOSPC } from "../../include/linux/errno.ts";
 import { IRQ_HANDLED, IRQ_NONE, type IrqReturn } from "../../include/linux/interrupt.ts";
 import {
+  VRING_AVAIL_F_NO_INTERRUPT,
+  VRING_DESC_F_NEXT,
+  VRING_DESC_F_WRITE,
+  VRING_USED_F_NO_NOTIFY,
+  vring_need_event,
+} from "../../include/uapi/linux/virtio_ring.ts";
+import {
   dma_alloc_coherent,
   dma_free_coherent,
   dma_map_single,
@@ -25,26 +32,13 @@ import {
  * between kernel steps, never concurrently, so they compile to nothing.
  */
 
-/* Descriptor flags and ring flags (include/uapi/linux/virtio_ring.h). */
-export const VRING_DESC_F_NEXT = 1;
-export const VRING_DESC_F_WRITE = 2;
-export const VRING_DESC_F_INDIRECT = 4;
-export const VRING_USED_F_NO_NOTIFY = 1;
-export const VRING_AVAIL_F_NO_INTERRUPT = 1;
-/** Feature bits the ring itself acts on. */
-export const VIRTIO_RING_F_INDIRECT_DESC = 28;
-export const VIRTIO_RING_F_EVENT_IDX = 29;
+export { VRING_AVAIL_F_NO_INTERRUPT, VRING_DESC_F_NEXT, VRING_DESC_F_WRITE, VRING_USED_F_NO_NOTIFY, vring_need_event };
 
 /** One piece of a buffer (struct scatterlist, reduced: JavaScript has no pages, only views). */
 export interface Scatterlist {
   readonly buf: Uint8Array;
   readonly offset: number;
   readonly length: number;
-}
-
-/** vring_need_event(): does moving the index from `old` to `new_idx` cross `event`? (u16 arithmetic) */
-export function vring_need_event(event: number, new_idx: number, old: number): boolean {
-  return ((new_idx - event - 1) & 0xffff) < ((new_idx - old) & 0xffff);
 }
 
 /** Barriers: no-ops here (see the file comment), kept where the publish order needs them. */

@@ -32,7 +32,6 @@ import {
  * between kernel steps, never concurrently, so they compile to nothing.
  */
 
-export { VRING_AVAIL_F_NO_INTERRUPT, VRING_DESC_F_NEXT, VRING_DESC_F_WRITE, VRING_USED_F_NO_NOTIFY, vring_need_event };
 
 /** One piece of a buffer (struct scatterlist, reduced: JavaScript has no pages, only views). */
 export interface Scatterlist {

@@ -7,11 +7,8 @@ import { describe, expect, it } from "vitest";
 import { IRQ_HANDLED, IRQ_NONE } from "../../include/linux/interrupt.ts";
 import { dma_debug_error_count, dma_debug_nr_entries } from "../../kernel/dma/debug.ts";
 import { pbuf_alloc, pbuf_put } from "../../kernel/mm/pbuf.ts";
+import { VRING_AVAIL_F_NO_INTERRUPT, VRING_DESC_F_NEXT, VRING_DESC_F_WRITE, VRING_USED_F_NO_NOTIFY, vring_need_event } from "../../include/uapi/linux/virtio_ring.ts";
 import {
-  VRING_AVAIL_F_NO_INTERRUPT,
-  VRING_DESC_F_NEXT,
-  VRING_DESC_F_WRITE,
-  VRING_USED_F_NO_NOTIFY,
   type VirtQueue,
   virtqueue_add_inbuf,
   virtqueue_add_outbuf,
@@ -23,7 +20,6 @@ import {
   vring_create_virtqueue,
   vring_del_virtqueue,
   vring_interrupt,
-  vring_need_event,
 } from "../../drivers/virtio/virtio_ring.ts";
 import type { PBuf } from "../../include/net/netdevice.ts";
 import { boot_test_machine, type TestMachine } from "../helpers/boot.ts";

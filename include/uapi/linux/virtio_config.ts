@@ -21,7 +21,3 @@ export const VIRTIO_F_RING_PACKED = 34;
 export const VIRTIO_F_IN_ORDER = 35;
 export const VIRTIO_F_RING_RESET = 40;
 
-/** The 64-bit feature word with bit `bit` set (bits above 31 need more than a JS int: use bigint). */
-export function virtio_bit(bit: number): bigint {
-  return 1n << BigInt(bit);
-}

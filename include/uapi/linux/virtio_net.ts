@@ -41,3 +41,21 @@ export const VIRTIO_NET_HDR_GSO_NONE = 0;
 /** Virtqueue indices of the first queue pair. */
 export const VIRTIO_NET_RXQ = 0;
 export const VIRTIO_NET_TXQ = 1;
+
+export const VIRTIO_NET_F_CTRL_RX_EXTRA = 20;
+export const VIRTIO_NET_F_CTRL_MAC_ADDR = 23;
+
+/** Control virtqueue (§5.1.6.5): {u8 class, u8 command, data…} readable, {u8 ack} writable. */
+export const VIRTIO_NET_CTRL_Q = 2;
+export const VIRTIO_NET_OK = 0;
+export const VIRTIO_NET_ERR = 1;
+export const VIRTIO_NET_CTRL_RX = 0;
+export const VIRTIO_NET_CTRL_RX_PROMISC = 0;
+export const VIRTIO_NET_CTRL_RX_ALLMULTI = 1;
+export const VIRTIO_NET_CTRL_RX_ALLUNI = 2;
+export const VIRTIO_NET_CTRL_RX_NOMULTI = 3;
+export const VIRTIO_NET_CTRL_RX_NOUNI = 4;
+export const VIRTIO_NET_CTRL_RX_NOBCAST = 5;
+export const VIRTIO_NET_CTRL_MAC = 1;
+export const VIRTIO_NET_CTRL_MAC_TABLE_SET = 0;
+export const VIRTIO_NET_CTRL_MAC_ADDR_SET = 1;

@@ -4,14 +4,28 @@
 import { EduDevice } from "../hw/misc/edu.ts";
 import type { Machine } from "../hw/machine.ts";
 import { E1000, E1000_DEV_ID_82540EM, E1000_DEV_ID_82544GC_COPPER, E1000_DEV_ID_82545EM_COPPER } from "../hw/net/e1000.ts";
+import type { NetEndpoint } from "../hw/net/net_endpoint.ts";
+import { VirtioNet } from "../hw/net/virtio_net.ts";
 
-/** NIC models by QEMU's names. */
+/** NIC models by QEMU's names: the e1000 family (by PCI device id) and virtio-net. */
 const NIC_MODELS: Readonly<Record<string, number>> = {
   e1000: E1000_DEV_ID_82540EM,
   "e1000-82540em": E1000_DEV_ID_82540EM,
   "e1000-82544gc": E1000_DEV_ID_82544GC_COPPER,
   "e1000-82545em": E1000_DEV_ID_82545EM_COPPER,
+  "virtio-net-pci": 0x1041,
+  "virtio-net-pci-non-transitional": 0x1041,
 };
+
+/** The NICs of a machine, of every model, in slot order. */
+export function machine_nics(m: Machine): (E1000 | VirtioNet)[] {
+  return [...m.pci.devices.values()].filter((d): d is E1000 | VirtioNet => d instanceof E1000 || d instanceof VirtioNet);
+}
+
+/** QEMU's model name of a NIC (for messages). */
+export function nic_model(nic: NetEndpoint): string {
+  return nic instanceof VirtioNet ? "virtio-net-pci" : "e1000";
+}
 
 /** QEMU's default MAC; each further NIC without mac= gets the next address (…:57, …:58). */
 export const DEFAULT_MAC = "52:54:00:12:34:56";
@@ -61,7 +75,7 @@ function first_free_slot(m: Machine): number {
  * Plug one -device into the machine. Returns an error line or null. A NIC's `netdev=` is recorded
  * in `nic_netdev` for the network set-up.
  */
-export function plug_device(m: Machine, spec: string, nic_netdev: Map<E1000, string | undefined> = new Map()): string | null {
+export function plug_device(m: Machine, spec: string, nic_netdev: Map<E1000 | VirtioNet, string | undefined> = new Map()): string | null {
   const d = parse_device_spec(spec);
   if (typeof d === "string") return d;
   const addr = d.props.get("addr");
@@ -76,15 +90,19 @@ export function plug_device(m: Machine, spec: string, nic_netdev: Map<E1000, str
     if (slot < 0) return `-device ${spec}: no free PCI slot`;
   }
   const nic = NIC_MODELS[d.driver];
-  const allowed = nic !== undefined ? ["addr", "id", "mac", "netdev"] : ["addr", "id"];
+  // virtio-net-pci here is always modern (QEMU's disable-legacy=on); the property is accepted as such.
+  const allowed = nic !== undefined ? ["addr", "id", "mac", "netdev", ...(nic === 0x1041 ? ["disable-legacy"] : [])] : ["addr", "id"];
   for (const k of d.props.keys()) if (!allowed.includes(k)) return `-device ${d.driver}: unknown property '${k}'`;
   if (m.pci.find(slot, fn) !== undefined) return `-device ${spec}: PCI address 00:${slot.toString(16).padStart(2, "0")}.${fn} is taken`;
   if (nic !== undefined) {
-    const nics = [...m.pci.devices.values()].filter((x) => x instanceof E1000).length;
+    const nics = machine_nics(m).length;
     const mac_s = d.props.get("mac");
     const mac = mac_s === undefined ? nth_default_mac(nics) : parse_mac(mac_s);
     if (mac === null) return `-device ${spec}: bad mac '${mac_s}' (expected six hex bytes, e.g. 52:54:00:12:34:56, not multicast)`;
-    const dev = new E1000(m.clock, { mac, device_id: nic, name: d.props.get("id") ?? `e1000.${nics}` });
+    const legacy = d.props.get("disable-legacy");
+    if (legacy !== undefined && legacy !== "on") return `-device ${spec}: only disable-legacy=on is available (a modern, non-transitional virtio-net)`;
+    const name = d.props.get("id") ?? `${nic === 0x1041 ? "virtio-net" : "e1000"}.${nics}`;
+    const dev = nic === 0x1041 ? new VirtioNet(m.clock, { mac, name }) : new E1000(m.clock, { mac, device_id: nic, name });
     m.pci.plug(dev, slot, fn);
     nic_netdev.set(dev, d.props.get("netdev"));
     return null;

@@ -11,6 +11,7 @@ import { PROGRAMS } from "../userland/programs.ts";
 import { DEFAULT_DEVICES, DEFAULT_NETDEVS, plug_device } from "./board.ts";
 import { parse_netdev, setup_network } from "./netdevs.ts";
 import type { E1000 } from "../hw/net/e1000.ts";
+import type { VirtioNet } from "../hw/net/virtio_net.ts";
 import { inet_aton, inet_ntoa, prefix_mask } from "../include/uapi/in.ts";
 import { ip_auto_config } from "../net/ipv4/ipconfig.ts";
 import { DEFAULT_MODULES, MODULE_INDEX } from "./modules.ts";
@@ -73,8 +74,8 @@ async function main(): Promise<void> {
     for (const c of ch === "all" ? TRACE_CHANNELS : [ch]) machine.tracer.enable(c);
   }
   // Devices and network back-ends. -nic TYPE[,mac=…] is a NIC plus its own back-end.
-  const nic_netdev = new Map<E1000, string | undefined>();
-  const explicit_net = cfg.netdevs.length > 0 || cfg.nics.length > 0 || cfg.devices.some((d) => d.startsWith("e1000"));
+  const nic_netdev = new Map<E1000 | VirtioNet, string | undefined>();
+  const explicit_net = cfg.netdevs.length > 0 || cfg.nics.length > 0 || cfg.devices.some((d) => d.startsWith("e1000") || d.startsWith("virtio-net"));
   const defaults = cfg.nodefaults ? [] : explicit_net ? DEFAULT_DEVICES.filter((d) => !d.startsWith("e1000")) : DEFAULT_DEVICES;
   const netdevs = [...(cfg.nodefaults || explicit_net ? [] : DEFAULT_NETDEVS), ...cfg.netdevs];
   const nic_devices: string[] = [];
@@ -83,7 +84,9 @@ async function main(): Promise<void> {
     if (type === "none") return;
     netdevs.push(`${type},id=nic${i}${props.filter((p) => !p.startsWith("mac=") && !p.startsWith("model=")).map((p) => "," + p).join("")}`);
     const mac = props.find((p) => p.startsWith("mac="));
-    nic_devices.push(`e1000,netdev=nic${i}${mac ? "," + mac : ""}`);
+    // model= picks the NIC as QEMU's -nic does (e1000 by default on the pc machine).
+    const model = props.find((p) => p.startsWith("model="))?.slice(6) ?? "e1000";
+    nic_devices.push(`${model},netdev=nic${i}${mac ? "," + mac : ""}`);
   });
   for (const spec of [...defaults.filter((d) => d.startsWith("e1000")), ...nic_devices, ...cfg.devices, ...defaults.filter((d) => !d.startsWith("e1000"))]) {
     const err = plug_device(machine, spec, nic_netdev);

@@ -5,6 +5,7 @@
  */
 import type { Machine } from "../hw/machine.ts";
 import { E1000 } from "../hw/net/e1000.ts";
+import { VirtioNet } from "../hw/net/virtio_net.ts";
 import { E1000_FAULTS } from "../hw/net/e1000_faults.ts";
 import { mac_str } from "../hw/net/e1000_tx.ts";
 
@@ -26,6 +27,11 @@ function nics(m: Machine): E1000[] {
   return [...m.pci.devices.values()].filter((d): d is E1000 => d instanceof E1000);
 }
 
+/** NICs that are not e1000s (virtio-net), for `~info network` and `~set_link`. */
+function other_nics(m: Machine): VirtioNet[] {
+  return [...m.pci.devices.values()].filter((d): d is VirtioNet => d instanceof VirtioNet);
+}
+
 /** Run one monitor command (without the ~); returns the text to print. */
 export function monitor_command(m: Machine, line: string): string {
   const [cmd, ...args] = line.trim().split(/\s+/);
@@ -37,13 +43,15 @@ export function monitor_command(m: Machine, line: string): string {
     case "info":
       if (args[0] !== "network") return "info: only 'info network' is available\n";
       return (
-        nics(m)
-          .map((n) => `${n.name}: model=82540EM,macaddr=${mac_str(n.mac, 0)} link=${n.removed ? "none (removed)" : n.link_up ? "up" : "down"}\n   ${n.describe_counters()}\n \\ ${n.peer === null ? "(no back-end)" : (n.peer.describe?.() ?? "connected")}`)
-          .join("\n") + "\n"
+        [
+          ...nics(m).map((n) => `${n.name}: model=82540EM,macaddr=${mac_str(n.mac, 0)} link=${n.removed ? "none (removed)" : n.link_up ? "up" : "down"}\n   ${n.describe_counters()}\n \\ ${n.peer === null ? "(no back-end)" : (n.peer.describe?.() ?? "connected")}`),
+          ...other_nics(m).map((n) => `${n.name}: model=virtio-net-pci ${n.describe()}\n \\ ${n.peer === null ? "(no back-end)" : (n.peer.describe?.() ?? "connected")}`),
+        ].join("\n") + "\n"
       );
     case "set_link": {
-      const nic = nics(m).find((n) => n.name === args[0]);
-      if (nic === undefined || (args[1] !== "on" && args[1] !== "off")) return `set_link: usage: set_link NAME on|off (NICs: ${nics(m).map((n) => n.name).join(", ") || "none"})\n`;
+      const all = [...nics(m), ...other_nics(m)];
+      const nic = all.find((n) => n.name === args[0]);
+      if (nic === undefined || (args[1] !== "on" && args[1] !== "off")) return `set_link: usage: set_link NAME on|off (NICs: ${all.map((n) => n.name).join(", ") || "none"})\n`;
       nic.set_link(args[1] === "on");
       return "";
     }

@@ -14,6 +14,8 @@
 import type { Machine } from "../hw/machine.ts";
 import type { World } from "../hw/world.ts";
 import { E1000 } from "../hw/net/e1000.ts";
+import type { VirtioNet } from "../hw/net/virtio_net.ts";
+import { nic_model } from "./board.ts";
 import { Hub } from "../hw/net/hub.ts";
 import { net_connect, type NetEndpoint } from "../hw/net/net_endpoint.ts";
 import { DgramBackend } from "../hw/net/netdev_dgram.ts";
@@ -154,7 +156,7 @@ export interface NetworkSetup {
  * Create the back-ends, capture points and connections. Returns what was made, or one error line.
  * `dumps` are filter-dump objects: [netdev id, file].
  */
-export function setup_network(world: World, m: Machine, netdevs: readonly string[], nic_netdev: ReadonlyMap<E1000, string | undefined>, dumps: readonly [string, string][]): NetworkSetup | string {
+export function setup_network(world: World, m: Machine, netdevs: readonly string[], nic_netdev: ReadonlyMap<E1000 | VirtioNet, string | undefined>, dumps: readonly [string, string][]): NetworkSetup | string {
   const env: BackendEnv = { world, machine: m, kick: () => world.kick() };
   const backends = new Map<string, NetEndpoint>();
   const external: SocketBackend[] = [];
@@ -214,8 +216,8 @@ export function setup_network(world: World, m: Machine, netdevs: readonly string
   for (const [nic, id] of nic_netdev) {
     if (id === undefined) continue;
     const b = backends.get(id);
-    if (b === undefined) return `-device e1000,netdev=${id}: Property 'netdev' can't find value '${id}'`;
-    if (used.has(id)) return `-device e1000,netdev=${id}: netdev '${id}' is already in use by another NIC`;
+    if (b === undefined) return `-device ${nic_model(nic)},netdev=${id}: Property 'netdev' can't find value '${id}'`;
+    if (used.has(id)) return `-device ${nic_model(nic)},netdev=${id}: netdev '${id}' is already in use by another NIC`;
     used.add(id);
     const w = dumped.get(id);
     if (w === undefined) net_connect(b, nic);

@@ -71,7 +71,7 @@ describe("npm start", () => {
     expect(m.stderr).toMatch(/^ringzero: invalid memory size '3M'/);
     const d = await run_ringzero(["--device", "floppy"]);
     expect(d.code).toBe(2);
-    expect(d.stderr).toBe("ringzero: -device: unknown device 'floppy' (available: edu, e1000, e1000-82540em, e1000-82544gc, e1000-82545em)\n");
+    expect(d.stderr).toBe("ringzero: -device: unknown device 'floppy' (available: edu, e1000, e1000-82540em, e1000-82544gc, e1000-82545em, virtio-net-pci, virtio-net-pci-non-transitional)\n");
   });
 
   it("-machine dma-coherent=off,iommu=on: DHCP, ping and ethtool -t work with no DMA-API error; bad properties are refused", async () => {
@@ -87,6 +87,17 @@ describe("npm start", () => {
     const unk = await run_ringzero(["-machine", "pc,smm=off", "-c", "true"]);
     expect(unk.code).toBe(2);
     expect(unk.stderr).toBe("ringzero: -machine: unknown property 'smm' (ringzero knows dma-coherent=on|off, iommu=on|off)\n");
+  });
+
+  it("-device virtio-net-pci and -nic user,model=virtio-net-pci plug QEMU's modern virtio NIC (no driver binds it yet)", async () => {
+    const r = await run_ringzero([...V, "-nodefaults", "-device", "virtio-net-pci,netdev=n0,mac=52:54:00:aa:bb:cc", "-netdev", "user,id=n0", "-c", "lspci"]);
+    expect(r.stdout).toContain("00:01.0 Ethernet controller: Red Hat, Inc. Virtio 1.0 network device (rev 01)\n");
+    expect(r.code).toBe(0);
+    const n = await run_ringzero([...V, "-nodefaults", "-nic", "user,model=virtio-net-pci", "-c", "lspci -n"]);
+    expect(n.stdout).toMatch(/00:01\.0 0200: 1af4:1041 \(rev 01\)/);
+    const bad = await run_ringzero(["-device", "virtio-net-pci,disable-legacy=off", "-c", "true"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^ringzero: -device virtio-net-pci,disable-legacy=off: only disable-legacy=on is available/);
   });
 
   it("rejects an unknown trace channel", async () => {

@@ -96,7 +96,16 @@ function cap_summary(c: Uint8Array, pos: number, id: number): string {
     const pm = (on: boolean): string => (on ? "+" : "-");
     return `: Enable${pm((ctrl & 0x8000) !== 0)} Count=${(ctrl & 0x7ff) + 1} Masked${pm((ctrl & 0x4000) !== 0)}`;
   }
-  if (id === 0x09) return `: Len=${hx(c[pos + 2]!, 2)} <?>`;
+  if (id === 0x09) {
+    // pciutils' show_vendor_caps_virtio for Red Hat's virtio functions (1af4:1000-107f).
+    const vendor = c[0]! | (c[1]! << 8);
+    const device = c[2]! | (c[3]! << 8);
+    if (vendor === 0x1af4 && device >= 0x1000 && device <= 0x107f) {
+      const type = ["", "CommonCfg", "Notify", "ISR", "DeviceCfg"][c[pos + 3]!] || "<unknown>";
+      return `: VirtIO: ${type}`;
+    }
+    return `: Len=${hx(c[pos + 2]!, 2)} <?>`;
+  }
   return "";
 }
 

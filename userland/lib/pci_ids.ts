@@ -12,6 +12,8 @@ export const PCI_DEVICES: Readonly<Record<string, string>> = {
   "8086:100e": "82540EM Gigabit Ethernet Controller",
   "8086:100f": "82545EM Gigabit Ethernet Controller (Copper)",
   "8086:100c": "82544GC Gigabit Ethernet Controller (Copper)",
+  "1af4:1000": "Virtio network device",
+  "1af4:1041": "Virtio 1.0 network device",
 };
 
 /** Subsystem names (vendor:device subvendor:subdevice). */

@@ -8,13 +8,13 @@ import { World } from "../hw/world.ts";
 import { serial8250_init } from "../drivers/tty/serial8250.ts";
 import { start_kernel } from "../kernel/main.ts";
 import { PROGRAMS } from "../userland/programs.ts";
-import { DEFAULT_DEVICES, DEFAULT_NETDEVS, plug_device } from "./board.ts";
+import { DEFAULT_DEVICES, DEFAULT_NETDEVS, machine_nics, plug_device } from "./board.ts";
 import { parse_netdev, setup_network } from "./netdevs.ts";
 import type { E1000 } from "../hw/net/e1000.ts";
-import type { VirtioNet } from "../hw/net/virtio_net.ts";
+import { VirtioNet } from "../hw/net/virtio_net.ts";
 import { inet_aton, inet_ntoa, prefix_mask } from "../include/uapi/in.ts";
 import { ip_auto_config } from "../net/ipv4/ipconfig.ts";
-import { DEFAULT_MODULES, MODULE_INDEX } from "./modules.ts";
+import { DEFAULT_MODULES, MODULE_INDEX, VIRTIO_MODULES } from "./modules.ts";
 import { monitor_command, TRACE_CHANNELS } from "./monitor.ts";
 import { parse_args, USAGE } from "./options.ts";
 import { start_lockup_watchdog } from "./lockup_watchdog.ts";
@@ -126,7 +126,7 @@ async function main(): Promise<void> {
     initcalls: [serial8250_init],
     late_initcalls: [ip_auto_config],
     modules: MODULE_INDEX,
-    default_modules: cfg.modules ?? DEFAULT_MODULES,
+    default_modules: cfg.modules ?? (machine_nics(machine).some((n) => n instanceof VirtioNet) ? [...DEFAULT_MODULES, ...VIRTIO_MODULES] : DEFAULT_MODULES),
     programs: PROGRAMS,
     init_argv: interactive ? ["init"] : ["init", "-c", cfg.command!],
   });

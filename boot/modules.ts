@@ -26,8 +26,16 @@ export const MODULE_INDEX: ModuleIndex = new Map([
   ["e1000", entry("drivers/net/e1000.ts", () => import("../drivers/net/e1000.ts"))],
   ["inet", entry("net/inet.ts", () => import("../net/inet.ts"))],
   ["edu", entry("drivers/misc/edu.ts", () => import("../drivers/misc/edu.ts"))],
+  ["virtio", entry("drivers/virtio/virtio.ts", () => import("../drivers/virtio/virtio.ts"))],
+  ["virtio_pci", entry("drivers/virtio/virtio_pci_common.ts", () => import("../drivers/virtio/virtio_pci_common.ts"))],
+  ["virtio_net", entry("drivers/net/virtio_net.ts", () => import("../drivers/net/virtio_net.ts"))],
   ["test_lockup", entry("drivers/misc/test_lockup.ts", () => import("../drivers/misc/test_lockup.ts"))],
 ]);
 
 /** Loaded at boot unless --modules says otherwise (dependencies come along: e1000 brings netdev). */
 export const DEFAULT_MODULES: readonly string[] = ["e1000", "inet", "edu"];
+/**
+ * Also loaded at boot when the machine has a virtio function (what udev's coldplug does by the
+ * device's modalias): the transport and the network driver.
+ */
+export const VIRTIO_MODULES: readonly string[] = ["virtio_pci", "virtio_net"];

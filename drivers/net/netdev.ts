@@ -486,8 +486,11 @@ async function ethtool(ifname: string, cmd: EthtoolCmd): Promise<EthtoolReply | 
   const ops = dev.ethtool_ops;
   if (ops === null) return -EOPNOTSUPP;
   switch (cmd.cmd) {
-    case "drvinfo":
-      return { kind: "drvinfo", info: ops.get_drvinfo(dev) };
+    case "drvinfo": {
+      // ethtool_get_drvinfo(): the core adds what the driver's ops say it supports.
+      const info = ops.get_drvinfo(dev);
+      return { kind: "drvinfo", info: { ...info, testinfo_len: ops.self_test === undefined ? 0 : Math.max(1, info.testinfo_len ?? 0) } };
+    }
     case "link":
       return ops.get_link_ksettings === undefined ? -EOPNOTSUPP : { kind: "link", settings: ops.get_link_ksettings(dev) };
     case "stats":

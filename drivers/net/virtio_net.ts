@@ -18,6 +18,7 @@
  * Context: probe/remove/open/stop in process context; start_xmit in process or softirq context;
  * skb_recv_done / skb_xmit_done (queue callbacks) in hard-IRQ context; virtnet_poll in softirq.
  */
+import { ktime_get_ns } from "../../kernel/time/timekeeping.ts";
 import { ENOMEM } from "../../include/linux/errno.ts";
 import type { ModuleInfo } from "../../include/linux/module.ts";
 import { ETH_HLEN, NETDEV_TX_OK, PBUF_HEADROOM, PBUF_SIZE, type NapiStruct, type NetDevice, type NetDeviceOps, type PBuf, type EthtoolOps } from "../../include/net/netdevice.ts";
@@ -177,6 +178,7 @@ function receive_buf(vi: VirtnetInfo, p: PBuf, len: number): void {
   // The header (flags 0, GSO_NONE: no offloads were negotiated) is skipped; the frame is in place.
   p.head = PBUF_HEADROOM;
   p.len = len - VIRTIO_NET_HDR_SIZE;
+  p.tstamp = ktime_get_ns(); // the receive timestamp (SO_TIMESTAMP, ping's RTT)
   dev.stats.rx_packets++;
   dev.stats.rx_bytes += p.len;
   if (p.data[p.head]! & 1) dev.stats.multicast++;
@@ -395,7 +397,7 @@ function virtnet_stats_list(dev: NetDevice): [string, number][] {
 }
 
 const virtnet_ethtool_ops: EthtoolOps = {
-  get_drvinfo: (dev) => ({ driver: VIRTNET_DRIVER_NAME, version: VIRTNET_DRIVER_VERSION, bus_info: priv(dev).vdev.name, n_stats: virtnet_stats_list(dev).length, regdump_len: 0, eedump_len: 0 }),
+  get_drvinfo: (dev) => ({ driver: VIRTNET_DRIVER_NAME, version: VIRTNET_DRIVER_VERSION, bus_info: priv(dev).vdev.config.bus_name(priv(dev).vdev), n_stats: virtnet_stats_list(dev).length, regdump_len: 0, eedump_len: 0 }),
   get_link: (dev) => netif_carrier_ok(dev),
   get_ethtool_stats: virtnet_stats_list,
   get_regs: () => [],

@@ -6,6 +6,8 @@ export interface EthtoolDrvInfo {
   n_stats: number;
   regdump_len: number;
   eedump_len: number;
+  /** Self-test results the driver reports (the core fills it: 0 without a self_test op). */
+  testinfo_len?: number;
 }
 
 export interface EthtoolRingParam {

@@ -89,9 +89,13 @@ describe("npm start", () => {
     expect(unk.stderr).toBe("ringzero: -machine: unknown property 'smm' (ringzero knows dma-coherent=on|off, iommu=on|off)\n");
   });
 
-  it("-device virtio-net-pci and -nic user,model=virtio-net-pci plug QEMU's modern virtio NIC (no driver binds it yet)", async () => {
-    const r = await run_ringzero([...V, "-nodefaults", "-device", "virtio-net-pci,netdev=n0,mac=52:54:00:aa:bb:cc", "-netdev", "user,id=n0", "-c", "lspci"]);
+  it("-device virtio-net-pci and -nic user,model=virtio-net-pci: the virtio drivers load, DHCP and ping work", async () => {
+    const r = await run_ringzero([...V, "-nodefaults", "-device", "virtio-net-pci,netdev=n0,mac=52:54:00:aa:bb:cc", "-netdev", "user,id=n0", "-append", "dma_debug=on", "-c", "lspci -k; ping -c 2 10.0.2.2; ethtool -i eth0; cat /sys/kernel/debug/dma-api/error_count"]);
     expect(r.stdout).toContain("00:01.0 Ethernet controller: Red Hat, Inc. Virtio 1.0 network device (rev 01)\n");
+    expect(r.stdout).toMatch(/Kernel driver in use: virtio-pci/);
+    expect(r.stdout).toContain("2 packets transmitted, 2 received, 0% packet loss");
+    expect(r.stdout).toContain("driver: virtio_net\n");
+    expect(r.stdout).toMatch(/\n0\n$/);
     expect(r.code).toBe(0);
     const n = await run_ringzero([...V, "-nodefaults", "-nic", "user,model=virtio-net-pci", "-c", "lspci -n"]);
     expect(n.stdout).toMatch(/00:01\.0 0200: 1af4:1041 \(rev 01\)/);

@@ -190,7 +190,8 @@ export async function ethtool(argv: readonly string[], sys: Syscalls): Promise<n
     }
     case "drvinfo": {
       const i = r.info;
-      print(sys, `driver: ${i.driver}\nversion: ${i.version}\nfirmware-version: \nexpansion-rom-version: \nbus-info: ${i.bus_info}\nsupports-statistics: yes\nsupports-test: yes\nsupports-eeprom-access: yes\nsupports-register-dump: yes\nsupports-priv-flags: no\n`);
+      const yn = (n: number | undefined): string => ((n ?? 0) > 0 ? "yes" : "no");
+      print(sys, `driver: ${i.driver}\nversion: ${i.version}\nfirmware-version: \nexpansion-rom-version: \nbus-info: ${i.bus_info}\nsupports-statistics: ${yn(i.n_stats)}\nsupports-test: ${yn(i.testinfo_len)}\nsupports-eeprom-access: ${yn(i.eedump_len)}\nsupports-register-dump: ${yn(i.regdump_len)}\nsupports-priv-flags: no\n`);
       return 0;
     }
     case "stats":

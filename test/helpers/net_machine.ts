@@ -10,6 +10,10 @@ import { net_connect, type NetEndpoint } from "../../hw/net/net_endpoint.ts";
 import { World } from "../../hw/world.ts";
 import netdev_module from "../../drivers/net/netdev.ts";
 import e1000_module from "../../drivers/net/e1000.ts";
+import virtio_module from "../../drivers/virtio/virtio.ts";
+import virtio_pci_module from "../../drivers/virtio/virtio_pci_common.ts";
+import virtio_net_module from "../../drivers/net/virtio_net.ts";
+import { VirtioNet } from "../../hw/net/virtio_net.ts";
 import inet_module from "../../net/inet.ts";
 import { ip_auto_config } from "../../net/ipv4/ipconfig.ts";
 import { serial8250_init } from "../../drivers/tty/serial8250.ts";
@@ -21,6 +25,9 @@ export const MODULES: ModuleIndex = new Map<string, { load: () => Promise<Module
   ["netdev", { load: async () => netdev_module, size: 1 }],
   ["e1000", { load: async () => e1000_module, size: 1 }],
   ["inet", { load: async () => inet_module, size: 1 }],
+  ["virtio", { load: async () => virtio_module, size: 1 }],
+  ["virtio_pci", { load: async () => virtio_pci_module, size: 1 }],
+  ["virtio_net", { load: async () => virtio_net_module, size: 1 }],
 ]);
 
 /**
@@ -28,14 +35,16 @@ export const MODULES: ModuleIndex = new Map<string, { load: () => Promise<Module
  * e1000 and inet modules loaded at boot, `ip=` from `cmdline` applied, and init running `command`
  * in the shell. Its console output is in machine.console_output.
  */
-export function boot_host(world: World, opts: { wires: NetEndpoint[]; cmdline: string; command: string; base_mac?: number }): TestMachine {
+export function boot_host(world: World, opts: { wires: NetEndpoint[]; cmdline: string; command: string; base_mac?: number; nic?: "e1000" | "virtio-net-pci" }): TestMachine {
+  const virtio = opts.nic === "virtio-net-pci";
   return boot_test_machine({
     world,
     mem_size: 64 << 20,
     cmdline: `quiet ${opts.cmdline}`,
     setup: (m) => {
       opts.wires.forEach((w, i) => {
-        const nic = new E1000(m.clock, { mac: Uint8Array.of(0x52, 0x54, 0, 0x12, 0x34, (opts.base_mac ?? 0x56) + i), name: `e1000.${i}` });
+        const mac = Uint8Array.of(0x52, 0x54, 0, 0x12, 0x34, (opts.base_mac ?? 0x56) + i);
+        const nic = virtio ? new VirtioNet(m.clock, { mac, name: `virtio-net.${i}` }) : new E1000(m.clock, { mac, name: `e1000.${i}` });
         m.pci.plug(nic, 3 + i);
         net_connect(w, nic);
       });
@@ -43,7 +52,7 @@ export function boot_host(world: World, opts: { wires: NetEndpoint[]; cmdline: s
     boot: {
       initcalls: [serial8250_init],
       modules: MODULES,
-      default_modules: ["e1000", "inet"],
+      default_modules: virtio ? ["virtio_pci", "virtio_net", "inet"] : ["e1000", "inet"],
       late_initcalls: [ip_auto_config],
       programs: PROGRAMS,
       init_argv: ["init", "-c", opts.command],

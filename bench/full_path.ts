@@ -1,7 +1,8 @@
 /**
- * The bench's full path (bench/bench.ts): a machine with two e1000 NICs on a hub, frames pushed
- * from eth0's driver to a protocol handler on eth1, timed on the wall clock while the machine runs
- * on the virtual clock; and a way to count the bytes the V8 heap allocated meanwhile.
+ * The bench's full path (bench/bench.ts): a machine with two e1000 (or virtio-net-pci) NICs on a
+ * hub, frames pushed from eth0's driver to a protocol handler on eth1, timed on the wall clock
+ * while the machine runs on the virtual clock; and a way to count the bytes the V8 heap allocated
+ * meanwhile.
  */
 import { GCProfiler, getHeapStatistics } from "node:v8";
 import { World } from "../hw/world.ts";
@@ -15,10 +16,15 @@ import { Hub } from "../hw/net/hub.ts";
 import { net_connect } from "../hw/net/net_endpoint.ts";
 import netdev_module, { dev_add_pack, dev_open, dev_queue_xmit, netdev_list, netdev_transmit } from "../drivers/net/netdev.ts";
 import e1000_module from "../drivers/net/e1000.ts";
+import { VirtioNet } from "../hw/net/virtio_net.ts";
+import virtio_module, { virtio_devices } from "../drivers/virtio/virtio.ts";
+import virtio_pci_module, { vp_vq_irq } from "../drivers/virtio/virtio_pci_common.ts";
+import virtio_net_module from "../drivers/net/virtio_net.ts";
 import { kstat_irqs } from "../kernel/irq/irqdesc.ts";
 import { kthread_run } from "../kernel/kthread.ts";
 import { pbuf_alloc, pbuf_put } from "../kernel/mm/pbuf.ts";
 import { load_module } from "../kernel/module.ts";
+import type { ModuleInfo } from "../include/linux/module.ts";
 import { msleep, nr_context_switches, sched_yield } from "../kernel/sched/core.ts";
 import { start_lockup_watchdog } from "../boot/lockup_watchdog.ts";
 import { set_features } from "../drivers/net/netdev_features.ts";
@@ -26,10 +32,10 @@ import { csum_fold, csum_tcpudp_nofold, ip_compute_csum } from "../lib/inet_chec
 import { dma_debug_enabled, dma_debug_error_count } from "../kernel/dma/debug.ts";
 
 /**
- * Full path: netdev transmit on eth0 → e1000 TX ring → model → hub → model → eth1 RX ring →
- * interrupt → NAPI poll → netdev_receive → a protocol handler, on the virtual clock, with frames
- * sent in batches of 64 (one doorbell per batch). Returns frames per wall-clock second and
- * interrupts per frame on the receiving NIC.
+ * Full path: netdev transmit on eth0 → e1000 TX ring (or virtio TX queue) → model → hub → model →
+ * eth1 RX ring (or queue) → interrupt → NAPI poll → netdev_receive → a protocol handler, on the
+ * virtual clock, with frames sent in batches of 64 (one doorbell per batch). Returns frames per
+ * wall-clock second and interrupts per frame on the receiving NIC (its RX vector for virtio).
  */
 /**
  * What the frames carry: raw frames of a local EtherType, or IPv4/UDP datagrams whose checksum is
@@ -76,7 +82,15 @@ export async function measure_alloc(body: () => Promise<void>): Promise<AllocSta
 export interface PathMachine {
   dma_coherent?: boolean;
   dma_debug?: boolean;
+  /** The NIC model and driver on both ends: e1000 (default; INTx line 10) or virtio-net-pci (MSI-X, a vector per queue). */
+  nic?: "e1000" | "virtio";
 }
+
+/** Driver modules per NIC kind, in load order. */
+const NIC_MODULES: Record<"e1000" | "virtio", [string, ModuleInfo][]> = {
+  e1000: [["e1000", e1000_module]],
+  virtio: [["virtio", virtio_module], ["virtio_pci", virtio_pci_module], ["virtio_net", virtio_net_module]],
+};
 
 export async function full_path(frame_len: number, total: number, watchdog = false, payload: Payload = "raw", alloc?: (a: AllocStats) => void, pm: PathMachine = {}): Promise<{ pps: number; irq_per_frame: number; steps_per_frame: number; events_per_frame: number; dma_errors: number }> {
   const world = new World("virtual");
@@ -84,21 +98,21 @@ export async function full_path(frame_len: number, total: number, watchdog = fal
   const hub = new Hub();
   const machine = world.add_machine({ mem_size: 64 << 20, cmdline: pm.dma_debug === true ? "quiet dma_debug=on" : "quiet", dma_coherent: pm.dma_coherent ?? true });
   if ((machine.mem.cache === null) !== (pm.dma_coherent ?? true)) throw new Error("full path: the machine's DMA coherence is not the one asked for");
+  const kind = pm.nic ?? "e1000";
   for (let i = 0; i < 2; i++) {
-    const nic = new E1000(machine.clock, { mac: Uint8Array.of(0x52, 0x54, 0, 0x12, 0x34, 0x56 + i), name: `e1000.${i}` });
+    const opts = { mac: Uint8Array.of(0x52, 0x54, 0, 0x12, 0x34, 0x56 + i), name: `${kind === "e1000" ? "e1000" : "virtio-net"}.${i}` };
+    const nic = kind === "e1000" ? new E1000(machine.clock, opts) : new VirtioNet(machine.clock, opts);
     machine.pci.plug(nic, 3 + i);
     net_connect(hub.port(), nic);
   }
-  const modules = new Map([
-    ["netdev", { load: async () => netdev_module, size: 0 }],
-    ["e1000", { load: async () => e1000_module, size: 0 }],
-  ]);
+  const entries: [string, ModuleInfo][] = [["netdev", netdev_module], ...NIC_MODULES[kind]];
+  const modules = new Map(entries.map(([n, m]) => [n, { load: async () => m, size: 0 }]));
   const kernel = start_kernel(machine.platform(), { modules });
   set_this_kernel(kernel);
   if (dma_debug_enabled() !== (pm.dma_debug === true)) throw new Error("full path: dma_debug is not what the command line asked for");
   let ready = false;
   kthread_run(async () => {
-    await load_module("e1000", {}, true);
+    for (const [name] of NIC_MODULES[kind]) if ((await load_module(name, {}, true)) !== 0) throw new Error(`full path: ${name} did not load`);
     for (const d of netdev_list()) await dev_open(d);
     await msleep(600);
     ready = true;
@@ -138,7 +152,14 @@ export async function full_path(frame_len: number, total: number, watchdog = fal
   hv.setUint16(38, frame_len - 34);
   // CHECKSUM_PARTIAL: the UDP checksum field holds the folded pseudo-header sum.
   hv.setUint16(40, ~csum_fold(csum_tcpudp_nofold(0x0a000001, 0x0a000002, frame_len - 34, 17)) & 0xffff);
-  const rx_irq_before = kstat_irqs(10);
+  // The receiver's RX interrupt: the e1000's INTx line, or eth1's virtio input.0 MSI-X vector.
+  let rx_irq = 10;
+  if (kind === "virtio") {
+    const vdev = virtio_devices().find((v) => v.config.bus_name(v) === eth1.parent);
+    if (vdev === undefined) throw new Error("full path: no virtio device behind eth1");
+    rx_irq = vp_vq_irq(vdev, 0);
+    if (rx_irq < 0) throw new Error(`full path: eth1's receive queue has no vector (${rx_irq})`);
+  }
   const send = async (count: number): Promise<void> => {
     let sent = 0;
     while (sent < count) {
@@ -172,7 +193,7 @@ export async function full_path(frame_len: number, total: number, watchdog = fal
   await world.run({ until: () => received >= 20_000 });
   set_this_kernel(kernel);
   received = 0;
-  const irq0 = kstat_irqs(10);
+  const irq0 = kstat_irqs(rx_irq);
   const steps0 = nr_context_switches();
   const events0 = world.clock.fired;
   const t0 = performance.now();
@@ -181,11 +202,10 @@ export async function full_path(frame_len: number, total: number, watchdog = fal
   else alloc(await measure_alloc(async () => void (await world.run({ until: () => received >= total }))));
   const secs = (performance.now() - t0) / 1000;
   set_this_kernel(kernel);
-  void rx_irq_before;
   wd?.stop();
   return {
     pps: total / secs,
-    irq_per_frame: (kstat_irqs(10) - irq0) / total,
+    irq_per_frame: (kstat_irqs(rx_irq) - irq0) / total,
     steps_per_frame: (nr_context_switches() - steps0) / total,
     events_per_frame: (world.clock.fired - events0) / total,
     dma_errors: dma_debug_error_count(),

@@ -7,6 +7,7 @@ import type { Machine } from "../hw/machine.ts";
 import { E1000 } from "../hw/net/e1000.ts";
 import { VirtioNet } from "../hw/net/virtio_net.ts";
 import { E1000_FAULTS } from "../hw/net/e1000_faults.ts";
+import { VIRTIO_NET_FAULTS, virtio_net_inject_fault } from "../hw/net/virtio_net_faults.ts";
 import { mac_str } from "../hw/net/e1000_tx.ts";
 
 export const TRACE_CHANNELS = ["tx", "txerr", "rx", "rxfilter", "rxerr", "interrupt", "eeprom", "unknown"] as const;
@@ -18,6 +19,7 @@ const HELP = `monitor commands (type them after ~):
   ~inject FAULT[=ARG] [NAME] inject FAULT into NIC NAME (default: the first NIC), e.g.
                              ~inject rx_overrun=50, ~inject irq_storm=500ms e1000.1
   ~inject clear [NAME]       disarm pending faults, restore the EEPROM, let autoneg complete
+                             (virtio-net NICs: link_down, link_up, link_flap, config_change, needs_reset)
   ~trace                     list trace channels and which are on
   ~trace CH[,CH...] on|off   switch trace channels (${TRACE_CHANNELS.join(", ")}, or all)
   ~help                      this text
@@ -73,20 +75,22 @@ export function monitor_command(m: Machine, line: string): string {
 /** `~inject`: list the faults, or inject one into a NIC. Every outcome is one line. */
 function inject(m: Machine, args: string[]): string {
   if (args.length === 0) {
-    const w = Math.max(...E1000_FAULTS.map((f) => f.name.length)) + 2;
+    const w = Math.max(...E1000_FAULTS.map((f) => f.name.length), ...VIRTIO_NET_FAULTS.map((f) => f.name.length)) + 2;
     return (
       "faults (~inject FAULT[=ARG] [NIC]):\n" +
       E1000_FAULTS.map((f) => `  ${f.name.padEnd(w)}${f.help}${f.arg ? `; ARG: ${f.arg}` : ""}`).join("\n") +
+      "\nvirtio-net faults (~inject FAULT [NIC], for virtio-net NICs):\n" +
+      VIRTIO_NET_FAULTS.map((f) => `  ${f.name.padEnd(w)}${f.help}`).join("\n") +
       "\n"
     );
   }
   if (args.length > 2) return "inject: usage: inject FAULT[=ARG] [NIC]\n";
-  const all = nics(m);
+  const all = [...nics(m), ...other_nics(m)];
   const nic = args[1] === undefined ? all[0] : all.find((n) => n.name === args[1]);
   if (nic === undefined) return `inject: no NIC ${args[1] === undefined ? "in this machine" : `'${args[1]}'`} (NICs: ${all.map((n) => n.name).join(", ") || "none"})\n`;
   const eq = args[0]!.indexOf("=");
   const name = eq < 0 ? args[0]! : args[0]!.slice(0, eq);
   const arg = eq < 0 ? undefined : args[0]!.slice(eq + 1);
-  const err = nic.inject_fault(name, arg);
+  const err = nic instanceof VirtioNet ? virtio_net_inject_fault(nic, name, arg) : nic.inject_fault(name, arg);
   return err === "" ? `${nic.name}: ${name === "clear" ? "faults cleared" : `injected ${args[0]}`}\n` : `inject: ${err}\n`;
 }

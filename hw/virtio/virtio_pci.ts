@@ -136,6 +136,8 @@ export abstract class VirtioPciDevice extends PciDevice implements VirtQueueHost
   readonly pci_cfg_cap: number;
   /** VIRTIO_RING_F_EVENT_IDX negotiated (cached from `features`). */
   event_idx = false;
+  /** FEATURES_OK was accepted and device_status has not been read since (the §3.1.1 re-read). */
+  private features_ok_unread = false;
   /** Field accessors for the common configuration (made once: accesses allocate nothing). */
   private readonly read_field = (f: number): number => this.common_field_read(f);
   private readonly write_field = (f: number, v: number): void => this.common_field_write(f, v);
@@ -292,6 +294,7 @@ export abstract class VirtioPciDevice extends PciDevice implements VirtQueueHost
     this.dfselect = this.gfselect = this.queue_sel = 0;
     this.config_vector = VIRTIO_MSI_NO_VECTOR;
     this.broken = false;
+    this.features_ok_unread = false;
     for (const vq of this.queues) vq.reset();
     this.device_reset();
   }
@@ -352,6 +355,8 @@ export abstract class VirtioPciDevice extends PciDevice implements VirtQueueHost
     if (o + width > VIRTIO_PCI_REGION_SIZE) return 0;
     switch (region) {
       case VIRTIO_PCI_COMMON_OFFSET:
+        // The driver read device_status (not the read-modify-write of a write): FEATURES_OK re-read.
+        if (o <= VIRTIO_PCI_COMMON_STATUS && o + width > VIRTIO_PCI_COMMON_STATUS) this.features_ok_unread = false;
         return common_cfg_read(o, width, this.read_field);
       case VIRTIO_PCI_ISR_OFFSET:
         return o === 0 ? this.isr_read() : 0;
@@ -398,7 +403,11 @@ export abstract class VirtioPciDevice extends PciDevice implements VirtQueueHost
     // QEMU derives the queue from the address; the spec has the driver write the index (16 bits).
     if (width < 2 || (value & 0xffff) !== q) this.warn_once("notify_val", `doorbell of queue ${q} written with ${width}-byte value ${value} (the spec wants the 16-bit queue index; acted on the address)`);
     const vq = this.queues[q]!;
-    if (!this.driver_ok || !vq.enabled) return; // spec §3.1: no doorbells before DRIVER_OK
+    if (!vq.enabled) {
+      this.warn_once("notify_disabled", `doorbell for queue ${q} whose queue_enable is 0 (ignored): program and enable the queue (queue_select, queue_desc/driver/device, queue_enable = 1) before notifying it`);
+      return;
+    }
+    if (!this.driver_ok) return; // spec §3.1: no doorbells before DRIVER_OK
     this.queue_notified(vq);
   }
 
@@ -495,6 +504,9 @@ export abstract class VirtioPciDevice extends PciDevice implements VirtQueueHost
       case VIRTIO_PCI_COMMON_Q_ENABLE: {
         if (v !== 1) return this.virtio_error("qenable", `queue_enable of queue ${vq.index} written with ${v} (only 1 is allowed; a queue is disabled by reset)`);
         if (vq.enabled) return;
+        if (vq.reg_desc === 0 || vq.reg_avail === 0 || vq.reg_used === 0) {
+          this.warn_once("qenable_noaddr", `queue_enable = 1 for queue ${vq.index} while queue_desc/queue_driver/queue_device are still 0 (desc 0x${vq.reg_desc.toString(16)}, driver 0x${vq.reg_avail.toString(16)}, device 0x${vq.reg_used.toString(16)}): write the ring addresses before enabling the queue`);
+        }
         const err = vq.enable();
         if (err !== null) this.virtio_error("qlayout", err);
         return;
@@ -539,6 +551,10 @@ export abstract class VirtioPciDevice extends PciDevice implements VirtQueueHost
       this.warn_once("driver_ok", "DRIVER_OK written without FEATURES_OK accepted (refused: the driver must negotiate features first)");
       v &= ~VIRTIO_CONFIG_S_DRIVER_OK;
     }
+    if ((v & VIRTIO_CONFIG_S_DRIVER_OK) !== 0 && (old & VIRTIO_CONFIG_S_DRIVER_OK) === 0 && (this.features_ok_unread || (old & VIRTIO_CONFIG_S_FEATURES_OK) === 0)) {
+      this.warn_once("features_ok_unread", "DRIVER_OK set without reading device_status after FEATURES_OK was written: re-read device_status and check FEATURES_OK stuck before going on (virtio 1.2 §3.1.1 step 6)");
+    }
+    if ((v & VIRTIO_CONFIG_S_FEATURES_OK) !== 0 && (old & VIRTIO_CONFIG_S_FEATURES_OK) === 0) this.features_ok_unread = true;
     this.status = v | (old & VIRTIO_CONFIG_S_NEEDS_RESET);
     if (this.status !== old) this.status_changed(old, this.status);
   }

@@ -1,11 +1,12 @@
 /**
- * `npm run fuzz -- [--frames N] [--ops N] [--shell N] [--seed S] [--liveness K]`
+ * `npm run fuzz -- [--target all|e1000|virtio] [--frames N] [--ops N] [--shell N] [--virtio-ops N] [--virtio-frames N] [--seed S] [--liveness K]`
  * `npm run fuzz -- --seed S --replay IDX [--phase frames|mmio]`
  *
  * Runs (a) hostile frames through a real socket back-end with liveness pings, (b) random and
  * targeted register/config-space operations on the e1000 model (bare, and a share with the driver
  * loaded), (c) random shell input on the console; prints what happened to every frame by the
- * guest's own counters, escapes, hangs, memory growth and rates. Exit status 1 when any frame is
+ * guest's own counters, escapes, hangs, memory growth and rates; (d) virtio-net: a misbehaving
+ * driver against the model, and hostile frames into a guest running the virtio_net driver. Exit status 1 when any frame is
  * unaccounted, any exception escaped or anything hung. Every failure line carries the seed and
  * operation index that replays it.
  */
@@ -15,12 +16,16 @@ import { performance } from "node:perf_hooks";
 import { run_frames, type Failure, type FrameResult } from "./frames.ts";
 import { replay_mmio, run_mmio, type MmioResult } from "./mmio.ts";
 import { run_shell, type ShellResult } from "./shell.ts";
+import { run_virtio_driver, run_virtio_wire, type VirtioDriverResult, type VirtioWireResult } from "./virtio_net.ts";
 
-const USAGE = `usage: npm run fuzz -- [--frames N] [--ops N] [--shell N] [--seed S] [--liveness K]
+const USAGE = `usage: npm run fuzz -- [--target all|e1000|virtio] [--frames N] [--ops N] [--shell N] [--virtio-ops N] [--virtio-frames N] [--seed S] [--liveness K]
        npm run fuzz -- --seed S --replay IDX [--phase frames|mmio]
   --frames N    hostile frames through -netdev stream on 127.0.0.1 (default 20000)
   --ops N       e1000 register/config-space operations (default 100000; 1% with the driver loaded)
   --shell N     random shell inputs, each followed by 'echo alive' (default 100)
+  --virtio-ops N     hostile-driver operations on the virtio-net model (default 20000)
+  --virtio-frames N  hostile frames into a guest with the virtio_net driver up (default 5000)
+  --target T    all (default), e1000 (phases a-c only) or virtio (phase d only)
   --seed S      the run's seed (default 1)
   --liveness K  ping the guest every K frames (default 1000)
   --replay IDX  run only operation IDX of --phase (frames: the frame alone, then a ping)
@@ -34,10 +39,13 @@ interface Args {
   liveness: number;
   replay: number | null;
   phase: "frames" | "mmio";
+  virtio_ops: number;
+  virtio_frames: number;
+  target: "all" | "e1000" | "virtio";
 }
 
 function parse(argv: string[]): Args | string {
-  const a: Args = { frames: 20000, ops: 100000, shell: 100, seed: 1, liveness: 1000, replay: null, phase: "frames" };
+  const a: Args = { frames: 20000, ops: 100000, shell: 100, seed: 1, liveness: 1000, replay: null, phase: "frames", virtio_ops: 20000, virtio_frames: 5000, target: "all" };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i]!;
     const v = argv[i + 1];
@@ -52,10 +60,14 @@ function parse(argv: string[]): Args | string {
       case "--shell":
       case "--seed":
       case "--liveness":
-      case "--replay": {
+      case "--replay":
+      case "--virtio-ops":
+      case "--virtio-frames": {
         const n = num();
         if (typeof n === "string") return n;
         if (k === "--replay") a.replay = n;
+        else if (k === "--virtio-ops") a.virtio_ops = n;
+        else if (k === "--virtio-frames") a.virtio_frames = n;
         else a[k.slice(2) as "frames" | "ops" | "shell" | "seed" | "liveness"] = n;
         break;
       }
@@ -63,6 +75,11 @@ function parse(argv: string[]): Args | string {
         i++;
         if (v !== "frames" && v !== "mmio") return `--phase: frames or mmio (got '${v ?? ""}')`;
         a.phase = v;
+        break;
+      case "--target":
+        i++;
+        if (v !== "all" && v !== "e1000" && v !== "virtio") return `--target: all, e1000 or virtio (got '${v ?? ""}')`;
+        a.target = v;
         break;
       case "-h":
       case "--help":
@@ -72,6 +89,8 @@ function parse(argv: string[]): Args | string {
     }
   }
   if (a.liveness < 1) a.liveness = 1;
+  if (a.target === "virtio") a.frames = a.ops = a.shell = 0;
+  if (a.target === "e1000") a.virtio_ops = a.virtio_frames = 0;
   return a;
 }
 
@@ -142,6 +161,30 @@ function shell_table(r: ShellResult): string {
   return s;
 }
 
+function virtio_table(d: VirtioDriverResult | null, w: VirtioWireResult | null): string {
+  let s = "(d) virtio-net: a misbehaving driver against the model; hostile frames into a guest with virtio_net up\n";
+  if (d !== null) {
+    s += row("driver operations", d.ops);
+    s += row("  fresh machines", d.machines);
+    s += row("  device errors (DEVICE_NEEDS_RESET)", d.device_errors);
+    s += row("  frames the model transmitted", d.frames_out);
+    s += row("  exceptions escaped", d.escapes);
+    s += row("  model errors (caught exceptions)", d.model_errors);
+    s += row("  wall time / rate", `${(d.wall_ms / 1000).toFixed(1)} s, ${Math.round(d.ops / (d.wall_ms / 1000))} ops/s`);
+  }
+  if (w !== null) {
+    s += row("frames from the wire", w.frames);
+    for (const [k, v] of Object.entries(w.counters)) s += row(k, v, 4);
+    s += row("UNACCOUNTED at the device", w.unaccounted);
+    s += row("driver rx_packets + rx_errors + rx_dropped", w.driver_rx);
+    s += row("exceptions escaped / hangs", `${w.escapes} / ${w.hangs}`);
+    s += row("model errors (caught exceptions)", w.model_errors);
+    s += row("kernel reports (Oops/BUG/WARNING/lockup)", w.kernel_reports.length);
+    s += row("wall time / rate", `${(w.wall_ms / 1000).toFixed(1)} s, ${Math.round(w.frames / (w.wall_ms / 1000))} frames/s`);
+  }
+  return s;
+}
+
 async function main(): Promise<number> {
   const args = parse(process.argv.slice(2));
   if (typeof args === "string") {
@@ -165,7 +208,7 @@ async function main(): Promise<number> {
     return process.memoryUsage();
   };
   const t0 = performance.now();
-  out(`ringzero fuzz: seed ${args.seed}, ${args.frames} frames, ${args.ops} register operations, ${args.shell} shell inputs${gc ? "" : " (no gc(): memory figures include garbage)"}\n`);
+  out(`ringzero fuzz: seed ${args.seed}, ${args.frames} frames, ${args.ops} register operations, ${args.shell} shell inputs, ${args.virtio_ops} virtio driver operations, ${args.virtio_frames} virtio frames${gc ? "" : " (no gc(): memory figures include garbage)"}\n`);
   const failures: Failure[] = [];
   let warm: NodeJS.MemoryUsage | null = null;
   const rss_samples: number[] = [];
@@ -218,6 +261,24 @@ async function main(): Promise<number> {
     reports += r.kernel_reports.length;
     failures.push(...r.failures);
   }
+  let virtio_failed = 0;
+  if (args.virtio_ops > 0 || args.virtio_frames > 0) {
+    const d = args.virtio_ops > 0 ? run_virtio_driver({ seed: args.seed, ops: args.virtio_ops, progress: progress("virtio ops", args.virtio_ops) }) : null;
+    const w = args.virtio_frames > 0 ? await run_virtio_wire({ seed: args.seed, frames: args.virtio_frames, progress: progress("virtio frames", args.virtio_frames) }) : null;
+    if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
+    out(virtio_table(d, w));
+    for (const r of [d, w]) {
+      if (r === null) continue;
+      escapes += r.escapes;
+      virtio_failed += r.failures.filter((f) => f.kind !== "oops").length;
+      failures.push(...r.failures);
+    }
+    if (w !== null) {
+      hangs += w.hangs;
+      unaccounted += Math.abs(w.unaccounted);
+      reports += w.kernel_reports.length;
+    }
+  }
   const end = mem();
   if (fr === null) after_frames = end;
   out("memory (after warm-up → end of the frames phase → end of run)\n");
@@ -254,8 +315,8 @@ async function main(): Promise<number> {
     }
     for (const [key, n] of seen) if (n > 1) out(`  (the report "${key}" came ${n} times)\n`);
   }
-  const ok = unaccounted === 0 && escapes === 0 && hangs === 0;
-  out(`RESULT: unaccounted=${unaccounted} escapes=${escapes} hangs=${hangs} kernel_reports=${reports} → ${ok ? "PASS" : "FAIL"}\n`);
+  const ok = unaccounted === 0 && escapes === 0 && hangs === 0 && virtio_failed === 0;
+  out(`RESULT: unaccounted=${unaccounted} escapes=${escapes} hangs=${hangs} virtio_failures=${virtio_failed} kernel_reports=${reports} → ${ok ? "PASS" : "FAIL"}\n`);
   return ok ? 0 : 1;
 }
 

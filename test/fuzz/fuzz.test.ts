@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { run_frames } from "../../fuzz/frames.ts";
 import { run_mmio } from "../../fuzz/mmio.ts";
 import { run_shell } from "../../fuzz/shell.ts";
+import { run_virtio_driver, run_virtio_wire } from "../../fuzz/virtio_net.ts";
 
 const show = (fs: { kind: string; phase: string; index: number; what: string; replay: string }[]): string => fs.map((f) => `${f.kind} [${f.phase} #${f.index}] ${f.what.split("\n")[0]} (replay: ${f.replay})`).join("\n");
 
@@ -38,5 +39,25 @@ describe("bounded fuzz run", () => {
     expect(show(r.failures.filter((f) => f.kind !== "oops"))).toBe("");
     expect(r.escapes).toBe(0);
     expect(r.hangs).toBe(0);
+  }, 60_000);
+
+  it("virtio-net, a misbehaving driver: hostile registers, descriptor tables and avail rings; nothing escapes, no model error", () => {
+    const r = run_virtio_driver({ seed: 0x5eed, ops: 8000 });
+    expect(show(r.failures)).toBe("");
+    expect(r.escapes).toBe(0);
+    expect(r.model_errors).toBe(0);
+    expect(r.device_errors).toBeGreaterThan(0); // the hostile rings really reached the ring walker
+  }, 60_000);
+
+  it("virtio-net, hostile frames into a guest with the virtio_net driver up: every frame counted, no report", async () => {
+    const r = await run_virtio_wire({ seed: 0x5eed, frames: 1500 });
+    expect(show(r.failures)).toBe("");
+    expect(r.escapes).toBe(0);
+    expect(r.hangs).toBe(0);
+    expect(r.model_errors).toBe(0);
+    expect(r.unaccounted).toBe(0);
+    expect(r.counters["rx_frames"]).toBeGreaterThan(1000); // the frames really reached the driver
+    expect(r.driver_rx).toBe(r.counters["rx_frames"]);
+    expect(r.kernel_reports).toEqual([]);
   }, 60_000);
 });

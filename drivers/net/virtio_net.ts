@@ -60,6 +60,9 @@ import {
   type VirtioDriver,
 } from "../virtio/virtio.ts";
 import {
+  sg_alloc,
+  sg_init_one,
+  type Scatterlist,
   virtqueue_add_inbuf,
   virtqueue_add_outbuf,
   virtqueue_detach_unused_buf,
@@ -67,7 +70,6 @@ import {
   virtqueue_enable_cb,
   virtqueue_get_buf,
   virtqueue_get_vring_size,
-
   virtqueue_kick_prepare,
   virtqueue_notify,
   type VirtQueue,
@@ -106,6 +108,17 @@ export class VirtnetInfo {
   status = 0;
   readonly refill: DelayedWork;
   readonly stats = new VirtnetStats();
+  /** One-entry scatterlists reused for every buffer posted (a frame allocates no list). */
+  private readonly rx_sgl = [sg_alloc()];
+  private readonly tx_sgl = [sg_alloc()];
+  rx_sg(buf: Uint8Array, offset: number, length: number): readonly Scatterlist[] {
+    sg_init_one(this.rx_sgl[0]!, buf, offset, length);
+    return this.rx_sgl;
+  }
+  tx_sg(buf: Uint8Array, offset: number, length: number): readonly Scatterlist[] {
+    sg_init_one(this.tx_sgl[0]!, buf, offset, length);
+    return this.tx_sgl;
+  }
 
   constructor(vdev: VirtioDevice, dev: NetDevice) {
     this.vdev = vdev;
@@ -122,7 +135,7 @@ const priv = (dev: NetDevice): VirtnetInfo => dev.priv as VirtnetInfo;
 function add_recvbuf_small(vi: VirtnetInfo): number {
   const p = pbuf_alloc();
   if (p === null) return -ENOMEM;
-  const err = virtqueue_add_inbuf(vi.rq, [{ buf: p.data, offset: RX_BUF_OFFSET, length: PBUF_SIZE - RX_BUF_OFFSET }], p);
+  const err = virtqueue_add_inbuf(vi.rq, vi.rx_sg(p.data, RX_BUF_OFFSET, PBUF_SIZE - RX_BUF_OFFSET), p);
   if (err) {
     vi.stats.rx_add_errors++;
     pbuf_put(p);
@@ -255,7 +268,7 @@ function xmit_skb(vi: VirtnetInfo, p: PBuf): number {
   const hdr = p.head - VIRTIO_NET_HDR_SIZE;
   // flags 0, gso_type GSO_NONE, hdr_len/gso_size/csum_* 0, num_buffers 0 (TX).
   p.data.fill(0, hdr, p.head);
-  return virtqueue_add_outbuf(vi.sq, [{ buf: p.data, offset: hdr, length: VIRTIO_NET_HDR_SIZE + p.len }], p);
+  return virtqueue_add_outbuf(vi.sq, vi.tx_sg(p.data, hdr, VIRTIO_NET_HDR_SIZE + p.len), p);
 }
 
 /** ndo_start_xmit. Owns `p` on NETDEV_TX_OK (always: a frame the ring refuses is dropped, counted). */

@@ -35,9 +35,24 @@ import {
 
 /** One piece of a buffer (struct scatterlist, reduced: JavaScript has no pages, only views). */
 export interface Scatterlist {
-  readonly buf: Uint8Array;
-  readonly offset: number;
-  readonly length: number;
+  buf: Uint8Array;
+  offset: number;
+  length: number;
+}
+
+const NO_BYTES = new Uint8Array(0);
+
+/** An empty entry, to be filled with sg_init_one: a driver keeps one per queue and reuses it per frame. */
+export function sg_alloc(): Scatterlist {
+  return { buf: NO_BYTES, offset: 0, length: 0 };
+}
+
+/** sg_init_one(): point `sg` at `length` bytes of `buf` from `offset` (no allocation). */
+export function sg_init_one(sg: Scatterlist, buf: Uint8Array, offset: number, length: number): Scatterlist {
+  sg.buf = buf;
+  sg.offset = offset;
+  sg.length = length;
+  return sg;
 }
 
 /** Barriers: no-ops here (see the file comment), kept where the publish order needs them. */
@@ -350,7 +365,6 @@ export const virtqueue_disable_cb = (vq: VirtQueue): void => vq.disable_cb();
 export const virtqueue_enable_cb = (vq: VirtQueue): boolean => vq.enable_cb();
 export const virtqueue_detach_unused_buf = (vq: VirtQueue): unknown => vq.detach_unused_buf();
 export const virtqueue_get_vring_size = (vq: VirtQueue): number => vq.num;
-export const virtqueue_is_broken = (vq: VirtQueue): boolean => vq.broken;
 
 /** vring_interrupt(): the device said "used buffers" — run the queue's callback if it has any. Hard-IRQ context. */
 export function vring_interrupt(_irq: number, vq: VirtQueue): IrqReturn {

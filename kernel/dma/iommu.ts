@@ -27,7 +27,6 @@ export interface IommuDevice {
 
 class IommuState {
   present = false;
-  faults = 0;
   /** Rate limiting of the fault lines (pr_err_ratelimited). */
   window_start_ns = -Infinity;
   printed = 0;
@@ -36,7 +35,7 @@ class IommuState {
 const iommu_state = DEFINE_PER_KERNEL(() => new IommuState());
 
 /** dma_info_to_prot(): what the device may do with a mapping made in direction `dir`. */
-export function dma_info_to_prot(dir: number): number {
+function dma_info_to_prot(dir: number): number {
   if (dir === DMA_TO_DEVICE) return IOMMU_READ;
   if (dir === DMA_FROM_DEVICE) return IOMMU_WRITE;
   return IOMMU_READ | IOMMU_WRITE;
@@ -72,7 +71,6 @@ function dmar_fault(): IrqReturn {
     st.suppressed = 0;
   }
   while (f !== null) {
-    st.faults++;
     if (st.printed++ < RATELIMIT_BURST) {
       const bdf = `00:${PCI_SLOT(f.devfn).toString(16).padStart(2, "0")}.${PCI_FUNC(f.devfn)}`;
       pr_err(
@@ -86,11 +84,6 @@ function dmar_fault(): IrqReturn {
     f = ops.iommu_read_fault();
   }
   return IRQ_HANDLED;
-}
-
-/** DMAR faults handled since boot. */
-export function dmar_fault_count(): number {
-  return iommu_state.get().faults;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { __GFP_ZERO, get_order, GFP_KERNEL, PAGE_SIZE } from "../../include/linux/gfp.ts";
-import { DMA_BIDIRECTIONAL, DMA_DIR_NAME, DMA_FROM_DEVICE, DMA_TO_DEVICE, valid_dma_direction } from "../../include/linux/dma-direction.ts";
+import { DMA_BIDIRECTIONAL, DMA_FROM_DEVICE, DMA_TO_DEVICE, valid_dma_direction } from "../../include/linux/dma-direction.ts";
 import { EIO, ENOMEM } from "../../include/linux/errno.ts";
 import { DEFINE_PER_KERNEL, this_kernel } from "../kernel.ts";
 import { WARN, WARN_ONCE } from "../panic.ts";
@@ -252,9 +252,4 @@ export function dma_sync_single_for_cpu(dev: DmaDevice, addr: number, size: numb
 export function dma_sync_single_for_device(dev: DmaDevice, addr: number, size: number, dir: number): void {
   debug_dma_sync(dev, addr, size, dir, false);
   if (!dev_is_dma_coherent()) arch_sync_dma_for_device(addr, size);
-}
-
-/** The direction's name, for messages. */
-export function dma_dir_name(dir: number): string {
-  return DMA_DIR_NAME[dir] ?? `direction ${dir}`;
 }

@@ -98,7 +98,7 @@ class IrqTable {
 const irq_table = DEFINE_PER_KERNEL((k) => new IrqTable(k));
 
 /** The number of GSI descriptors (irq numbers below it are the I/O APIC's lines). */
-export function nr_legacy_irqs(): number {
+function nr_legacy_irqs(): number {
   return this_kernel().platform.firmware.ioapic_lines;
 }
 

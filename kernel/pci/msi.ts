@@ -140,11 +140,6 @@ export function pci_irq_vector(dev: PciDev, nr: number): number {
   return nr === 0 && dev.irq > 0 ? dev.irq : -EINVAL;
 }
 
-/** Whether `dev` has MSI-X vectors allocated (drivers choose their interrupt handler by it). */
-export function pci_dev_msix_enabled(dev: PciDev): boolean {
-  return msi_state.get().by_dev.has(dev);
-}
-
 /**
  * pci_free_irq_vectors(): give back what pci_alloc_irq_vectors allocated. Every irq must have been
  * freed (free_irq) first; a vector still requested is a driver bug, reported and left in place.

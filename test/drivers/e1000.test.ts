@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { IFF_UP } from "../../include/net/netdevice.ts";
 import { REG, TCTL_EN } from "../../hw/net/e1000_regs.ts";
-import { dev_add_pack, dev_get_by_name, dev_open, dev_close, dev_queue_xmit, netdev_transmit, netdev_list as all_netdevs } from "../../drivers/net/netdev.ts";
+import { dev_get_by_name, dev_open, dev_close, dev_queue_xmit, netdev_transmit, netdev_list as all_netdevs } from "../../drivers/net/netdev.ts";
 import { PROBE_STAGES } from "../../drivers/net/e1000.ts";
 import type { E1000Adapter } from "../../drivers/net/e1000_adapter.ts";
 import { net_control } from "../../kernel/net_control.ts";
@@ -20,24 +20,12 @@ import { load_module, unload_module } from "../../kernel/module.ts";
 import { pci_devices } from "../../kernel/pci/probe.ts";
 import { msleep } from "../../kernel/sched/core.ts";
 import { Sink } from "../helpers/nic_harness.ts";
-import { boot_net_machine, test_frame as frame, TEST_TYPE, two_nics_on_a_hub, type NetTestMachine } from "../helpers/net_machine.ts";
+import { boot_net_machine, record_test_frames, test_frame as frame, two_nics_on_a_hub, type NetTestMachine } from "../helpers/net_machine.ts";
 
 
 /** The Ethernet devices (the netdev core also registers lo). */
 const netdev_list = () => all_netdevs().filter((d) => d.type === "ether");
 
-/** Receive-side recorder: [receiving device, seq, length, payload intact]. */
-function record(): { got: [string, number, number, boolean][] } {
-  const got: [string, number, number, boolean][] = [];
-  dev_add_pack(TEST_TYPE, (p, dev) => {
-    const seq = p.view.getUint32(p.head + 14, false);
-    let ok = true;
-    for (let i = 18; i < p.len; i++) if (p.data[p.head + i] !== ((i + seq) & 0xff)) ok = false;
-    got.push([dev.name, seq, p.len, ok]);
-    pbuf_put(p);
-  });
-  return { got };
-}
 
 async function up_both(tm: NetTestMachine): Promise<void> {
   await tm.in_task(async () => {
@@ -90,7 +78,7 @@ describe("e1000 probe", () => {
 describe("e1000 data path", () => {
   it("two NICs on a hub exchange frames through two driver instances, every byte intact", async () => {
     const tm = await two_nics_on_a_hub();
-    const { got } = record();
+    const { got } = record_test_frames();
     await up_both(tm);
     const [eth0, eth1] = netdev_list() as [NonNullable<ReturnType<typeof dev_get_by_name>>, NonNullable<ReturnType<typeof dev_get_by_name>>];
     await tm.in_task(async () => {
@@ -129,7 +117,7 @@ describe("e1000 data path", () => {
 
   it("a full TX ring stops the queue, the sender blocks, completions wake it, nothing is lost", async () => {
     const tm = await two_nics_on_a_hub({ TxDescriptors: "48", RxDescriptors: "256" });
-    const { got } = record();
+    const { got } = record_test_frames();
     await up_both(tm);
     const eth0 = dev_get_by_name("eth0")!;
     const eth1 = dev_get_by_name("eth1")!;
@@ -147,7 +135,7 @@ describe("e1000 data path", () => {
 
   it("recovers from an RX overrun: missed frames are counted, later ones arrive", async () => {
     const tm = await two_nics_on_a_hub({ RxDescriptors: "48", TxDescriptors: "256" });
-    const { got } = record();
+    const { got } = record_test_frames();
     await up_both(tm);
     const eth0 = dev_get_by_name("eth0")!;
     const eth1 = dev_get_by_name("eth1")!;
@@ -196,7 +184,7 @@ describe("e1000 data path", () => {
 describe("e1000 recovery and leaks", () => {
   it("a transmit hang is detected by the watchdog, the adapter is reset and traffic resumes", async () => {
     const tm = await two_nics_on_a_hub();
-    const { got } = record();
+    const { got } = record_test_frames();
     await up_both(tm);
     const eth0 = dev_get_by_name("eth0")!;
     const eth1 = dev_get_by_name("eth1")!;
@@ -277,7 +265,7 @@ describe("e1000 tuning", () => {
     expect(tm.nics[0]!.reg_read(REG.RDLEN)).toBe(512 * 16);
     expect(tm.nics[0]!.reg_read(REG.TDLEN)).toBe(128 * 16);
     expect(await tm.in_task(() => nc.ethtool("eth0", { cmd: "set_ring", rx: 100 }))).toBe(-22); // not a multiple of 8
-    const { got } = record();
+    const { got } = record_test_frames();
     const eth0 = dev_get_by_name("eth0")!;
     const eth1 = dev_get_by_name("eth1")!;
     await tm.in_task(async () => {
@@ -301,7 +289,7 @@ describe("e1000 tuning", () => {
     expect(await tm.in_task(() => nc.ethtool("eth0", { cmd: "set_ring", rx: 512, tx: 512 }))).toBe(-12);
     expect(tm.nics[0]!.reg_read(REG.RDLEN)).toBe(256 * 16);
     expect(tm.nics[0]!.reg_read(REG.TDLEN)).toBe(256 * 16);
-    const { got } = record();
+    const { got } = record_test_frames();
     const eth0 = dev_get_by_name("eth0")!;
     const eth1 = dev_get_by_name("eth1")!;
     await tm.in_task(async () => {

@@ -13,7 +13,7 @@ import { VIRTIO_NET_F_MAC, VIRTIO_NET_F_MRG_RXBUF, VIRTIO_NET_F_STATUS } from ".
 import { Hub } from "../../hw/net/hub.ts";
 import { net_connect, type NetEndpoint } from "../../hw/net/net_endpoint.ts";
 import { VirtioNet } from "../../hw/net/virtio_net.ts";
-import netdev_module, { dev_add_pack, dev_close, dev_open, dev_queue_xmit, netdev_list as all_netdevs, netdev_transmit } from "../../drivers/net/netdev.ts";
+import netdev_module, { dev_close, dev_open, dev_queue_xmit, netdev_list as all_netdevs, netdev_transmit } from "../../drivers/net/netdev.ts";
 import virtio_net_module from "../../drivers/net/virtio_net.ts";
 import virtio_module, { register_virtio_driver, unregister_virtio_driver, virtio_devices, virtio_has_feature, type VirtioDriver } from "../../drivers/virtio/virtio.ts";
 import virtio_pci_module from "../../drivers/virtio/virtio_pci_common.ts";
@@ -26,7 +26,7 @@ import { pbuf_put, pbuf_stats } from "../../kernel/mm/pbuf.ts";
 import { load_module, unload_module } from "../../kernel/module.ts";
 import { msleep } from "../../kernel/sched/core.ts";
 import { boot_test_machine, type TestMachine } from "../helpers/boot.ts";
-import { test_frame as frame, TEST_TYPE } from "../helpers/net_machine.ts";
+import { record_test_frames, test_frame as frame, TEST_TYPE } from "../helpers/net_machine.ts";
 import { Sink } from "../helpers/nic_harness.ts";
 
 const MODULES: ModuleIndex = new Map<string, { load: () => Promise<ModuleInfo>; size: number }>([
@@ -97,18 +97,6 @@ async function up_all(tm: TestMachine): Promise<void> {
   });
 }
 
-/** Receive-side recorder: [device, seq, length, payload intact]. */
-function record(): { got: [string, number, number, boolean][] } {
-  const got: [string, number, number, boolean][] = [];
-  dev_add_pack(TEST_TYPE, (p, dev) => {
-    const seq = p.view.getUint32(p.head + 14, false);
-    let ok = true;
-    for (let i = 18; i < p.len; i++) if (p.data[p.head + i] !== ((i + seq) & 0xff)) ok = false;
-    got.push([dev.name, seq, p.len, ok]);
-    pbuf_put(p);
-  });
-  return { got };
-}
 
 /** The wire frame test_frame(dst, src, len, seq) builds. */
 function wire_frame(dst: Uint8Array, src: Uint8Array, len: number, seq: number): Uint8Array {
@@ -192,7 +180,7 @@ describe("virtio_net probe", () => {
     expect(lines.length).toBe(2);
     expect(lines.some((l) => l.includes("virtio0-config"))).toBe(true);
     expect(lines.some((l) => l.includes("virtio0-virtqueues"))).toBe(true);
-    const { got } = record();
+    const { got } = record_test_frames();
     await up_all(tm);
     await tm.in_task(async () => {
       for (let i = 0; i < 5; i++) expect(await netdev_transmit(netdev_list()[0]!, frame(Uint8Array.of(2, 0, 0, 0, 0, 1), MAC(0), 100, i))).toBe(0);
@@ -209,7 +197,7 @@ describe("virtio_net probe", () => {
     const text = (await tm.in_task(() => proc_read("/proc/interrupts"))) as string;
     expect(text).not.toMatch(/PCI-MSIX/);
     expect(text).toMatch(/virtio0/);
-    const { got } = record();
+    const { got } = record_test_frames();
     await up_all(tm);
     await tm.in_task(async () => {
       for (let i = 0; i < 10; i++) expect(await netdev_transmit(netdev_list()[0]!, frame(Uint8Array.of(2, 0, 0, 0, 0, 1), MAC(0), 100, i))).toBe(0);
@@ -229,7 +217,7 @@ describe("virtio_net data path", () => {
   ])("sends byte-exact frames to the wire and receives byte-exact frames from it, %s", async (_name, coherent) => {
     const sink = new Sink();
     const tm = await boot_vnet({ wires: [sink], dma_coherent: coherent });
-    const { got } = record();
+    const { got } = record_test_frames();
     await up_all(tm);
     const peer = Uint8Array.of(2, 0, 0, 0, 0, 9);
     const sizes = [60, 61, 100, 1000, 1514];
@@ -253,7 +241,7 @@ describe("virtio_net data path", () => {
   it("carries 2000 frames each way between two functions on a hub (8× the 256-entry rings) without loss", async () => {
     const hub = new Hub();
     const tm = await boot_vnet({ wires: [hub.port(), hub.port()] });
-    const { got } = record();
+    const { got } = record_test_frames();
     await up_all(tm);
     const N = 2000;
     await tm.in_task(async () => {
@@ -304,7 +292,7 @@ describe("virtio_net data path", () => {
   it("keeps working across ifdown / ifup (posted buffers stay lent, no mapping leaks)", async () => {
     const sink = new Sink();
     const tm = await boot_vnet({ wires: [sink] });
-    const { got } = record();
+    const { got } = record_test_frames();
     const eth0 = netdev_list()[0]!;
     const peer = Uint8Array.of(2, 0, 0, 0, 0, 9);
     for (let round = 0; round < 3; round++) {
@@ -341,7 +329,7 @@ describe("virtio_net data path", () => {
     expect(eth0.carrier).toBe(true);
     expect(tm.dmesg()).toMatch(/eth0: link down[\s\S]*eth0: link up/);
     // Still works after the flap.
-    const { got } = record();
+    const { got } = record_test_frames();
     await tm.in_task(async () => {
       sink.inject(wire_frame(MAC(0), Uint8Array.of(2, 0, 0, 0, 0, 9), 80, 7));
       await msleep(2);
@@ -404,7 +392,7 @@ describe("virtio_net teardown", () => {
     expect(await tm.in_task(() => unload_module("virtio"))).not.toBe(0);
     expect(await tm.in_task(() => load_module("virtio_pci", {}, true))).toBe(0);
     expect(netdev_list().map((d) => d.name)).toEqual(["eth0"]);
-    const { got } = record();
+    const { got } = record_test_frames();
     await up_all(tm);
     await tm.in_task(async () => {
       sink.inject(wire_frame(MAC(0), Uint8Array.of(2, 0, 0, 0, 0, 9), 64, 3));
@@ -425,7 +413,7 @@ describe("virtio_net teardown", () => {
     const coherent0 = dma_coherent_usage().allocations;
     for (let cycle = 0; cycle < 3; cycle++) {
       await load_all(tm);
-      const { got } = record();
+      const { got } = record_test_frames();
       await up_all(tm);
       await tm.in_task(async () => {
         for (let i = 0; i < 40; i++) expect(await netdev_transmit(netdev_list()[0]!, frame(Uint8Array.of(2, 0, 0, 0, 0, 9), MAC(0), 300, i))).toBe(0);

@@ -1,9 +1,10 @@
+import { dev_add_pack } from "../../drivers/net/netdev.ts";
 /**
  * A machine with e1000 NICs, booted with the netdev and e1000 modules available, for driver tests.
  */
 import type { ModuleIndex, ModuleInfo } from "../../include/linux/module.ts";
 import type { PBuf } from "../../include/net/netdevice.ts";
-import { pbuf_alloc } from "../../kernel/mm/pbuf.ts";
+import { pbuf_alloc, pbuf_put } from "../../kernel/mm/pbuf.ts";
 import { E1000 } from "../../hw/net/e1000.ts";
 import { Hub } from "../../hw/net/hub.ts";
 import { net_connect, type NetEndpoint } from "../../hw/net/net_endpoint.ts";
@@ -117,4 +118,17 @@ export function test_frame(dst: Uint8Array, src: Uint8Array, len: number, seq: n
   for (let i = 18; i < len; i++) d[p.head + i] = (i + seq) & 0xff;
   p.len = len;
   return p;
+}
+
+/** Receive-side recorder for test_frame frames: [receiving device, seq, length, payload intact]. */
+export function record_test_frames(): { got: [string, number, number, boolean][] } {
+  const got: [string, number, number, boolean][] = [];
+  dev_add_pack(TEST_TYPE, (p, dev) => {
+    const seq = p.view.getUint32(p.head + 14, false);
+    let ok = true;
+    for (let i = 18; i < p.len; i++) if (p.data[p.head + i] !== ((i + seq) & 0xff)) ok = false;
+    got.push([dev.name, seq, p.len, ok]);
+    pbuf_put(p);
+  });
+  return { got };
 }

@@ -9,8 +9,10 @@ import { VirtioNet } from "../hw/net/virtio_net.ts";
 import { E1000_FAULTS } from "../hw/net/e1000_faults.ts";
 import { VIRTIO_NET_FAULTS, virtio_net_inject_fault } from "../hw/net/virtio_net_faults.ts";
 import { mac_str } from "../hw/net/e1000_tx.ts";
+import { TRACE_CHANNEL_HELP, TRACE_CHANNELS } from "../hw/trace.ts";
 
-export const TRACE_CHANNELS = ["tx", "txerr", "rx", "rxfilter", "rxerr", "interrupt", "eeprom", "unknown"] as const;
+/** The machine's trace channels (hw/trace.ts), re-exported for --trace (boot/main.ts). */
+export { TRACE_CHANNELS };
 
 const HELP = `monitor commands (type them after ~):
   ~info network              NICs, MACs, link state, back-ends and their counters
@@ -20,8 +22,10 @@ const HELP = `monitor commands (type them after ~):
                              ~inject rx_overrun=50, ~inject irq_storm=500ms e1000.1
   ~inject clear [NAME]       disarm pending faults, restore the EEPROM, let autoneg complete
                              (virtio-net NICs: link_down, link_up, link_flap, config_change, needs_reset)
-  ~trace                     list trace channels and which are on
-  ~trace CH[,CH...] on|off   switch trace channels (${TRACE_CHANNELS.join(", ")}, or all)
+  ~trace                     list trace channels, which are on, and what each carries
+  ~trace CH[,CH...] on|off   switch trace channels (${TRACE_CHANNELS.join(", ")}, or all);
+                             e1000 and virtio-net share tx, txerr, rx, rxfilter, rxerr, interrupt
+                             and unknown; eeprom is the e1000's, virtio the virtio transport's
   ~help                      this text
 `;
 
@@ -60,7 +64,7 @@ export function monitor_command(m: Machine, line: string): string {
     case "inject":
       return inject(m, args);
     case "trace": {
-      if (args.length === 0) return TRACE_CHANNELS.map((c) => `${c}: ${m.tracer.on(c) ? "on" : "off"}`).join("\n") + "\n";
+      if (args.length === 0) return TRACE_CHANNELS.map((c) => `${`${c}: ${m.tracer.on(c) ? "on" : "off"}`.padEnd(15)}${TRACE_CHANNEL_HELP[c]}`).join("\n") + "\n";
       const chans = args[0] === "all" ? [...TRACE_CHANNELS] : args[0]!.split(",");
       const bad = chans.filter((c) => !(TRACE_CHANNELS as readonly string[]).includes(c));
       if (bad.length > 0 || (args[1] !== "on" && args[1] !== "off")) return `trace: usage: trace CH[,CH...] on|off (unknown: ${bad.join(", ") || "-"})\n`;

@@ -7,6 +7,27 @@
  */
 export type TraceSink = (line: string) => void;
 
+/**
+ * The channels device models emit on (`--trace CH,CH`, the monitor's `~trace`). A channel means the
+ * same thing on every model that uses it; `eeprom` is the e1000's alone, `virtio` the virtio
+ * transport's (named after QEMU's hw/virtio trace events).
+ */
+export const TRACE_CHANNELS = ["tx", "txerr", "rx", "rxfilter", "rxerr", "interrupt", "eeprom", "unknown", "virtio"] as const;
+export type TraceChannel = (typeof TRACE_CHANNELS)[number];
+
+/** One line per channel for help texts. */
+export const TRACE_CHANNEL_HELP: Readonly<Record<TraceChannel, string>> = {
+  tx: "each frame sent (length, destination; virtio-net: the chain head)",
+  txerr: "frames not sent and bad transmit descriptors or chains",
+  rx: "each frame received (e1000: descriptors; virtio-net: num_buffers, used len)",
+  rxfilter: "frames refused by the address / receive-mode filter",
+  rxerr: "frames dropped: no buffer, too big, receiver off or not ready",
+  interrupt: "interrupts raised, lowered and suppressed (INTx, MSI-X, config changes)",
+  eeprom: "e1000 EEPROM reads",
+  unknown: "accesses to registers or offsets the model does not have",
+  virtio: "virtio transport: status, features, queue select/enable, notify, reset, config generation",
+};
+
 export class Tracer {
   private readonly enabled = new Set<string>();
   private readonly warned = new Set<string>();
@@ -36,7 +57,6 @@ export class Tracer {
     this.emit(`${channel}: ${message}`);
   }
 
-  /** Always emitted. */
   /** Always emitted: state changes a user must see (a back-end connected or dropped its peer). */
   info(message: string): void {
     this.emit(message);

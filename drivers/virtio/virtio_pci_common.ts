@@ -1,13 +1,16 @@
 /**
  * The virtio PCI transport, common part (Linux drivers/virtio/virtio_pci_common.c): the PCI
- * driver for 1AF4:1040–107F, interrupts (MSI-X with a vector per queue, MSI-X with one shared
- * queue vector, or INTx with the ISR), find_vqs / del_vqs over the modern setup_vq / del_vq, and
- * the "virtio_pci" module.
+ * driver for 1AF4:1000–107F, interrupts (MSI-X with a vector per queue, MSI-X with one shared
+ * queue vector, or INTx with the ISR), find_vqs / del_vqs over the transport's setup_vq / del_vq,
+ * and the "virtio_pci" module. Probe tries the modern interface first and falls back to the
+ * legacy one (virtio_pci_legacy.ts) for a function without it (1AF4:1000–103F); the module
+ * parameter force_legacy=1 (`insmod virtio_pci force_legacy=1`) takes a transitional function
+ * through its legacy header instead, falling back to modern when it has none.
  *
  * Context: probe/remove/find_vqs/del_vqs in process context; vp_interrupt, vp_vring_interrupt,
  * vp_config_changed and the per-queue vring_interrupt in hard-IRQ context.
  */
-import { EBUSY, EINVAL, ENOENT } from "../../include/linux/errno.ts";
+import { EBUSY, EINVAL, EIO, ENODEV, ENOENT, ENOMEM } from "../../include/linux/errno.ts";
 import { IRQ_HANDLED, IRQ_NONE, IRQF_SHARED, type IrqReturn } from "../../include/linux/interrupt.ts";
 import type { ModuleInfo } from "../../include/linux/module.ts";
 import { PCI_DEVICE, type PciDev, type PciDeviceId, type PciDriver } from "../../include/linux/pci.ts";
@@ -16,9 +19,12 @@ import { free_irq, request_irq } from "../../kernel/irq/manage.ts";
 import { pci_alloc_irq_vectors, pci_free_irq_vectors, pci_irq_vector, PCI_IRQ_MSIX } from "../../kernel/pci/msi.ts";
 import { pci_clear_master, pci_disable_device, pci_enable_device, pci_get_drvdata, pci_set_drvdata, pci_set_master } from "../../kernel/pci/pci.ts";
 import { pci_register_driver, pci_unregister_driver } from "../../kernel/pci/pci_driver.ts";
+import { DEFINE_PER_KERNEL } from "../../kernel/kernel.ts";
 import { pr_err } from "../../kernel/printk.ts";
 import { register_virtio_device, unregister_virtio_device, virtio_config_changed, type VirtioDevice, type VqInfo } from "./virtio.ts";
 import { vp_modern_config_vector, vp_modern_read_isr, type VirtioPciModernDevice } from "./virtio_pci_modern_dev.ts";
+import { vp_legacy_read_isr, type VirtioPciLegacyDevice } from "./virtio_pci_legacy_dev.ts";
+import { virtio_pci_legacy_probe, virtio_pci_legacy_remove } from "./virtio_pci_legacy.ts";
 import { vring_interrupt, type VirtQueue } from "./virtio_ring.ts";
 import { virtio_pci_modern_probe, virtio_pci_modern_remove } from "./virtio_pci_modern.ts";
 
@@ -32,7 +38,13 @@ export interface VirtioPciVqInfo {
 /** struct virtio_pci_device: the transport's state for one function. */
 export class VirtioPciDevice {
   readonly pci_dev: PciDev;
-  readonly mdev: VirtioPciModernDevice;
+  /**
+   * The modern structures or the legacy header — one of the two, as Linux's union; `is_legacy`
+   * says which (the other is unset).
+   */
+  mdev!: VirtioPciModernDevice;
+  ldev!: VirtioPciLegacyDevice;
+  is_legacy = false;
   vdev!: VirtioDevice;
   /** Queue infos by index (null = not set up). */
   vqs: (VirtioPciVqInfo | null)[] = [];
@@ -45,15 +57,29 @@ export class VirtioPciDevice {
   msix_names: string[] = [];
   /** INTx requested. */
   intx_enabled = false;
-  /** The modern setup_vq / del_vq (virtio_pci_modern.ts). */
+  /** The transport's setup_vq / del_vq (virtio_pci_modern.ts or virtio_pci_legacy.ts). */
   setup_vq!: (vp: VirtioPciDevice, index: number, info: VqInfo, msix_vec: number) => VirtQueue | number;
   del_vq!: (vp: VirtioPciDevice, info: VirtioPciVqInfo) => void;
+  /** Program the config-change vector, returning what the device kept (modern unless the legacy probe set it). */
+  config_vector: (vp: VirtioPciDevice, vector: number) => number = (vp, vector) => vp_modern_config_vector(vp.mdev, vector);
 
-  constructor(pdev: PciDev, mdev: VirtioPciModernDevice) {
+  constructor(pdev: PciDev, mdev?: VirtioPciModernDevice) {
     this.pci_dev = pdev;
-    this.mdev = mdev;
+    if (mdev !== undefined) this.mdev = mdev;
   }
 }
+
+/** ioread8(vp_dev->isr): the ISR byte is in I/O space behind the legacy header, in MMIO for modern. Any context. */
+function vp_read_isr(vp: VirtioPciDevice): number {
+  return vp.is_legacy ? vp_legacy_read_isr(vp.ldev) : vp_modern_read_isr(vp.mdev);
+}
+
+/** The module parameters (module_param(force_legacy, bool, 0444)). */
+class VirtioPciParams {
+  /** Use the legacy interface of transitional functions. */
+  force_legacy = false;
+}
+const virtio_pci_params = DEFINE_PER_KERNEL(() => new VirtioPciParams());
 
 export function to_vp_device(vdev: VirtioDevice): VirtioPciDevice {
   return vdev.transport as VirtioPciDevice;
@@ -77,7 +103,7 @@ function vp_vring_interrupt(irq: number, dev_id: unknown): IrqReturn {
 /** vp_interrupt(): INTx. Reading the ISR acknowledges it; 0 means the shared line was someone else's. */
 function vp_interrupt(irq: number, dev_id: unknown): IrqReturn {
   const vp = dev_id as VirtioPciDevice;
-  const isr = vp_modern_read_isr(vp.mdev);
+  const isr = vp_read_isr(vp);
   if (isr === 0) return IRQ_NONE;
   if (isr & VIRTIO_PCI_ISR_CONFIG) vp_config_changed(irq, vp);
   vp_vring_interrupt(irq, vp);
@@ -96,7 +122,7 @@ function vp_free_irqs(vp: VirtioPciDevice): void {
   for (let i = 0; i < vp.msix_used_vectors; i++) free_irq(pci_irq_vector(pdev, i), vp);
   vp.msix_used_vectors = 0;
   if (vp.msix_enabled) {
-    vp_modern_config_vector(vp.mdev, VIRTIO_MSI_NO_VECTOR);
+    vp.config_vector(vp, VIRTIO_MSI_NO_VECTOR);
     pci_free_irq_vectors(pdev);
     vp.msix_enabled = false;
   }
@@ -144,7 +170,7 @@ function vp_find_vqs_msix(vdev: VirtioDevice, infos: readonly VqInfo[], per_vq_v
     err = request_irq(pci_irq_vector(pdev, 0), vp_config_changed, 0, vp.msix_names[0], vp);
     if (err) break fail;
     vp.msix_used_vectors = 1;
-    if (vp_modern_config_vector(vp.mdev, 0) === VIRTIO_MSI_NO_VECTOR) {
+    if (vp.config_vector(vp, 0) === VIRTIO_MSI_NO_VECTOR) {
       err = -EBUSY;
       break fail;
     }
@@ -224,12 +250,31 @@ export function vp_vq_irq(vdev: VirtioDevice, index: number): number {
 
 /* ---- the PCI driver ---- */
 
-/** virtio_pci_probe(): enable the function, map it (modern only), register the virtio device. */
+/**
+ * The transport for `pdev`: modern, falling back to legacy when the function has no modern
+ * interface (-ENODEV); with force_legacy the other way round (Linux: also when BAR0 cannot be
+ * mapped, -ENODEV / -ENOMEM; here -EIO says so).
+ */
+async function virtio_pci_transport_probe(pdev: PciDev): Promise<VirtioPciDevice | number> {
+  if (virtio_pci_params.get().force_legacy) {
+    const vp = virtio_pci_legacy_probe(pdev);
+    return vp === -ENODEV || vp === -ENOMEM || vp === -EIO ? await virtio_pci_modern_probe(pdev) : vp;
+  }
+  const vp = await virtio_pci_modern_probe(pdev);
+  return vp === -ENODEV ? virtio_pci_legacy_probe(pdev) : vp;
+}
+
+function virtio_pci_transport_remove(vp: VirtioPciDevice): void {
+  if (vp.is_legacy) virtio_pci_legacy_remove(vp);
+  else virtio_pci_modern_remove(vp);
+}
+
+/** virtio_pci_probe(): enable the function, take it through one of its interfaces, register the virtio device. */
 async function virtio_pci_probe(pdev: PciDev, _id: PciDeviceId): Promise<number> {
   let err = pci_enable_device(pdev);
   if (err) return err;
   err_disable: {
-    const vp = await virtio_pci_modern_probe(pdev);
+    const vp = await virtio_pci_transport_probe(pdev);
     if (typeof vp === "number") {
       err = vp;
       break err_disable;
@@ -241,7 +286,7 @@ async function virtio_pci_probe(pdev: PciDev, _id: PciDeviceId): Promise<number>
       pr_err(`${pdev.name}: virtio_pci: failed to register the virtio device: ${err}`);
       pci_set_drvdata(pdev, null);
       pci_clear_master(pdev);
-      virtio_pci_modern_remove(vp);
+      virtio_pci_transport_remove(vp);
       break err_disable;
     }
     return 0;
@@ -258,12 +303,15 @@ async function virtio_pci_remove(pdev: PciDev): Promise<void> {
   if (vp.vqs.length > 0) vp_del_vqs(vp.vdev); // a driver that left queues behind
   pci_set_drvdata(pdev, null);
   pci_clear_master(pdev);
-  virtio_pci_modern_remove(vp);
+  virtio_pci_transport_remove(vp);
   pci_disable_device(pdev);
 }
 
-/** 1AF4:1040–107F: modern devices (transitional 1000–103F are the legacy driver's). */
-const virtio_pci_id_table: PciDeviceId[] = Array.from({ length: 0x40 }, (_, i) => PCI_DEVICE(VIRTIO_PCI_VENDOR_ID, 0x1040 + i));
+/**
+ * 1AF4:1000–107F: legacy and transitional (1000–103F) and modern (1040–107F) functions. Linux
+ * matches every Red Hat/Qumranet ID and lets the two probes pick theirs; the same range.
+ */
+const virtio_pci_id_table: PciDeviceId[] = Array.from({ length: 0x80 }, (_, i) => PCI_DEVICE(VIRTIO_PCI_VENDOR_ID, 0x1000 + i));
 
 export const virtio_pci_driver: PciDriver = {
   name: "virtio-pci",
@@ -274,10 +322,18 @@ export const virtio_pci_driver: PciDriver = {
 
 const virtio_pci_module: ModuleInfo = {
   name: "virtio_pci",
-  description: "virtio-pci (modern interface)",
+  description: "virtio-pci (modern and legacy interfaces)",
   license: "GPL-compatible (MIT)",
   depends: ["virtio"],
-  init: () => pci_register_driver(virtio_pci_driver),
-  exit: () => pci_unregister_driver(virtio_pci_driver),
+  params: { force_legacy: "Force legacy mode for transitional virtio 1 devices" },
+  param_types: { force_legacy: "bool" },
+  init: (params) => {
+    virtio_pci_params.get().force_legacy = /^(y|Y|1|on|true)\n?$/.test(params["force_legacy"] ?? "");
+    return pci_register_driver(virtio_pci_driver);
+  },
+  exit: async () => {
+    await pci_unregister_driver(virtio_pci_driver);
+    virtio_pci_params.get().force_legacy = false;
+  },
 };
 export default virtio_pci_module;

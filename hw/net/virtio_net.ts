@@ -1,5 +1,5 @@
 import { PCI_CLASS_NETWORK_ETHERNET } from "../../include/kernel/pci.ts";
-import { VIRTIO_CONFIG_S_DRIVER_OK, VIRTIO_F_VERSION_1, VIRTIO_RING_F_EVENT_IDX, VIRTIO_RING_F_INDIRECT_DESC } from "../../include/uapi/linux/virtio_config.ts";
+import { VIRTIO_CONFIG_S_DRIVER_OK, VIRTIO_F_ANY_LAYOUT, VIRTIO_F_VERSION_1, VIRTIO_RING_F_EVENT_IDX, VIRTIO_RING_F_INDIRECT_DESC } from "../../include/uapi/linux/virtio_config.ts";
 import { VIRTIO_ID_NET } from "../../include/uapi/linux/virtio_pci.ts";
 import {
   VIRTIO_NET_CFG_MAC,
@@ -21,39 +21,49 @@ import {
   VIRTIO_NET_HDR_GSO_NONE,
   VIRTIO_NET_HDR_GSO_TYPE,
   VIRTIO_NET_HDR_NUM_BUFFERS,
+  VIRTIO_NET_HDR_LEGACY_SIZE,
   VIRTIO_NET_HDR_SIZE,
-  VIRTIO_NET_OK,
   VIRTIO_NET_S_LINK_UP,
 } from "../../include/uapi/linux/virtio_net.ts";
 import { csum_fold, csum_partial } from "../../lib/inet_checksum.ts";
 import { ClockEvent, type VirtualClock } from "../clock.ts";
 import { all_ones } from "../pci/pci_device.ts";
-import { VirtioPciDevice } from "../virtio/virtio_pci.ts";
+import { VIRTIO_PCI_IF, VirtioPciDevice } from "../virtio/virtio_pci.ts";
 import { VQ_POP, VirtQueueElement, type VirtQueue } from "../virtio/virtqueue.ts";
+import { mac_str } from "./e1000_tx.ts";
 import { RX_NO_LINK, type NetEndpoint } from "./net_endpoint.ts";
-import { VirtioNetRxMode } from "./virtio_net_ctrl.ts";
+import { VirtioNetRxMode, virtio_net_handle_ctrl } from "./virtio_net_ctrl.ts";
 
 /**
- * virtio-net over modern PCI (virtio 1.2 §5.1; QEMU hw/net/virtio-net.c, hw/virtio/virtio-net-pci.c
- * with `disable-legacy=on`): PCI 1AF4:1041, one queue pair (receiveq1 = 0, transmitq1 = 1, 256
- * entries each) and the control queue (2, 64 entries), 4 MSI-X vectors, device config {mac,
- * status (LINK_UP), max_virtqueue_pairs = 1}.
+ * virtio-net over PCI (virtio 1.2 §5.1; QEMU hw/net/virtio-net.c, hw/virtio/virtio-net-pci.c): by
+ * default modern only, as QEMU's `disable-legacy=on` (PCI 1AF4:1041); with `disable_legacy: false`
+ * the transitional function QEMU builds on a conventional PCI bus (1AF4:1000 rev 0, subsystem
+ * 1AF4:0001, the legacy header in I/O BAR0 next to the modern capabilities), with
+ * `disable_modern: true` as well the legacy-only one (hw/virtio/virtio_pci.ts, virtio_pci_legacy.ts).
+ * One queue pair (receiveq1 = 0, transmitq1 = 1, 256 entries each) and the control queue (2, 64
+ * entries), 4 MSI-X vectors, device config {mac, status (LINK_UP), max_virtqueue_pairs = 1}.
  *
  * Offered: VERSION_1, MAC, STATUS, MRG_RXBUF, CSUM, GUEST_CSUM, EVENT_IDX, INDIRECT_DESC, CTRL_VQ,
- * CTRL_RX, CTRL_RX_EXTRA, CTRL_MAC_ADDR. The header is always the 12-byte modern virtio_net_hdr.
- * What was accepted is acted on:
+ * CTRL_RX, CTRL_RX_EXTRA, CTRL_MAC_ADDR (the legacy header: the same below bit 32, plus
+ * ANY_LAYOUT). The header is the one the negotiated features imply (§5.1.6, QEMU
+ * virtio_net_set_mrg_rx_bufs): 12 bytes with VERSION_1 or MRG_RXBUF, else the legacy 10-byte
+ * virtio_net_hdr without num_buffers. A legacy driver without CTRL_MAC_ADDR may write the MAC in
+ * device config (QEMU virtio_net_set_config). What was accepted is acted on:
  *
  * - TX (doorbell of queue 1): up to TX_BURST chains per doorbell; if more wait, doorbells are
  *   suppressed and a clock event continues TX_BURST_NS later (QEMU's tx=bh with x-txburst), so a
  *   flooding driver cannot starve the CPU. Each chain = 12-byte header + frame, device-readable;
  *   with CSUM and NEEDS_CSUM the device folds the one's complement sum from csum_start to the end
  *   into csum_start + csum_offset (the driver pre-filled the pseudo-header sum, §5.1.6.2). The
- *   header is stripped (the wire is frame-only, as QEMU's user/socket back-ends); the chain
+ *   header (12 or 10 bytes, see above) is stripped (the wire is frame-only, as QEMU's user/socket back-ends); the chain
  *   completes with used len 0. With the link down chains complete and frames are dropped, counted.
  * - RX (from the peer): the frame gets a zero header (flags 0, GSO_NONE) with num_buffers. Without
  *   MRG_RXBUF it must fit one chain (else dropped, counted, the buffer kept); with it, chains are
  *   filled completely in turn and published together. Used len = bytes written (header + frame).
  *   Frames the receive mode / MAC filter refuses (virtio_net_ctrl.ts) are counted in rx_filtered.
+ * - Tracing: tx (each frame sent, with its chain head), txerr (bad chains, frames not sent), rx
+ *   (each frame received, num_buffers and used len), rxfilter, rxerr (not ready, no buffer, too
+ *   big, ring errors); the transport adds virtio, interrupt and unknown.
  * - Control queue (doorbell of queue 2): RX mode and MAC table/address commands, ack byte written,
  *   used len 1 (virtio_net_ctrl.ts).
  *
@@ -92,7 +102,14 @@ export interface VirtioNetOptions {
   name?: string;
   /** Features to withdraw from the offer (bits 0–31), e.g. to model a back-end without offloads. */
   withhold?: number;
+  /** QEMU's disable-legacy (default true here: modern only) and disable-modern (default false). */
+  disable_legacy?: boolean;
+  disable_modern?: boolean;
 }
+
+/** The legacy PCI device ID of a virtio network device (transitional and legacy-only functions). */
+export const VIRTIO_NET_LEGACY_DEVICE_ID = 0x1000;
+
 
 const bit = (b: number): number => (1 << b) >>> 0;
 const DEFAULT_FEATURES =
@@ -147,14 +164,20 @@ export class VirtioNet extends VirtioPciDevice implements NetEndpoint {
    */
   private readonly tx_elem = new VirtQueueElement();
   private readonly rx_elem = new VirtQueueElement();
-  private readonly ctrl_elem = new VirtQueueElement();
+  /** The control queue's element and ack byte (virtio_net_ctrl.ts uses them). */
+  readonly ctrl_elem = new VirtQueueElement();
+  readonly ctrl_ack = new Uint8Array(1);
   private readonly tx_hdr = new Uint8Array(VIRTIO_NET_HDR_SIZE);
   private readonly tx_hv = new DataView(this.tx_hdr.buffer);
   private readonly hdr = new Uint8Array(VIRTIO_NET_HDR_SIZE);
   private readonly hv = new DataView(this.hdr.buffer);
-  private readonly ack = new Uint8Array(1);
-  private readonly has = (b: number): boolean => this.has_feature(b);
+  readonly has = (b: number): boolean => this.has_feature(b);
+  /** The virtio_net_hdr size the negotiated features imply (QEMU n->guest_hdr_len; features 0: 10). */
+  guest_hdr_len = VIRTIO_NET_HDR_LEGACY_SIZE;
   private tx_buf: Uint8Array = new Uint8Array(VIRTIO_NET_MAX_FRAME);
+  /** The first chain head and buffer count of the frame just received (for the rx trace line). */
+  private rx_trace_head = 0;
+  private rx_trace_nbuf = 0;
 
   constructor(clock: VirtualClock, opts: VirtioNetOptions) {
     super({
@@ -163,7 +186,12 @@ export class VirtioNet extends VirtioPciDevice implements NetEndpoint {
       class_code: PCI_CLASS_NETWORK_ETHERNET << 8,
       features_lo: DEFAULT_FEATURES & ~(opts.withhold ?? 0),
       features_hi: bit(VIRTIO_F_VERSION_1 - 32),
+      legacy_device_id: VIRTIO_NET_LEGACY_DEVICE_ID,
+      legacy_only_features: bit(VIRTIO_F_ANY_LAYOUT),
       msix_vectors: 4, // 2 × queue pairs + 2, as current QEMU
+      config_size: CONFIG_SIZE,
+      disable_legacy: opts.disable_legacy ?? true,
+      disable_modern: opts.disable_modern ?? false,
     });
     this.clock = clock;
     this.perm_mac = Uint8Array.from(opts.mac);
@@ -190,8 +218,11 @@ export class VirtioNet extends VirtioPciDevice implements NetEndpoint {
 
   /* ---- transport hooks ---- */
 
-  protected device_config_read(off: number, width: number): number {
-    if (off + width > CONFIG_SIZE) return all_ones(width); // past the fields (QEMU reads all ones)
+  device_config_read(off: number, width: number): number {
+    if (off + width > CONFIG_SIZE) {
+      if (this.trace_on("unknown")) this.trace("unknown", `${width}-byte read of device config +0x${off.toString(16)}, past its ${CONFIG_SIZE} bytes`);
+      return all_ones(width); // past the fields (QEMU reads all ones)
+    }
     let v = 0;
     for (let i = 0; i < width; i++) v |= this.config_byte(off + i) << (8 * i);
     return v >>> 0;
@@ -203,12 +234,26 @@ export class VirtioNet extends VirtioPciDevice implements NetEndpoint {
     return o === VIRTIO_NET_CFG_MAX_VQ_PAIRS ? 1 : 0;
   }
 
-  protected override device_config_write(off: number, _width: number, _value: number): void {
-    this.warn_once("cfg_write", `write to device configuration +0x${off.toString(16)} ignored (read-only for a modern driver)`);
+  /**
+   * Device config is read-only for a modern driver; a legacy one that did not negotiate
+   * CTRL_MAC_ADDR sets the MAC by writing it (QEMU virtio_net_set_config, §5.1.4 legacy note).
+   */
+  override device_config_write(off: number, width: number, value: number): void {
+    if (this.legacy_in_use && !this.has_feature(VIRTIO_NET_F_CTRL_MAC_ADDR) && off + width <= VIRTIO_NET_CFG_MAC + 6) {
+      for (let i = 0; i < width; i++) this.mac[VIRTIO_NET_CFG_MAC + off + i] = (value >>> (8 * i)) & 0xff;
+      if (this.trace_on("virtio")) this.trace("virtio", `legacy driver set the MAC to ${mac_str(this.mac, 0)}`);
+      return;
+    }
+    this.warn_once("cfg_write", `write to device configuration +0x${off.toString(16)} ignored (read-only for a modern driver${this.legacy ? "; a legacy driver may write only the MAC, without CTRL_MAC_ADDR" : ""})`);
+  }
+
+  /** QEMU virtio_net_set_features → virtio_net_set_mrg_rx_bufs: the header size follows the features. */
+  override features_set(): void {
+    this.guest_hdr_len = this.has_feature(VIRTIO_F_VERSION_1) || this.has_feature(VIRTIO_NET_F_MRG_RXBUF) ? VIRTIO_NET_HDR_SIZE : VIRTIO_NET_HDR_LEGACY_SIZE;
   }
 
   /** §5.1.3.1: CTRL_RX, CTRL_RX_EXTRA and CTRL_MAC_ADDR need CTRL_VQ. */
-  protected override validate_features(): string | null {
+  override validate_features(): string | null {
     if (this.has_feature(VIRTIO_NET_F_CTRL_VQ)) return null;
     if (this.has_feature(VIRTIO_NET_F_CTRL_RX) || this.has_feature(VIRTIO_NET_F_CTRL_RX_EXTRA) || this.has_feature(VIRTIO_NET_F_CTRL_MAC_ADDR)) return "CTRL_RX / CTRL_RX_EXTRA / CTRL_MAC_ADDR without CTRL_VQ";
     return null;
@@ -217,7 +262,7 @@ export class VirtioNet extends VirtioPciDevice implements NetEndpoint {
   protected queue_notified(vq: VirtQueue): void {
     // RX doorbells need no action: frames are not queued in the device, buffers are read per frame.
     if (vq === this.txq && !this.tx_event.armed) this.flush_tx();
-    else if (vq === this.ctrlq) this.handle_ctrl();
+    else if (vq === this.ctrlq) virtio_net_handle_ctrl(this);
   }
 
   /** QEMU virtio_net_reset: promiscuous again, MAC table empty, the configured MAC back. */
@@ -275,7 +320,10 @@ export class VirtioNet extends VirtioPciDevice implements NetEndpoint {
     let n = 0;
     while (this.driver_ok && n < TX_BURST) {
       const r = vq.pop(this.tx_elem);
-      if (r !== VQ_POP.OK) break;
+      if (r !== VQ_POP.OK) {
+        if (r === VQ_POP.ERROR && this.trace_on("txerr")) this.trace("txerr", `bad transmit chain: ${this.last_device_error}`);
+        break;
+      }
       if (!this.transmit_one(vq)) break;
       n++;
     }
@@ -297,20 +345,25 @@ export class VirtioNet extends VirtioPciDevice implements NetEndpoint {
   /** One popped TX chain: header + frame out to the peer, completed with len 0. False: device error. */
   private transmit_one(vq: VirtQueue): boolean {
     const e = this.tx_elem;
-    if (e.out_bytes <= VIRTIO_NET_HDR_SIZE) {
-      this.virtio_error("tx_hdr", `transmit chain at head ${e.head} has ${e.out_bytes} readable bytes: no frame after the 12-byte virtio_net_hdr`);
+    const hdr_len = this.guest_hdr_len;
+    if (e.out_bytes <= hdr_len) {
+      this.virtio_error("tx_hdr", `transmit chain at head ${e.head} has ${e.out_bytes} readable bytes: no frame after the ${hdr_len}-byte virtio_net_hdr`);
+      if (this.trace_on("txerr")) this.trace("txerr", `chain at head ${e.head}: ${e.out_bytes} readable bytes, no frame after the header`);
       return false;
     }
     if (e.in_num > 0) this.warn_once("tx_in", "transmit chain with device-writable descriptors (ignored)");
-    const len = e.out_bytes - VIRTIO_NET_HDR_SIZE;
+    const len = e.out_bytes - hdr_len;
     if (len > VIRTIO_NET_MAX_FRAME) {
       this.stats.tx_too_big++;
       this.warn_once("tx_big", `transmit frame of ${len} bytes exceeds ${VIRTIO_NET_MAX_FRAME} (dropped)`);
+      if (this.trace_on("txerr")) this.trace("txerr", `chain at head ${e.head}: frame of ${len} bytes exceeds ${VIRTIO_NET_MAX_FRAME}: dropped`);
       return vq.push(e.head, 0);
     }
     const buf = this.tx_buf;
-    if (vq.read_out(e, 0, this.tx_hdr, 0, VIRTIO_NET_HDR_SIZE) < 0 || vq.read_out(e, VIRTIO_NET_HDR_SIZE, buf, 0, len) < 0) {
+    this.tx_hdr.fill(0); // a 10-byte header leaves num_buffers 0
+    if (vq.read_out(e, 0, this.tx_hdr, 0, hdr_len) < 0 || vq.read_out(e, hdr_len, buf, 0, len) < 0) {
       this.virtio_error("tx_dma", `transmit buffer of the chain at head ${e.head} is not readable`);
+      if (this.trace_on("txerr")) this.trace("txerr", `chain at head ${e.head}: buffer not readable`);
       return false;
     }
     const flags = this.tx_hdr[VIRTIO_NET_HDR_FLAGS]!;
@@ -319,7 +372,7 @@ export class VirtioNet extends VirtioPciDevice implements NetEndpoint {
       else this.warn_once("tx_csum", "NEEDS_CSUM set without VIRTIO_NET_F_CSUM negotiated (ignored: frame sent as is)");
     }
     if (this.tx_hdr[VIRTIO_NET_HDR_GSO_TYPE] !== VIRTIO_NET_HDR_GSO_NONE) this.warn_once("tx_gso", `gso_type ${this.tx_hdr[VIRTIO_NET_HDR_GSO_TYPE]} set but no HOST_TSO/UFO feature was offered (frame sent unsegmented)`);
-    this.send(buf, len);
+    this.send(buf, len, e.head);
     return vq.push(e.head, 0);
   }
 
@@ -330,6 +383,7 @@ export class VirtioNet extends VirtioPciDevice implements NetEndpoint {
     if (start >= len || where + 2 > len) {
       this.stats.tx_csum_bad_offset++;
       this.warn_once("tx_csum_off", `NEEDS_CSUM with csum_start ${start} / offset ${where - start} outside a ${len}-byte frame (sent without checksum)`);
+      if (this.trace_on("txerr")) this.trace("txerr", `NEEDS_CSUM with csum_start ${start} / offset ${where - start} outside a ${len}-byte frame: sent without checksum`);
       return;
     }
     let sum = csum_fold(csum_partial(buf, start, len - start));
@@ -338,12 +392,19 @@ export class VirtioNet extends VirtioPciDevice implements NetEndpoint {
     buf[where + 1] = sum & 0xff;
   }
 
-  private send(buf: Uint8Array, len: number): void {
+  private send(buf: Uint8Array, len: number, head: number): void {
     const s = this.stats;
-    if (!this.link_up) s.tx_link_down++;
-    else if (this.peer === null) s.tx_no_peer++;
-    else if (this.peer.receive_frame(buf, len) === RX_NO_LINK) s.tx_peer_no_link++;
-    else {
+    if (this.trace_on("tx")) this.trace("tx", `frame of ${len} bytes to ${len >= 14 ? mac_str(buf, 0) : "?"} type 0x${len >= 14 ? ((buf[12]! << 8) | buf[13]!).toString(16).padStart(4, "0") : "?"} from chain head ${head}`);
+    if (!this.link_up) {
+      s.tx_link_down++;
+      if (this.trace_on("txerr")) this.trace("txerr", `link down: frame of ${len} bytes not sent`);
+    } else if (this.peer === null) {
+      s.tx_no_peer++;
+      if (this.trace_on("txerr")) this.trace("txerr", `nothing plugged in: frame of ${len} bytes sent into the void`);
+    } else if (this.peer.receive_frame(buf, len) === RX_NO_LINK) {
+      s.tx_peer_no_link++;
+      if (this.trace_on("txerr")) this.trace("txerr", `the peer has no link: frame of ${len} bytes not heard`);
+    } else {
       s.tx_frames++;
       s.tx_bytes += len;
     }
@@ -369,14 +430,17 @@ export class VirtioNet extends VirtioPciDevice implements NetEndpoint {
     const s = this.stats;
     if (!this.driver_ok || !this.rxq.enabled) {
       s.rx_not_ready++;
+      if (this.trace_on("rxerr")) this.trace("rxerr", `frame of ${len} bytes dropped: ${this.not_ready_why()}`);
       return;
     }
     if (len > VIRTIO_NET_MAX_FRAME) {
       s.rx_too_big++;
+      if (this.trace_on("rxerr")) this.trace("rxerr", `frame of ${len} bytes exceeds ${VIRTIO_NET_MAX_FRAME}: dropped`);
       return;
     }
     if (!this.rx_mode.accepts(this.mac, frame, len)) {
       s.rx_filtered++;
+      if (this.trace_on("rxfilter")) this.trace("rxfilter", `${len >= 6 ? mac_str(frame, 0) : "runt"} rejected by the receive mode / MAC table${this.rx_mode.nobcast ? " (nobcast)" : ""}${this.rx_mode.nomulti ? " (nomulti)" : ""}${this.rx_mode.nouni ? " (nouni)" : ""}`);
       return;
     }
     this.hdr.fill(0); // flags 0 (no DATA_VALID), GSO_NONE: the wire carries no vnet header
@@ -384,10 +448,26 @@ export class VirtioNet extends VirtioPciDevice implements NetEndpoint {
     if (r === RX.OK) {
       s.rx_frames++;
       s.rx_bytes += len;
+      if (this.trace_on("rx")) this.trace("rx", `frame of ${len} bytes from ${len >= 12 ? mac_str(frame, 6) : "?"} into head ${this.rx_trace_head}: num_buffers ${this.rx_trace_nbuf}, used len ${this.guest_hdr_len + len} (${this.guest_hdr_len}-byte header)`);
       this.rxq.notify();
-    } else if (r === RX.NO_BUFFERS) s.rx_no_buffers++;
-    else if (r === RX.TOO_BIG) s.rx_too_big++;
-    else s.rx_errors++;
+    } else if (r === RX.NO_BUFFERS) {
+      s.rx_no_buffers++;
+      if (this.trace_on("rxerr")) this.trace("rxerr", `no receive buffer${this.has_feature(VIRTIO_NET_F_MRG_RXBUF) ? "s for" : " for"} a ${len}-byte frame: dropped`);
+    } else if (r === RX.TOO_BIG) {
+      s.rx_too_big++;
+      if (this.trace_on("rxerr")) this.trace("rxerr", `frame of ${len} bytes + ${this.guest_hdr_len}-byte header does not fit the ${this.rx_elem.in_bytes}-byte buffer (no MRG_RXBUF): dropped`);
+    } else {
+      s.rx_errors++;
+      if (this.trace_on("rxerr")) this.trace("rxerr", `frame of ${len} bytes dropped: ${this.last_device_error}`);
+    }
+  }
+
+  private not_ready_why(): string {
+    if (this.removed) return "function removed";
+    if ((this.status & VIRTIO_CONFIG_S_DRIVER_OK) === 0) return "DRIVER_OK clear";
+    if (this.broken) return "device needs reset";
+    if (!this.bus_master) return "Bus Master off";
+    return "receive queue not enabled";
   }
 
   /** Without MRG_RXBUF: the whole frame in one chain, num_buffers 1. */
@@ -396,13 +476,15 @@ export class VirtioNet extends VirtioPciDevice implements NetEndpoint {
     const e = this.rx_elem;
     const r = this.pop_rx(vq, e);
     if (r !== RX.OK) return r;
-    const total = VIRTIO_NET_HDR_SIZE + len;
+    const total = this.guest_hdr_len + len;
     if (e.in_bytes < total) {
       vq.unpop(1); // QEMU: dropped, the buffer stays for the next frame
       this.warn_once("rx_small", `receive buffer of ${e.in_bytes} bytes cannot hold a ${len}-byte frame + header (no MRG_RXBUF: dropped)`);
       return RX.TOO_BIG;
     }
-    this.hv.setUint16(VIRTIO_NET_HDR_NUM_BUFFERS, 1, true);
+    this.hv.setUint16(VIRTIO_NET_HDR_NUM_BUFFERS, 1, true); // not copied with a 10-byte header
+    this.rx_trace_head = e.head;
+    this.rx_trace_nbuf = 1;
     if (!this.rx_copy(vq, e, 0, frame, total)) return RX.ERROR;
     return vq.push(e.head, total) ? RX.OK : RX.ERROR;
   }
@@ -415,7 +497,7 @@ export class VirtioNet extends VirtioPciDevice implements NetEndpoint {
   private receive_mergeable(frame: Uint8Array, len: number): RxResult {
     const vq = this.rxq;
     const e = this.rx_elem;
-    const total = VIRTIO_NET_HDR_SIZE + len;
+    const total = VIRTIO_NET_HDR_SIZE + len; // MRG_RXBUF: always the 12-byte header
     let done = 0;
     let count = 0;
     let nb0 = -1;
@@ -433,6 +515,7 @@ export class VirtioNet extends VirtioPciDevice implements NetEndpoint {
         }
         nb0 = vq.in_addr_at(e, VIRTIO_NET_HDR_NUM_BUFFERS);
         nb1 = vq.in_addr_at(e, VIRTIO_NET_HDR_NUM_BUFFERS + 1);
+        this.rx_trace_head = e.head;
       }
       const chunk = Math.min(e.in_bytes, total - done);
       if (!this.rx_copy(vq, e, done, frame, chunk)) return RX.ERROR;
@@ -440,6 +523,7 @@ export class VirtioNet extends VirtioPciDevice implements NetEndpoint {
       done += chunk;
       count++;
     }
+    this.rx_trace_nbuf = count;
     // num_buffers, written into the first buffer's header now that the count is known.
     this.hdr[0] = count & 0xff;
     this.hdr[1] = count >>> 8;
@@ -469,12 +553,13 @@ export class VirtioNet extends VirtioPciDevice implements NetEndpoint {
    */
   private rx_copy(vq: VirtQueue, e: VirtQueueElement, from: number, frame: Uint8Array, n: number): boolean {
     let at = 0;
-    if (from < VIRTIO_NET_HDR_SIZE) {
-      const h = Math.min(VIRTIO_NET_HDR_SIZE - from, n);
+    const hdr_len = this.guest_hdr_len;
+    if (from < hdr_len) {
+      const h = Math.min(hdr_len - from, n);
       if (vq.write_in(e, 0, this.hdr, from, h) < 0) return this.rx_dma_failed();
       at = h;
     }
-    const data_from = Math.max(0, from - VIRTIO_NET_HDR_SIZE);
+    const data_from = Math.max(0, from - hdr_len);
     if (n > at && vq.write_in(e, at, frame, data_from, n - at) < 0) return this.rx_dma_failed();
     return true;
   }
@@ -482,36 +567,6 @@ export class VirtioNet extends VirtioPciDevice implements NetEndpoint {
   private rx_dma_failed(): boolean {
     this.virtio_error("rx_dma", "receive buffer is not writable");
     return false;
-  }
-
-  /* ---- control queue ---- */
-
-  /**
-   * Run the commands on the control queue (QEMU virtio_net_handle_ctrl): each chain is {class,
-   * command, data} readable + an ack byte writable; fewer than 2 readable or 1 writable bytes is
-   * a device error. Bounded by the queue size per doorbell.
-   */
-  private handle_ctrl(): void {
-    const vq = this.ctrlq;
-    const e = this.ctrl_elem;
-    let n = 0;
-    while (n < vq.num && this.driver_ok && vq.pop(e) === VQ_POP.OK) {
-      if (e.out_bytes < 2 || e.in_bytes < 1) {
-        this.virtio_error("ctrl_hdr", `control command at head ${e.head} lacks its 2-byte class/command or its 1-byte ack`);
-        return;
-      }
-      const ack = this.rx_mode.command(vq, e, this.has, this.mac);
-      this.ack[0] = ack;
-      if (vq.write_in(e, 0, this.ack, 0, 1) !== 1) {
-        this.virtio_error("ctrl_dma", `control ack of the command at head ${e.head} is not writable`);
-        return;
-      }
-      if (!vq.push(e.head, 1)) return;
-      this.stats.ctrl_commands++;
-      if (ack !== VIRTIO_NET_OK) this.stats.ctrl_errors++;
-      n++;
-    }
-    if (n > 0) vq.notify();
   }
 
   /* ---- monitor ---- */
@@ -531,6 +586,8 @@ export class VirtioNet extends VirtioPciDevice implements NetEndpoint {
 
   describe(): string {
     const mac = Array.from(this.mac, (b) => b.toString(16).padStart(2, "0")).join(":");
-    return `${this.name} macaddr=${mac} link=${this.link_up ? "up" : "down"} ${this.describe_counters()}`;
+    const shape = this.legacy ? (this.modern ? "transitional" : "legacy") : "modern";
+    const driver = this.interface_in_use === VIRTIO_PCI_IF.NONE ? "" : ` (driver on the ${this.legacy_in_use ? "legacy" : "modern"} interface)`;
+    return `${this.name} macaddr=${mac} link=${this.link_up ? "up" : "down"} ${this.describe_counters()} pci=${shape}${driver}`;
   }
 }

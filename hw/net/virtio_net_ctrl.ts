@@ -14,7 +14,7 @@ import {
   VIRTIO_NET_F_CTRL_RX,
   VIRTIO_NET_OK,
 } from "../../include/uapi/linux/virtio_net.ts";
-import type { VirtQueue, VirtQueueElement } from "../virtio/virtqueue.ts";
+import { VQ_POP, type VirtQueue, type VirtQueueElement } from "../virtio/virtqueue.ts";
 
 /**
  * virtio-net's receive mode and MAC filter, and the control-queue commands that set them
@@ -153,6 +153,47 @@ export class VirtioNetRxMode {
     this.multi_overflow = multi_over;
     return VIRTIO_NET_OK;
   }
+}
+
+/** What the control queue needs of its device (hw/net/virtio_net.ts VirtioNet). */
+export interface VirtioNetCtrlHost {
+  readonly ctrlq: VirtQueue;
+  readonly ctrl_elem: VirtQueueElement;
+  readonly ctrl_ack: Uint8Array;
+  readonly rx_mode: VirtioNetRxMode;
+  readonly mac: Uint8Array;
+  readonly stats: { ctrl_commands: number; ctrl_errors: number };
+  readonly driver_ok: boolean;
+  readonly has: (bit: number) => boolean;
+  virtio_error(key: string, message: string): void;
+}
+
+/**
+ * Run the commands on the control queue (QEMU virtio_net_handle_ctrl): each chain is {class,
+ * command, data} readable + an ack byte writable; fewer than 2 readable or 1 writable bytes is
+ * a device error. Bounded by the queue size per doorbell. Device context (the doorbell).
+ */
+export function virtio_net_handle_ctrl(n: VirtioNetCtrlHost): void {
+  const vq = n.ctrlq;
+  const e = n.ctrl_elem;
+  let done = 0;
+  while (done < vq.num && n.driver_ok && vq.pop(e) === VQ_POP.OK) {
+    if (e.out_bytes < 2 || e.in_bytes < 1) {
+      n.virtio_error("ctrl_hdr", `control command at head ${e.head} lacks its 2-byte class/command or its 1-byte ack`);
+      return;
+    }
+    const ack = n.rx_mode.command(vq, e, n.has, n.mac);
+    n.ctrl_ack[0] = ack;
+    if (vq.write_in(e, 0, n.ctrl_ack, 0, 1) !== 1) {
+      n.virtio_error("ctrl_dma", `control ack of the command at head ${e.head} is not writable`);
+      return;
+    }
+    if (!vq.push(e.head, 1)) return;
+    n.stats.ctrl_commands++;
+    if (ack !== VIRTIO_NET_OK) n.stats.ctrl_errors++;
+    done++;
+  }
+  if (done > 0) vq.notify();
 }
 
 function same_mac(a: Uint8Array, ao: number, b: Uint8Array, bo: number): boolean {

@@ -66,6 +66,9 @@ export interface VirtQueueHost {
   notify_queue(vq: VirtQueue): void;
   /** VIRTIO_RING_F_EVENT_IDX was negotiated. */
   readonly event_idx: boolean;
+  /** Trace channel `channel` is on (check before formatting), and emit one line on it. */
+  trace_on(channel: string): boolean;
+  trace(channel: string, msg: string): void;
 }
 
 /**
@@ -151,6 +154,19 @@ export class VirtQueue {
     this.used = this.reg_used;
     this.enabled = true;
     return null;
+  }
+
+  /**
+   * A legacy queue address (QEMU virtio_queue_set_addr + virtio_queue_update_rings; virtio 1.2
+   * §2.7.2 "Legacy Interfaces: A Note on Virtqueue Layout"): one area at `pa` — descriptors, the
+   * available ring right after them (with used_event), the used ring at the next `align` boundary —
+   * live at once (legacy has no queue_enable). Returns an error message as enable() does.
+   */
+  set_legacy_rings(pa: number, align: number): string | null {
+    this.reg_desc = pa;
+    this.reg_avail = pa + VRING_DESC_SIZE * this.num;
+    this.reg_used = Math.ceil((vring_used_event_off(this.num) + 2 + this.reg_avail) / align) * align;
+    return this.enable();
   }
 
   /* ---- ring field access (little-endian, by DMA) ---- */
@@ -315,7 +331,10 @@ export class VirtQueue {
     if (this.should_notify()) {
       this.notifications++;
       this.host.notify_queue(this);
-    } else this.suppressed++;
+    } else {
+      this.suppressed++;
+      if (this.host.trace_on("interrupt")) this.host.trace("interrupt", `queue ${this.index}: notification suppressed by the driver (${this.host.event_idx ? `used_event, used.idx ${this.used_idx}` : "avail.flags NO_INTERRUPT"})`);
+    }
   }
 
   /**

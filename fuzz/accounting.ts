@@ -4,18 +4,29 @@
  *   frames offered by the wire (+ frames the guest looped back to itself on lo)
  *     = frames delivered to a protocol or socket + Σ per-reason drop counters
  *
- * computed only from counters the guest can display: the back-end's line in `~info network`,
- * `ethtool -S eth0`, the netdev statistics (`ip -s -s link`, /proc/net/dev) and /proc/net/snmp
- * (`netstat -s`). Nothing here reads a device model's or driver's private state.
+ * computed only from counters the guest or the machine's monitor can display: the back-end's line
+ * in `~info network` (and, for virtio-net, the NIC's line there: the device has no statistics
+ * its driver can read), `ethtool -S eth0`, the netdev statistics (`ip -s -s link`,
+ * /proc/net/dev) and /proc/net/snmp (`netstat -s`). Nothing here reads a device model's or
+ * driver's private state.
  *
  * Every end state of a received frame and the counter that records it:
  *   back-end    record < 14 bytes → runt; queue full → overflow; length > 69632 → oversize;
  *               connection cut mid-record → truncated; (any other rx-side "dropped:" counter)
- *   NIC model   RCTL.EN clear / address or VLAN filter → rx_filtered (TPR − GPRC − errors);
- *               ring full → rx_missed_errors (MPC); > 1518 without LPE → rx_long_length_errors
- *               (ROC); rx_short_length_errors (RUC); PHY link down → nothing yet (defect 3)
- *   driver      frame spanning buffers → rx_multi_desc_dropped; left in the ring at reset/down →
- *               rx_reset_dropped; otherwise rx_packets → netdev_receive
+ *   NIC model   e1000 (its statistics registers, `ethtool -S`): RCTL.EN clear / address or VLAN
+ *               filter → rx_filtered (TPR − GPRC − errors); ring full → rx_missed_errors (MPC);
+ *               > 1518 without LPE → rx_long_length_errors (ROC); rx_short_length_errors (RUC);
+ *               PHY link down → the back-end's no_link.
+ *               virtio-net (no statistics the driver can read: the device's line in `~info
+ *               network`, "rx: frames=… not_ready=… no_buffers=… too_big=… errors=… filtered=…"):
+ *               before DRIVER_OK / queue off / Bus Master off → rx_not_ready; no buffer posted →
+ *               rx_no_buffers; larger than the buffers or 65553 → rx_too_big; malformed ring →
+ *               rx_errors; receive mode / MAC table → rx_filtered; else rx_frames (used buffers).
+ *   driver      e1000: frame spanning buffers → rx_multi_desc_dropped; left in the ring at
+ *               reset/down → rx_reset_dropped; otherwise rx_packets → netdev_receive.
+ *               virtio_net: each frame the device completed (rx_frames) ends in exactly one of
+ *               the netdev counters rx_packets (→ netdev_receive), rx_errors (bad length or
+ *               header) or rx_dropped (no memory for it, merge failure).
  *   netdev      no handler for the EtherType → rx_nohandler
  *   ARP         malformed / unknown op → Arp.InErrors; else InRequests / InReplies (delivered)
  *   IPv4        InHdrErrors (incl. InCsumErrors), InTruncatedPkts, ReasmFails, InAddrErrors,
@@ -28,6 +39,9 @@
  * lost it.
  */
 
+/** The NIC under test: which counters stand for its model and driver layers. */
+export type NicModel = "e1000" | "virtio-net";
+
 export interface GuestCounters {
   /** key=value pairs from the back-end's `~info network` line (rx=, tx=, and after "dropped:"). */
   backend: Record<string, number>;
@@ -35,6 +49,13 @@ export interface GuestCounters {
   backend_drop_names: string[];
   /** `ethtool -S` of the NIC under test. */
   ethtool: Record<string, number>;
+  /** The NIC model (default e1000). */
+  nic_model?: NicModel;
+  /**
+   * The NIC's own line in `~info network` (parse_nic_line: rx_frames, rx_no_buffers, …); what
+   * the virtio-net layer is read from, as its device has no statistics the guest can read.
+   */
+  nic?: Record<string, number>;
   /** netdev statistics by interface name (eth0, lo, …). */
   netdev: Record<string, Record<string, number>>;
   /** /proc/net/snmp groups. */
@@ -74,16 +95,12 @@ export function account(offered_wire: number, c: GuestCounters, ifname = "eth0")
   const arp = c.snmp["Arp"];
   const e = c.ethtool;
   const lo_rx = n(c.netdev["lo"], "rx_packets");
+  const dev = c.netdev[ifname];
+  const to_nic = n(c.backend, "rx");
+  const nic = (c.nic_model ?? "e1000") === "virtio-net" ? virtio_net_layers(c.nic, dev, to_nic) : e1000_layers(e, dev, to_nic);
   const drops: [string, number][] = [];
   for (const k of c.backend_drop_names) if (!is_tx_side(k)) drops.push([`backend ${k}`, n(c.backend, k)]);
-  drops.push(
-    ["e1000 rx_filtered (TPR-GPRC-errors)", n(e, "rx_filtered")],
-    ["e1000 rx_missed_errors (MPC)", n(e, "rx_missed_errors")],
-    ["e1000 rx_long_length_errors (ROC)", n(e, "rx_long_length_errors")],
-    ["e1000 rx_short_length_errors (RUC)", n(e, "rx_short_length_errors")],
-    ["e1000 rx_multi_desc_dropped", n(e, "rx_multi_desc_dropped")],
-    ["e1000 rx_reset_dropped", n(e, "rx_reset_dropped")],
-  );
+  drops.push(...nic.drops);
   let nohandler = 0;
   for (const s of Object.values(c.netdev)) nohandler += n(s, "rx_nohandler");
   drops.push(
@@ -111,19 +128,13 @@ export function account(offered_wire: number, c: GuestCounters, ifname = "eth0")
 
   // Layer by layer.
   const backend_drops = c.backend_drop_names.filter((k) => !is_tx_side(k)).reduce((a, k) => a + n(c.backend, k), 0);
-  const to_nic = n(c.backend, "rx");
-  const tpr = n(e, "hw_rx_total_packets");
-  const gprc = n(e, "hw_rx_packets");
-  const dev = c.netdev[ifname];
   const rx_packets = n(dev, "rx_packets") + lo_rx;
   const arp_in = n(arp, "InErrors") + n(arp, "InRequests") + n(arp, "InReplies");
   const ip_drops = ["InHdrErrors", "InTruncatedPkts", "ReasmFails", "InAddrErrors", "InUnknownProtos", "InDiscards"].reduce((a, k) => a + n(ip, k), 0);
   const udp_in = n(udp, "InErrors") + n(udp, "InDatagrams") + n(udp, "NoPorts");
   const layers: [string, number, number][] = [
     ["wire → back-end", offered_wire, to_nic + backend_drops],
-    ["back-end → NIC (TPR)", to_nic, tpr],
-    ["NIC: TPR = GPRC + drops", tpr, gprc + n(e, "rx_filtered") + n(e, "rx_missed_errors") + n(e, "rx_long_length_errors") + n(e, "rx_short_length_errors")],
-    ["driver: GPRC = rx_packets + drops", gprc, n(dev, "rx_packets") + n(e, "rx_multi_desc_dropped") + n(e, "rx_reset_dropped")],
+    ...nic.layers,
     ["netdev: rx_packets (+lo) = handlers", rx_packets, nohandler + arp_in + n(ip, "InReceives")],
     ["IPv4: InReceives = InDelivers + drops", n(ip, "InReceives"), n(ip, "InDelivers") + ip_drops],
     ["IPv4 → ICMP + UDP", n(ip, "InDelivers"), n(icmp, "InMsgs") + udp_in],
@@ -139,6 +150,77 @@ export function account(offered_wire: number, c: GuestCounters, ifname = "eth0")
     unaccounted: offered - delivered_total - drops_total,
     layers: layers.map(([name, a, b]) => [name, a, b, a - b]),
   };
+}
+
+/** A NIC's share of the identity: its model's and driver's drop counters, and their balances. */
+interface NicLayers {
+  drops: [string, number][];
+  /** From the back-end's rx to the driver's rx_packets: [layer, in, counted out]. */
+  layers: [string, number, number][];
+}
+
+/** e1000: the statistics registers as `ethtool -S` names them. */
+function e1000_layers(e: Record<string, number>, dev: Record<string, number> | undefined, to_nic: number): NicLayers {
+  const tpr = n(e, "hw_rx_total_packets");
+  const gprc = n(e, "hw_rx_packets");
+  return {
+    drops: [
+      ["e1000 rx_filtered (TPR-GPRC-errors)", n(e, "rx_filtered")],
+      ["e1000 rx_missed_errors (MPC)", n(e, "rx_missed_errors")],
+      ["e1000 rx_long_length_errors (ROC)", n(e, "rx_long_length_errors")],
+      ["e1000 rx_short_length_errors (RUC)", n(e, "rx_short_length_errors")],
+      ["e1000 rx_multi_desc_dropped", n(e, "rx_multi_desc_dropped")],
+      ["e1000 rx_reset_dropped", n(e, "rx_reset_dropped")],
+    ],
+    layers: [
+      ["back-end → NIC (TPR)", to_nic, tpr],
+      ["NIC: TPR = GPRC + drops", tpr, gprc + n(e, "rx_filtered") + n(e, "rx_missed_errors") + n(e, "rx_long_length_errors") + n(e, "rx_short_length_errors")],
+      ["driver: GPRC = rx_packets + drops", gprc, n(dev, "rx_packets") + n(e, "rx_multi_desc_dropped") + n(e, "rx_reset_dropped")],
+    ],
+  };
+}
+
+/** The virtio-net device's receive drop counters (its `~info network` line, section rx:). */
+export const VIRTIO_NET_RX_DROPS = ["rx_not_ready", "rx_no_buffers", "rx_too_big", "rx_errors", "rx_filtered"] as const;
+
+/**
+ * virtio-net: every frame the back-end hands the device is used (rx_frames) or dropped by a
+ * named reason; every used frame is rx_packets, rx_errors or rx_dropped at the driver.
+ */
+function virtio_net_layers(d: Record<string, number> | undefined, dev: Record<string, number> | undefined, to_nic: number): NicLayers {
+  const used = n(d, "rx_frames");
+  const device_drops = VIRTIO_NET_RX_DROPS.reduce((a, k) => a + n(d, k), 0);
+  return {
+    drops: [
+      ...VIRTIO_NET_RX_DROPS.map((k): [string, number] => [`virtio-net ${k}`, n(d, k)]),
+      ["virtio_net rx_errors (netdev)", n(dev, "rx_errors")],
+      ["virtio_net rx_dropped (netdev)", n(dev, "rx_dropped")],
+    ],
+    layers: [
+      ["back-end → virtio-net = used + drops", to_nic, used + device_drops],
+      ["driver: used = rx_packets + drops", used, n(dev, "rx_packets") + n(dev, "rx_errors") + n(dev, "rx_dropped")],
+    ],
+  };
+}
+
+/**
+ * Parse a NIC's line of `~info network` (virtio-net's `… rx: frames=N not_ready=N … tx: frames=N
+ * …`): numeric key=value pairs, each named after the section it stands in, a section lasting to
+ * the next "word:" ("rx_frames", "tx_link_down", "ctrl_commands"; keys before any section keep
+ * their name).
+ */
+export function parse_nic_line(line: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  let section = "";
+  for (const tok of line.trim().split(/\s+/)) {
+    if (/^[A-Za-z_]+:$/.test(tok)) {
+      section = tok.slice(0, -1);
+      continue;
+    }
+    const m = /^([A-Za-z_][\w-]*)=(\d+)$/.exec(tok);
+    if (m !== null) out[section === "" ? m[1]! : `${section}_${m[1]}`] = Number(m[2]);
+  }
+  return out;
 }
 
 /** Parse a back-end line of `~info network`: `... rx=N tx=N dropped: runt=N oversize=N …`. */

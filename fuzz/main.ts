@@ -6,8 +6,9 @@
  * targeted register/config-space operations on the e1000 model (bare, and a share with the driver
  * loaded), (c) random shell input on the console; prints what happened to every frame by the
  * guest's own counters, escapes, hangs, memory growth and rates; (d) virtio-net: a misbehaving
- * driver against the model, and hostile frames into a guest running the virtio_net driver. Exit status 1 when any frame is
- * unaccounted, any exception escaped or anything hung. Every failure line carries the seed and
+ * driver against the model, and hostile frames into a guest running the virtio_net driver, with
+ * liveness pings and the same wire → stack accounting table as (a). Exit status 1 when any frame
+ * is unaccounted, any exception escaped or anything hung. Every failure line carries the seed and
  * operation index that replays it.
  */
 import v8 from "node:v8";
@@ -24,7 +25,8 @@ const USAGE = `usage: npm run fuzz -- [--target all|e1000|virtio] [--frames N] [
   --ops N       e1000 register/config-space operations (default 100000; 1% with the driver loaded)
   --shell N     random shell inputs, each followed by 'echo alive' (default 100)
   --virtio-ops N     hostile-driver operations on the virtio-net model (default 20000)
-  --virtio-frames N  hostile frames into a guest with the virtio_net driver up (default 5000)
+  --virtio-frames N  hostile frames into a guest with the virtio_net driver up (default 5000;
+                     accounted wire → stack as in (a), liveness pings every --liveness frames)
   --target T    all (default), e1000 (phases a-c only) or virtio (phase d only)
   --seed S      the run's seed (default 1)
   --liveness K  ping the guest every K frames (default 1000)
@@ -109,9 +111,13 @@ function get_gc(): (() => void) | null {
 const MB = (n: number): string => `${(n / 1048576).toFixed(1)} MB`;
 const row = (name: string, value: string | number, indent = 2): string => `${" ".repeat(indent)}${name.padEnd(44 - indent)} ${String(value).padStart(12)}\n`;
 
-function frames_table(r: FrameResult): string {
+const FRAMES_TITLE = "(a) hostile frames → -netdev stream (tcp 127.0.0.1) → e1000 → driver → stack";
+const VIRTIO_WIRE_TITLE = "(d) hostile frames → in-process back-end (virtual clock) → virtio-net → virtio_net → stack";
+
+/** The wire phases' report: what happened to every frame, by the guest's counters, and layer by layer. */
+function frames_table(r: FrameResult, title = FRAMES_TITLE): string {
   const a = r.accounting;
-  let s = "(a) hostile frames → -netdev stream (tcp 127.0.0.1) → e1000 → driver → stack\n";
+  let s = `${title}\n`;
   s += row("frames offered by the wire", a.offered_wire);
   s += row("  of which liveness probes (ARP + ping)", r.liveness_frames);
   s += row("frames the guest looped back to itself (lo)", a.offered_lo);
@@ -161,27 +167,22 @@ function shell_table(r: ShellResult): string {
   return s;
 }
 
-function virtio_table(d: VirtioDriverResult | null, w: VirtioWireResult | null): string {
-  let s = "(d) virtio-net: a misbehaving driver against the model; hostile frames into a guest with virtio_net up\n";
-  if (d !== null) {
-    s += row("driver operations", d.ops);
-    s += row("  fresh machines", d.machines);
-    s += row("  device errors (DEVICE_NEEDS_RESET)", d.device_errors);
-    s += row("  frames the model transmitted", d.frames_out);
-    s += row("  exceptions escaped", d.escapes);
-    s += row("  model errors (caught exceptions)", d.model_errors);
-    s += row("  wall time / rate", `${(d.wall_ms / 1000).toFixed(1)} s, ${Math.round(d.ops / (d.wall_ms / 1000))} ops/s`);
-  }
-  if (w !== null) {
-    s += row("frames from the wire", w.frames);
-    for (const [k, v] of Object.entries(w.counters)) s += row(k, v, 4);
-    s += row("UNACCOUNTED at the device", w.unaccounted);
-    s += row("driver rx_packets + rx_errors + rx_dropped", w.driver_rx);
-    s += row("exceptions escaped / hangs", `${w.escapes} / ${w.hangs}`);
-    s += row("model errors (caught exceptions)", w.model_errors);
-    s += row("kernel reports (Oops/BUG/WARNING/lockup)", w.kernel_reports.length);
-    s += row("wall time / rate", `${(w.wall_ms / 1000).toFixed(1)} s, ${Math.round(w.frames / (w.wall_ms / 1000))} frames/s`);
-  }
+function virtio_driver_table(d: VirtioDriverResult): string {
+  let s = "(d) virtio-net: a misbehaving driver against the bare model\n";
+  s += row("driver operations", d.ops);
+  s += row("  fresh machines", d.machines);
+  s += row("  device errors (DEVICE_NEEDS_RESET)", d.device_errors);
+  s += row("  frames the model transmitted", d.frames_out);
+  s += row("  exceptions escaped", d.escapes);
+  s += row("  model errors (caught exceptions)", d.model_errors);
+  s += row("  wall time / rate", `${(d.wall_ms / 1000).toFixed(1)} s, ${Math.round(d.ops / (d.wall_ms / 1000))} ops/s`);
+  return s;
+}
+
+function virtio_wire_table(w: VirtioWireResult): string {
+  let s = frames_table(w, VIRTIO_WIRE_TITLE);
+  s += row("hostile frames (offered without the probes)", w.frames);
+  s += row("virtio-net model errors (caught exceptions)", w.model_errors);
   return s;
 }
 
@@ -264,9 +265,11 @@ async function main(): Promise<number> {
   let virtio_failed = 0;
   if (args.virtio_ops > 0 || args.virtio_frames > 0) {
     const d = args.virtio_ops > 0 ? run_virtio_driver({ seed: args.seed, ops: args.virtio_ops, progress: progress("virtio ops", args.virtio_ops) }) : null;
-    const w = args.virtio_frames > 0 ? await run_virtio_wire({ seed: args.seed, frames: args.virtio_frames, progress: progress("virtio frames", args.virtio_frames) }) : null;
     if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
-    out(virtio_table(d, w));
+    if (d !== null) out(virtio_driver_table(d));
+    const w = args.virtio_frames > 0 ? await run_virtio_wire({ seed: args.seed, frames: args.virtio_frames, liveness_every: args.liveness, progress: progress("virtio frames", args.virtio_frames) }) : null;
+    if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
+    if (w !== null) out(virtio_wire_table(w));
     for (const r of [d, w]) {
       if (r === null) continue;
       escapes += r.escapes;
@@ -275,7 +278,7 @@ async function main(): Promise<number> {
     }
     if (w !== null) {
       hangs += w.hangs;
-      unaccounted += Math.abs(w.unaccounted);
+      unaccounted += Math.abs(w.accounting.unaccounted);
       reports += w.kernel_reports.length;
     }
   }

@@ -7,10 +7,11 @@
  *          and nexts, indirect tables of odd sizes, lengths near 2^32, addresses outside RAM);
  *          kicks, resets, re-negotiation, and frames from the wire in between. Nothing may
  *          escape into Node, and model_errors (an exception the model caught) must stay 0.
- *  wire    Hostile frames (fuzz/frame_gen.ts, plus runts, 64 KiB frames and garbage) from the wire
- *          into a booted guest whose real virtio_net driver is up, on the virtual clock: no
- *          escape, no kernel report, model_errors 0, and every frame counted by the device as
- *          received or dropped by a named reason (the guest then accounts for what it received).
+ *  wire    Hostile frames (fuzz/frame_gen.ts, plus runts, 64 KiB frames, garbage and ARP storms)
+ *          through an in-process back-end into a booted guest whose real virtio_net driver is up,
+ *          on the virtual clock, with liveness pings as phase (a): no escape, no hang, no kernel
+ *          report, model_errors 0, and the accounting identity of fuzz/accounting.ts layer by
+ *          layer (back-end → virtio-net device → virtio_net driver → netdev → ARP/IPv4/ICMP/UDP).
  *
  * Each operation depends only on Rng.for_op(seed, phase, index), so (seed, index) replays it.
  */
@@ -19,22 +20,26 @@ import { World } from "../hw/world.ts";
 import type { Machine } from "../hw/machine.ts";
 import { VirtioNet } from "../hw/net/virtio_net.ts";
 import { net_connect, type NetEndpoint } from "../hw/net/net_endpoint.ts";
+import { SocketBackend } from "../hw/net/netdev_socket.ts";
+import { monitor_command } from "../boot/monitor.ts";
 import { MEMORY_MAP } from "../hw/firmware.ts";
 import { PCI_COMMAND, PCI_COMMAND_MASTER, PCI_COMMAND_MEMORY } from "../include/kernel/pci.ts";
 import * as C from "../include/uapi/linux/virtio_pci.ts";
 import { serial8250_init } from "../drivers/tty/serial8250.ts";
 import { start_kernel } from "../kernel/main.ts";
 import { set_this_kernel, with_kernel, type Kernel } from "../kernel/kernel.ts";
-import { net_control } from "../kernel/net_control.ts";
+import { inet_control, net_control } from "../kernel/net_control.ts";
+import { dmesg_text } from "../kernel/printk.ts";
 import { ip_auto_config } from "../net/ipv4/ipconfig.ts";
 import { PROGRAMS } from "../userland/programs.ts";
 import { MODULE_INDEX } from "../boot/modules.ts";
-import { gen_frame, MAX_RECORD } from "./frame_gen.ts";
-import { WIRE, type Failure } from "./frames.ts";
+import { account, parse_backend_line, parse_nic_line, type GuestCounters } from "./accounting.ts";
+import { gen_frame, is_liveness_reply, liveness_frames, MAX_RECORD, storm_frame } from "./frame_gen.ts";
+import { WIRE, type Failure, type FrameResult } from "./frames.ts";
 import { Rng } from "./rng.ts";
 
 /** Phase numbers of their own (fuzz/rng.ts PHASE holds 1–4). */
-export const VPHASE = { driver: 5, wire: 6 } as const;
+export const VPHASE = { driver: 5, wire: 6, batch: 7 } as const;
 
 const MEM = 64 << 20;
 const RING_BASES = [0x400000, 0x410000, 0x420000];
@@ -346,33 +351,61 @@ export function run_virtio_driver(opts: { seed: number; ops: number; per_machine
 
 /* ---- the wire half ---- */
 
-export interface VirtioWireResult {
-  frames: number;
-  escapes: number;
-  hangs: number;
-  model_errors: number;
-  /** Device-level accounting: frames offered − received − Σ rx drop counters. Must be 0. */
-  unaccounted: number;
-  counters: Record<string, number>;
-  /** Guest netdev rx_packets + rx_dropped on eth0 (what the driver handed on or counted). */
-  driver_rx: number;
-  kernel_reports: string[];
-  failures: Failure[];
-  wall_ms: number;
+/**
+ * The fuzzer's end of the wire, in-process: a `-netdev` back-end with the socket back-ends' queue,
+ * counters and `~info network` line (hw/net/netdev_socket.ts: runt, overflow, no_link), fed by
+ * offer() instead of a socket so that the whole run stays on the virtual clock. Frames the guest
+ * sends are handed to on_frame.
+ */
+class FuzzWire extends SocketBackend {
+  on_frame: ((f: Uint8Array) => void) | null = null;
+  offer(frame: Uint8Array): void {
+    this.enqueue(frame);
+  }
+  connected(): boolean {
+    return true;
+  }
+  protected send(frame: Uint8Array, len: number): void {
+    this.on_frame?.(frame.subarray(0, len));
+  }
+  start(): Promise<string | null> {
+    return Promise.resolve(null);
+  }
+  stop(): void {}
+  where(): string {
+    return "fuzz wire (in-process)";
+  }
 }
 
-/** Boot a guest with a virtio-net on slot 3 and the real virtio_pci + virtio_net drivers. */
-function boot_virtio_guest(): { world: World; machine: Machine; kernel: Kernel; dev: VirtioNet; reports: string[]; console: () => string } {
+export interface VirtioWireResult extends FrameResult {
+  /** Hostile frames offered (offered also counts the liveness probes). */
+  frames: number;
+  model_errors: number;
+  /** The virtio-net device's counters from its `~info network` line (rx_frames, rx_no_buffers, …). */
+  nic: Record<string, number>;
+}
+
+interface VirtioGuest {
+  world: World;
+  machine: Machine;
+  kernel: Kernel;
+  dev: VirtioNet;
+  wire: FuzzWire;
+  reports: string[];
+  warnings: () => number;
+}
+
+/** Boot a guest with a virtio-net on slot 3 behind a FuzzWire and the real virtio_pci + virtio_net drivers. */
+function boot_virtio_guest(): VirtioGuest {
   const world = new World("virtual");
   const reports: string[] = [];
+  let warnings = 0;
   let scan = "";
-  let tail = "";
   const machine = world.add_machine({
     mem_size: MEM,
     name: "fuzz-virtio",
     cmdline: "",
     console_sink: (text) => {
-      tail = (tail + text).slice(-16384);
       scan = (scan + text).slice(-4096);
       const nl = scan.lastIndexOf("\n");
       if (nl >= 0) {
@@ -380,10 +413,14 @@ function boot_virtio_guest(): { world: World; machine: Machine; kernel: Kernel; 
         scan = scan.slice(nl + 1);
       }
     },
-    trace_sink: () => {},
+    trace_sink: () => {
+      warnings++;
+    },
   });
   const dev = new VirtioNet(machine.clock, { mac: WIRE.guest_mac, name: "virtio-net.0" });
   machine.pci.plug(dev, 3);
+  const wire = new FuzzWire("fuzz0", machine.clock, machine.tracer, () => {});
+  net_connect(wire, dev);
   machine.cmdline = "quiet ip=10.0.7.1:::255.255.255.0::eth0:off";
   const kernel = start_kernel(machine.platform(), {
     initcalls: [serial8250_init],
@@ -394,66 +431,159 @@ function boot_virtio_guest(): { world: World; machine: Machine; kernel: Kernel; 
     init_argv: ["init"],
   });
   set_this_kernel(kernel);
-  return { world, machine, kernel, dev, reports, console: () => tail };
+  return { world, machine, kernel, dev, wire, reports, warnings: () => warnings };
 }
 
-export async function run_virtio_wire(opts: { seed: number; frames: number; batch?: number; progress?: (done: number) => void }): Promise<VirtioWireResult> {
+/**
+ * What the guest and the monitor show, for the identity: the back-end's and the virtio-net's lines
+ * of `~info network`, the netdev statistics, `ethtool -S` and /proc/net/snmp.
+ */
+export async function read_virtio_counters(machine: Machine, kernel: Kernel, ifname = "eth0"): Promise<GuestCounters> {
+  const lines = monitor_command(machine, "info network").split("\n");
+  const { values, drop_names } = parse_backend_line(lines.find((l) => l.includes("dropped:")) ?? "");
+  const nic = parse_nic_line(lines.find((l) => l.includes("model=virtio-net-pci")) ?? "");
+  const nc = with_kernel(kernel, () => net_control());
+  const netdev: Record<string, Record<string, number>> = {};
+  let ethtool: Record<string, number> = {};
+  if (nc !== null) {
+    for (const l of with_kernel(kernel, () => nc.getlinks())) netdev[l.name] = { ...(l.stats as unknown as Record<string, number>) };
+    // `ethtool -S`: the request runs to completion before its first await, inside with_kernel.
+    const reply = await with_kernel(kernel, () => nc.ethtool(ifname, { cmd: "stats" }));
+    if (typeof reply === "object" && reply.kind === "stats") ethtool = Object.fromEntries(reply.stats);
+  }
+  const s = with_kernel(kernel, () => inet_control()?.snmp());
+  const snmp = typeof s === "object" && s !== null ? s : {};
+  return { backend: values, backend_drop_names: drop_names, ethtool, nic_model: "virtio-net", nic, netdev, snmp };
+}
+
+/** The shape of batch `b`: its size, and whether it is a storm (more than the back-end queue holds). */
+function batch_plan(seed: number, b: number): { size: number; storm: boolean } {
+  const r = Rng.for_op(seed, VPHASE.batch, b);
+  const storm = r.chance(0.01);
+  return { size: storm ? r.range(1025, 1300) : r.weighted([[60, r.range(1, 32)], [35, r.range(33, 128)], [5, r.range(129, 600)]]), storm };
+}
+
+/** Hostile frame `i`: generated frames, runts, 64 KiB frames around the device's limit, garbage; in storms ARP floods. */
+function wire_frame(seed: number, i: number, storm: boolean): Uint8Array {
+  const r = Rng.for_op(seed, VPHASE.wire, i);
+  if (storm) return storm_frame(r, WIRE);
+  return r.weighted<() => Uint8Array>([
+    [70, () => gen_frame(r, WIRE).frame],
+    [8, () => r.bytes(r.int(14))], // runts (the back-end drops them)
+    [8, () => r.bytes(r.chance(0.5) ? 65536 : r.range(65530, 65560))], // 64 KiB frames around VIRTIO_NET_MAX_FRAME
+    [14, () => r.bytes(r.int(2000))], // garbage
+  ])();
+}
+
+/**
+ * The wire half: `frames` hostile frames in batches through the in-process back-end into the
+ * guest, a liveness probe (ARP + ping, as phase (a)) every `liveness_every` frames, then the
+ * accounting identity over the guest's counters with the virtio-net layers.
+ */
+export async function run_virtio_wire(opts: { seed: number; frames: number; liveness_every?: number; progress?: (done: number) => void }): Promise<VirtioWireResult> {
   const t0 = performance.now();
   const failures: Failure[] = [];
   const g = boot_virtio_guest();
+  const replay = (i: number): string => `--target virtio --seed ${opts.seed} --virtio-ops 0 --virtio-frames ${i + 1}`;
   let escapes = 0;
   let hangs = 0;
-  let no_link = 0;
-  const sink: NetEndpoint = { peer: null, receive_frame: () => true };
-  net_connect(sink, g.dev);
-  const step = async (ns: number, i: number): Promise<void> => {
+  let current = 0;
+  const step = async (ns: number): Promise<void> => {
     const wall = performance.now() + 10_000;
     try {
       await g.world.run({ for_ns: ns, until: () => performance.now() > wall || g.machine.powered_off });
     } catch (e) {
       escapes++;
-      if (failures.length < 50) failures.push({ kind: "escape", phase: "virtio-wire", index: i, what: (e as Error)?.stack ?? String(e), replay: `--target virtio --seed ${opts.seed} --virtio-ops 0 --virtio-frames ${i + 1}` });
+      if (failures.length < 50) failures.push({ kind: "escape", phase: "virtio-wire", index: current, what: (e as Error)?.stack ?? String(e), replay: replay(current) });
     }
     if (performance.now() > wall) {
       hangs++;
-      if (failures.length < 50) failures.push({ kind: "hang", phase: "virtio-wire", index: i, what: `${ns} ns of virtual time took more than 10 s`, replay: `--target virtio --seed ${opts.seed} --virtio-ops 0 --virtio-frames ${i + 1}` });
+      if (failures.length < 50) failures.push({ kind: "hang", phase: "virtio-wire", index: current, what: `${ns} ns of virtual time took more than 10 s`, replay: replay(current) });
     }
   };
-  await step(3e9, 0);
-  const batch = opts.batch ?? 16;
-  for (let i = 0; i < opts.frames; i++) {
-    const r = Rng.for_op(opts.seed, VPHASE.wire, i);
-    const f = r.weighted<() => Uint8Array>([
-      [70, () => gen_frame(r, WIRE).frame],
-      [8, () => r.bytes(r.int(14))], // runts
-      [8, () => r.bytes(r.chance(0.5) ? 65536 : r.range(65530, 65560))], // 64 KiB frames around the device's limit
-      [14, () => r.bytes(r.int(2000))], // garbage
-    ])();
+  const offer = (f: Uint8Array): void => {
     try {
-      if (sink.peer!.receive_frame(f, f.length) === false) no_link++;
+      g.wire.offer(f);
     } catch (e) {
       escapes++;
-      if (failures.length < 50) failures.push({ kind: "escape", phase: "virtio-wire", index: i, what: (e as Error)?.stack ?? String(e), replay: `--target virtio --seed ${opts.seed} --virtio-ops 0 --virtio-frames ${i + 1}` });
+      if (failures.length < 50) failures.push({ kind: "escape", phase: "virtio-wire", index: current, what: (e as Error)?.stack ?? String(e), replay: replay(current) });
     }
-    if (i % batch === batch - 1) await step(r.pick([100_000, 1_000_000, 5_000_000]), i);
-    if (i % 500 === 0) opts.progress?.(i);
-  }
-  await step(1e9, opts.frames);
-  const s = g.dev.stats;
-  const counters: Record<string, number> = {
-    rx_frames: s.rx_frames, rx_not_ready: s.rx_not_ready, rx_no_buffers: s.rx_no_buffers, rx_too_big: s.rx_too_big,
-    rx_errors: s.rx_errors, rx_filtered: s.rx_filtered, link_down: no_link,
   };
-  // The driver's side: every frame the device handed it went up the stack or was counted.
-  const nc = with_kernel(g.kernel, () => net_control());
-  const eth0 = nc === null ? undefined : with_kernel(g.kernel, () => nc.getlinks()).find((l) => l.name === "eth0");
-  const ds = (eth0?.stats ?? {}) as unknown as Record<string, number>;
-  const driver_rx = (ds["rx_packets"] ?? 0) + (ds["rx_errors"] ?? 0) + (ds["rx_dropped"] ?? 0);
-  if (driver_rx !== s.rx_frames) failures.push({ kind: "unaccounted", phase: "virtio-wire", index: opts.frames - 1, what: `device received ${s.rx_frames} frames, driver counted ${driver_rx} (rx_packets + rx_errors + rx_dropped)`, replay: `--target virtio --seed ${opts.seed} --virtio-ops 0 --virtio-frames ${opts.frames}` });
-  const counted = Object.values(counters).reduce((a, v) => a + v, 0);
-  const unaccounted = opts.frames - counted;
-  if (unaccounted !== 0) failures.push({ kind: "unaccounted", phase: "virtio-wire", index: opts.frames - 1, what: `${unaccounted} frames not counted by the device (${JSON.stringify(counters)})`, replay: `--target virtio --seed ${opts.seed} --virtio-ops 0 --virtio-frames ${opts.frames}` });
-  if (g.dev.model_errors !== 0) failures.push({ kind: "escape", phase: "virtio-wire", index: opts.frames - 1, what: `model_errors=${g.dev.model_errors}`, replay: `--target virtio --seed ${opts.seed} --virtio-ops 0 --virtio-frames ${opts.frames}` });
-  for (const rep of g.reports) failures.push({ kind: "oops", phase: "virtio-wire", index: opts.frames - 1, what: rep, replay: `--target virtio --seed ${opts.seed} --virtio-ops 0 --virtio-frames ${opts.frames}` });
-  return { frames: opts.frames, escapes, hangs, model_errors: g.dev.model_errors, unaccounted, counters, driver_rx, kernel_reports: g.reports, failures, wall_ms: performance.now() - t0 };
+  let probe_seq = 0;
+  let reply_seen = false;
+  let frames_from_guest = 0;
+  g.wire.on_frame = (f) => {
+    frames_from_guest++;
+    if (!reply_seen && is_liveness_reply(f, WIRE, probe_seq)) reply_seen = true;
+  };
+  let offered = 0;
+  let probes = 0;
+  let probe_frames = 0;
+  let probe_failures = 0;
+  /** ARP who-has + echo request every 250 ms of virtual time (up to 8 times) until the reply comes. */
+  const probe = async (): Promise<void> => {
+    probes++;
+    probe_seq = (probe_seq + 1) & 0xffff;
+    reply_seen = false;
+    for (let attempt = 0; attempt < 8 && !reply_seen; attempt++) {
+      const fs = liveness_frames(WIRE, probe_seq);
+      for (const f of fs) offer(f);
+      offered += fs.length;
+      probe_frames += fs.length;
+      for (let i = 0; i < 250 && !reply_seen; i++) await step(1e6);
+    }
+    if (!reply_seen) {
+      probe_failures++;
+      if (failures.length < 50) failures.push({ kind: "hang", phase: "virtio-wire", index: current, what: `no echo reply to liveness probe ${probe_seq} (8 tries over 2 s) after frame ${current}`, replay: replay(current) });
+    }
+  };
+
+  await step(3e9); // boot: modules, ip=, init; carrier and the gratuitous ARP
+  const every = Math.max(1, opts.liveness_every ?? 1000);
+  let since_probe = 0;
+  for (let b = 0; current < opts.frames; b++) {
+    const plan = batch_plan(opts.seed, b);
+    const size = Math.min(plan.size, opts.frames - current);
+    for (let i = 0; i < size; i++) offer(wire_frame(opts.seed, current + i, plan.storm));
+    offered += size;
+    current += size;
+    await step(size > 600 ? 20e6 : Rng.for_op(opts.seed, VPHASE.batch, b).pick([100_000, 1_000_000, 3_000_000]));
+    since_probe += size;
+    if (since_probe >= every) {
+      since_probe = 0;
+      await probe();
+    }
+    opts.progress?.(current);
+  }
+  await probe();
+  await step(1e9); // quiesce
+  const counters = await read_virtio_counters(g.machine, g.kernel);
+  const accounting = account(offered, counters);
+  const last = Math.max(0, opts.frames - 1);
+  if (accounting.unaccounted !== 0 || accounting.layers.some((l) => l[3] !== 0)) {
+    failures.push({ kind: "unaccounted", phase: "virtio-wire", index: last, what: `${accounting.unaccounted} frames unaccounted; per layer: ${accounting.layers.filter((l) => l[3] !== 0).map((l) => `${l[0]}: ${l[3]}`).join("; ") || "-"}`, replay: replay(last) });
+  }
+  if (g.dev.model_errors !== 0) failures.push({ kind: "escape", phase: "virtio-wire", index: last, what: `model_errors=${g.dev.model_errors}`, replay: replay(last) });
+  for (const rep of g.reports) failures.push({ kind: "oops", phase: "virtio-wire", index: last, what: rep, replay: replay(last) });
+  return {
+    frames: opts.frames,
+    offered,
+    sent_records: offered,
+    liveness_probes: probes,
+    liveness_frames: probe_frames,
+    liveness_failures: probe_failures,
+    hangs: hangs + probe_failures,
+    escapes,
+    frames_from_guest,
+    accounting,
+    counters,
+    failures,
+    wall_ms: performance.now() - t0,
+    reconnects: 0,
+    guest_warnings: g.warnings(),
+    kernel_reports: g.reports,
+    dmesg_tail: with_kernel(g.kernel, () => dmesg_text()).slice(-4000),
+    model_errors: g.dev.model_errors,
+    nic: counters.nic ?? {},
+  };
 }

@@ -3,8 +3,14 @@
  * virtio bus between transports (virtio_pci) and device drivers (virtio_net). A transport finds a
  * device, fills a VirtioDevice with its config ops and calls register_virtio_device; a driver
  * calls register_virtio_driver. The bus matches by device id and probes as virtio_dev_probe does:
- * reset, ACKNOWLEDGE, DRIVER, features = driver's table ∩ device's (transport bits kept),
- * finalize_features (VERSION_1 required), FEATURES_OK and its re-read, drv.probe, DRIVER_OK.
+ * reset, ACKNOWLEDGE, DRIVER, features = driver's table ∩ device's (transport bits kept; a device
+ * without VERSION_1 — a legacy interface — gets the driver's legacy table if it has one),
+ * finalize_features (the modern transport requires VERSION_1), FEATURES_OK and its re-read (only
+ * with VERSION_1: legacy devices have no FEATURES_OK), drv.probe, DRIVER_OK.
+ *
+ * Sysfs (virtio_sysfs.ts): a registered device appears under its PCI function and in
+ * /sys/bus/virtio/devices, a registered driver in /sys/bus/virtio/drivers, as device_add and
+ * driver_register publish them.
  *
  * Context: everything here runs in process context (module init/exit, PCI probe/remove) except
  * virtio_config_changed, which the transport calls from its interrupt handler (hard-IRQ context)
@@ -21,12 +27,14 @@ import {
   VIRTIO_F_ACCESS_PLATFORM,
   VIRTIO_F_VERSION_1,
   VIRTIO_RING_F_EVENT_IDX,
+  VIRTIO_RING_F_INDIRECT_DESC,
 } from "../../include/uapi/linux/virtio_config.ts";
 import type { ModuleInfo } from "../../include/linux/module.ts";
 import { DEFINE_PER_KERNEL } from "../../kernel/kernel.ts";
 import { pr_err } from "../../kernel/printk.ts";
 import { cancel_work_sync, schedule_work, WorkStruct } from "../../kernel/workqueue.ts";
 import type { VirtQueue } from "./virtio_ring.ts";
+import { virtio_dev_sysfs_add, virtio_dev_sysfs_remove, virtio_driver_sysfs_add, virtio_driver_sysfs_remove } from "./virtio_sysfs.ts";
 
 /** First and last transport feature bits (VIRTIO_TRANSPORT_F_START/END): kept when the transport offers them. */
 export const VIRTIO_TRANSPORT_F_START = 28;
@@ -105,6 +113,8 @@ export interface VirtioDriver {
   readonly id_table: readonly VirtioDeviceId[];
   /** Feature bits (0–63) the driver understands. */
   readonly feature_table: readonly number[];
+  /** What it understands on a legacy device (no VERSION_1), if that differs (feature_table_legacy). */
+  readonly feature_table_legacy?: readonly number[];
   /** Check features before FEATURES_OK (optional); 0 or -errno. */
   validate?(vdev: VirtioDevice): number;
   probe(vdev: VirtioDevice): Promise<number> | number;
@@ -186,12 +196,12 @@ export function virtio_find_vqs(vdev: VirtioDevice, infos: readonly VqInfo[]): P
 
 /**
  * vring_transport_features(): clear the transport bits this ring does not implement (it has split
- * rings with EVENT_IDX, no indirect descriptors, no packed rings, no in-order, no reset). Called
+ * rings with EVENT_IDX and indirect descriptors, no packed rings, no in-order, no reset). Called
  * by the transport's finalize_features.
  */
 export function vring_transport_features(vdev: VirtioDevice): void {
   for (let i = VIRTIO_TRANSPORT_F_START; i < VIRTIO_TRANSPORT_F_END; i++) {
-    if (i === VIRTIO_RING_F_EVENT_IDX || i === VIRTIO_F_VERSION_1 || i === VIRTIO_F_ACCESS_PLATFORM) continue;
+    if (i === VIRTIO_RING_F_INDIRECT_DESC || i === VIRTIO_RING_F_EVENT_IDX || i === VIRTIO_F_VERSION_1 || i === VIRTIO_F_ACCESS_PLATFORM) continue;
     __virtio_clear_bit(vdev, i);
   }
 }
@@ -224,11 +234,12 @@ async function virtio_config_disable(vdev: VirtioDevice): Promise<void> {
 
 /* ---- probe / remove (virtio_dev_probe, virtio_dev_remove) ---- */
 
+/**
+ * virtio_features_ok(): FEATURES_OK and its re-read (virtio 1.2 §3.1.1 steps 5–6). A legacy
+ * device (no VERSION_1 negotiated) has no FEATURES_OK step: its features took effect when written.
+ */
 function virtio_features_ok(vdev: VirtioDevice): number {
-  if (!virtio_has_feature(vdev, VIRTIO_F_VERSION_1)) {
-    pr_err(`${vdev.name}: device does not offer VIRTIO_F_VERSION_1 (legacy devices are not supported)`);
-    return -ENODEV;
-  }
+  if (!virtio_has_feature(vdev, VIRTIO_F_VERSION_1)) return 0;
   virtio_add_status(vdev, VIRTIO_CONFIG_S_FEATURES_OK);
   const status = vdev.config.get_status(vdev);
   if ((status & VIRTIO_CONFIG_S_FEATURES_OK) === 0) {
@@ -249,7 +260,12 @@ async function virtio_dev_probe(vdev: VirtioDevice, drv: VirtioDriver): Promise<
   const device_features = vdev.config.get_features(vdev);
   let driver_features = 0n;
   for (const f of drv.feature_table) driver_features |= 1n << BigInt(f);
-  vdev.features = device_features & driver_features;
+  let driver_features_legacy = driver_features;
+  if (drv.feature_table_legacy !== undefined) {
+    driver_features_legacy = 0n;
+    for (const f of drv.feature_table_legacy) driver_features_legacy |= 1n << BigInt(f);
+  }
+  vdev.features = device_features & ((device_features >> BigInt(VIRTIO_F_VERSION_1)) & 1n ? driver_features : driver_features_legacy);
   // Transport features are always preserved to pass to finalize_features (vring_transport_features
   // then drops the ones the ring does not implement).
   for (let i = VIRTIO_TRANSPORT_F_START; i < VIRTIO_TRANSPORT_F_END; i++) if ((device_features >> BigInt(i)) & 1n) __virtio_set_bit(vdev, i);
@@ -315,6 +331,8 @@ export async function register_virtio_device(vdev: VirtioDevice): Promise<number
   await vdev.config.reset(vdev);
   virtio_add_status(vdev, VIRTIO_CONFIG_S_ACKNOWLEDGE);
   bus.devices.push(vdev);
+  // device_add(): in sysfs before a driver is probed, so the driver's links have a target.
+  virtio_dev_sysfs_add(vdev);
   await bus_probe_device(vdev);
   return 0;
 }
@@ -323,6 +341,7 @@ export async function register_virtio_device(vdev: VirtioDevice): Promise<number
 export async function unregister_virtio_device(vdev: VirtioDevice): Promise<void> {
   const bus = virtio_bus.get();
   await virtio_dev_remove(vdev);
+  virtio_dev_sysfs_remove(vdev);
   const i = bus.devices.indexOf(vdev);
   if (i >= 0) bus.devices.splice(i, 1);
   bus.used_index.delete(vdev.index);
@@ -333,6 +352,7 @@ export async function register_virtio_driver(drv: VirtioDriver): Promise<number>
   const bus = virtio_bus.get();
   if (bus.drivers.includes(drv)) return -EINVAL;
   bus.drivers.push(drv);
+  virtio_driver_sysfs_add(drv);
   for (const vdev of [...bus.devices]) {
     if (vdev.driver !== null || !match(drv, vdev)) continue;
     if (vdev.config.get_status(vdev) & VIRTIO_CONFIG_S_FAILED) {
@@ -352,6 +372,7 @@ export async function unregister_virtio_driver(drv: VirtioDriver): Promise<void>
   for (const vdev of [...bus.devices]) if (vdev.driver === drv) await virtio_dev_remove(vdev);
   const i = bus.drivers.indexOf(drv);
   if (i >= 0) bus.drivers.splice(i, 1);
+  virtio_driver_sysfs_remove(drv);
 }
 
 /** The registered devices (for tests and /proc-style listings). */

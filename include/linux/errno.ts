@@ -25,6 +25,7 @@ export const ENOSPC = 28;
 export const ERANGE = 34;
 export const ENOSYS = 38;
 export const ENOTEMPTY = 39;
+export const ELOOP = 40;
 export const ENODATA = 61;
 export const ETIME = 62;
 export const EPROTO = 71;
@@ -73,6 +74,7 @@ export const ERRNO_MESSAGES: Readonly<Record<number, string>> = {
   [ERANGE]: "Numerical result out of range",
   [ENOSYS]: "Function not implemented",
   [ENOTEMPTY]: "Directory not empty",
+  [ELOOP]: "Too many levels of symbolic links",
   [ENODATA]: "No data available",
   [ETIME]: "Timer expired",
   [EPROTO]: "Protocol error",

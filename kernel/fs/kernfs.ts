@@ -1,12 +1,19 @@
-import { EACCES, EISDIR, ENOENT, ENOTDIR } from "../../include/linux/errno.ts";
+import { EACCES, EINVAL, EISDIR, ELOOP, ENOENT, ENOTDIR } from "../../include/linux/errno.ts";
 import { DEFINE_PER_KERNEL } from "../kernel.ts";
 
 /**
  * kernfs (fs/kernfs): the tree behind /proc and /sys. Files are generated when read (`show`)
- * and may accept writes (`store`); directories exist implicitly wherever files are below them.
+ * and may accept writes (`store`); directories exist implicitly wherever files or links are below
+ * them. Symbolic links (kernfs_create_link) hold a relative or absolute target that is resolved on
+ * every lookup, as sysfs's links between /sys/devices, /sys/bus and /sys/class are.
+ *
+ * Path resolution (resolve()) follows links in every component and, except for readlink and
+ * remove, in the last one too; `..` is taken after a link is followed (physically, as the VFS
+ * does), and more than MAXSYMLINKS links in one lookup is -ELOOP.
  */
 export interface KernfsFile {
-  show?: () => string | Uint8Array;
+  /** The file's contents, or a negative errno (the read fails with it, as a sysfs show may). */
+  show?: () => string | Uint8Array | number;
   /** Handle a write; returns bytes consumed or a negative errno. */
   store?: (data: string) => number | Promise<number>;
 }
@@ -20,7 +27,18 @@ export interface KernfsDynamicDir {
   lookup(name: string): ReadonlyMap<string, KernfsFile> | undefined;
 }
 
+/**
+ * A link's target: a path (relative to the directory holding the link, or absolute), or a
+ * function giving it when looked up, null meaning the link is absent just now (a device's
+ * `driver` link while no driver is bound).
+ */
+export type KernfsLinkTarget = string | (() => string | null);
+
+/** Links one lookup may follow before giving up (include/linux/namei.h MAXSYMLINKS). */
+export const MAXSYMLINKS = 40;
+
 const tree = DEFINE_PER_KERNEL(() => new Map<string, KernfsFile>());
+const links = DEFINE_PER_KERNEL(() => new Map<string, KernfsLinkTarget>());
 const dynamic = DEFINE_PER_KERNEL(() => new Map<string, KernfsDynamicDir>());
 
 /** Register a dynamic directory at `path`. */
@@ -43,7 +61,7 @@ function dyn_lookup(p: string): { files?: ReadonlyMap<string, KernfsFile>; file?
   return null;
 }
 
-
+/** Lexical normalisation (no links followed): used for keys and for paths known to hold no link. */
 function norm(path: string): string {
   const parts: string[] = [];
   for (const p of path.split("/")) {
@@ -54,27 +72,119 @@ function norm(path: string): string {
   return "/" + parts.join("/");
 }
 
-export function kernfs_create(path: string, file: KernfsFile): void {
-  tree.get().set(norm(path), file);
+function link_target(l: KernfsLinkTarget): string | null {
+  return typeof l === "string" ? l : l();
 }
 
-/** Remove a file, or a whole directory and everything below it. */
-export function kernfs_remove(path: string): void {
+/**
+ * The physical path `path` names: every link in it followed (the last component's only when
+ * `follow_last`). Returns the path, -ENOENT for an absent dynamic link on the way, or -ELOOP.
+ */
+function resolve(path: string, follow_last: boolean): string | number {
+  const l = links.get();
+  let pending = path.split("/");
+  let i = 0;
+  const out: string[] = [];
+  let hops = 0;
+  while (i < pending.length) {
+    const c = pending[i++]!;
+    if (c === "" || c === ".") continue;
+    if (c === "..") {
+      out.pop();
+      continue;
+    }
+    out.push(c);
+    if (l.size === 0) continue;
+    const link = l.get("/" + out.join("/"));
+    if (link === undefined) continue;
+    let last = true;
+    for (let j = i; j < pending.length; j++) if (pending[j] !== "" && pending[j] !== ".") last = false;
+    if (last && !follow_last) continue;
+    const target = link_target(link);
+    if (target === null) return -ENOENT;
+    if (++hops > MAXSYMLINKS) return -ELOOP;
+    out.pop();
+    if (target.startsWith("/")) out.length = 0;
+    pending = [...target.split("/"), ...pending.slice(i)];
+    i = 0;
+  }
+  return "/" + out.join("/");
+}
+
+/** `path` with the links in its directory part followed (where a new entry goes); lexical on error. */
+function resolve_parent(path: string): string {
   const p = norm(path);
-  const t = tree.get();
-  t.delete(p);
-  const prefix = p + "/";
-  for (const k of [...t.keys()]) if (k.startsWith(prefix)) t.delete(k);
+  const cut = p.lastIndexOf("/");
+  const dir = resolve(p.slice(0, cut), true);
+  if (typeof dir === "number") return p;
+  return (dir === "/" ? "" : dir) + p.slice(cut);
 }
 
+export function kernfs_create(path: string, file: KernfsFile): void {
+  tree.get().set(resolve_parent(path), file);
+}
+
+/**
+ * kernfs_create_link(): a symbolic link at `path` to `target` (relative to the link's directory,
+ * or absolute; see KernfsLinkTarget). Replaces a link already there.
+ */
+export function kernfs_create_link(path: string, target: KernfsLinkTarget): void {
+  links.get().set(resolve_parent(path), target);
+}
+
+/**
+ * kernfs_get_target_path(): the relative target a link at `link_path` needs to reach `target`
+ * (both absolute, link-free paths), as sysfs writes its links: up from the link's directory to
+ * the nearest directory that contains the target's parent, then down ("../../devices/…"; a link
+ * to an ancestor is written "../../../0000:00:03.0", never "../..").
+ */
+export function kernfs_get_target_path(link_path: string, target: string): string {
+  const from = norm(link_path).split("/").slice(1, -1);
+  const to = norm(target).split("/").slice(1);
+  let common = 0;
+  while (common < from.length && common < to.length - 1 && from[common] === to[common]) common++;
+  const up = from.length - common;
+  const rel = [...Array<string>(up).fill(".."), ...to.slice(common)].join("/");
+  return rel === "" ? "." : rel;
+}
+
+/**
+ * kernfs_readlink(): a link's target as stored (what readlink(2) gives), -EINVAL when `path` is
+ * not a link, -ENOENT when it does not exist (or is a dynamic link that is absent now).
+ */
+export function kernfs_readlink(path: string): string | number {
+  const p = resolve(path, false);
+  if (typeof p === "number") return p;
+  const l = links.get().get(p);
+  if (l === undefined) return exists(p) ? -EINVAL : -ENOENT;
+  return link_target(l) ?? -ENOENT;
+}
+
+/** Remove a file, a link (not what it points to), or a whole directory and everything below it. */
+export function kernfs_remove(path: string): void {
+  const p = resolve_parent(path);
+  const prefix = p + "/";
+  for (const m of [tree.get(), links.get()] as Map<string, unknown>[]) {
+    m.delete(p);
+    for (const k of [...m.keys()]) if (k.startsWith(prefix)) m.delete(k);
+  }
+}
+
+/** Below `p` there is a file or a present link: `p` is an (implicit) directory. */
 function is_dir(p: string): boolean {
   const prefix = p === "/" ? "/" : p + "/";
   for (const k of tree.get().keys()) if (k.startsWith(prefix)) return true;
-  return false;
+  for (const [k, l] of links.get()) if (k.startsWith(prefix) && link_target(l) !== null) return true;
+  return dynamic.get().has(p);
+}
+
+function exists(p: string): boolean {
+  return tree.get().has(p) || is_dir(p) || dyn_lookup(p) !== null;
 }
 
 export function kernfs_read(path: string): string | Uint8Array | number {
-  const p = norm(path);
+  const p = resolve(path, true);
+  if (typeof p === "number") return p;
   const d = dyn_lookup(p);
   if (d !== null) return d.file?.show?.() ?? -EISDIR;
   const f = tree.get().get(p);
@@ -84,16 +194,18 @@ export function kernfs_read(path: string): string | Uint8Array | number {
 }
 
 export async function kernfs_write(path: string, data: string): Promise<number> {
-  const p = norm(path);
+  const p = resolve(path, true);
+  if (typeof p === "number") return p;
   const f = tree.get().get(p);
   if (f === undefined) return is_dir(p) ? -EISDIR : -ENOENT;
   if (f.store === undefined) return -EACCES;
   return f.store(data);
 }
 
-/** Names directly below `path`, sorted; -ENOENT / -ENOTDIR when it is missing or a file. */
+/** Names directly below `path` (links included), sorted; -ENOENT / -ENOTDIR when it is missing or a file. */
 export function kernfs_readdir(path: string): string[] | number {
-  const p = norm(path);
+  const p = resolve(path, true);
+  if (typeof p === "number") return p;
   const t = tree.get();
   if (t.has(p)) return -ENOTDIR;
   const d = dyn_lookup(p);
@@ -101,6 +213,7 @@ export function kernfs_readdir(path: string): string[] | number {
   const prefix = p === "/" ? "/" : p + "/";
   const names = new Set<string>();
   for (const k of t.keys()) if (k.startsWith(prefix)) names.add(k.slice(prefix.length).split("/")[0]!);
+  for (const [k, l] of links.get()) if (k.startsWith(prefix) && link_target(l) !== null) names.add(k.slice(prefix.length).split("/")[0]!);
   const dir = dynamic.get().get(p);
   if (dir !== undefined) for (const n of dir.list()) names.add(n);
   if (names.size === 0) return -ENOENT;

@@ -24,6 +24,8 @@ import { DEFINE_PER_KERNEL, this_kernel } from "../kernel.ts";
 import { WARN } from "../panic.ts";
 import { pci_read_config_dword, pci_read_config_word, pci_write_config_word } from "./access.ts";
 import { pci_find_capability, pci_iomap } from "./pci.ts";
+import { kernfs_create, kernfs_remove } from "../fs/kernfs.ts";
+import { pci_dev_sysfs_path } from "./pci_sysfs.ts";
 
 /**
  * Interrupt vectors for PCI functions (drivers/pci/msi/*.c, reduced): pci_alloc_irq_vectors picks
@@ -111,7 +113,21 @@ function msix_setup(dev: PciDev, nvec: number): number {
   pci_write_config_word(dev, PCI_COMMAND, pci_read_config_word(dev, PCI_COMMAND) | PCI_COMMAND_INTX_DISABLE);
   pci_write_config_word(dev, cap + PCI_MSIX_FLAGS, (flags | PCI_MSIX_FLAGS_ENABLE) & ~PCI_MSIX_FLAGS_MASKALL);
   msi_state.get().by_dev.set(dev, { cap, table, irqs, vectors });
+  msi_sysfs_populate(dev, irqs, "msix");
   return nvec;
+}
+
+/**
+ * msi_sysfs_populate_desc(): the function's msi_irqs/ directory, one file per allocated irq
+ * naming its kind ("msix" or "msi"), as Linux publishes it while the vectors are allocated.
+ */
+function msi_sysfs_populate(dev: PciDev, irqs: readonly number[], mode: "msi" | "msix"): void {
+  for (const irq of irqs) kernfs_create(`${pci_dev_sysfs_path(dev)}/msi_irqs/${irq}`, { show: () => `${mode}\n` });
+}
+
+/** msi_sysfs_remove_desc(): the msi_irqs/ directory goes with the vectors. */
+function msi_sysfs_remove(dev: PciDev): void {
+  kernfs_remove(`${pci_dev_sysfs_path(dev)}/msi_irqs`);
 }
 
 /**
@@ -161,4 +177,5 @@ export function pci_free_irq_vectors(dev: PciDev): void {
   pci_write_config_word(dev, v.cap + PCI_MSIX_FLAGS, flags & ~(PCI_MSIX_FLAGS_ENABLE | PCI_MSIX_FLAGS_MASKALL));
   pci_write_config_word(dev, PCI_COMMAND, pci_read_config_word(dev, PCI_COMMAND) & ~PCI_COMMAND_INTX_DISABLE);
   st.by_dev.delete(dev);
+  msi_sysfs_remove(dev);
 }

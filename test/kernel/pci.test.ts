@@ -7,7 +7,7 @@ import type { PciDev, PciDriver } from "../../include/linux/pci.ts";
 import { EduDevice } from "../../hw/misc/edu.ts";
 import { PciDevice as HwPciDevice } from "../../hw/pci/pci_device.ts";
 import type { Machine } from "../../hw/machine.ts";
-import { kernfs_read, kernfs_write } from "../../kernel/fs/kernfs.ts";
+import { kernfs_read, kernfs_readlink, kernfs_write } from "../../kernel/fs/kernfs.ts";
 import { alloc_pages, free_pages, nr_free_pages } from "../../kernel/mm/page_alloc.ts";
 import { pci_enable_device, pci_find_capability, pci_iomap } from "../../kernel/pci/pci.ts";
 import { pci_match_id, pci_register_driver, pci_unregister_driver } from "../../kernel/pci/pci_driver.ts";
@@ -100,7 +100,7 @@ describe("PCI driver model", () => {
     await tm.in_task(() => pci_register_driver(drv));
     expect(probed).toEqual(["0000:00:07.0", "0000:00:07.2"]);
     expect(dev("0000:00:07.0").driver).toBe(drv);
-    expect(kernfs_read("/sys/bus/pci/devices/0000:00:07.2/driver")).toBe("multi\n");
+    expect(kernfs_readlink("/sys/bus/pci/devices/0000:00:07.2/driver")).toBe("../../../bus/pci/drivers/multi");
     await tm.in_task(() => pci_unregister_driver(drv));
     expect(removed).toEqual(["0000:00:07.0", "0000:00:07.2"]);
     expect(dev("0000:00:07.0").driver).toBeNull();

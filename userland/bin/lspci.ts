@@ -109,9 +109,14 @@ function cap_summary(c: Uint8Array, pos: number, id: number): string {
   return "";
 }
 
+/**
+ * The bound driver. pciutils takes the basename of the `driver` symlink; without a readlink call
+ * the same name is the DRIVER= line of the device's uevent file (present only while bound).
+ */
 function driver_line(sys: Syscalls, d: Dev, out: string[]): void {
-  const drv = read_text(sys, `${SYS}/${d.name}/driver`);
-  if (typeof drv === "string" && drv.trim() !== "") out.push(`\tKernel driver in use: ${drv.trim()}`);
+  const ev = read_text(sys, `${SYS}/${d.name}/uevent`);
+  const drv = typeof ev === "string" ? /^DRIVER=(.*)$/m.exec(ev)?.[1] : undefined;
+  if (drv !== undefined && drv !== "") out.push(`\tKernel driver in use: ${drv}`);
 }
 
 function hexdump(c: Uint8Array, bytes: number, out: string[]): void {

@@ -27,6 +27,66 @@ export function nic_model(nic: NetEndpoint): string {
   return nic instanceof VirtioNet ? "virtio-net-pci" : "e1000";
 }
 
+/** QEMU's bool property spellings (qapi_bool_parse). */
+const QEMU_BOOL: Readonly<Record<string, boolean>> = { on: true, yes: true, true: true, y: true, off: false, no: false, false: false, n: false };
+
+/**
+ * virtio-net-pci's disable-legacy (QEMU OnOffAuto) and disable-modern (bool): the shape of the
+ * function, or a QEMU-style error. `auto` is QEMU's rule for the bus: legacy stays on a
+ * conventional PCI bus (ringzero's only kind), so auto gives the transitional device. Absent,
+ * disable-legacy is `on` here unless disable-modern=on asks for the legacy-only device — QEMU's
+ * default is auto (transitional): a departure that keeps the modern 1af4:1041 device ringzero has
+ * always shown as the default (hw/virtio/virtio_pci.ts).
+ */
+/**
+ * virtio-net-pci's feature properties as QEMU spells them (hw/net/virtio-net.c, virtio's common
+ * indirect_desc / event_idx): each on by default, `off` withdraws the bit from the device's offer,
+ * so a driver's other path can be tried (e.g. mrg_rxbuf=off: one full-size buffer per frame).
+ * mq is QEMU's too, off by default; the model has one queue pair, so mq=on is refused.
+ */
+const VIRTIO_NET_FEATURE_PROPS: Readonly<Record<string, number>> = {
+  csum: 0,
+  guest_csum: 1,
+  mrg_rxbuf: 15,
+  status: 16,
+  ctrl_vq: 17,
+  ctrl_rx: 18,
+  ctrl_rx_extra: 20,
+  ctrl_mac_addr: 23,
+  indirect_desc: 28,
+  event_idx: 29,
+};
+
+/** The feature bits `props` withdraws, or a QEMU-style error. */
+export function virtio_net_withhold(props: ReadonlyMap<string, string>): number | string {
+  let withhold = 0;
+  for (const [k, v] of props) {
+    if (k === "mq") {
+      const on = QEMU_BOOL[v];
+      if (on === undefined) return `Parameter 'mq' expects 'on' or 'off'`;
+      if (on) return "mq=on is not available (the model has one queue pair)";
+      continue;
+    }
+    const b = VIRTIO_NET_FEATURE_PROPS[k];
+    if (b === undefined) continue;
+    const on = QEMU_BOOL[v];
+    if (on === undefined) return `Parameter '${k}' expects 'on' or 'off'`;
+    if (!on) withhold = (withhold | (1 << b)) >>> 0;
+  }
+  return withhold;
+}
+
+export function virtio_pci_shape(props: ReadonlyMap<string, string>): { disable_legacy: boolean; disable_modern: boolean } | string {
+  const dm_s = props.get("disable-modern") ?? "off";
+  const dm = QEMU_BOOL[dm_s];
+  if (dm === undefined) return "Parameter 'disable-modern' expects 'on' or 'off'";
+  const dl = props.get("disable-legacy") ?? (dm ? "auto" : "on");
+  if (dl !== "on" && dl !== "off" && dl !== "auto") return `Parameter 'disable-legacy' does not accept value '${dl}'`;
+  const disable_legacy = dl === "on";
+  if (disable_legacy && dm) return "device cannot work as neither modern nor legacy mode is enabled (set either disable-modern or disable-legacy to off)";
+  return { disable_legacy, disable_modern: dm };
+}
+
 /** QEMU's default MAC; each further NIC without mac= gets the next address (…:57, …:58). */
 export const DEFAULT_MAC = "52:54:00:12:34:56";
 
@@ -90,8 +150,7 @@ export function plug_device(m: Machine, spec: string, nic_netdev: Map<E1000 | Vi
     if (slot < 0) return `-device ${spec}: no free PCI slot`;
   }
   const nic = NIC_MODELS[d.driver];
-  // virtio-net-pci here is always modern (QEMU's disable-legacy=on); the property is accepted as such.
-  const allowed = nic !== undefined ? ["addr", "id", "mac", "netdev", ...(nic === 0x1041 ? ["disable-legacy"] : [])] : ["addr", "id"];
+  const allowed = nic !== undefined ? ["addr", "id", "mac", "netdev", ...(nic === 0x1041 ? ["disable-legacy", "disable-modern", "mq", ...Object.keys(VIRTIO_NET_FEATURE_PROPS)] : [])] : ["addr", "id"];
   for (const k of d.props.keys()) if (!allowed.includes(k)) return `-device ${d.driver}: unknown property '${k}'`;
   if (m.pci.find(slot, fn) !== undefined) return `-device ${spec}: PCI address 00:${slot.toString(16).padStart(2, "0")}.${fn} is taken`;
   if (nic !== undefined) {
@@ -99,10 +158,12 @@ export function plug_device(m: Machine, spec: string, nic_netdev: Map<E1000 | Vi
     const mac_s = d.props.get("mac");
     const mac = mac_s === undefined ? nth_default_mac(nics) : parse_mac(mac_s);
     if (mac === null) return `-device ${spec}: bad mac '${mac_s}' (expected six hex bytes, e.g. 52:54:00:12:34:56, not multicast)`;
-    const legacy = d.props.get("disable-legacy");
-    if (legacy !== undefined && legacy !== "on") return `-device ${spec}: only disable-legacy=on is available (a modern, non-transitional virtio-net)`;
+    const shape = nic === 0x1041 ? virtio_pci_shape(d.props) : null;
+    if (typeof shape === "string") return `-device ${spec}: ${shape}`;
+    const withhold = nic === 0x1041 ? virtio_net_withhold(d.props) : 0;
+    if (typeof withhold === "string") return `-device ${spec}: ${withhold}`;
     const name = d.props.get("id") ?? `${nic === 0x1041 ? "virtio-net" : "e1000"}.${nics}`;
-    const dev = nic === 0x1041 ? new VirtioNet(m.clock, { mac, name }) : new E1000(m.clock, { mac, device_id: nic, name });
+    const dev = shape !== null ? new VirtioNet(m.clock, { mac, name, withhold, ...shape }) : new E1000(m.clock, { mac, device_id: nic, name });
     m.pci.plug(dev, slot, fn);
     nic_netdev.set(dev, d.props.get("netdev"));
     return null;

@@ -19,6 +19,7 @@ import { kernfs_create, kernfs_remove } from "../../kernel/fs/kernfs.ts";
 import { free_irq, request_irq } from "../../kernel/irq/manage.ts";
 import { DEFINE_PER_KERNEL } from "../../kernel/kernel.ts";
 import { pci_read_config_word, pci_write_config_word } from "../../kernel/pci/access.ts";
+import { pci_dev_sysfs_path } from "../../kernel/pci/pci_sysfs.ts";
 import { pci_clear_master, pci_disable_device, pci_enable_device, pci_get_drvdata, pci_iomap, pci_iounmap, pci_set_drvdata, pci_set_master } from "../../kernel/pci/pci.ts";
 import { pci_register_driver, pci_unregister_driver } from "../../kernel/pci/pci_driver.ts";
 import { pr_err, pr_info } from "../../kernel/printk.ts";
@@ -77,7 +78,7 @@ import {
 } from "./e1000_hw.ts";
 import { DEFAULT_ITR, E1000_START_ITR, e1000_check_itr_option, e1000_itr_watchdog, e1000_set_itr } from "./e1000_itr.ts";
 import { e1000_init_hw, e1000_power_phy, e1000_rar_set, e1000_read_mac_addr, e1000_reset_hw, e1000_update_stats, e1000_validate_eeprom_checksum } from "./e1000_mac.ts";
-import { e1000_alloc_rx_buffers, e1000_clean_rx_irq, e1000_clean_rx_ring, e1000_configure_rx, e1000_enable_rx, e1000_free_rx_resources, e1000_setup_rx_resources } from "./e1000_rx.ts";
+import { e1000_alloc_rx_buffers, e1000_clean_rx_irq, e1000_clean_rx_ring, e1000_configure_rx, e1000_enable_rx, e1000_free_rx_resources, e1000_set_rx_mode, e1000_setup_rx_resources } from "./e1000_rx.ts";
 import { e1000_clean_tx_irq, e1000_clean_tx_ring, e1000_configure_tx, e1000_enable_tx, e1000_flush_tx, e1000_free_tx_resources, e1000_setup_tx_resources, e1000_xmit_frame } from "./e1000_tx.ts";
 
 export const e1000_driver_name = "e1000";
@@ -479,6 +480,7 @@ async function e1000_probe(pdev: PciDev, _ent: PciDeviceId): Promise<number> {
     ndo_start_xmit: e1000_xmit_frame,
     ndo_flush_xmit: (dev) => e1000_flush_tx(dev.priv as E1000Adapter),
     ndo_set_mac_address: e1000_set_mac,
+    ndo_set_rx_mode: (dev) => e1000_set_rx_mode(dev.priv as E1000Adapter),
     ndo_set_features: e1000_set_features,
   });
   // Offloads as Linux's e1000_probe offers them on an 82540 (generic checksum, scatter-gather, TSO),
@@ -489,6 +491,7 @@ async function e1000_probe(pdev: PciDev, _ent: PciDeviceId): Promise<number> {
   adapter.copybreak = params.copybreak;
   netdev.priv = adapter;
   netdev.parent = pdev.name;
+  netdev.sysfs_parent = pci_dev_sysfs_path(pdev); // SET_NETDEV_DEV: eth0 lives under the PCI function in sysfs
   netdev.driver = e1000_driver_name;
   netdev.ethtool_ops = e1000_ethtool_ops;
 

@@ -5,7 +5,7 @@
  * stack in its own buffer (unmapped first) and a fresh one takes its place; a shorter one is synced
  * for the CPU and copied out, and its buffer stays posted.
  */
-import { CHECKSUM_NONE, CHECKSUM_UNNECESSARY, PBUF_SIZE, type PBuf } from "../../include/net/netdevice.ts";
+import { CHECKSUM_NONE, CHECKSUM_UNNECESSARY, IFF_ALLMULTI, IFF_PROMISC, PBUF_SIZE, type PBuf } from "../../include/net/netdevice.ts";
 import { pbuf_alloc, pbuf_put } from "../../kernel/mm/pbuf.ts";
 import { ktime_get_ns } from "../../kernel/time/timekeeping.ts";
 import { netdev_receive } from "../net/netdev.ts";
@@ -20,6 +20,8 @@ import {
   E1000_RCTL,
   E1000_RCTL_BAM,
   E1000_RCTL_EN,
+  E1000_RCTL_MPE,
+  E1000_RCTL_UPE,
   E1000_RCTL_LBM_NO,
   E1000_RCTL_MO_0,
   E1000_RCTL_RDMTS_HALF,
@@ -110,6 +112,21 @@ export function e1000_configure_rx(adapter: E1000Adapter): void {
   const offl = E1000_RXCSUM_TUOFL | E1000_RXCSUM_IPOFL;
   ew32(adapter, E1000_RXCSUM, (adapter.rx_csum ? rxcsum | offl : rxcsum & ~offl) >>> 0);
   ew32(adapter, E1000_RCTL, E1000_RCTL_DEFAULT);
+  // A reset (ethtool -G, the TX-timeout reset) keeps the receive mode, as e1000_configure does.
+  e1000_set_rx_mode(adapter);
+}
+
+/**
+ * e1000_set_rx_mode() (ndo_set_rx_mode): the receive filter from the interface flags — RCTL.UPE
+ * and MPE for IFF_PROMISC, MPE alone for IFF_ALLMULTI (SDM 13.4.22). The multicast table array
+ * keeps what reset left (there are no address lists to hash into it). Any context.
+ */
+export function e1000_set_rx_mode(adapter: E1000Adapter): void {
+  const flags = adapter.netdev.flags;
+  let rctl = er32(adapter, E1000_RCTL) & ~(E1000_RCTL_UPE | E1000_RCTL_MPE);
+  if ((flags & IFF_PROMISC) !== 0) rctl |= E1000_RCTL_UPE | E1000_RCTL_MPE;
+  else if ((flags & IFF_ALLMULTI) !== 0) rctl |= E1000_RCTL_MPE;
+  ew32(adapter, E1000_RCTL, rctl >>> 0);
 }
 
 export function e1000_enable_rx(adapter: E1000Adapter, on: boolean): void {

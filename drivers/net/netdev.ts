@@ -13,7 +13,9 @@ import type { ModuleInfo } from "../../include/linux/module.ts";
 import {
   ETH_HLEN,
   ETH_ZLEN,
+  IFF_ALLMULTI,
   IFF_LOWER_UP,
+  IFF_PROMISC,
   IFF_RUNNING,
   IFF_UP,
   NapiStruct,
@@ -25,16 +27,17 @@ import {
 } from "../../include/net/netdevice.ts";
 import type { EthtoolCmd, EthtoolReply } from "../../include/uapi/ethtool.ts";
 import type { IfChange, IfInfo } from "../../include/uapi/if.ts";
-import { kernfs_create, kernfs_remove } from "../../kernel/fs/kernfs.ts";
 import { proc_create, proc_remove } from "../../kernel/fs/proc.ts";
 import { DEFINE_PER_KERNEL } from "../../kernel/kernel.ts";
 import { pbuf_put, show_pbuf } from "../../kernel/mm/pbuf.ts";
 import { get_features, netdev_xmit_drops, set_features, validate_xmit } from "./netdev_features.ts";
 import { register_net_control } from "../../kernel/net_control.ts";
 import { oops } from "../../kernel/panic.ts";
+import { pr_info } from "../../kernel/printk.ts";
 import { init_waitqueue_head, wait_event_interruptible, wake_up_all, type WaitQueueHead } from "../../kernel/sched/wait.ts";
 import { NET_RX_SOFTIRQ, open_softirq, raise_softirq } from "../../kernel/softirq.ts";
 import { loopback_dev_init } from "./loopback.ts";
+import { netdev_register_kobject, netdev_unregister_kobject } from "./net_sysfs.ts";
 
 /** A protocol's receive function. It is handed one reference to `p` and must pbuf_put it. */
 export type PacketHandler = (p: PBuf, dev: NetDevice) => void;
@@ -108,18 +111,6 @@ export function netdev_list(): readonly NetDevice[] {
   return netdev_state.get().devices;
 }
 
-function sysfs_add(dev: NetDevice): void {
-  const base = `/sys/class/net/${dev.name}`;
-  kernfs_create(`${base}/address`, { show: () => mac_to_string(dev.dev_addr) + "\n" });
-  kernfs_create(`${base}/mtu`, { show: () => `${dev.mtu}\n` });
-  kernfs_create(`${base}/ifindex`, { show: () => `${dev.ifindex}\n` });
-  kernfs_create(`${base}/carrier`, { show: () => `${dev.carrier ? 1 : 0}\n` });
-  kernfs_create(`${base}/operstate`, { show: () => `${operstate(dev)}\n` });
-  for (const key of Object.keys(dev.stats) as (keyof typeof dev.stats)[]) {
-    kernfs_create(`${base}/statistics/${key}`, { show: () => `${dev.stats[key]}\n` });
-  }
-}
-
 /** operstate as RFC 2863 and `ip link` name it. */
 export function operstate(dev: NetDevice): string {
   if ((dev.flags & IFF_UP) === 0) return "DOWN";
@@ -142,7 +133,7 @@ export function register_netdev(dev: NetDevice): number {
   dev.wanted_features = dev.features & dev.hw_features;
   dev.registered = true;
   st.devices.push(dev);
-  sysfs_add(dev);
+  netdev_register_kobject(dev);
   notify("register", dev);
   return 0;
 }
@@ -156,7 +147,7 @@ export async function unregister_netdev(dev: NetDevice): Promise<void> {
   const i = st.devices.indexOf(dev);
   if (i >= 0) st.devices.splice(i, 1);
   dev.registered = false;
-  kernfs_remove(`/sys/class/net/${dev.name}`);
+  netdev_unregister_kobject(dev);
   notify("unregister", dev);
 }
 export const netdev_unregister = unregister_netdev;
@@ -173,8 +164,30 @@ export async function dev_open(dev: NetDevice): Promise<number> {
   }
   if (err !== 0) return err;
   dev.flags |= IFF_UP;
+  dev_set_rx_mode(dev);
   notify("up", dev);
   return 0;
+}
+
+/**
+ * dev_set_rx_mode(): hand the receive mode (IFF_PROMISC, IFF_ALLMULTI; address lists when there
+ * are some) to the driver. Only an interface that is up is programmed; dev_open programs it then.
+ */
+export function dev_set_rx_mode(dev: NetDevice): void {
+  if ((dev.flags & IFF_UP) === 0) return;
+  try {
+    dev.netdev_ops.ndo_set_rx_mode?.(dev);
+  } catch (e) {
+    oops(`BUG: ${dev.name}: exception in ndo_set_rx_mode`, e);
+  }
+}
+
+/** __dev_set_promiscuity / __dev_set_allmulti, reduced to on/off (no per-user counts). */
+function dev_change_rx_flags(dev: NetDevice, flag: number, on: boolean): void {
+  if (((dev.flags & flag) !== 0) === on) return;
+  dev.flags = on ? dev.flags | flag : dev.flags & ~flag;
+  if (flag === IFF_PROMISC) pr_info(`${dev.driver ? `${dev.driver} ${dev.parent} ` : ""}${dev.name}: ${on ? "entered" : "left"} promiscuous mode`);
+  dev_set_rx_mode(dev);
 }
 
 /** dev_close() (ifdown): stop the device; senders blocked on its queue give up. Process context. */
@@ -469,6 +482,8 @@ async function setlink(ifname: string, change: IfChange): Promise<number> {
     if (r !== 0) return r;
   }
   if (change.mtu !== undefined) dev.mtu = change.mtu;
+  if (change.promisc !== undefined) dev_change_rx_flags(dev, IFF_PROMISC, change.promisc);
+  if (change.allmulti !== undefined) dev_change_rx_flags(dev, IFF_ALLMULTI, change.allmulti);
   if (change.up === true) return dev_open(dev);
   if (change.up === false) return dev_close(dev);
   return 0;
@@ -501,6 +516,8 @@ async function ethtool(ifname: string, cmd: EthtoolCmd): Promise<EthtoolReply | 
       return ops.dump_rings === undefined ? -EOPNOTSUPP : { kind: "text", text: ops.dump_rings(dev) };
     case "ring":
       return { kind: "ring", ring: ops.get_ringparam(dev) };
+    case "channels":
+      return ops.get_channels === undefined ? -EOPNOTSUPP : { kind: "channels", channels: ops.get_channels(dev) };
     case "set_ring": {
       if (ops.set_ringparam === undefined) return -EOPNOTSUPP;
       const cur = ops.get_ringparam(dev);

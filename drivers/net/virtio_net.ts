@@ -1,33 +1,70 @@
 /**
- * A virtio network driver (Linux drivers/net/virtio_net.c, reduced): one queue pair, small receive
- * buffers (no MRG_RXBUF, no offloads, no control queue), the 12-byte modern virtio_net_hdr.
+ * A virtio network driver (Linux drivers/net/virtio_net.c, reduced to one queue pair): mergeable
+ * receive buffers, checksum offload both ways, scatter-gather transmit over indirect descriptors,
+ * the control queue (receive mode, MAC filter, MAC address) and the link status.
  *
- * - RX: each receive buffer is one pbuf lent to the device from PBUF_HEADROOM − 12 to its end: the
- *   device writes the header in front of the frame, so the frame starts at PBUF_HEADROOM and goes
- *   up as it is (no copy). virtnet_poll (NAPI, softirq) → virtnet_receive → receive_buf →
- *   netdev_receive; the ring is refilled by try_fill_recv, or by refill_work when memory is short.
- * - TX: start_xmit pushes a zero header into the frame's headroom and posts header + frame as one
- *   device-readable buffer; used buffers are freed (and counted) in start_xmit and in NAPI. The
- *   queue stops when fewer than 2 + MAX_SKB_FRAGS descriptors are free and wakes from NAPI after
- *   the TX interrupt. One NAPI context serves both queues (the netdev layer has one per device), as
+ * - Header: 12 bytes (struct virtio_net_hdr_mrg_rxbuf) with VERSION_1 or MRG_RXBUF, else the
+ *   10-byte legacy struct virtio_net_hdr (vi.hdr_len, as Linux).
+ * - RX, mergeable (MRG_RXBUF): each buffer is one pbuf lent from PBUF_HEADROOM − hdr_len, sized
+ *   from a moving average of received frame lengths (get_mergeable_buf_len: at least
+ *   GOOD_PACKET_LEN, as Linux; at most what a pbuf holds). The device fills buffers in turn and
+ *   says in the first one's num_buffers how many it used; receive_mergeable takes that many and
+ *   joins them. Departure: Linux attaches the later buffers as page fragments; the stack here wants
+ *   a linear frame, so they are copied behind the first (only frames longer than one buffer pay).
+ * - RX, small (no MRG_RXBUF): one buffer of hdr_len + GOOD_PACKET_LEN per frame (receive_small).
+ *   Either way the frame starts at PBUF_HEADROOM and goes up as it is. virtnet_poll (NAPI,
+ *   softirq) → virtnet_receive → receive_buf → netdev_receive; the ring is refilled by
+ *   try_fill_recv, or by refill_work when memory is short.
+ * - Checksums: with CSUM the interface has NETIF_F_HW_CSUM | NETIF_F_SG, and a CHECKSUM_PARTIAL
+ *   frame goes with NEEDS_CSUM, csum_start and csum_offset (the device completes it); with
+ *   GUEST_CSUM, NETIF_F_RXCSUM, and a received DATA_VALID means the stack need not verify.
+ * - TX: start_xmit pushes the header into the frame's headroom and posts header + head as one
+ *   device-readable piece, then one piece per fragment (one indirect descriptor when the device
+ *   has INDIRECT_DESC). Used buffers are freed (and counted) in start_xmit and in NAPI. The queue
+ *   stops when fewer than 2 + MAX_SKB_FRAGS descriptors are free and wakes from NAPI after the TX
+ *   interrupt. One NAPI context serves both queues (the netdev layer has one per device), as
  *   Linux's napi_tx mode with the TX NAPI folded into the RX one. Only the headroom in front of
  *   the frame is written, so a frame another holder (a tap) still reads is not disturbed.
+ * - Control queue (CTRL_VQ): virtio_net_ctrl.ts.
  * - Link: with VIRTIO_NET_F_STATUS the config status' LINK_UP drives the carrier, re-read on the
  *   config-change interrupt (in a work item); without it the link is always up.
  *
  * Context: probe/remove/open/stop in process context; start_xmit in process or softirq context;
  * skb_recv_done / skb_xmit_done (queue callbacks) in hard-IRQ context; virtnet_poll in softirq.
  */
-import { ktime_get_ns } from "../../kernel/time/timekeeping.ts";
-import { ENOMEM } from "../../include/linux/errno.ts";
+import { EINVAL, ENOMEM } from "../../include/linux/errno.ts";
 import type { ModuleInfo } from "../../include/linux/module.ts";
-import { ETH_HLEN, NETDEV_TX_OK, PBUF_HEADROOM, PBUF_SIZE, type NapiStruct, type NetDevice, type NetDeviceOps, type PBuf, type EthtoolOps } from "../../include/net/netdevice.ts";
+import {
+  NETIF_F_HW_CSUM,
+  NETIF_F_RXCSUM,
+  NETIF_F_SG,
+  PBUF_HEADROOM,
+  type EthtoolOps,
+  type NapiStruct,
+  type NetDevice,
+  type NetDeviceOps,
+  type PBuf,
+} from "../../include/net/netdevice.ts";
+import { VIRTIO_F_VERSION_1 } from "../../include/uapi/linux/virtio_config.ts";
 import { VIRTIO_ID_NET } from "../../include/uapi/linux/virtio_pci.ts";
-import { VIRTIO_NET_CFG_MAC, VIRTIO_NET_CFG_STATUS, VIRTIO_NET_F_MAC, VIRTIO_NET_F_STATUS, VIRTIO_NET_HDR_SIZE, VIRTIO_NET_S_LINK_UP } from "../../include/uapi/linux/virtio_net.ts";
-import { pbuf_alloc, pbuf_put } from "../../kernel/mm/pbuf.ts";
+import {
+  VIRTIO_NET_CFG_MAC,
+  VIRTIO_NET_CFG_STATUS,
+  VIRTIO_NET_F_CSUM,
+  VIRTIO_NET_F_CTRL_MAC_ADDR,
+  VIRTIO_NET_F_CTRL_RX,
+  VIRTIO_NET_F_CTRL_VQ,
+  VIRTIO_NET_F_GUEST_CSUM,
+  VIRTIO_NET_F_MAC,
+  VIRTIO_NET_F_MRG_RXBUF,
+  VIRTIO_NET_F_STATUS,
+  VIRTIO_NET_HDR_LEGACY_SIZE,
+  VIRTIO_NET_HDR_SIZE,
+  VIRTIO_NET_S_LINK_UP,
+} from "../../include/uapi/linux/virtio_net.ts";
+import { pbuf_put } from "../../kernel/mm/pbuf.ts";
 import { pr_err, pr_info } from "../../kernel/printk.ts";
-import { cancel_delayed_work_sync, DelayedWork, schedule_delayed_work } from "../../kernel/workqueue.ts";
-import { HZ } from "../../kernel/time/timekeeping.ts";
+import { cancel_delayed_work_sync, schedule_delayed_work } from "../../kernel/workqueue.ts";
 import {
   alloc_etherdev,
   mac_to_string,
@@ -35,18 +72,17 @@ import {
   napi_disable,
   napi_enable,
   napi_schedule,
-  netdev_receive,
   netif_carrier_off,
   netif_carrier_ok,
   netif_carrier_on,
   netif_napi_add,
-  netif_queue_stopped,
   netif_start_queue,
   netif_stop_queue,
   netif_wake_queue,
   register_netdev,
   unregister_netdev,
 } from "./netdev.ts";
+import { virtnet_set_mac_address, virtnet_set_rx_mode, VirtnetCtrl } from "./virtio_net_ctrl.ts";
 import {
   register_virtio_driver,
   unregister_virtio_driver,
@@ -58,183 +94,19 @@ import {
   virtio_reset_device,
   type VirtioDevice,
   type VirtioDriver,
+  type VqInfo,
 } from "../virtio/virtio.ts";
-import {
-  sg_alloc,
-  sg_init_one,
-  type Scatterlist,
-  virtqueue_add_inbuf,
-  virtqueue_add_outbuf,
-  virtqueue_detach_unused_buf,
-  virtqueue_disable_cb,
-  virtqueue_enable_cb,
-  virtqueue_get_buf,
-  virtqueue_get_vring_size,
-  virtqueue_kick_prepare,
-  virtqueue_notify,
-  type VirtQueue,
-} from "../virtio/virtio_ring.ts";
+import { virtqueue_detach_unused_buf, virtqueue_disable_cb, virtqueue_enable_cb, type VirtQueue } from "../virtio/virtio_ring.ts";
+
+import { virtio_dev_sysfs_path } from "../virtio/virtio_sysfs.ts";
+import { priv, VirtnetInfo } from "./virtio_net_info.ts";
+import { refill_work, try_fill_recv, virtnet_receive } from "./virtio_net_rx.ts";
+import { free_old_xmit, kick_tx, start_xmit, virtnet_poll_cleantx } from "./virtio_net_tx.ts";
 
 export const VIRTNET_DRIVER_NAME = "virtio_net";
 export const VIRTNET_DRIVER_VERSION = "1.0.0";
-/** Descriptors a worst-case frame needs (Linux: 2 + MAX_SKB_FRAGS): below this the queue stops. */
-const VIRTNET_TX_STOP_THRESH = 2 + 17;
-/** Where a receive buffer starts in its pbuf: the header, then the frame at PBUF_HEADROOM. */
-const RX_BUF_OFFSET = PBUF_HEADROOM - VIRTIO_NET_HDR_SIZE;
 
-/** Per-queue counters (ethtool -S), besides the netdev's generic ones. */
-class VirtnetStats {
-  rx_kicks = 0;
-  rx_refill_oom = 0;
-  rx_add_errors = 0;
-  tx_kicks = 0;
-  tx_add_errors = 0;
-  tx_stops = 0;
-  tx_wakes = 0;
-  rx_irqs = 0;
-  tx_irqs = 0;
-}
-
-/** struct virtnet_info. */
-export class VirtnetInfo {
-  readonly vdev: VirtioDevice;
-  readonly dev: NetDevice;
-  rq!: VirtQueue;
-  sq!: VirtQueue;
-  napi!: NapiStruct;
-  /** Interface up (between ndo_open and ndo_stop). */
-  opened = false;
-  /** config status (LINK_UP) last seen. */
-  status = 0;
-  readonly refill: DelayedWork;
-  readonly stats = new VirtnetStats();
-  /** One-entry scatterlists reused for every buffer posted (a frame allocates no list). */
-  private readonly rx_sgl = [sg_alloc()];
-  private readonly tx_sgl = [sg_alloc()];
-  rx_sg(buf: Uint8Array, offset: number, length: number): readonly Scatterlist[] {
-    sg_init_one(this.rx_sgl[0]!, buf, offset, length);
-    return this.rx_sgl;
-  }
-  tx_sg(buf: Uint8Array, offset: number, length: number): readonly Scatterlist[] {
-    sg_init_one(this.tx_sgl[0]!, buf, offset, length);
-    return this.tx_sgl;
-  }
-
-  constructor(vdev: VirtioDevice, dev: NetDevice) {
-    this.vdev = vdev;
-    this.dev = dev;
-    this.refill = new DelayedWork(() => refill_work(this));
-  }
-}
-
-const priv = (dev: NetDevice): VirtnetInfo => dev.priv as VirtnetInfo;
-
-/* ---- receive ---- */
-
-/** add_recvbuf_small(): lend one pbuf to the device. 0 or -errno (-ENOMEM: no pbuf; else the ring's error). */
-function add_recvbuf_small(vi: VirtnetInfo): number {
-  const p = pbuf_alloc();
-  if (p === null) return -ENOMEM;
-  const err = virtqueue_add_inbuf(vi.rq, vi.rx_sg(p.data, RX_BUF_OFFSET, PBUF_SIZE - RX_BUF_OFFSET), p);
-  if (err) {
-    vi.stats.rx_add_errors++;
-    pbuf_put(p);
-  }
-  return err;
-}
-
-/**
- * try_fill_recv(): post receive buffers until the ring is full; kick if any were added. Returns
- * false when memory ran out (the caller schedules refill_work). Softirq or process context.
- */
-function try_fill_recv(vi: VirtnetInfo): boolean {
-  let oom = false;
-  let added = 0;
-  while (vi.rq.num_free > 0) {
-    const err = add_recvbuf_small(vi);
-    if (err) {
-      oom = err === -ENOMEM;
-      if (oom) vi.stats.rx_refill_oom++;
-      break;
-    }
-    added++;
-  }
-  if (added > 0 && virtqueue_kick_prepare(vi.rq)) {
-    virtqueue_notify(vi.rq);
-    vi.stats.rx_kicks++;
-  }
-  return !oom;
-}
-
-/** refill_work(): retry try_fill_recv after an allocation failure (process context, NAPI off meanwhile). */
-function refill_work(vi: VirtnetInfo): void {
-  if (!vi.opened) return;
-  napi_disable(vi.napi);
-  const ok = try_fill_recv(vi);
-  napi_enable(vi.napi);
-  // Poll once: buffers may have been used while NAPI was off.
-  virtqueue_disable_cb(vi.rq);
-  napi_schedule(vi.napi);
-  if (!ok) schedule_delayed_work(vi.refill, HZ / 2);
-}
-
-/** receive_buf(): one used receive buffer of `len` bytes (header + frame) goes up the stack. */
-function receive_buf(vi: VirtnetInfo, p: PBuf, len: number): void {
-  const dev = vi.dev;
-  if (len < VIRTIO_NET_HDR_SIZE + ETH_HLEN || len > PBUF_SIZE - RX_BUF_OFFSET) {
-    pr_err(`${dev.name}: rx error: len ${len} too small or too large`);
-    dev.stats.rx_length_errors++;
-    dev.stats.rx_errors++;
-    pbuf_put(p);
-    return;
-  }
-  // The header (flags 0, GSO_NONE: no offloads were negotiated) is skipped; the frame is in place.
-  p.head = PBUF_HEADROOM;
-  p.len = len - VIRTIO_NET_HDR_SIZE;
-  p.tstamp = ktime_get_ns(); // the receive timestamp (SO_TIMESTAMP, ping's RTT)
-  dev.stats.rx_packets++;
-  dev.stats.rx_bytes += p.len;
-  if (p.data[p.head]! & 1) dev.stats.multicast++;
-  netdev_receive(dev, p);
-}
-
-/** virtnet_receive(): up to `budget` frames; refill when half the ring is empty. Softirq. */
-function virtnet_receive(vi: VirtnetInfo, budget: number): number {
-  const len = { len: 0 };
-  let received = 0;
-  while (received < budget) {
-    const p = virtqueue_get_buf(vi.rq, len) as PBuf | null;
-    if (p === null) break;
-    receive_buf(vi, p, len.len);
-    received++;
-  }
-  if (vi.rq.num_free > Math.min(budget, virtqueue_get_vring_size(vi.rq)) / 2) {
-    if (!try_fill_recv(vi)) schedule_delayed_work(vi.refill, 0);
-  }
-  return received;
-}
-
-/* ---- transmit ---- */
-
-/** free_old_xmit(): reap frames the device has sent; count them. Softirq or process context. */
-function free_old_xmit(vi: VirtnetInfo): void {
-  const dev = vi.dev;
-  let p: PBuf | null;
-  while ((p = virtqueue_get_buf(vi.sq) as PBuf | null) !== null) {
-    dev.stats.tx_packets++;
-    dev.stats.tx_bytes += p.len;
-    pbuf_put(p);
-  }
-}
-
-/** virtnet_poll_cleantx(): reap TX and wake the queue if there is room again. */
-function virtnet_poll_cleantx(vi: VirtnetInfo): void {
-  free_old_xmit(vi);
-  if (netif_queue_stopped(vi.dev) && vi.sq.num_free >= VIRTNET_TX_STOP_THRESH) {
-    vi.stats.tx_wakes++;
-    netif_wake_queue(vi.dev);
-  }
-}
+/* ---- NAPI ---- */
 
 /**
  * virtnet_poll(): NAPI for both queues. Interrupts stay off until the work is done; re-enabling
@@ -255,55 +127,6 @@ function virtnet_poll(napi: NapiStruct, budget: number): number {
     }
   }
   return received;
-}
-
-/** xmit_skb(): push the 12-byte header in front of the frame and post it. 0 or the ring's -errno. */
-function xmit_skb(vi: VirtnetInfo, p: PBuf): number {
-  if (p.head < VIRTIO_NET_HDR_SIZE) {
-    // No headroom for the header: move the frame up (the buffer is ours until the device has it).
-    if (PBUF_HEADROOM + p.len > PBUF_SIZE) return -ENOMEM;
-    p.data.copyWithin(PBUF_HEADROOM, p.head, p.head + p.len);
-    p.head = PBUF_HEADROOM;
-  }
-  const hdr = p.head - VIRTIO_NET_HDR_SIZE;
-  // flags 0, gso_type GSO_NONE, hdr_len/gso_size/csum_* 0, num_buffers 0 (TX).
-  p.data.fill(0, hdr, p.head);
-  return virtqueue_add_outbuf(vi.sq, vi.tx_sg(p.data, hdr, VIRTIO_NET_HDR_SIZE + p.len), p);
-}
-
-/** ndo_start_xmit. Owns `p` on NETDEV_TX_OK (always: a frame the ring refuses is dropped, counted). */
-function start_xmit(p: PBuf, dev: NetDevice, more: boolean): number {
-  const vi = priv(dev);
-  free_old_xmit(vi);
-  const err = xmit_skb(vi, p);
-  if (err) {
-    vi.stats.tx_add_errors++;
-    dev.stats.tx_fifo_errors++;
-    dev.stats.tx_dropped++;
-    pbuf_put(p);
-    if (!more) kick_tx(vi);
-    return NETDEV_TX_OK;
-  }
-  if (vi.sq.num_free < VIRTNET_TX_STOP_THRESH) {
-    netif_stop_queue(dev);
-    vi.stats.tx_stops++;
-    dev.tx_busy++;
-    // The TX interrupt wakes us; reap now in case the device finished meanwhile.
-    free_old_xmit(vi);
-    if (vi.sq.num_free >= VIRTNET_TX_STOP_THRESH) {
-      netif_start_queue(dev);
-      vi.stats.tx_wakes++;
-    }
-  }
-  if (!more || netif_queue_stopped(dev)) kick_tx(vi);
-  return NETDEV_TX_OK;
-}
-
-function kick_tx(vi: VirtnetInfo): void {
-  if (virtqueue_kick_prepare(vi.sq)) {
-    virtqueue_notify(vi.sq);
-    vi.stats.tx_kicks++;
-  }
 }
 
 /* ---- queue callbacks (hard-IRQ context) ---- */
@@ -390,15 +213,20 @@ function virtnet_config_changed(vdev: VirtioDevice): void {
 
 /* ---- ethtool ---- */
 
+/** ethtool -S: Linux's per-queue names first (rx_queue_0_packets…), then this driver's extras. */
 function virtnet_stats_list(dev: NetDevice): [string, number][] {
   const vi = priv(dev);
   const s = dev.stats;
-  return [
+  const list: [string, number][] = [
     ["rx_queue_0_packets", s.rx_packets],
     ["rx_queue_0_bytes", s.rx_bytes],
+    ["rx_queue_0_drops", vi.stats.rx_drops],
     ["rx_queue_0_kicks", vi.stats.rx_kicks],
     ["rx_queue_0_irqs", vi.stats.rx_irqs],
     ["rx_queue_0_refill_oom", vi.stats.rx_refill_oom],
+    ["rx_queue_0_merged", vi.stats.rx_merged],
+    ["rx_queue_0_merged_bufs", vi.stats.rx_merged_bufs],
+    ["rx_queue_0_csum_valid", vi.stats.rx_csum_valid],
     ["tx_queue_0_packets", s.tx_packets],
     ["tx_queue_0_bytes", s.tx_bytes],
     ["tx_queue_0_kicks", vi.stats.tx_kicks],
@@ -406,12 +234,17 @@ function virtnet_stats_list(dev: NetDevice): [string, number][] {
     ["tx_queue_0_stops", vi.stats.tx_stops],
     ["tx_queue_0_wakes", vi.stats.tx_wakes],
     ["tx_queue_0_add_errors", vi.stats.tx_add_errors],
+    ["tx_queue_0_needs_csum", vi.stats.tx_needs_csum],
   ];
+  if (vi.ctrl !== null) list.push(["ctrl_commands", vi.ctrl.commands], ["ctrl_errors", vi.ctrl.errors]);
+  return list;
 }
 
 const virtnet_ethtool_ops: EthtoolOps = {
   get_drvinfo: (dev) => ({ driver: VIRTNET_DRIVER_NAME, version: VIRTNET_DRIVER_VERSION, bus_info: priv(dev).vdev.config.bus_name(priv(dev).vdev), n_stats: virtnet_stats_list(dev).length, regdump_len: 0, eedump_len: 0 }),
   get_link: (dev) => netif_carrier_ok(dev),
+  // No VIRTIO_NET_F_SPEED_DUPLEX: speed and duplex unknown (SPEED_UNKNOWN, DUPLEX_UNKNOWN), port Other.
+  get_link_ksettings: (dev) => ({ link: netif_carrier_ok(dev), speed: -1, duplex: "Unknown", autoneg: false, port: "Other" }),
   get_ethtool_stats: virtnet_stats_list,
   get_regs: () => [],
   get_ringparam: (dev) => {
@@ -419,6 +252,8 @@ const virtnet_ethtool_ops: EthtoolOps = {
     return { rx_max_pending: vi.rq.num, tx_max_pending: vi.sq.num, rx_pending: vi.rq.num, tx_pending: vi.sq.num };
   },
   get_coalesce: () => ({ rx_usecs: 0, tx_usecs: 0 }),
+  // One queue pair (MQ is not negotiated): Linux's virtnet_get_channels reports it as combined.
+  get_channels: () => ({ max_rx: 0, max_tx: 0, max_other: 0, max_combined: 1, rx_count: 0, tx_count: 0, other_count: 0, combined_count: 1 }),
 };
 
 const virtnet_netdev: NetDeviceOps = {
@@ -426,6 +261,13 @@ const virtnet_netdev: NetDeviceOps = {
   ndo_stop: virtnet_close,
   ndo_start_xmit: start_xmit,
   ndo_flush_xmit: (dev) => kick_tx(priv(dev)),
+  ndo_set_rx_mode: (dev) => virtnet_set_rx_mode(priv(dev).ctrl, dev),
+  ndo_set_mac_address: (dev, mac) => {
+    const vi = priv(dev);
+    const err = virtnet_set_mac_address(vi.ctrl, vi.vdev, mac);
+    if (err === 0) dev.dev_addr.set(mac);
+    return err;
+  },
 };
 
 /* ---- probe / remove ---- */
@@ -438,6 +280,7 @@ function free_unused_bufs(vi: VirtnetInfo): void {
     pbuf_put(p as PBuf);
   }
   while ((p = virtqueue_detach_unused_buf(vi.rq)) !== null) pbuf_put(p as PBuf);
+  // The control queue holds nothing between commands (each one is waited for).
 }
 
 /** remove_vq_common(): reset (the device lets go of every buffer), reclaim buffers, delete queues. */
@@ -446,15 +289,18 @@ async function remove_vq_common(vi: VirtnetInfo): Promise<void> {
   free_old_xmit(vi);
   free_unused_bufs(vi);
   vi.vdev.config.del_vqs(vi.vdev);
+  vi.ctrl?.free();
+  vi.ctrl = null;
 }
 
 /** virtnet_probe(): queues, MAC, netdev, DRIVER_OK, carrier. 0 or -errno after undoing its work. */
 async function virtnet_probe(vdev: VirtioDevice): Promise<number> {
   const dev = alloc_etherdev(virtnet_netdev);
-  const vi = new VirtnetInfo(vdev, dev);
+  const vi = new VirtnetInfo(vdev, dev, refill_work);
   dev.priv = vi;
   dev.ethtool_ops = virtnet_ethtool_ops;
   dev.parent = vdev.config.bus_name(vdev);
+  dev.sysfs_parent = virtio_dev_sysfs_path(vdev); // SET_NETDEV_DEV(dev, &vdev->dev)
   dev.driver = VIRTNET_DRIVER_NAME;
   vdev.priv = vi;
 
@@ -465,10 +311,24 @@ async function virtnet_probe(vdev: VirtioDevice): Promise<number> {
     dev.dev_addr[0] = (dev.dev_addr[0]! & 0xfe) | 0x02;
   }
 
-  let err = await virtio_find_vqs(vdev, [
+  // Header and receive buffer layout follow the features (virtnet_probe).
+  vi.mergeable_rx_bufs = virtio_has_feature(vdev, VIRTIO_NET_F_MRG_RXBUF);
+  vi.hdr_len = vi.mergeable_rx_bufs || virtio_has_feature(vdev, VIRTIO_F_VERSION_1) ? VIRTIO_NET_HDR_SIZE : VIRTIO_NET_HDR_LEGACY_SIZE;
+  vi.rx_buf_offset = PBUF_HEADROOM - vi.hdr_len;
+  if (virtio_has_feature(vdev, VIRTIO_NET_F_CSUM)) {
+    dev.hw_features |= NETIF_F_HW_CSUM | NETIF_F_SG;
+    dev.features |= NETIF_F_HW_CSUM | NETIF_F_SG;
+  }
+  if (virtio_has_feature(vdev, VIRTIO_NET_F_GUEST_CSUM)) dev.features |= NETIF_F_RXCSUM;
+
+  // virtnet_find_vqs(): receiveq1, transmitq1, then the control queue (no callback: it is polled).
+  const infos: VqInfo[] = [
     { name: "input.0", callback: skb_recv_done },
     { name: "output.0", callback: skb_xmit_done },
-  ]);
+  ];
+  const has_cvq = virtio_has_feature(vdev, VIRTIO_NET_F_CTRL_VQ);
+  if (has_cvq) infos.push({ name: "control", callback: null });
+  let err = await virtio_find_vqs(vdev, infos);
   if (err) {
     pr_err(`${vdev.name}: virtio_net: failed to find virtqueues: ${err}`);
     vdev.priv = null;
@@ -476,6 +336,14 @@ async function virtnet_probe(vdev: VirtioDevice): Promise<number> {
   }
   vi.rq = vdev.vqs[0]!;
   vi.sq = vdev.vqs[1]!;
+  if (has_cvq) {
+    vi.ctrl = VirtnetCtrl.alloc(vdev, vdev.vqs[2]!);
+    if (vi.ctrl === null) {
+      await remove_vq_common(vi);
+      vdev.priv = null;
+      return -ENOMEM;
+    }
+  }
   vq_owners.set(vi.rq, vi);
   vq_owners.set(vi.sq, vi);
   // Callbacks off until open (NAPI is not enabled before).
@@ -494,6 +362,8 @@ async function virtnet_probe(vdev: VirtioDevice): Promise<number> {
   // DRIVER_OK before anything can open the interface (Linux does both under RTNL; here nothing
   // runs in between). From here the device may use the queues and send config changes.
   virtio_device_ready(vdev);
+  // A random address the device does not know: tell it, or its filter would drop our frames.
+  if (!virtio_has_feature(vdev, VIRTIO_NET_F_MAC) && virtio_has_feature(vdev, VIRTIO_NET_F_CTRL_MAC_ADDR)) virtnet_set_mac_address(vi.ctrl, vdev, dev.dev_addr);
   virtnet_update_status(vi);
   pr_info(`${dev.name}: virtio_net ${vdev.name} (${dev.parent}) ${mac_to_string(dev.dev_addr)}, features 0x${vdev.features.toString(16)}, ${vi.rq.num}/${vi.sq.num} descriptors`);
   return 0;
@@ -508,13 +378,42 @@ async function virtnet_remove(vdev: VirtioDevice): Promise<void> {
   await remove_vq_common(vi);
 }
 
-/** Device feature bits the driver understands (transport bits — VERSION_1, EVENT_IDX — are the core's). */
-const features: readonly number[] = [VIRTIO_NET_F_MAC, VIRTIO_NET_F_STATUS];
+/**
+ * Device feature bits the driver understands (transport bits — VERSION_1, EVENT_IDX,
+ * INDIRECT_DESC — are the core's). Linux's list also has TSO, MQ, VLAN, ANNOUNCE, MTU…: not here.
+ */
+const features: readonly number[] = [
+  VIRTIO_NET_F_CSUM,
+  VIRTIO_NET_F_GUEST_CSUM,
+  VIRTIO_NET_F_MAC,
+  VIRTIO_NET_F_MRG_RXBUF,
+  VIRTIO_NET_F_STATUS,
+  VIRTIO_NET_F_CTRL_VQ,
+  VIRTIO_NET_F_CTRL_RX,
+  VIRTIO_NET_F_CTRL_MAC_ADDR,
+];
+
+/**
+ * virtnet_validate(): refuse a device whose offer makes no sense (a control-queue feature without
+ * the control queue), before FEATURES_OK. 0 or -EINVAL.
+ */
+function virtnet_validate(vdev: VirtioDevice): number {
+  if (!virtio_has_feature(vdev, VIRTIO_NET_F_CTRL_VQ)) {
+    for (const [f, name] of [[VIRTIO_NET_F_CTRL_RX, "VIRTIO_NET_F_CTRL_RX"], [VIRTIO_NET_F_CTRL_MAC_ADDR, "VIRTIO_NET_F_CTRL_MAC_ADDR"]] as const) {
+      if (virtio_has_feature(vdev, f)) {
+        pr_err(`${vdev.name}: device advertises feature ${name} but not VIRTIO_NET_F_CTRL_VQ`);
+        return -EINVAL;
+      }
+    }
+  }
+  return 0;
+}
 
 export const virtio_net_driver: VirtioDriver = {
   name: VIRTNET_DRIVER_NAME,
   id_table: [{ device: VIRTIO_ID_NET }],
   feature_table: features,
+  validate: virtnet_validate,
   probe: virtnet_probe,
   remove: virtnet_remove,
   config_changed: virtnet_config_changed,

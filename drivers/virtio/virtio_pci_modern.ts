@@ -8,7 +8,7 @@
  */
 import { EBUSY, EINVAL, ENOENT, ENOMEM } from "../../include/linux/errno.ts";
 import type { PciDev } from "../../include/linux/pci.ts";
-import { VIRTIO_F_VERSION_1, VIRTIO_RING_F_EVENT_IDX } from "../../include/uapi/linux/virtio_config.ts";
+import { VIRTIO_F_VERSION_1, VIRTIO_RING_F_EVENT_IDX, VIRTIO_RING_F_INDIRECT_DESC } from "../../include/uapi/linux/virtio_config.ts";
 import { VIRTIO_MSI_NO_VECTOR } from "../../include/uapi/linux/virtio_pci.ts";
 import { DMA_BIT_MASK, dma_set_mask_and_coherent } from "../../kernel/dma/mapping.ts";
 import { readb, readl, readw, writeb, writel, writew } from "../../kernel/io.ts";
@@ -100,7 +100,7 @@ function setup_vq(vp: VirtioPciDevice, index: number, info: VqInfo, msix_vec: nu
   }
   const notify = vp_modern_map_vq_notify(m, index);
   if (notify === 0) return -EINVAL;
-  const vq = vring_create_virtqueue(index, num, VIRTIO_PCI_VRING_ALIGN, vp.pci_dev, virtio_has_feature(vp.vdev, VIRTIO_RING_F_EVENT_IDX), vp_notify, info.callback, info.name);
+  const vq = vring_create_virtqueue(index, num, VIRTIO_PCI_VRING_ALIGN, vp.pci_dev, virtio_has_feature(vp.vdev, VIRTIO_RING_F_EVENT_IDX), virtio_has_feature(vp.vdev, VIRTIO_RING_F_INDIRECT_DESC), vp_notify, info.callback, info.name);
   if (vq === null) return -ENOMEM;
   vq.priv = notify;
   vp_modern_set_queue_size(m, index, vq.num);

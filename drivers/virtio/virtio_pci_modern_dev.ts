@@ -1,7 +1,7 @@
 /**
  * Register access to a modern virtio PCI function (Linux drivers/virtio/virtio_pci_modern_dev.c):
  * finding the vendor capabilities that locate the COMMON, ISR, DEVICE and NOTIFY structures,
- * mapping each with pci_iomap(BAR) + offset, and the common-configuration accessors (features
+ * mapping each with pci_iomap_range(BAR, offset, length), and the common-configuration accessors (features
  * through the select registers, status, per-queue fields after queue_select).
  *
  * Context: process context, except vp_modern_get_status / ISR reads and the doorbell, which may
@@ -13,7 +13,7 @@ import { PCI_CAP_ID_VNDR } from "../../include/kernel/pci.ts";
 import * as C from "../../include/uapi/linux/virtio_pci.ts";
 import { readb, readl, readw, writeb, writel, writew } from "../../kernel/io.ts";
 import { pci_read_config_byte, pci_read_config_dword } from "../../kernel/pci/access.ts";
-import { pci_find_capability, pci_find_next_capability, pci_iomap, pci_resource_len } from "../../kernel/pci/pci.ts";
+import { pci_find_capability, pci_find_next_capability, pci_iomap_range, pci_resource_len } from "../../kernel/pci/pci.ts";
 import { pr_err } from "../../kernel/printk.ts";
 
 /** struct virtio_pci_modern_device: the mapped structures of one function. */
@@ -66,18 +66,18 @@ function vp_modern_map_capability(dev: PciDev, off: number, minlen: number, size
     pr_err(`${dev.name}: virtio_pci: map virtio ${length}@${offset} out of range on bar ${bar} length ${pci_resource_len(dev, bar)}`);
     return null;
   }
-  const base = pci_iomap(dev, bar, 0);
-  if (base === 0) {
+  const addr = pci_iomap_range(dev, bar, offset, length);
+  if (addr === 0) {
     pr_err(`${dev.name}: virtio_pci: unable to map virtio ${length}@${offset} on bar ${bar}`);
     return null;
   }
-  return { addr: base + offset, len: length };
+  return { addr, len: length };
 }
 
 /**
  * vp_modern_probe(): identify the function and map its structures. 0, -ENODEV (not a modern
  * virtio function, or a required capability is missing) or -EINVAL/-ENOMEM (a bad or unmappable
- * structure). Nothing to undo on failure (pci_iomap keeps no state).
+ * structure). Nothing to undo on failure (pci_iomap_range keeps no state).
  */
 export function vp_modern_probe(mdev: VirtioPciModernDevice): number {
   const pdev = mdev.pci_dev;

@@ -3,6 +3,7 @@ import { EIO, ENOMEM, ENOSPC } from "../../include/linux/errno.ts";
 import { IRQ_HANDLED, IRQ_NONE, type IrqReturn } from "../../include/linux/interrupt.ts";
 import {
   VRING_AVAIL_F_NO_INTERRUPT,
+  VRING_DESC_F_INDIRECT,
   VRING_DESC_F_NEXT,
   VRING_DESC_F_WRITE,
   VRING_USED_F_NO_NOTIFY,
@@ -26,6 +27,14 @@ import {
  * a descriptor afterwards (address, length, flags, next) is kept in a private shadow (desc_extra)
  * and never read back from shared memory, which the device could have scribbled on.
  *
+ * Indirect descriptors (VIRTIO_RING_F_INDIRECT_DESC, §2.7.5.3): a buffer of more than one piece
+ * takes one ring descriptor pointing at a table of its pieces, so a 3-piece control command or a
+ * fragmented frame costs one slot instead of several. Linux kmallocs and maps each table per add;
+ * here each ring slot owns a table of VRING_INDIRECT_MAX entries in one coherent area, allocated
+ * the first time the queue goes indirect (a receive queue of one-piece buffers never does), so a
+ * frame allocates nothing. A buffer with more pieces than a table holds, or a queue whose area
+ * could not be allocated, uses direct descriptors as Linux does when its kmalloc fails.
+ *
  * Context: add/kick/get_buf from process or softirq context, vring_interrupt in hard-IRQ context;
  * one user at a time (the caller serialises, as Linux's callers hold a lock or run in NAPI).
  * Barriers (virtio_wmb/rmb/mb) mark the publish order real hardware needs; here devices run
@@ -41,6 +50,9 @@ export interface Scatterlist {
 }
 
 const NO_BYTES = new Uint8Array(0);
+
+/** Entries in one slot's indirect table (a head + 15 fragments of a frame; a control command needs 3–4). */
+export const VRING_INDIRECT_MAX = 16;
 
 /** An empty entry, to be filled with sg_init_one: a driver keeps one per queue and reuses it per frame. */
 export function sg_alloc(): Scatterlist {
@@ -88,6 +100,16 @@ export class VirtQueue {
   readonly dma_dev: DmaDevice;
   /** VIRTIO_RING_F_EVENT_IDX negotiated. */
   private readonly event: boolean;
+  /** VIRTIO_RING_F_INDIRECT_DESC negotiated (vq->indirect). */
+  readonly indirect: boolean;
+  /** The slots' indirect tables (coherent; null until first needed, or if it could not be had). */
+  private indirect_area: DmaCoherent | null = null;
+  private indirect_failed = false;
+  /** Shadow of the indirect entries: per slot VRING_INDIRECT_MAX address/length/flags, and the count used. */
+  private ind_addr: Float64Array | null = null;
+  private ind_len: Uint32Array | null = null;
+  private ind_flags: Uint16Array | null = null;
+  private ind_count: Uint8Array | null = null;
   /* Driver-private state. */
   private free_head = 0;
   private num_added = 0;
@@ -102,7 +124,7 @@ export class VirtQueue {
   private readonly extra_flags: Uint16Array;
   private readonly extra_next: Uint16Array;
 
-  constructor(index: number, num: number, ring: DmaCoherent, align: number, dma_dev: DmaDevice, event: boolean, notify: (vq: VirtQueue) => boolean, callback: ((vq: VirtQueue) => void) | null, name: string) {
+  constructor(index: number, num: number, ring: DmaCoherent, align: number, dma_dev: DmaDevice, event: boolean, indirect: boolean, notify: (vq: VirtQueue) => boolean, callback: ((vq: VirtQueue) => void) | null, name: string) {
     this.index = index;
     this.num = num;
     this.ring = ring;
@@ -112,6 +134,7 @@ export class VirtQueue {
     this.used_off = layout.used;
     this.dma_dev = dma_dev;
     this.event = event;
+    this.indirect = indirect;
     this.notify = notify;
     this.callback = callback;
     this.name = name;
@@ -171,6 +194,8 @@ export class VirtQueue {
     if (this.broken) return -EIO;
     const total = out + inn;
     if (total === 0 || data === null || data === undefined || total > sgs.length) return -EIO;
+    // "If the host supports indirect descriptor tables, and we have multiple buffers, then go indirect."
+    if (this.indirect && total > 1 && total <= VRING_INDIRECT_MAX && this.num_free > 0 && this.alloc_indirect()) return this.add_indirect(sgs, out, total, data);
     if (this.num_free < total) return -ENOSPC;
     const head = this.free_head;
     let i = head;
@@ -190,15 +215,86 @@ export class VirtQueue {
     }
     this.free_head = i;
     this.num_free -= total;
+    this.publish(head, data);
+    return 0;
+  }
+
+  /** The slots' indirect tables, allocated on first use (GFP_ATOMIC: add may run in softirq). */
+  private alloc_indirect(): boolean {
+    if (this.indirect_area !== null) return true;
+    if (this.indirect_failed) return false;
+    const area = dma_alloc_coherent(this.dma_dev, this.num * VRING_INDIRECT_MAX * 16);
+    if (area === null) {
+      this.indirect_failed = true;
+      return false;
+    }
+    this.indirect_area = area;
+    this.ind_addr = new Float64Array(this.num * VRING_INDIRECT_MAX);
+    this.ind_len = new Uint32Array(this.num * VRING_INDIRECT_MAX);
+    this.ind_flags = new Uint16Array(this.num * VRING_INDIRECT_MAX);
+    this.ind_count = new Uint8Array(this.num);
+    return true;
+  }
+
+  /**
+   * The indirect path of virtqueue_add_split(): the pieces go into the head slot's table (entries
+   * chained by NEXT from 0, as §2.7.5.3.1 requires), and the ring descriptor says INDIRECT with the
+   * table's bus address and byte length.
+   */
+  private add_indirect(sgs: readonly Scatterlist[], out: number, total: number, data: unknown): number {
+    const head = this.free_head;
+    const area = this.indirect_area!;
+    const tv = area.view;
+    const base = head * VRING_INDIRECT_MAX;
+    for (let n = 0; n < total; n++) {
+      const sg = sgs[n]!;
+      const dir = n < out ? DMA_TO_DEVICE : DMA_FROM_DEVICE;
+      const addr = dma_map_single(this.dma_dev, sg.buf, sg.offset, sg.length, dir);
+      if (dma_mapping_error(this.dma_dev, addr) !== 0) {
+        this.ind_count![head] = n;
+        this.unmap_indirect(head);
+        return -ENOMEM;
+      }
+      const flags = (n < out ? 0 : VRING_DESC_F_WRITE) | (n < total - 1 ? VRING_DESC_F_NEXT : 0);
+      const o = (base + n) * 16;
+      tv.setUint32(o, addr >>> 0, true);
+      tv.setUint32(o + 4, Math.floor(addr / 0x100000000), true);
+      tv.setUint32(o + 8, sg.length, true);
+      tv.setUint16(o + 12, flags, true);
+      tv.setUint16(o + 14, flags & VRING_DESC_F_NEXT ? n + 1 : 0, true);
+      this.ind_addr![base + n] = addr;
+      this.ind_len![base + n] = sg.length;
+      this.ind_flags![base + n] = flags;
+    }
+    this.ind_count![head] = total;
+    // The table is written before the descriptor that points at it is published (publish's wmb).
+    this.write_desc(head, area.dma_handle + base * 16, total * 16, VRING_DESC_F_INDIRECT, 0);
+    this.free_head = this.extra_next[head]!;
+    this.num_free -= 1;
+    this.publish(head, data);
+    return 0;
+  }
+
+  /** Unmap the pieces of the indirect table of slot `head` (its count says how many were mapped). */
+  private unmap_indirect(head: number): void {
+    const base = head * VRING_INDIRECT_MAX;
+    const n = this.ind_count![head]!;
+    for (let k = 0; k < n; k++) {
+      const dir = (this.ind_flags![base + k]! & VRING_DESC_F_WRITE) !== 0 ? DMA_FROM_DEVICE : DMA_TO_DEVICE;
+      dma_unmap_single(this.dma_dev, this.ind_addr![base + k]!, this.ind_len![base + k]!, dir);
+    }
+    this.ind_count![head] = 0;
+  }
+
+  /** Put the chain head in the available ring, then publish the new index (the end of virtqueue_add_split). */
+  private publish(head: number, data: unknown): void {
     this.desc_state[head] = data;
-    // Put the head in the available ring, then publish the new index.
     const slot = this.avail_idx_shadow & (this.num - 1);
     this.v.setUint16(this.avail_off + 4 + 2 * slot, head, true);
     virtio_wmb();
     this.avail_idx_shadow = (this.avail_idx_shadow + 1) & 0xffff;
     this.v.setUint16(this.avail_off + 2, this.avail_idx_shadow, true);
     this.num_added++;
-    return 0;
   }
 
   /** Unmap the first `n` descriptors of the chain at `head` (an add that failed half way). */
@@ -252,6 +348,15 @@ export class VirtQueue {
   /** detach_buf_split(): unmap the chain at `head` and give its descriptors back. */
   private detach_buf(head: number): void {
     this.desc_state[head] = null;
+    if ((this.extra_flags[head]! & VRING_DESC_F_INDIRECT) !== 0) {
+      // One ring slot; its table lives in the coherent area (nothing to unmap but the pieces).
+      this.unmap_indirect(head);
+      this.extra_flags[head] = 0;
+      this.extra_next[head] = this.free_head;
+      this.free_head = head;
+      this.num_free += 1;
+      return;
+    }
     let i = head;
     let n = 1;
     while ((this.extra_flags[i]! & VRING_DESC_F_NEXT) !== 0 && n <= this.num) {
@@ -303,6 +408,13 @@ export class VirtQueue {
     return !this.poll(this.enable_cb_prepare());
   }
 
+  /** Give the indirect area back (vring_del_virtqueue). */
+  free_indirect(): void {
+    if (this.indirect_area === null) return;
+    dma_free_coherent(this.dma_dev, this.indirect_area.size, this.indirect_area);
+    this.indirect_area = null;
+  }
+
   /** virtqueue_detach_unused_buf(): after a reset, take back a buffer the device never used. */
   detach_unused_buf(): unknown {
     for (let i = 0; i < this.num; i++) {
@@ -327,6 +439,7 @@ export function vring_create_virtqueue(
   vring_align: number,
   dma_dev: DmaDevice,
   event_idx: boolean,
+  indirect: boolean,
   notify: (vq: VirtQueue) => boolean,
   callback: ((vq: VirtQueue) => void) | null,
   name: string,
@@ -334,18 +447,21 @@ export function vring_create_virtqueue(
   if (num === 0 || (num & (num - 1)) !== 0 || num > 32768) return null;
   const ring = dma_alloc_coherent(dma_dev, vring_layout(num, vring_align).size);
   if (ring === null) return null;
-  return new VirtQueue(index, num, ring, vring_align, dma_dev, event_idx, notify, callback, name);
+  return new VirtQueue(index, num, ring, vring_align, dma_dev, event_idx, indirect, notify, callback, name);
 }
 
 /** vring_del_virtqueue(): free the ring (every buffer must have been detached). */
 export function vring_del_virtqueue(vq: VirtQueue): void {
+  vq.free_indirect();
   dma_free_coherent(vq.dma_dev, vq.ring.size, vq.ring);
 }
 
 /* Linux's free functions over the queue, for drivers that read like virtio_net.c. */
 export const virtqueue_add_sgs = (vq: VirtQueue, sgs: readonly Scatterlist[], out: number, inn: number, data: unknown): number => vq.add(sgs, out, inn, data);
-export const virtqueue_add_outbuf = (vq: VirtQueue, sgs: readonly Scatterlist[], data: unknown): number => vq.add(sgs, sgs.length, 0, data);
-export const virtqueue_add_inbuf = (vq: VirtQueue, sgs: readonly Scatterlist[], data: unknown): number => vq.add(sgs, 0, sgs.length, data);
+/** virtqueue_add_outbuf(): the first `num` entries of `sgs`, device-readable. */
+export const virtqueue_add_outbuf = (vq: VirtQueue, sgs: readonly Scatterlist[], num: number, data: unknown): number => vq.add(sgs, num, 0, data);
+/** virtqueue_add_inbuf(): the first `num` entries of `sgs`, device-writable. */
+export const virtqueue_add_inbuf = (vq: VirtQueue, sgs: readonly Scatterlist[], num: number, data: unknown): number => vq.add(sgs, 0, num, data);
 export const virtqueue_kick_prepare = (vq: VirtQueue): boolean => vq.kick_prepare();
 /** virtqueue_notify(): ring the doorbell; a failure breaks the queue. */
 export function virtqueue_notify(vq: VirtQueue): boolean {

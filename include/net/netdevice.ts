@@ -3,7 +3,7 @@
  * ops tables, statistics, NAPI context and the packet buffer.
  */
 import type { WaitQueueHeadLike } from "../linux/wait.ts";
-import type { EthtoolCoalesce, EthtoolDrvInfo, EthtoolLinkSettings, EthtoolRingParam, EthtoolTestResult } from "../uapi/ethtool.ts";
+import type { EthtoolChannels, EthtoolCoalesce, EthtoolDrvInfo, EthtoolLinkSettings, EthtoolRingParam, EthtoolTestResult } from "../uapi/ethtool.ts";
 
 export const ETH_ALEN = 6;
 export const ETH_HLEN = 14;
@@ -25,6 +25,7 @@ export const IFF_BROADCAST = 0x2;
 export const IFF_LOOPBACK = 0x8;
 export const IFF_RUNNING = 0x40;
 export const IFF_PROMISC = 0x100;
+export const IFF_ALLMULTI = 0x200;
 export const IFF_MULTICAST = 0x1000;
 export const IFF_LOWER_UP = 0x10000;
 
@@ -218,6 +219,8 @@ export interface EthtoolOps {
   get_regs(dev: NetDevice): [string, number, number, string][];
   get_ringparam(dev: NetDevice): EthtoolRingParam;
   set_ringparam?(dev: NetDevice, rx: number, tx: number): Promise<number>;
+  /** Queue counts (ethtool -l); absent: -EOPNOTSUPP, as for a single-queue NIC in Linux. */
+  get_channels?(dev: NetDevice): EthtoolChannels;
   get_coalesce(dev: NetDevice): EthtoolCoalesce;
   set_coalesce?(dev: NetDevice, c: Partial<EthtoolCoalesce>): number;
   /** Offline self-test (ethtool -t): the interface is taken down for it and brought back. */
@@ -265,6 +268,13 @@ export class NetDevice {
   /** Parent device, e.g. "0000:00:03.0", and the driver bound to it. */
   parent = "";
   driver = "";
+  /**
+   * sysfs directory of the parent device (SET_NETDEV_DEV), set by the driver before
+   * register_netdev: /sys/devices/pci0000:00/0000:00:03.0 for a PCI NIC, …/0000:00:05.0/virtio0
+   * for virtio-net. The interface's directory is <sysfs_parent>/net/<name>; "" = no parent
+   * (virtual devices such as lo, under /sys/devices/virtual/net).
+   */
+  sysfs_parent = "";
   /** Transmit queue state: stopped by the driver when its ring is full. */
   tx_stopped = false;
   /** Senders blocked on a stopped queue (the seeds' tx_waiter). */

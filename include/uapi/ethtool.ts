@@ -17,6 +17,18 @@ export interface EthtoolRingParam {
   tx_pending: number;
 }
 
+/** struct ethtool_channels (ethtool -l): queue counts by kind; 0 = not applicable ("n/a"). */
+export interface EthtoolChannels {
+  max_rx: number;
+  max_tx: number;
+  max_other: number;
+  max_combined: number;
+  rx_count: number;
+  tx_count: number;
+  other_count: number;
+  combined_count: number;
+}
+
 export interface EthtoolCoalesce {
   /** Minimum gap between interrupts, in microseconds (0 = no throttling). */
   rx_usecs: number;
@@ -45,6 +57,7 @@ export type EthtoolCmd =
   | { cmd: "regs" }
   | { cmd: "rings_dump" }
   | { cmd: "ring" }
+  | { cmd: "channels" }
   | { cmd: "set_ring"; rx?: number; tx?: number }
   | { cmd: "coalesce" }
   | { cmd: "set_coalesce"; rx_usecs?: number }
@@ -64,6 +77,7 @@ export type EthtoolReply =
   | { kind: "regs"; regs: [string, number, number, string][] }
   | { kind: "text"; text: string }
   | { kind: "ring"; ring: EthtoolRingParam }
+  | { kind: "channels"; channels: EthtoolChannels }
   | { kind: "coalesce"; coalesce: EthtoolCoalesce }
   | { kind: "test"; results: EthtoolTestResult[] }
   | { kind: "features"; features: EthtoolFeature[] }

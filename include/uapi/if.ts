@@ -47,4 +47,7 @@ export interface IfChange {
   up?: boolean;
   mtu?: number;
   mac?: string;
+  /** IFF_PROMISC / IFF_ALLMULTI (`ip link set DEV promisc|allmulticast on|off`). */
+  promisc?: boolean;
+  allmulti?: boolean;
 }

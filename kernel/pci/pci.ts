@@ -84,6 +84,20 @@ export function pci_iomap(dev: PciDev, bar: number, maxlen: number): number {
   return ioremap(r.start, len);
 }
 
+/**
+ * pci_iomap_range(): map `maxlen` bytes (0 = to the end) of BAR `bar` starting `offset` bytes in.
+ * Returns the MMIO address of that offset, or 0 if the BAR is absent, is an I/O BAR, or is not
+ * longer than `offset` (lib/pci_iomap.c).
+ */
+export function pci_iomap_range(dev: PciDev, bar: number, offset: number, maxlen: number): number {
+  const r = dev.resource[bar];
+  if (r === undefined || (r.flags & IORESOURCE_MEM) === 0) return 0;
+  const size = resource_size(r);
+  if (offset >= size) return 0;
+  const len = maxlen === 0 || maxlen > size - offset ? size - offset : maxlen;
+  return ioremap(r.start + offset, len);
+}
+
 export function pci_iounmap(_dev: PciDev, _addr: number): void {}
 
 /** pci_find_capability(): offset of capability `cap` in the list, or 0. Guards against loops. */

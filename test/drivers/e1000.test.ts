@@ -76,6 +76,35 @@ describe("e1000 probe", () => {
 });
 
 describe("e1000 data path", () => {
+  it("`ip link set eth1 promisc on` sets RCTL.UPE and MPE, and eth1 then takes frames for other stations; off restores the filter", async () => {
+    const tm = await two_nics_on_a_hub();
+    const { got } = record_test_frames();
+    await up_both(tm);
+    const [eth0] = netdev_list();
+    const other = Uint8Array.of(0x52, 0x54, 0, 0xaa, 0xbb, 0xcc);
+    const send = async (seq: number): Promise<void> => {
+      await tm.in_task(async () => {
+        expect(await netdev_transmit(eth0!, frame(other, eth0!.dev_addr, 100, seq))).toBe(0);
+        await msleep(2);
+      });
+    };
+    await send(1);
+    expect(got.length).toBe(0);
+    expect(await net_control()!.setlink("eth1", { promisc: true })).toBe(0);
+    const UPE_MPE = 0x18;
+    expect(tm.nics[1]!.reg_read(REG.RCTL) & UPE_MPE).toBe(UPE_MPE);
+    expect(tm.dmesg()).toContain("e1000 0000:00:04.0 eth1: entered promiscuous mode");
+    await send(2);
+    expect(got.map((g) => [g[0], g[1]])).toEqual([["eth1", 2]]);
+    // A reset (ethtool -G reconfigures the rings) keeps the mode.
+    expect(await net_control()!.ethtool("eth1", { cmd: "set_ring", rx: 128 })).toEqual({ kind: "ok" });
+    expect(tm.nics[1]!.reg_read(REG.RCTL) & UPE_MPE).toBe(UPE_MPE);
+    expect(await net_control()!.setlink("eth1", { promisc: false, allmulti: true })).toBe(0);
+    expect(tm.nics[1]!.reg_read(REG.RCTL) & UPE_MPE).toBe(0x10);
+    await send(3);
+    expect(got.length).toBe(1);
+  });
+
   it("two NICs on a hub exchange frames through two driver instances, every byte intact", async () => {
     const tm = await two_nics_on_a_hub();
     const { got } = record_test_frames();

@@ -7,11 +7,12 @@ import { describe, expect, it } from "vitest";
 import { IRQ_HANDLED, IRQ_NONE } from "../../include/linux/interrupt.ts";
 import { dma_debug_error_count, dma_debug_nr_entries } from "../../kernel/dma/debug.ts";
 import { pbuf_alloc, pbuf_put } from "../../kernel/mm/pbuf.ts";
-import { VRING_AVAIL_F_NO_INTERRUPT, VRING_DESC_F_NEXT, VRING_DESC_F_WRITE, VRING_USED_F_NO_NOTIFY, vring_need_event } from "../../include/uapi/linux/virtio_ring.ts";
+import { VRING_AVAIL_F_NO_INTERRUPT, VRING_DESC_F_INDIRECT, VRING_DESC_F_NEXT, VRING_DESC_F_WRITE, VRING_USED_F_NO_NOTIFY, vring_need_event } from "../../include/uapi/linux/virtio_ring.ts";
 import {
   type VirtQueue,
   virtqueue_add_inbuf,
   virtqueue_add_outbuf,
+  virtqueue_add_sgs,
   virtqueue_detach_unused_buf,
   virtqueue_disable_cb,
   virtqueue_enable_cb,
@@ -20,6 +21,7 @@ import {
   vring_create_virtqueue,
   vring_del_virtqueue,
   vring_interrupt,
+  VRING_INDIRECT_MAX,
 } from "../../drivers/virtio/virtio_ring.ts";
 import type { PBuf } from "../../include/net/netdevice.ts";
 import { boot_test_machine, type TestMachine } from "../helpers/boot.ts";
@@ -78,11 +80,11 @@ class FakeDevice {
   }
 }
 
-function setup(num = 8, event_idx = false) {
+function setup(num = 8, event_idx = false, indirect = false) {
   const tm = boot_test_machine();
   let kicks = 0;
   const callbacks: number[] = [];
-  const vq = vring_create_virtqueue(0, num, 64, DEV, event_idx, () => (kicks++, true), (q) => callbacks.push(q.index), "input.0")!;
+  const vq = vring_create_virtqueue(0, num, 64, DEV, event_idx, indirect, () => (kicks++, true), (q) => callbacks.push(q.index), "input.0")!;
   const dev = new FakeDevice(tm, vq);
   return { tm, vq, dev, kicks: () => kicks, callbacks };
 }
@@ -101,7 +103,7 @@ describe("split virtqueue, driver side", () => {
     expect((vq.used_addr - vq.desc_addr) % 64).toBe(0);
     const hdr = pbuf_alloc()!;
     const p = frame(60, 1);
-    expect(virtqueue_add_outbuf(vq, [{ buf: hdr.data, offset: 0, length: 12 }, { buf: p.data, offset: p.head, length: 60 }], p)).toBe(0);
+    expect(virtqueue_add_outbuf(vq, [{ buf: hdr.data, offset: 0, length: 12 }, { buf: p.data, offset: p.head, length: 60 }], 2, p)).toBe(0);
     expect(vq.num_free).toBe(6);
     const chain = dev.pop()!;
     expect(chain.descs.map((d) => [d.addr, d.len, d.flags])).toEqual([
@@ -123,7 +125,7 @@ describe("split virtqueue, driver side", () => {
   it("receive buffers are device-writable; the used length says how much the device wrote", () => {
     const { tm, vq, dev } = setup(8);
     const p = pbuf_alloc()!;
-    expect(virtqueue_add_inbuf(vq, [{ buf: p.data, offset: 0, length: 2048 }], p)).toBe(0);
+    expect(virtqueue_add_inbuf(vq, [{ buf: p.data, offset: 0, length: 2048 }], 1, p)).toBe(0);
     const chain = dev.pop()!;
     expect(chain.descs[0]!.flags).toBe(VRING_DESC_F_WRITE);
     tm.machine.mem.u8.fill(0xab, chain.descs[0]!.addr, chain.descs[0]!.addr + 100);
@@ -139,14 +141,14 @@ describe("split virtqueue, driver side", () => {
   it("runs out with -ENOSPC, reuses descriptors, and keeps going past the 16-bit index wrap", () => {
     const { vq, dev } = setup(4);
     const bufs = [0, 1, 2, 3].map((i) => frame(60, i));
-    for (const b of bufs) expect(virtqueue_add_outbuf(vq, [{ buf: b.data, offset: b.head, length: 60 }], b)).toBe(0);
+    for (const b of bufs) expect(virtqueue_add_outbuf(vq, [{ buf: b.data, offset: b.head, length: 60 }], 1, b)).toBe(0);
     const extra = frame(60, 9);
-    expect(virtqueue_add_outbuf(vq, [{ buf: extra.data, offset: extra.head, length: 60 }], extra)).toBe(-28);
+    expect(virtqueue_add_outbuf(vq, [{ buf: extra.data, offset: extra.head, length: 60 }], 1, extra)).toBe(-28);
     for (let round = 0; round < 70_000; round++) {
       const c = dev.pop()!;
       dev.push(c.head, 0);
       const b = virtqueue_get_buf(vq) as PBuf;
-      expect(virtqueue_add_outbuf(vq, [{ buf: b.data, offset: b.head, length: 60 }], b)).toBe(0);
+      expect(virtqueue_add_outbuf(vq, [{ buf: b.data, offset: b.head, length: 60 }], 1, b)).toBe(0);
     }
     expect(dev.avail_idx()).toBe((4 + 70_000) & 0xffff);
     while (virtqueue_detach_unused_buf(vq) !== null);
@@ -158,22 +160,22 @@ describe("split virtqueue, driver side", () => {
   it("kicks unless the device asked not to, by flag or by event index", () => {
     const plain = setup(8);
     const p = frame(60, 0);
-    virtqueue_add_outbuf(plain.vq, [{ buf: p.data, offset: p.head, length: 60 }], p);
+    virtqueue_add_outbuf(plain.vq, [{ buf: p.data, offset: p.head, length: 60 }], 1, p);
     expect(virtqueue_kick(plain.vq)).toBe(true);
     expect(plain.kicks()).toBe(1);
     plain.dev.set_used_flags(VRING_USED_F_NO_NOTIFY);
     const q = frame(60, 1);
-    virtqueue_add_outbuf(plain.vq, [{ buf: q.data, offset: q.head, length: 60 }], q);
+    virtqueue_add_outbuf(plain.vq, [{ buf: q.data, offset: q.head, length: 60 }], 1, q);
     virtqueue_kick(plain.vq);
     expect(plain.kicks()).toBe(1);
 
     const ev = setup(8, true);
     ev.dev.set_avail_event(1); // "tell me when you make index 1 available" (i.e. after the second buffer)
     const bufs = [0, 1, 2].map((i) => frame(60, i));
-    virtqueue_add_outbuf(ev.vq, [{ buf: bufs[0]!.data, offset: bufs[0]!.head, length: 60 }], bufs[0]);
+    virtqueue_add_outbuf(ev.vq, [{ buf: bufs[0]!.data, offset: bufs[0]!.head, length: 60 }], 1, bufs[0]);
     virtqueue_kick(ev.vq);
     expect(ev.kicks()).toBe(0); // idx 0 → 1 does not cross event 1
-    virtqueue_add_outbuf(ev.vq, [{ buf: bufs[1]!.data, offset: bufs[1]!.head, length: 60 }], bufs[1]);
+    virtqueue_add_outbuf(ev.vq, [{ buf: bufs[1]!.data, offset: bufs[1]!.head, length: 60 }], 1, bufs[1]);
     virtqueue_kick(ev.vq);
     expect(ev.kicks()).toBe(1); // 1 → 2 crosses it
     expect(vring_need_event(0xffff, 0x0001, 0xfffe)).toBe(true); // across the wrap
@@ -183,7 +185,7 @@ describe("split virtqueue, driver side", () => {
   it("interrupt suppression: disable_cb / enable_cb, and enable_cb says when buffers slipped in", () => {
     const { vq, dev } = setup(8);
     const p = frame(60, 0);
-    virtqueue_add_outbuf(vq, [{ buf: p.data, offset: p.head, length: 60 }], p);
+    virtqueue_add_outbuf(vq, [{ buf: p.data, offset: p.head, length: 60 }], 1, p);
     virtqueue_disable_cb(vq);
     expect(dev.avail_flags() & VRING_AVAIL_F_NO_INTERRUPT).toBe(VRING_AVAIL_F_NO_INTERRUPT);
     dev.push(dev.pop()!.head, 0);
@@ -194,7 +196,7 @@ describe("split virtqueue, driver side", () => {
 
     const e = setup(8, true);
     const q = frame(60, 0);
-    virtqueue_add_outbuf(e.vq, [{ buf: q.data, offset: q.head, length: 60 }], q);
+    virtqueue_add_outbuf(e.vq, [{ buf: q.data, offset: q.head, length: 60 }], 1, q);
     e.dev.push(e.dev.pop()!.head, 0);
     expect(virtqueue_get_buf(e.vq)).toBe(q);
     expect(e.dev.used_event()).toBe(1); // "interrupt me after used index 1"
@@ -204,7 +206,7 @@ describe("split virtqueue, driver side", () => {
     const { vq, dev, callbacks } = setup(8);
     expect(vring_interrupt(40, vq)).toBe(IRQ_NONE);
     const p = frame(60, 0);
-    virtqueue_add_outbuf(vq, [{ buf: p.data, offset: p.head, length: 60 }], p);
+    virtqueue_add_outbuf(vq, [{ buf: p.data, offset: p.head, length: 60 }], 1, p);
     dev.push(dev.pop()!.head, 0);
     expect(vring_interrupt(40, vq)).toBe(IRQ_HANDLED);
     expect(callbacks).toEqual([0]);
@@ -212,6 +214,57 @@ describe("split virtqueue, driver side", () => {
     dev.push(7, 0); // never made available
     expect(virtqueue_get_buf(vq)).toBeNull();
     expect(vq.broken).toBe(true);
-    expect(virtqueue_add_outbuf(vq, [{ buf: p.data, offset: p.head, length: 60 }], p)).toBe(-5);
+    expect(virtqueue_add_outbuf(vq, [{ buf: p.data, offset: p.head, length: 60 }], 1, p)).toBe(-5);
+  });
+
+  it("indirect descriptors: a many-piece buffer takes one ring slot pointing at a table the device can follow", () => {
+    const { tm, vq, dev } = setup(4, false, true);
+    const v = tm.machine.mem.view;
+    const hdr = pbuf_alloc()!;
+    const p = frame(60, 3);
+    const ack = pbuf_alloc()!;
+    const sgs = [
+      { buf: hdr.data, offset: 0, length: 2 },
+      { buf: p.data, offset: p.head, length: 60 },
+      { buf: ack.data, offset: 0, length: 1 },
+    ];
+    // Four such buffers fit a 4-entry ring (12 pieces): each costs one slot.
+    for (let k = 0; k < 4; k++) expect(virtqueue_add_sgs(vq, sgs, 2, 1, k + 1)).toBe(0);
+    expect(vq.num_free).toBe(0);
+    for (let k = 0; k < 4; k++) {
+      const chain = dev.pop()!;
+      expect(chain.descs).toHaveLength(1);
+      const d = chain.descs[0]!;
+      expect(d.flags).toBe(VRING_DESC_F_INDIRECT);
+      expect(d.len).toBe(3 * 16);
+      const table = [0, 1, 2].map((n) => {
+        const o = d.addr + 16 * n;
+        return [v.getUint32(o, true), v.getUint32(o + 8, true), v.getUint16(o + 12, true), v.getUint16(o + 14, true)];
+      });
+      expect(table).toEqual([
+        [hdr.dma, 2, VRING_DESC_F_NEXT, 1],
+        [p.dma + p.head, 60, VRING_DESC_F_NEXT, 2],
+        [ack.dma, 1, VRING_DESC_F_WRITE, 0],
+      ]);
+      dev.push(chain.head, 1);
+    }
+    const got: unknown[] = [];
+    let t: unknown;
+    while ((t = virtqueue_get_buf(vq)) !== null) got.push(t);
+    expect(got).toEqual([1, 2, 3, 4]);
+    expect(vq.num_free).toBe(4);
+    // One piece stays direct; more pieces than a table holds go direct too.
+    expect(virtqueue_add_inbuf(vq, [{ buf: ack.data, offset: 0, length: 8 }], 1, "one")).toBe(0);
+    expect(dev.pop()!.descs[0]!.flags).toBe(VRING_DESC_F_WRITE);
+    const many = Array.from({ length: VRING_INDIRECT_MAX + 1 }, () => ({ buf: ack.data, offset: 0, length: 4 }));
+    expect(virtqueue_add_outbuf(vq, many, many.length, "many")).toBe(-28); // -ENOSPC: 3 slots left, 17 direct pieces
+    expect(virtqueue_detach_unused_buf(vq)).toBe("one");
+    expect(virtqueue_detach_unused_buf(vq)).toBe(null);
+    pbuf_put(p);
+    pbuf_put(hdr);
+    pbuf_put(ack);
+    vring_del_virtqueue(vq);
+    expect(dma_debug_nr_entries()).toBe(0);
+    expect(dma_debug_error_count()).toBe(0);
   });
 });

@@ -9,7 +9,7 @@ import { fail, print } from "../lib/stdio.ts";
  * (offline self-test), `-k` / `-K DEV rx|tx|sg|tso|FEATURE on|off …` (offload features),
  * `--dump-rings DEV` (ringzero: the ring inspector).
  */
-const USAGE = "Usage: ethtool [ -i | -S | -d | -g | -c | -k | -t | --dump-rings ] DEVNAME | ethtool -G DEVNAME [rx N] [tx N] | ethtool -C DEVNAME rx-usecs N | ethtool -K DEVNAME [rx|tx|sg|tso|FEATURE on|off] ...";
+const USAGE = "Usage: ethtool [ -i | -S | -d | -g | -l | -c | -k | -t | --dump-rings ] DEVNAME | ethtool -G DEVNAME [rx N] [tx N] | ethtool -C DEVNAME rx-usecs N | ethtool -K DEVNAME [rx|tx|sg|tso|FEATURE on|off] ...";
 
 /**
  * ethtool(8)'s feature groups (off_flag_def): short name, long name, member features. Members with
@@ -143,6 +143,10 @@ export async function ethtool(argv: readonly string[], sys: Syscalls): Promise<n
     case "--show-ring":
       cmd = { cmd: "ring" };
       break;
+    case "-l":
+    case "--show-channels":
+      cmd = { cmd: "channels" };
+      break;
     case "-c":
     case "--show-coalesce":
       cmd = { cmd: "coalesce" };
@@ -185,7 +189,9 @@ export async function ethtool(argv: readonly string[], sys: Syscalls): Promise<n
   switch (r.kind) {
     case "link": {
       const s = r.settings;
-      print(sys, `Settings for ${dev}:\n\tSupported ports: [ TP ]\n\tSupported link modes:   10baseT/Half 10baseT/Full\n\t                        100baseT/Half 100baseT/Full\n\t                        1000baseT/Full\n\tSpeed: ${s.link ? `${s.speed}Mb/s` : "Unknown!"}\n\tDuplex: ${s.duplex}\n\tAuto-negotiation: ${s.autoneg ? "on" : "off"}\n\tPort: ${s.port}\n\tLink detected: ${s.link ? "yes" : "no"}\n`);
+      // A NIC with no PHY (virtio) reports no ports or modes, as ethtool prints for it.
+      const modes = s.port === "Other" ? `\tSupported ports: [  ]\n\tSupported link modes:   Not reported\n` : `\tSupported ports: [ TP ]\n\tSupported link modes:   10baseT/Half 10baseT/Full\n\t                        100baseT/Half 100baseT/Full\n\t                        1000baseT/Full\n`;
+      print(sys, `Settings for ${dev}:\n${modes}\tSpeed: ${s.link && s.speed >= 0 ? `${s.speed}Mb/s` : "Unknown!"}\n\tDuplex: ${s.duplex === "Unknown" ? "Unknown! (255)" : s.duplex}\n\tAuto-negotiation: ${s.autoneg ? "on" : "off"}\n\tPort: ${s.port}\n\tLink detected: ${s.link ? "yes" : "no"}\n`);
       return 0;
     }
     case "drvinfo": {
@@ -206,6 +212,12 @@ export async function ethtool(argv: readonly string[], sys: Syscalls): Promise<n
     case "ring":
       print(sys, `Ring parameters for ${dev}:\nPre-set maximums:\nRX:\t\t${r.ring.rx_max_pending}\nTX:\t\t${r.ring.tx_max_pending}\nCurrent hardware settings:\nRX:\t\t${r.ring.rx_pending}\nTX:\t\t${r.ring.tx_pending}\n`);
       return 0;
+    case "channels": {
+      const c = r.channels;
+      const na = (n: number): string => (n === 0 ? "n/a" : String(n));
+      print(sys, `Channel parameters for ${dev}:\nPre-set maximums:\nRX:\t\t${na(c.max_rx)}\nTX:\t\t${na(c.max_tx)}\nOther:\t\t${na(c.max_other)}\nCombined:\t${na(c.max_combined)}\nCurrent hardware settings:\nRX:\t\t${na(c.rx_count)}\nTX:\t\t${na(c.tx_count)}\nOther:\t\t${na(c.other_count)}\nCombined:\t${na(c.combined_count)}\n`);
+      return 0;
+    }
     case "coalesce":
       print(sys, `Coalesce parameters for ${dev}:\nrx-usecs: ${r.coalesce.rx_usecs}\ntx-usecs: ${r.coalesce.tx_usecs}\n`);
       return 0;

@@ -1,12 +1,12 @@
 import { strerror } from "../../include/linux/errno.ts";
-import type { IfInfo } from "../../include/uapi/if.ts";
+import type { IfChange, IfInfo } from "../../include/uapi/if.ts";
 import { inet_aton, inet_ntoa } from "../../include/uapi/in.ts";
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import { if_flags_text, if_state } from "../lib/net.ts";
 import { fail, print } from "../lib/stdio.ts";
 
 /**
- * ip (iproute2): `ip link [show [DEV]]`, `ip -s link`, `ip link set DEV up|down|mtu N|address MAC`;
+ * ip (iproute2): `ip link [show [DEV]]`, `ip -s link`, `ip link set DEV up|down|mtu N|address MAC|promisc on|off|allmulticast on|off`;
  * `ip addr [show [DEV]]`, `ip addr add|del ADDR/PREFIX dev DEV`; `ip route [show]`,
  * `ip route add PREFIX|default [via GW] [dev DEV]`, `ip route del PREFIX|default`; `ip neigh`.
  */
@@ -74,7 +74,7 @@ async function link(args: string[], sys: Syscalls, stats: number): Promise<numbe
       rest = args.slice(3);
     }
     if (dev === undefined || rest.length === 0) return fail(sys, "ip", USAGE, 255);
-    const change: { up?: boolean; mtu?: number; mac?: string } = {};
+    const change: IfChange = {};
     for (let k = 0; k < rest.length; k++) {
       const w = rest[k]!;
       if (w === "up") change.up = true;
@@ -87,6 +87,11 @@ async function link(args: string[], sys: Syscalls, stats: number): Promise<numbe
         const mac = rest[++k];
         if (mac === undefined || !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(mac)) return fail(sys, "ip", `Error: "${mac ?? ""}" is not a valid link-layer address.`, 255);
         change.mac = mac;
+      } else if (w === "promisc" || w === "allmulticast") {
+        const v = rest[++k];
+        if (v !== "on" && v !== "off") return fail(sys, "ip", `Error: argument of "${w}" must be "on" or "off", not "${v ?? ""}".`, 255);
+        if (w === "promisc") change.promisc = v === "on";
+        else change.allmulti = v === "on";
       } else return fail(sys, "ip", `Error: either "dev" is duplicate, or "${w}" is a garbage.`, 255);
     }
     const r = await sys.setlink(dev, change);

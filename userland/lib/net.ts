@@ -1,4 +1,4 @@
-import { IFF_BROADCAST, IFF_LOOPBACK, IFF_LOWER_UP, IFF_MULTICAST, IFF_PROMISC, IFF_RUNNING, IFF_UP } from "../../include/net/netdevice.ts";
+import { IFF_ALLMULTI, IFF_BROADCAST, IFF_LOOPBACK, IFF_LOWER_UP, IFF_MULTICAST, IFF_PROMISC, IFF_RUNNING, IFF_UP } from "../../include/net/netdevice.ts";
 import type { IfInfo } from "../../include/uapi/if.ts";
 
 /** "<BROADCAST,MULTICAST,UP,LOWER_UP>" as iproute2 prints interface flags. */
@@ -7,6 +7,7 @@ export function if_flags_text(i: IfInfo): string {
   if (i.flags & IFF_LOOPBACK) f.push("LOOPBACK");
   if (i.flags & IFF_BROADCAST) f.push("BROADCAST");
   if (i.flags & IFF_MULTICAST) f.push("MULTICAST");
+  if (i.flags & IFF_ALLMULTI) f.push("ALLMULTI");
   if (i.flags & IFF_PROMISC) f.push("PROMISC");
   if (i.flags & IFF_UP) f.push("UP");
   if (i.flags & IFF_LOWER_UP) f.push("LOWER_UP");

@@ -32,6 +32,8 @@ export const VIRTIO_NET_HDR_CSUM_START = 6;
 export const VIRTIO_NET_HDR_CSUM_OFFSET = 8;
 export const VIRTIO_NET_HDR_NUM_BUFFERS = 10;
 export const VIRTIO_NET_HDR_SIZE = 12;
+/** struct virtio_net_hdr without num_buffers: what a legacy driver that did not take MRG_RXBUF uses. */
+export const VIRTIO_NET_HDR_LEGACY_SIZE = 10;
 
 export const VIRTIO_NET_HDR_F_NEEDS_CSUM = 1;
 export const VIRTIO_NET_HDR_F_DATA_VALID = 2;

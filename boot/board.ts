@@ -53,6 +53,7 @@ const VIRTIO_NET_FEATURE_PROPS: Readonly<Record<string, number>> = {
   ctrl_rx: 18,
   ctrl_rx_extra: 20,
   ctrl_mac_addr: 23,
+  any_layout: 27,
   indirect_desc: 28,
   event_idx: 29,
 };

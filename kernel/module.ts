@@ -2,7 +2,7 @@ import { get_current } from "./sched/core.ts";
 import { schedule_work, WorkStruct } from "./workqueue.ts";
 import { EBUSY, EEXIST, EINVAL, ENOENT } from "../include/linux/errno.ts";
 import type { ModuleIndex, ModuleInfo, ModuleParamType } from "../include/linux/module.ts";
-import { DEFINE_PER_KERNEL } from "./kernel.ts";
+import { DEFINE_PER_KERNEL, this_kernel } from "./kernel.ts";
 import { KernelBug, oops } from "./panic.ts";
 import { pr_debug, pr_err, pr_warn } from "./printk.ts";
 
@@ -58,6 +58,21 @@ function fail(err: number, why: string): number {
  * `load_deps` they are loaded first (modprobe). Returns 0 or a negative errno; on failure
  * module_last_error() says why.
  */
+/**
+ * `NAME.param=value` words of the kernel command line for module NAME, as modprobe adds them
+ * (kmod reads /proc/cmdline); parameters given to the load itself win.
+ */
+function cmdline_params(name: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const word of this_kernel().platform.firmware.cmdline.split(/\s+/)) {
+    const eq = word.indexOf("=");
+    const dot = word.indexOf(".");
+    if (dot <= 0 || eq < dot || word.slice(0, dot).replace(/-/g, "_") !== name) continue;
+    out[word.slice(dot + 1, eq)] = word.slice(eq + 1);
+  }
+  return out;
+}
+
 export async function load_module(name: string, params: Record<string, string> = {}, load_deps = false): Promise<number> {
   const st = modules.get();
   st.last_error = "";
@@ -81,7 +96,7 @@ export async function load_module(name: string, params: Record<string, string> =
   // fails the load (-EINVAL, "Invalid parameters"); an unknown name is reported and ignored, as
   // load_module's unknown_module_param_cb does.
   const known: Record<string, string> = {};
-  for (const [key, val] of Object.entries(params)) {
+  for (const [key, val] of Object.entries({ ...cmdline_params(name), ...params })) {
     if (info.params === undefined || !(key in info.params)) {
       pr_warn(`${name}: unknown parameter '${key}' ignored`);
       continue;

@@ -45,7 +45,7 @@ import {
   type NetDeviceOps,
   type PBuf,
 } from "../../include/net/netdevice.ts";
-import { VIRTIO_F_VERSION_1 } from "../../include/uapi/linux/virtio_config.ts";
+import { VIRTIO_F_ANY_LAYOUT, VIRTIO_F_VERSION_1 } from "../../include/uapi/linux/virtio_config.ts";
 import { VIRTIO_ID_NET } from "../../include/uapi/linux/virtio_pci.ts";
 import {
   VIRTIO_NET_CFG_MAC,
@@ -315,6 +315,7 @@ async function virtnet_probe(vdev: VirtioDevice): Promise<number> {
   vi.mergeable_rx_bufs = virtio_has_feature(vdev, VIRTIO_NET_F_MRG_RXBUF);
   vi.hdr_len = vi.mergeable_rx_bufs || virtio_has_feature(vdev, VIRTIO_F_VERSION_1) ? VIRTIO_NET_HDR_SIZE : VIRTIO_NET_HDR_LEGACY_SIZE;
   vi.rx_buf_offset = PBUF_HEADROOM - vi.hdr_len;
+  vi.any_header_sg = virtio_has_feature(vdev, VIRTIO_F_ANY_LAYOUT) || virtio_has_feature(vdev, VIRTIO_F_VERSION_1);
   if (virtio_has_feature(vdev, VIRTIO_NET_F_CSUM)) {
     dev.hw_features |= NETIF_F_HW_CSUM | NETIF_F_SG;
     dev.features |= NETIF_F_HW_CSUM | NETIF_F_SG;
@@ -413,6 +414,8 @@ export const virtio_net_driver: VirtioDriver = {
   name: VIRTNET_DRIVER_NAME,
   id_table: [{ device: VIRTIO_ID_NET }],
   feature_table: features,
+  // A legacy device (no VERSION_1) may also say that header and data can share a descriptor.
+  feature_table_legacy: [...features, VIRTIO_F_ANY_LAYOUT],
   validate: virtnet_validate,
   probe: virtnet_probe,
   remove: virtnet_remove,

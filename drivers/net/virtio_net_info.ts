@@ -43,6 +43,8 @@ export class VirtnetInfo {
   /** Header length: 12 with VERSION_1 or MRG_RXBUF, else 10. */
   hdr_len = VIRTIO_NET_HDR_SIZE;
   mergeable_rx_bufs = false;
+  /** Header and data may share a descriptor (VERSION_1 or ANY_LAYOUT); else the header goes alone. */
+  any_header_sg = true;
   /** Where a receive buffer starts in its pbuf: the header, then the frame at PBUF_HEADROOM. */
   rx_buf_offset = PBUF_HEADROOM - VIRTIO_NET_HDR_SIZE;
   /** rq->mrg_avg_pkt_len (EWMA of received frame lengths). */

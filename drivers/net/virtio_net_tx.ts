@@ -72,7 +72,12 @@ function xmit_skb(vi: VirtnetInfo, p: PBuf): number {
   }
   const sg = vi.tx_sgl;
   let n = 0;
-  sg_init_one(sg[n++]!, p.data, hdr, hdr_len + pbuf_headlen(p));
+  if (vi.any_header_sg) sg_init_one(sg[n++]!, p.data, hdr, hdr_len + pbuf_headlen(p));
+  else {
+    // A legacy device without ANY_LAYOUT wants the header in a descriptor of its own.
+    sg_init_one(sg[n++]!, p.data, hdr, hdr_len);
+    sg_init_one(sg[n++]!, p.data, p.head, pbuf_headlen(p));
+  }
   for (let f = p.frag; f !== null; f = f.frag) {
     if (n === sg.length) return -ENOMEM; // more fragments than MAX_SKB_FRAGS: the core should have linearized
     sg_init_one(sg[n++]!, f.data, f.head, f.len);

@@ -20,12 +20,8 @@ import { inb, outb, outw } from "../../kernel/io.ts";
 import { pr_err } from "../../kernel/printk.ts";
 import { VirtioDevice, virtio_has_feature, vring_transport_features, type VirtioConfigOps, type VqInfo } from "./virtio.ts";
 import { to_vp_device, vp_del_vqs, vp_find_vqs, VirtioPciDevice, type VirtioPciVqInfo } from "./virtio_pci_common.ts";
+import { VIRTIO_PCI_CONFIG_OFF, VIRTIO_PCI_ISR, VIRTIO_PCI_QUEUE_ADDR_SHIFT, VIRTIO_PCI_QUEUE_NOTIFY, VIRTIO_PCI_VRING_ALIGN } from "../../include/uapi/linux/virtio_pci.ts";
 import {
-  VIRTIO_PCI_CONFIG_OFF,
-  VIRTIO_PCI_ISR,
-  VIRTIO_PCI_QUEUE_ADDR_SHIFT,
-  VIRTIO_PCI_QUEUE_NOTIFY,
-  VIRTIO_PCI_VRING_ALIGN,
   vp_legacy_config_vector,
   vp_legacy_get_features,
   vp_legacy_get_queue_enable,

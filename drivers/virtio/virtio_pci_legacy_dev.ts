@@ -20,28 +20,7 @@ import { DMA_BIT_MASK, dma_set_mask_and_coherent } from "../../kernel/dma/mappin
 import { inb, inl, inw, outb, outl, outw } from "../../kernel/io.ts";
 import { pci_resource_flags, pci_resource_len, pci_resource_start } from "../../kernel/pci/pci.ts";
 import { pr_warn } from "../../kernel/printk.ts";
-
-/*
- * The legacy header (Linux include/uapi/linux/virtio_pci.h, the VIRTIO_PCI_NO_LEGACY part). The
- * device model keeps its own copy (hw/virtio/virtio_pci_legacy.ts): the kernel does not import hw/.
- */
-export const VIRTIO_PCI_HOST_FEATURES = 0x00;
-export const VIRTIO_PCI_GUEST_FEATURES = 0x04;
-export const VIRTIO_PCI_QUEUE_PFN = 0x08;
-export const VIRTIO_PCI_QUEUE_NUM = 0x0c;
-export const VIRTIO_PCI_QUEUE_SEL = 0x0e;
-export const VIRTIO_PCI_QUEUE_NOTIFY = 0x10;
-export const VIRTIO_PCI_STATUS = 0x12;
-export const VIRTIO_PCI_ISR = 0x13;
-export const VIRTIO_MSI_CONFIG_VECTOR = 0x14;
-export const VIRTIO_MSI_QUEUE_VECTOR = 0x16;
-/** Where device config starts: 24 with MSI-X enabled (after the vector registers), else 20. */
-export const VIRTIO_PCI_CONFIG_OFF = (msix_enabled: boolean): number => (msix_enabled ? 24 : 20);
-/** The revision a legacy-capable function has (transitional devices MUST have 0). */
-export const VIRTIO_PCI_ABI_VERSION = 0;
-/** The queue address is a page frame number of this shift; the used ring is aligned to this. */
-export const VIRTIO_PCI_QUEUE_ADDR_SHIFT = 12;
-export const VIRTIO_PCI_VRING_ALIGN = 4096;
+import { VIRTIO_PCI_HOST_FEATURES, VIRTIO_PCI_GUEST_FEATURES, VIRTIO_PCI_QUEUE_PFN, VIRTIO_PCI_QUEUE_NUM, VIRTIO_PCI_QUEUE_SEL, VIRTIO_PCI_STATUS, VIRTIO_PCI_ISR, VIRTIO_MSI_CONFIG_VECTOR, VIRTIO_MSI_QUEUE_VECTOR, VIRTIO_PCI_CONFIG_OFF, VIRTIO_PCI_ABI_VERSION, VIRTIO_PCI_QUEUE_ADDR_SHIFT } from "../../include/uapi/linux/virtio_pci.ts";
 
 /** struct virtio_pci_legacy_device: the legacy header of one function. */
 export class VirtioPciLegacyDevice {

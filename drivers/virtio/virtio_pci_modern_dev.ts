@@ -14,7 +14,7 @@ import * as C from "../../include/uapi/linux/virtio_pci.ts";
 import { readb, readl, readw, writeb, writel, writew } from "../../kernel/io.ts";
 import { pci_read_config_byte, pci_read_config_dword } from "../../kernel/pci/access.ts";
 import { pci_find_capability, pci_find_next_capability, pci_iomap_range, pci_resource_len } from "../../kernel/pci/pci.ts";
-import { pr_err } from "../../kernel/printk.ts";
+import { pr_err, pr_info } from "../../kernel/printk.ts";
 
 /** struct virtio_pci_modern_device: the mapped structures of one function. */
 export class VirtioPciModernDevice {
@@ -93,7 +93,7 @@ export function vp_modern_probe(mdev: VirtioPciModernDevice): number {
 
   const common = virtio_pci_find_capability(pdev, C.VIRTIO_PCI_CAP_COMMON_CFG);
   if (common === 0) {
-    pr_err(`${pdev.name}: virtio_pci: leaving for legacy driver`);
+    pr_info(`virtio-pci ${pdev.name}: virtio_pci: leaving for legacy driver`); // dev_info
     return -ENODEV;
   }
   const isr = virtio_pci_find_capability(pdev, C.VIRTIO_PCI_CAP_ISR_CFG);

@@ -187,7 +187,7 @@ export class VirtioNet extends VirtioPciDevice implements NetEndpoint {
       features_lo: DEFAULT_FEATURES & ~(opts.withhold ?? 0),
       features_hi: bit(VIRTIO_F_VERSION_1 - 32),
       legacy_device_id: VIRTIO_NET_LEGACY_DEVICE_ID,
-      legacy_only_features: bit(VIRTIO_F_ANY_LAYOUT),
+      legacy_only_features: bit(VIRTIO_F_ANY_LAYOUT) & ~(opts.withhold ?? 0),
       msix_vectors: 4, // 2 × queue pairs + 2, as current QEMU
       config_size: CONFIG_SIZE,
       disable_legacy: opts.disable_legacy ?? true,

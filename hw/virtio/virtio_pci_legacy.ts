@@ -2,6 +2,7 @@ import { VIRTIO_CONFIG_S_DRIVER_OK, VIRTIO_RING_F_EVENT_IDX } from "../../includ
 import { VIRTIO_MSI_NO_VECTOR } from "../../include/uapi/linux/virtio_pci.ts";
 import { VIRTIO_PCI_IF, type VirtioPciDevice } from "./virtio_pci.ts";
 import { vector_str } from "./virtio_pci_common.ts";
+import { VIRTIO_PCI_HOST_FEATURES, VIRTIO_PCI_GUEST_FEATURES, VIRTIO_PCI_QUEUE_PFN, VIRTIO_PCI_QUEUE_NUM, VIRTIO_PCI_QUEUE_SEL, VIRTIO_PCI_QUEUE_NOTIFY, VIRTIO_PCI_STATUS, VIRTIO_PCI_ISR, VIRTIO_MSI_CONFIG_VECTOR, VIRTIO_MSI_QUEUE_VECTOR, VIRTIO_PCI_CONFIG_OFF, VIRTIO_PCI_QUEUE_ADDR_SHIFT, VIRTIO_PCI_VRING_ALIGN } from "../../include/uapi/linux/virtio_pci.ts";
 
 /**
  * The legacy virtio PCI header in I/O BAR0 of a transitional (or legacy-only) function (virtio 1.2
@@ -44,21 +45,6 @@ import { vector_str } from "./virtio_pci_common.ts";
  */
 
 export const VIRTIO_PCI_LEGACY_BAR = 0;
-export const VIRTIO_PCI_HOST_FEATURES = 0x00;
-export const VIRTIO_PCI_GUEST_FEATURES = 0x04;
-export const VIRTIO_PCI_QUEUE_PFN = 0x08;
-export const VIRTIO_PCI_QUEUE_NUM = 0x0c;
-export const VIRTIO_PCI_QUEUE_SEL = 0x0e;
-export const VIRTIO_PCI_QUEUE_NOTIFY = 0x10;
-export const VIRTIO_PCI_STATUS = 0x12;
-export const VIRTIO_PCI_ISR = 0x13;
-export const VIRTIO_MSI_CONFIG_VECTOR = 0x14;
-export const VIRTIO_MSI_QUEUE_VECTOR = 0x16;
-/** Where device configuration starts: after the vector registers while MSI-X is enabled. */
-export const VIRTIO_PCI_CONFIG_OFF = (msix_enabled: boolean): number => (msix_enabled ? 24 : 20);
-/** The ring address is a page number of this shift; the used ring is aligned to this. */
-export const VIRTIO_PCI_QUEUE_ADDR_SHIFT = 12;
-export const VIRTIO_PCI_VRING_ALIGN = 4096;
 /** QEMU ignores queue selects from here on (VIRTIO_QUEUE_MAX). */
 const VIRTIO_QUEUE_MAX = 1024;
 

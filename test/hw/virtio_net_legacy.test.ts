@@ -30,7 +30,7 @@ import { MEMORY_MAP } from "../../hw/firmware.ts";
 import type { Machine } from "../../hw/machine.ts";
 import { net_connect } from "../../hw/net/net_endpoint.ts";
 import { VirtioNet } from "../../hw/net/virtio_net.ts";
-import * as L from "../../hw/virtio/virtio_pci_legacy.ts";
+import * as L from "../../include/uapi/linux/virtio_pci.ts";
 import { World } from "../../hw/world.ts";
 import { MAC_A, MAC_B, make_frame, Sink } from "../helpers/nic_harness.ts";
 import { bit, DrvRing, RX_BUFS, TX_BUFS } from "../helpers/virtio_harness.ts";

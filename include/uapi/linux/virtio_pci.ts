@@ -62,3 +62,25 @@ export const VIRTIO_MSI_NO_VECTOR = 0xffff;
 export const VIRTIO_PCI_VENDOR_ID = 0x1af4;
 export const VIRTIO_PCI_MODERN_DEVICE_ID_BASE = 0x1040;
 export const VIRTIO_ID_NET = 1;
+
+/*
+ * The legacy header in BAR0 (I/O space) of a legacy or transitional function (virtio 1.2
+ * §4.1.4.8; Linux's part of this header outside VIRTIO_PCI_NO_LEGACY), as byte offsets.
+ */
+export const VIRTIO_PCI_HOST_FEATURES = 0x00; // 32 bits: device features 0–31
+export const VIRTIO_PCI_GUEST_FEATURES = 0x04; // 32 bits: driver features 0–31
+export const VIRTIO_PCI_QUEUE_PFN = 0x08; // 32 bits: ring address >> VIRTIO_PCI_QUEUE_ADDR_SHIFT
+export const VIRTIO_PCI_QUEUE_NUM = 0x0c; // 16 bits, read-only: queue size
+export const VIRTIO_PCI_QUEUE_SEL = 0x0e; // 16 bits
+export const VIRTIO_PCI_QUEUE_NOTIFY = 0x10; // 16 bits: write the queue index
+export const VIRTIO_PCI_STATUS = 0x12; // 8 bits: device status
+export const VIRTIO_PCI_ISR = 0x13; // 8 bits: read clears
+export const VIRTIO_MSI_CONFIG_VECTOR = 0x14; // 16 bits, only while MSI-X is enabled
+export const VIRTIO_MSI_QUEUE_VECTOR = 0x16; // 16 bits, only while MSI-X is enabled
+/** Where device config starts: 24 with MSI-X enabled (after the vector registers), else 20. */
+export const VIRTIO_PCI_CONFIG_OFF = (msix_enabled: boolean): number => (msix_enabled ? 24 : 20);
+/** The revision a legacy-capable function has (transitional devices MUST have 0). */
+export const VIRTIO_PCI_ABI_VERSION = 0;
+/** The queue address is a page frame number of this shift; the used ring is aligned to this. */
+export const VIRTIO_PCI_QUEUE_ADDR_SHIFT = 12;
+export const VIRTIO_PCI_VRING_ALIGN = 4096;

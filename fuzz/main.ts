@@ -124,7 +124,7 @@ function frames_table(r: FrameResult, title = FRAMES_TITLE): string {
   s += "  delivered to a protocol / socket:\n";
   for (const [k, v] of a.delivered) s += row(k, v, 4);
   s += row("delivered total", a.delivered_total, 4);
-  s += "  dropped, by guest-visible counter:\n";
+  s += title === FRAMES_TITLE ? "  dropped, by guest-visible counter:\n" : "  dropped, by counter (virtio-net: the device's, from ~info network; the rest the guest's):\n";
   for (const [k, v] of a.drops) s += row(k, v, 4);
   s += row("dropped total", a.drops_total, 4);
   s += row("UNACCOUNTED (offered - delivered - dropped)", a.unaccounted);

@@ -119,6 +119,15 @@ function rx_length_error(vi: VirtnetInfo, p: PBuf, why: string): void {
   pbuf_put(p);
 }
 
+/** A header the driver refuses (virtio_net_hdr_to_skb failed): Linux's frame_err path. */
+function rx_frame_error(vi: VirtnetInfo, p: PBuf, why: string): void {
+  pr_debug(`${vi.dev.name}: ${why}`);
+  vi.dev.stats.rx_frame_errors++;
+  vi.dev.stats.rx_errors++;
+  vi.stats.rx_drops++;
+  pbuf_put(p);
+}
+
 /**
  * receive_mergeable(): the first buffer holds the header and the frame's start; num_buffers − 1
  * more follow in the used ring, each holding frame bytes from its start. They are copied behind
@@ -160,7 +169,7 @@ function receive_mergeable(vi: VirtnetInfo, p: PBuf, len: number): number {
 }
 
 /** receive_buf(): one used receive buffer of `len` bytes (header + frame start) goes up the stack. */
-function receive_buf(vi: VirtnetInfo, p: PBuf, len: number): void {
+export function receive_buf(vi: VirtnetInfo, p: PBuf, len: number): void {
   const dev = vi.dev;
   const truesize = p.len;
   if (len < vi.hdr_len + ETH_HLEN) {
@@ -178,11 +187,7 @@ function receive_buf(vi: VirtnetInfo, p: PBuf, len: number): void {
   const flags = p.data[h + VIRTIO_NET_HDR_FLAGS]!;
   if (p.data[h + VIRTIO_NET_HDR_GSO_TYPE]! !== VIRTIO_NET_HDR_GSO_NONE) {
     // No GUEST_TSO was negotiated: virtio_net_hdr_to_skb() refuses it ("bad gso").
-    pr_debug(`${dev.name}: bad gso: type: ${p.data[h + VIRTIO_NET_HDR_GSO_TYPE]}`);
-    dev.stats.rx_frame_errors++;
-    dev.stats.rx_errors++;
-    vi.stats.rx_drops++;
-    pbuf_put(p);
+    rx_frame_error(vi, p, `bad gso: type: ${p.data[h + VIRTIO_NET_HDR_GSO_TYPE]}`);
     return;
   }
   p.head = PBUF_HEADROOM;
@@ -194,11 +199,7 @@ function receive_buf(vi: VirtnetInfo, p: PBuf, len: number): void {
     const start = p.view.getUint16(h + VIRTIO_NET_HDR_CSUM_START, true);
     const off = p.view.getUint16(h + VIRTIO_NET_HDR_CSUM_OFFSET, true);
     if (start + off + 2 > frame_len) {
-      pr_debug(`${dev.name}: bad csum offsets ${start}+${off} for a ${frame_len}-byte frame`);
-      dev.stats.rx_frame_errors++;
-      dev.stats.rx_errors++;
-      vi.stats.rx_drops++;
-      pbuf_put(p);
+      rx_frame_error(vi, p, `bad csum offsets ${start}+${off} for a ${frame_len}-byte frame`);
       return;
     }
     p.ip_summed = CHECKSUM_UNNECESSARY;

@@ -10,6 +10,7 @@ import { icmp_rcv, icmp_send, ICMP_DEST_UNREACH, ICMP_PROT_UNREACH } from "./icm
 import { ip_route_output } from "./route.ts";
 import { snmp } from "./snmp.ts";
 import { udp_rcv } from "./udp.ts";
+import { inet_protocol } from "./protocol.ts";
 
 /**
  * IPv4 (RFC 791; net/ipv4/ip_input.c, ip_output.c, reduced): header validation with a counter for
@@ -178,6 +179,9 @@ export function ip_rcv(p: PBuf, _dev: NetDevice): void {
   } else if (proto === IPPROTO_UDP) {
     s.InDelivers++;
     udp_rcv(p, info);
+  } else if (proto !== undefined && inet_protocol(proto) !== undefined) {
+    s.InDelivers++;
+    inet_protocol(proto)!(p, info);
   } else {
     s.InUnknownProtos++;
     if (!bcast) icmp_send(p, info, ICMP_DEST_UNREACH, ICMP_PROT_UNREACH);

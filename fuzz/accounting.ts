@@ -25,8 +25,9 @@
  *   driver      e1000: frame spanning buffers → rx_multi_desc_dropped; left in the ring at
  *               reset/down → rx_reset_dropped; otherwise rx_packets → netdev_receive.
  *               virtio_net: each frame the device completed (rx_frames) ends in exactly one of
- *               the netdev counters rx_packets (→ netdev_receive), rx_errors (bad length or
- *               header) or rx_dropped (no memory for it, merge failure).
+ *               the netdev counters rx_packets (→ netdev_receive) or rx_dropped (bad length or
+ *               header, merge failure; rx_length_errors / rx_frame_errors say which; rx_errors
+ *               is counted too, should a driver use it).
  *   netdev      no handler for the EtherType → rx_nohandler
  *   ARP         malformed / unknown op → Arp.InErrors; else InRequests / InReplies (delivered)
  *   IPv4        InHdrErrors (incl. InCsumErrors), InTruncatedPkts, ReasmFails, InAddrErrors,

@@ -32,7 +32,7 @@ import { DEFINE_PER_KERNEL } from "../../kernel/kernel.ts";
 import { pbuf_put, show_pbuf } from "../../kernel/mm/pbuf.ts";
 import { get_features, netdev_xmit_drops, set_features, validate_xmit } from "./netdev_features.ts";
 import { register_net_control } from "../../kernel/net_control.ts";
-import { oops } from "../../kernel/panic.ts";
+import { LockupKill, oops } from "../../kernel/panic.ts";
 import { pr_info } from "../../kernel/printk.ts";
 import { init_waitqueue_head, wait_event_interruptible, wake_up_all, type WaitQueueHead } from "../../kernel/sched/wait.ts";
 import { NET_RX_SOFTIRQ, open_softirq, raise_softirq } from "../../kernel/softirq.ts";
@@ -159,6 +159,7 @@ export async function dev_open(dev: NetDevice): Promise<number> {
   try {
     err = await dev.netdev_ops.ndo_open(dev);
   } catch (e) {
+    if (e instanceof LockupKill) throw e; // the watchdog is unwinding this task: let it
     oops(`BUG: ${dev.name}: exception in ndo_open`, e);
     err = -EINVAL;
   }
@@ -178,12 +179,16 @@ export function dev_set_rx_mode(dev: NetDevice): void {
   try {
     dev.netdev_ops.ndo_set_rx_mode?.(dev);
   } catch (e) {
+    if (e instanceof LockupKill) throw e;
     oops(`BUG: ${dev.name}: exception in ndo_set_rx_mode`, e);
   }
 }
 
-/** __dev_set_promiscuity / __dev_set_allmulti, reduced to on/off (no per-user counts). */
-function dev_change_rx_flags(dev: NetDevice, flag: number, on: boolean): void {
+/**
+ * __dev_set_promiscuity() / __dev_set_allmulti(), reduced to on/off (Linux counts users of each:
+ * a tap and the administrator may both want promiscuity; here the last word wins).
+ */
+function dev_set_rx_flag(dev: NetDevice, flag: number, on: boolean): void {
   if (((dev.flags & flag) !== 0) === on) return;
   dev.flags = on ? dev.flags | flag : dev.flags & ~flag;
   if (flag === IFF_PROMISC) pr_info(`${dev.driver ? `${dev.driver} ${dev.parent} ` : ""}${dev.name}: ${on ? "entered" : "left"} promiscuous mode`);
@@ -197,6 +202,7 @@ export async function dev_close(dev: NetDevice): Promise<number> {
   try {
     await dev.netdev_ops.ndo_stop(dev);
   } catch (e) {
+    if (e instanceof LockupKill) throw e;
     oops(`BUG: ${dev.name}: exception in ndo_stop`, e);
   }
   netif_carrier_off(dev);
@@ -482,8 +488,8 @@ async function setlink(ifname: string, change: IfChange): Promise<number> {
     if (r !== 0) return r;
   }
   if (change.mtu !== undefined) dev.mtu = change.mtu;
-  if (change.promisc !== undefined) dev_change_rx_flags(dev, IFF_PROMISC, change.promisc);
-  if (change.allmulti !== undefined) dev_change_rx_flags(dev, IFF_ALLMULTI, change.allmulti);
+  if (change.promisc !== undefined) dev_set_rx_flag(dev, IFF_PROMISC, change.promisc);
+  if (change.allmulti !== undefined) dev_set_rx_flag(dev, IFF_ALLMULTI, change.allmulti);
   if (change.up === true) return dev_open(dev);
   if (change.up === false) return dev_close(dev);
   return 0;

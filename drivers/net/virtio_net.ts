@@ -280,7 +280,9 @@ function free_unused_bufs(vi: VirtnetInfo): void {
     pbuf_put(p as PBuf);
   }
   while ((p = virtqueue_detach_unused_buf(vi.rq)) !== null) pbuf_put(p as PBuf);
-  // The control queue holds nothing between commands (each one is waited for).
+  // A command whose answer never came (a failed kick, a broken queue, a spin the watchdog ended)
+  // is still posted: take it back so its mappings go before the page does.
+  if (vi.ctrl !== null) while (virtqueue_detach_unused_buf(vi.ctrl.cvq) !== null);
 }
 
 /** remove_vq_common(): reset (the device lets go of every buffer), reclaim buffers, delete queues. */
@@ -363,8 +365,15 @@ async function virtnet_probe(vdev: VirtioDevice): Promise<number> {
   // DRIVER_OK before anything can open the interface (Linux does both under RTNL; here nothing
   // runs in between). From here the device may use the queues and send config changes.
   virtio_device_ready(vdev);
-  // A random address the device does not know: tell it, or its filter would drop our frames.
-  if (!virtio_has_feature(vdev, VIRTIO_NET_F_MAC) && virtio_has_feature(vdev, VIRTIO_NET_F_CTRL_MAC_ADDR)) virtnet_set_mac_address(vi.ctrl, vdev, dev.dev_addr);
+  // A random address the device does not know: tell it, or its filter would drop our frames
+  // (Linux does this since 6.4, and fails the probe when the device refuses).
+  if (!virtio_has_feature(vdev, VIRTIO_NET_F_MAC) && virtio_has_feature(vdev, VIRTIO_NET_F_CTRL_MAC_ADDR) && virtnet_set_mac_address(vi.ctrl, vdev, dev.dev_addr) !== 0) {
+    pr_err(`${vdev.name}: virtio_net: failed to set the random MAC address`);
+    await unregister_netdev(dev);
+    await remove_vq_common(vi);
+    vdev.priv = null;
+    return -EINVAL;
+  }
   virtnet_update_status(vi);
   pr_info(`${dev.name}: virtio_net ${vdev.name} (${dev.parent}) ${mac_to_string(dev.dev_addr)}, features 0x${vdev.features.toString(16)}, ${vi.rq.num}/${vi.sq.num} descriptors`);
   return 0;

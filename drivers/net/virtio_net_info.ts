@@ -57,7 +57,7 @@ export class VirtnetInfo {
   readonly stats = new VirtnetStats();
   /** Reused for every buffer posted and every used-length read (a frame allocates nothing). */
   private readonly rx_sgl = [sg_alloc()];
-  readonly tx_sgl: Scatterlist[] = Array.from({ length: 1 + MAX_SKB_FRAGS }, sg_alloc);
+  readonly tx_sgl: Scatterlist[] = Array.from({ length: 2 + MAX_SKB_FRAGS }, sg_alloc);
   readonly used = { len: 0 };
   rx_sg(buf: Uint8Array, offset: number, length: number): readonly Scatterlist[] {
     sg_init_one(this.rx_sgl[0]!, buf, offset, length);

@@ -60,7 +60,9 @@ function ewma_pkt_len_add(vi: VirtnetInfo, len: number): void {
 /**
  * add_recvbuf_small() / add_recvbuf_mergeable(): lend one pbuf to the device. Its `len` records
  * the bytes lent (Linux's truesize, kept as the buffer's ctx) until it comes back. 0 or -errno
- * (-ENOMEM: no pbuf; else the ring's error).
+ * (-ENOMEM: no pbuf; else the ring's error). Header and frame share the one descriptor even on a
+ * legacy device without ANY_LAYOUT, which §5.1.6.7 says it must not; Linux 6.1's
+ * add_recvbuf_small does the same, and devices (QEMU, this model) accept it.
  */
 function add_recvbuf(vi: VirtnetInfo): number {
   const p = pbuf_alloc();
@@ -110,11 +112,16 @@ export function refill_work(vi: VirtnetInfo): void {
   if (!ok) schedule_delayed_work(vi.refill, HZ / 2);
 }
 
-/** A received frame the driver cannot use: counted as Linux counts it, its buffer returned. */
+/**
+ * A received frame the driver cannot use: its buffer returned, counted in rx_dropped (Linux's
+ * rq->stats.drops, which virtnet_stats reports as rx_dropped) with rx_length_errors as the
+ * detail. Linux counts a short packet only in rx_length_errors; here it is a drop as well, so
+ * every frame the device completes ends in exactly one of rx_packets and rx_dropped.
+ */
 function rx_length_error(vi: VirtnetInfo, p: PBuf, why: string): void {
   pr_debug(`${vi.dev.name}: rx error: ${why}`);
   vi.dev.stats.rx_length_errors++;
-  vi.dev.stats.rx_errors++;
+  vi.dev.stats.rx_dropped++;
   vi.stats.rx_drops++;
   pbuf_put(p);
 }
@@ -123,7 +130,7 @@ function rx_length_error(vi: VirtnetInfo, p: PBuf, why: string): void {
 function rx_frame_error(vi: VirtnetInfo, p: PBuf, why: string): void {
   pr_debug(`${vi.dev.name}: ${why}`);
   vi.dev.stats.rx_frame_errors++;
-  vi.dev.stats.rx_errors++;
+  vi.dev.stats.rx_dropped++;
   vi.stats.rx_drops++;
   pbuf_put(p);
 }
@@ -139,6 +146,11 @@ function receive_mergeable(vi: VirtnetInfo, p: PBuf, len: number): number {
   let frame_len = len - vi.hdr_len;
   let ok = num_buf >= 1;
   if (!ok) pr_debug(`${vi.dev.name}: rx error: num_buffers 0`);
+  // Checked here, not before, so the frame's other buffers are taken back too (Linux: err_skb).
+  if (len > p.len) {
+    pr_debug(`${vi.dev.name}: rx error: len ${len} exceeds truesize ${p.len}`);
+    ok = false;
+  }
   for (let k = 1; k < num_buf; k++) {
     const q = virtqueue_get_buf(vi.rq, vi.used) as PBuf | null;
     if (q === null) {
@@ -159,8 +171,8 @@ function receive_mergeable(vi: VirtnetInfo, p: PBuf, len: number): number {
     }
     pbuf_put(q);
   }
-  if (!ok) {
-    rx_length_error(vi, p, `frame dropped (${num_buf} buffers)`);
+  if (!ok || frame_len < ETH_HLEN) {
+    rx_length_error(vi, p, `frame dropped (${num_buf} buffers, ${frame_len} bytes)`);
     return -1;
   }
   if (num_buf > 1) vi.stats.rx_merged++;
@@ -171,14 +183,14 @@ function receive_mergeable(vi: VirtnetInfo, p: PBuf, len: number): number {
 /** receive_buf(): one used receive buffer of `len` bytes (header + frame start) goes up the stack. */
 export function receive_buf(vi: VirtnetInfo, p: PBuf, len: number): void {
   const dev = vi.dev;
-  const truesize = p.len;
-  if (len < vi.hdr_len + ETH_HLEN) {
-    // Linux: "short packet"; a mergeable frame's other buffers are then found orphaned and counted.
+  if (len < vi.hdr_len + ETH_HLEN && !(vi.mergeable_rx_bufs && len >= vi.hdr_len)) {
+    // Linux: "short packet". With a whole mergeable header the frame's other buffers are known
+    // and receive_mergeable takes them back; shorter, they will be found (and counted) orphaned.
     rx_length_error(vi, p, `short packet ${len}`);
     return;
   }
-  if (len > truesize) {
-    rx_length_error(vi, p, `len ${len} exceeds truesize ${truesize}`);
+  if (!vi.mergeable_rx_bufs && len > p.len) {
+    rx_length_error(vi, p, `len ${len} exceeds max size ${p.len}`);
     return;
   }
   const frame_len = vi.mergeable_rx_bufs ? receive_mergeable(vi, p, len) : len - vi.hdr_len;
@@ -194,8 +206,9 @@ export function receive_buf(vi: VirtnetInfo, p: PBuf, len: number): void {
   p.len = frame_len;
   if ((flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) !== 0) {
     // A frame from a local peer that left its checksum to us: Linux keeps CHECKSUM_PARTIAL, which
-    // its receive paths count as verified; ours check CHECKSUM_UNNECESSARY. The offsets must lie
-    // inside the frame (virtio_net_hdr_to_skb → skb_partial_csum_set).
+    // its receive paths count as verified; ours check CHECKSUM_UNNECESSARY. That is right only
+    // because nothing is forwarded (a forwarded frame would need the sum completed). The offsets
+    // must lie inside the frame (virtio_net_hdr_to_skb → skb_partial_csum_set).
     const start = p.view.getUint16(h + VIRTIO_NET_HDR_CSUM_START, true);
     const off = p.view.getUint16(h + VIRTIO_NET_HDR_CSUM_OFFSET, true);
     if (start + off + 2 > frame_len) {

@@ -1,5 +1,6 @@
 import { DMA_FROM_DEVICE, DMA_TO_DEVICE } from "../../include/linux/dma-direction.ts";
 import { EIO, ENOMEM, ENOSPC } from "../../include/linux/errno.ts";
+import { GFP_ATOMIC } from "../../include/linux/gfp.ts";
 import { IRQ_HANDLED, IRQ_NONE, type IrqReturn } from "../../include/linux/interrupt.ts";
 import {
   VRING_AVAIL_F_NO_INTERRUPT,
@@ -102,9 +103,8 @@ export class VirtQueue {
   private readonly event: boolean;
   /** VIRTIO_RING_F_INDIRECT_DESC negotiated (vq->indirect). */
   readonly indirect: boolean;
-  /** The slots' indirect tables (coherent; null until first needed, or if it could not be had). */
+  /** The slots' indirect tables (coherent; null until first needed, or while it cannot be had). */
   private indirect_area: DmaCoherent | null = null;
-  private indirect_failed = false;
   /** Shadow of the indirect entries: per slot VRING_INDIRECT_MAX address/length/flags, and the count used. */
   private ind_addr: Float64Array | null = null;
   private ind_len: Uint32Array | null = null;
@@ -219,15 +219,15 @@ export class VirtQueue {
     return 0;
   }
 
-  /** The slots' indirect tables, allocated on first use (GFP_ATOMIC: add may run in softirq). */
+  /**
+   * The slots' indirect tables, allocated on first use (GFP_ATOMIC: add may run in softirq). When
+   * memory is short this add goes direct and the next one tries again, as Linux's per-add
+   * alloc_indirect_split does.
+   */
   private alloc_indirect(): boolean {
     if (this.indirect_area !== null) return true;
-    if (this.indirect_failed) return false;
-    const area = dma_alloc_coherent(this.dma_dev, this.num * VRING_INDIRECT_MAX * 16);
-    if (area === null) {
-      this.indirect_failed = true;
-      return false;
-    }
+    const area = dma_alloc_coherent(this.dma_dev, this.num * VRING_INDIRECT_MAX * 16, GFP_ATOMIC);
+    if (area === null) return false;
     this.indirect_area = area;
     this.ind_addr = new Float64Array(this.num * VRING_INDIRECT_MAX);
     this.ind_len = new Uint32Array(this.num * VRING_INDIRECT_MAX);

@@ -10,14 +10,17 @@ import type { EthtoolReply } from "../../include/uapi/ethtool.ts";
 import { VIRTIO_NET_F_CTRL_MAC_ADDR, VIRTIO_NET_F_CTRL_RX, VIRTIO_NET_F_CTRL_VQ, VIRTIO_NET_F_MRG_RXBUF } from "../../include/uapi/linux/virtio_net.ts";
 import { net_connect } from "../../hw/net/net_endpoint.ts";
 import { VirtioNet } from "../../hw/net/virtio_net.ts";
+import { virtio_net_inject_fault } from "../../hw/net/virtio_net_faults.ts";
+import { vring_interrupt } from "../../drivers/virtio/virtio_ring.ts";
 import type { VirtnetInfo } from "../../drivers/net/virtio_net_info.ts";
 import { dev_add_pack, dev_open, netdev_list as all_netdevs, netdev_transmit } from "../../drivers/net/netdev.ts";
 import { receive_buf } from "../../drivers/net/virtio_net_rx.ts";
 import { set_features } from "../../drivers/net/netdev_features.ts";
 import { virtio_devices } from "../../drivers/virtio/virtio.ts";
-import { dma_debug_error_count } from "../../kernel/dma/debug.ts";
+import { dma_debug_error_count, dma_debug_nr_entries } from "../../kernel/dma/debug.ts";
 import { pbuf_alloc, pbuf_put, pbuf_stats } from "../../kernel/mm/pbuf.ts";
-import { load_module } from "../../kernel/module.ts";
+import { kthread_run } from "../../kernel/kthread.ts";
+import { load_module, unload_module } from "../../kernel/module.ts";
 import { net_control } from "../../kernel/net_control.ts";
 import { msleep } from "../../kernel/sched/core.ts";
 import { csum_fold, csum_partial } from "../../lib/inet_checksum.ts";
@@ -137,6 +140,35 @@ describe("virtio_net mergeable receive buffers", () => {
     expect(pbufs_before).toBe(256);
     expect(pbuf_stats().in_use).toBe(rq.num - rq.num_free);
     expect(dma_debug_error_count()).toBe(0);
+  });
+
+  it("a device that says too much in a frame's first buffer: the frame is one drop and all of its buffers come back", async () => {
+    const tm = await boot();
+    const vi = tm.eth0.priv as VirtnetInfo;
+    const rq = vi.rq;
+    const v = tm.machine.mem.view;
+    // Play the device on the receive ring: the first three posted buffers become one frame of
+    // num_buffers 3 whose first used length is one byte more than the buffer.
+    const heads = [0, 1, 2].map((i) => v.getUint16(rq.avail_addr + 4 + 2 * i, true));
+    const buf0 = v.getUint32(rq.desc_addr + 16 * heads[0]!, true);
+    v.setUint16(buf0 + 10, 3, true); // num_buffers
+    const lens = [1537, 100, 100]; // the buffers are 1536 bytes
+    heads.forEach((h, i) => {
+      v.setUint32(rq.used_addr + 4 + 8 * i, h, true);
+      v.setUint32(rq.used_addr + 8 + 8 * i, lens[i]!, true);
+    });
+    v.setUint16(rq.used_addr + 2, 3, true);
+    const before = { ...tm.eth0.stats };
+    const free = rq.num_free;
+    await tm.in_task(async () => {
+      vring_interrupt(0, rq);
+      await msleep(1);
+    });
+    expect(tm.eth0.stats.rx_packets).toBe(before.rx_packets);
+    expect(tm.eth0.stats.rx_dropped).toBe(before.rx_dropped + 1);
+    expect(tm.eth0.stats.rx_length_errors).toBe(before.rx_length_errors + 1);
+    expect(rq.num_free).toBe(free + 3);
+    expect((await ethtool_stats())["rx_queue_0_drops"]).toBe(1);
   });
 
   it("without MRG_RXBUF the driver posts one GOOD_PACKET_LEN buffer per frame; a longer frame is the device's drop", async () => {
@@ -319,6 +351,28 @@ describe("virtio_net control queue", () => {
     expect(bad.eth0).toBeUndefined();
     expect(virtio_devices()).toHaveLength(1);
     expect(bad.dmesg()).toContain("device advertises feature VIRTIO_NET_F_CTRL_RX but not VIRTIO_NET_F_CTRL_VQ");
+  });
+
+  it("allmulticast on sends ALLMULTI=1; a command the device never answers is a soft lockup that kills the caller and leaks nothing", async () => {
+    const tm = await boot();
+    expect(await net_control()!.setlink("eth0", { allmulti: true })).toBe(0);
+    expect(tm.dev.rx_mode.allmulti).toBe(true);
+    expect(tm.dev.rx_mode.promisc).toBe(false);
+    // A device that needs a reset ignores doorbells: the driver spins, as Linux's would.
+    expect(virtio_net_inject_fault(tm.dev, "needs_reset")).toBe("");
+    let r: number | undefined;
+    const t = kthread_run(async () => {
+      r = await net_control()!.setlink("eth0", { promisc: true });
+    }, null, "ip");
+    await tm.run_until(() => t.exited, 60e9);
+    expect(t.exited).toBe(true);
+    expect(r).toBeUndefined(); // killed, not returned
+    expect(tm.dmesg()).toMatch(/watchdog: BUG: soft lockup - CPU#0 stuck for \d+s! \[ip:\d+\]/);
+    expect(tm.dmesg()).not.toContain("exception in ndo_set_rx_mode");
+    // The command still posted is taken back at remove: no mapping outlives the driver.
+    for (const name of ["virtio_net", "virtio_pci", "virtio"]) expect(await tm.in_task(() => unload_module(name))).toBe(0);
+    expect(dma_debug_nr_entries()).toBe(0);
+    expect(dma_debug_error_count()).toBe(0);
   });
 
   it("ethtool -l: one combined channel", async () => {

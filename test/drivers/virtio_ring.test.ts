@@ -267,4 +267,27 @@ describe("split virtqueue, driver side", () => {
     expect(dma_debug_nr_entries()).toBe(0);
     expect(dma_debug_error_count()).toBe(0);
   });
+
+  it("indirect: a buffer never used comes back whole at detach_unused_buf; a piece that cannot be mapped unmaps the ones before it", async () => {
+    const { vq } = setup(4, false, true);
+    const a = pbuf_alloc()!;
+    const sgs = [
+      { buf: a.data, offset: 0, length: 2 },
+      { buf: a.data, offset: 64, length: 100 },
+      { buf: a.data, offset: 8, length: 1 },
+    ];
+    expect(virtqueue_add_sgs(vq, sgs, 2, 1, "cmd")).toBe(0);
+    expect(dma_debug_nr_entries()).toBe(1 + 1 + 3); // ring, indirect area, three pieces
+    expect(virtqueue_detach_unused_buf(vq)).toBe("cmd");
+    expect(vq.num_free).toBe(4);
+    expect(dma_debug_nr_entries()).toBe(2);
+    // A piece outside the kernel's direct map cannot be mapped: -ENOMEM, nothing left mapped.
+    const bad = [sgs[0]!, { buf: new Uint8Array(16), offset: 0, length: 16 }, sgs[2]!];
+    expect(virtqueue_add_sgs(vq, bad, 2, 1, "bad")).toBe(-12);
+    expect(vq.num_free).toBe(4);
+    expect(dma_debug_nr_entries()).toBe(2);
+    pbuf_put(a);
+    vring_del_virtqueue(vq);
+    expect(dma_debug_nr_entries()).toBe(0);
+  });
 });

@@ -180,6 +180,8 @@ async function main(): Promise<void> {
   watchdog?.stop();
   rl?.close();
   for (const b of net.external) b.stop();
+  // Frames a lossy hub still holds (delay, reorder) are counted as discarded, not lost.
+  for (const h of net.hubs) h.stop();
   for (const w of net.writers) w.close();
   if (why !== "powered_off") die("the machine has nothing left to run and no way to get input; stopping", 1);
   process.exitCode = machine.exit_code;

@@ -2,12 +2,19 @@
  * Network back-ends from the command line, in QEMU's syntax (qemu-options.hx):
  *
  *   -netdev user,id=ID[,net=ADDR/PREFIX][,host=A][,dns=A][,dhcpstart=A]
+ *        (its name server answers from the host's /etc/hosts, and with --clock realtime from the
+ *        host's resolver too: hw/net/host_resolver.ts)
  *   -netdev stream,id=ID,server=on|off,addr.type=unix,addr.path=PATH[,reconnect-ms=N]
  *   -netdev stream,id=ID,server=on|off,addr.type=inet,addr.host=H,addr.port=P[,reconnect-ms=N]
  *   -netdev dgram,id=ID,local.type=inet,local.host=H,local.port=P,remote.type=inet,remote.host=H,remote.port=P
  *   -netdev socket,id=ID,listen=[H]:P | connect=H:P | udp=H:P,localaddr=H:P | mcast=GROUP:P
- *   -netdev hubport,id=ID,hubid=N
+ *   -netdev hubport,id=ID,hubid=N[,loss=P%][,delay=T][,jitter=T][,dup=P%][,reorder=P%][,seed=N][,limit=N]
  *   -object filter-dump,id=ID,netdev=NETDEV,file=PATH      (and --pcap FILE for the first NIC)
+ *
+ * The hubport's loss/delay/jitter/dup/reorder/seed/limit options are ringzero's own (QEMU's hub has
+ * none): a lossy wire after Linux's netem, on the virtual clock and seeded (hw/net/hub_netem.ts).
+ * They configure the whole hub; any hubport of that hubid may give them, all that do must agree.
+ * T is a time (2ms, 500us, 100ns, 1s; a bare number is ms); P a percentage ("1%", or a bare "1").
  *
  * NICs name their back-end with `-device e1000,netdev=ID`; `-nic TYPE,...` makes both at once.
  */
@@ -16,13 +23,16 @@ import type { World } from "../hw/world.ts";
 import { E1000 } from "../hw/net/e1000.ts";
 import type { VirtioNet } from "../hw/net/virtio_net.ts";
 import { nic_model } from "./board.ts";
-import { Hub } from "../hw/net/hub.ts";
+import { Hub, HubPort } from "../hw/net/hub.ts";
+import { describe_netem, HUB_NETEM_DEFAULTS, HUB_NETEM_KEYS, parse_hub_netem } from "../hw/net/hub_netem.ts";
 import { net_connect, type NetEndpoint } from "../hw/net/net_endpoint.ts";
 import { DgramBackend } from "../hw/net/netdev_dgram.ts";
 import { SocketBackend } from "../hw/net/netdev_socket.ts";
 import { StreamBackend, type StreamAddress } from "../hw/net/netdev_stream.ts";
 import { PcapTap, PcapWriter } from "../hw/net/pcap.ts";
 import { UserNet, type UserNetConfig } from "../hw/net/user_net.ts";
+import type { HostResolver } from "../hw/net/user_net_dns.ts";
+import { node_host_resolver } from "../hw/net/host_resolver.ts";
 import { inet_aton } from "../include/uapi/in.ts";
 
 export interface NetdevSpec {
@@ -84,6 +94,22 @@ function user_config(spec: NetdevSpec): Partial<UserNetConfig> | string {
   return cfg;
 }
 
+/**
+ * The host's resolver for a user network's name server: /etc/hosts (read once), and in realtime
+ * mode the host's DNS for other names; while a lookup is out, the world counts it as a source of
+ * input, and its answer wakes the run loop.
+ */
+function user_resolver(world: World): HostResolver {
+  return node_host_resolver({
+    realtime: world.mode === "realtime",
+    on_start: () => world.external_sources++,
+    on_done: () => {
+      world.external_sources--;
+      world.kick();
+    },
+  });
+}
+
 function stream_backend(spec: NetdevSpec, env: BackendEnv): SocketBackend | string {
   const bad = take(spec, ["server", "addr.type", "addr.path", "addr.host", "addr.port", "reconnect-ms", "reconnect"]);
   if (bad) return bad;
@@ -137,19 +163,42 @@ function socket_backend(spec: NetdevSpec, env: BackendEnv): SocketBackend | stri
   return `-netdev socket: one of listen=, connect=, udp= or mcast= is needed`;
 }
 
+/** Hubs by hubid, shared by every machine of a world. */
+const world_hubs = new WeakMap<World, Map<string, Hub>>();
+
+/** `-netdev hubport,id=ID,hubid=N[,lossy-wire options]`: a new port on hub N (made on first use). */
+function hub_port(spec: NetdevSpec, world: World, m: Machine): HubPort | string {
+  const bad = take(spec, ["hubid", ...HUB_NETEM_KEYS]);
+  if (bad) return bad;
+  const hubid = spec.props.get("hubid");
+  if (hubid === undefined) return `-netdev hubport,id=${spec.id}: Parameter 'hubid' is missing`;
+  if (!/^\d+$/.test(hubid)) return `-netdev hubport,id=${spec.id}: Parameter 'hubid' expects an integer, got '${hubid}'`;
+  const netem = parse_hub_netem(spec.props);
+  if (typeof netem === "string") return `-netdev ${netem}`;
+  let hubs = world_hubs.get(world);
+  if (hubs === undefined) world_hubs.set(world, (hubs = new Map()));
+  let hub = hubs.get(hubid);
+  if (hub === undefined) hubs.set(hubid, (hub = new Hub(`hub${hubid}`)));
+  if (HUB_NETEM_KEYS.some((k) => spec.props.has(k))) {
+    const want = describe_netem({ ...HUB_NETEM_DEFAULTS, ...netem });
+    if (hub.netem === null) hub.set_netem(m.clock, netem);
+    else if (describe_netem(hub.netem.cfg) !== want) return `-netdev hubport,id=${spec.id}: hub ${hubid} already has other lossy-wire options (${describe_netem(hub.netem.cfg)})`;
+  }
+  return hub.port();
+}
+
 interface BackendEnv {
   world: World;
   machine: Machine;
   kick: () => void;
 }
 
-/** Hubs by hubid, shared by every machine of a world. */
-const world_hubs = new WeakMap<World, Map<string, Hub>>();
-
 export interface NetworkSetup {
   /** Back-ends that talk to the outside world (they need the realtime clock). */
   external: SocketBackend[];
   writers: PcapWriter[];
+  /** Hubs this machine has ports on (stop() them when the machine stops: held frames are counted). */
+  hubs: Hub[];
 }
 
 /**
@@ -168,7 +217,7 @@ export function setup_network(world: World, m: Machine, netdevs: readonly string
     switch (spec.type) {
       case "user": {
         const cfg = user_config(spec);
-        b = typeof cfg === "string" ? cfg : new UserNet(m.clock, cfg);
+        b = typeof cfg === "string" ? cfg : new UserNet(m.clock, cfg, user_resolver(world));
         break;
       }
       case "stream":
@@ -180,18 +229,9 @@ export function setup_network(world: World, m: Machine, netdevs: readonly string
       case "socket":
         b = socket_backend(spec, env);
         break;
-      case "hubport": {
-        const bad = take(spec, ["hubid"]);
-        const hubid = spec.props.get("hubid");
-        if (bad) return bad;
-        if (hubid === undefined) return `-netdev hubport,id=${spec.id}: Parameter 'hubid' is missing`;
-        let hubs = world_hubs.get(world);
-        if (hubs === undefined) world_hubs.set(world, (hubs = new Map()));
-        let hub = hubs.get(hubid);
-        if (hub === undefined) hubs.set(hubid, (hub = new Hub(`hub${hubid}`)));
-        b = hub.port();
+      case "hubport":
+        b = hub_port(spec, world, m);
         break;
-      }
       default:
         return `-netdev ${s}: network back-end '${spec.type}' is not available (user, stream, dgram, socket, hubport)`;
     }
@@ -227,5 +267,6 @@ export function setup_network(world: World, m: Machine, netdevs: readonly string
       net_connect(tap.net_side, b);
     }
   }
-  return { external, writers };
+  const hubs = [...new Set([...backends.values()].filter((b): b is HubPort => b instanceof HubPort).map((p) => p.hub))];
+  return { external, writers, hubs };
 }

@@ -63,7 +63,9 @@ Boots the ringzero machine to a shell.
                                dgram,id=ID,local.type=inet,local.host=H,local.port=P,
                                      remote.type=inet,remote.host=H,remote.port=P
                                socket,id=ID,listen=[H]:P|connect=H:P|udp=H:P,localaddr=H:P|mcast=G:P
-                               hubport,id=ID,hubid=N
+                               hubport,id=ID,hubid=N[,loss=P%][,delay=T][,jitter=T][,dup=P%]
+                                     [,reorder=P%][,seed=N][,limit=N]  (the lossy-wire options
+                                     are ringzero's own; QEMU's hub has none)
   -nic, --nic SPEC           NIC + back-end shorthand (QEMU syntax): user | TYPE,opts[,mac=MAC] | none
   --pcap FILE                capture every frame of the first NIC to FILE (libpcap)
   -object, --object filter-dump,id=ID,netdev=NETDEV,file=FILE

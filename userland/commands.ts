@@ -29,6 +29,8 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
   dhclient: "get an address by DHCP: dhclient [DEV]",
   ifconfig: "interfaces; ifconfig DEV up|down|ADDR [netmask M]",
   nc: "UDP datagrams: nc -u HOST PORT [MSG] | nc -u -l PORT",
+  host: "DNS lookup: host [-t TYPE] NAME [SERVER]",
+  nslookup: "query DNS: nslookup [-type=TYPE] HOST [SERVER]",
   netstat: "protocol counters (-s)",
   cat: "print /proc and /sys files",
   dmesg: "print the kernel log",

@@ -1,13 +1,17 @@
 import { csum_fold, csum_partial, csum_tcpudp_nofold } from "../../lib/inet_checksum.ts";
 import { ClockEvent, type VirtualClock } from "../clock.ts";
 import { RX_NO_LINK, type NetEndpoint } from "./net_endpoint.ts";
+import { DNS_PORT, hosts_resolver, UserNetDns, type HostResolver } from "./user_net_dns.ts";
 
 /**
  * The built-in user-mode network (the default `-netdev user`): what QEMU's slirp shows a guest,
  * as a peer on the NIC's wire that speaks only Ethernet frames. It has
  *   10.0.2.2  the gateway / host, and 10.0.2.3  the DNS address — both answer ARP and ICMP echo
  *             (unlike QEMU's slirp, which does not pass ping), and a UDP echo service on port 7;
- *   a DHCP server leasing 10.0.2.15 upwards (16 leases), router 10.0.2.2, DNS 10.0.2.3.
+ *   a DHCP server leasing 10.0.2.15 upwards (16 leases), router 10.0.2.2, DNS 10.0.2.3;
+ *   a name server on 10.0.2.3 port 53 answering from the host's resolver (user_net_dns.ts; the
+ *             resolver is given by the board — boot/ passes the host's, see host_resolver.ts —
+ *             and is only `localhost` when none is given).
  * Virtual hosts use QEMU's MAC scheme: 52:55 followed by the IPv4 address (52:55:0a:00:02:02).
  * There is no NAT to the outside world: anything else goes unanswered. Replies leave after
  * `latency_ns` of virtual time (a host on the same LAN), never inside the NIC's transmit call.
@@ -65,17 +69,20 @@ export class UserNet implements NetEndpoint {
   dropped = 0;
   /** Replies that reached a NIC whose link was down (or no NIC at all): never heard. */
   dropped_no_link = 0;
+  /** The name server on the DNS address. */
+  readonly dns: UserNetDns;
 
-  constructor(clock: VirtualClock, cfg: Partial<UserNetConfig> = {}) {
+  constructor(clock: VirtualClock, cfg: Partial<UserNetConfig> = {}, resolver: HostResolver = hosts_resolver()) {
     this.clock = clock;
     this.cfg = { ...USER_NET_DEFAULTS, ...cfg };
     this.event = new ClockEvent("user-net", () => this.flush());
+    this.dns = new UserNetDns(resolver);
   }
 
   describe(): string {
     const c = this.cfg;
     const ip = (a: number): string => `${a >>> 24}.${(a >>> 16) & 0xff}.${(a >>> 8) & 0xff}.${a & 0xff}`;
-    return `user net=${ip(c.net)}/${c.prefix} host=${ip(c.host)} dns=${ip(c.dns)} frames_in=${this.frames_in} frames_out=${this.frames_out} dropped=${this.dropped} dropped_no_link=${this.dropped_no_link}`;
+    return `user net=${ip(c.net)}/${c.prefix} host=${ip(c.host)} dns=${ip(c.dns)} frames_in=${this.frames_in} frames_out=${this.frames_out} dropped=${this.dropped} dropped_no_link=${this.dropped_no_link}\n   ${this.dns.describe()}`;
   }
 
   /** Write 52:55 followed by the address (QEMU's name for a virtual host) at o[off..off+6). */
@@ -183,7 +190,27 @@ export class UserNet implements NetEndpoint {
       this.dhcp(f, l4 + 8, l4len - 8);
       return;
     }
+    if (dport === DNS_PORT && dst === this.cfg.dns) {
+      this.dns_query(f, src, sport, l4, l4len);
+      return;
+    }
     if (dport === 7 && this.ours(dst)) this.udp_reply(f, src, dst, 7, sport, f.subarray(l4 + 8, l4 + l4len), null);
+  }
+
+  /**
+   * A datagram for the name server. The answer goes back to the sender's MAC, address and port —
+   * now, or when the host's resolver answers (the request frame is gone by then: only copies are
+   * kept).
+   */
+  private dns_query(f: Uint8Array, src: number, sport: number, l4: number, l4len: number): void {
+    const ulen = be16(f, l4 + 4);
+    if (ulen < 8 || ulen > l4len) {
+      this.dns.malformed();
+      return;
+    }
+    const mac = f.slice(6, 12);
+    const dns = this.cfg.dns;
+    this.dns.query(f.subarray(l4 + 8, l4 + ulen), (resp) => this.udp_reply(f, src, dns, DNS_PORT, sport, resp, mac));
   }
 
   /**

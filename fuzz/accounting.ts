@@ -30,7 +30,8 @@
  *               is counted too, should a driver use it).
  *   netdev      no handler for the EtherType → rx_nohandler
  *   ARP         malformed / unknown op → Arp.InErrors; else InRequests / InReplies (delivered)
- *   IPv4        InHdrErrors (incl. InCsumErrors), InTruncatedPkts, ReasmFails, InAddrErrors,
+ *   IPv4        InHdrErrors (incl. InCsumErrors), InTruncatedPkts, fragments taken in by
+ *               reassembly that did not become a datagram (ReasmReqds − ReasmOKs), InAddrErrors,
  *               InUnknownProtos, InDiscards; else InDelivers → ICMP or UDP
  *   ICMP        Icmp.InErrors; else consumed by icmp_rcv (delivered: InMsgs − InErrors)
  *   UDP         Udp.InErrors (incl. InCsumErrors, RcvbufErrors); else InDatagrams (a socket) or
@@ -109,7 +110,9 @@ export function account(offered_wire: number, c: GuestCounters, ifname = "eth0")
     ["Arp.InErrors", n(arp, "InErrors")],
     ["Ip.InHdrErrors", n(ip, "InHdrErrors")],
     ["Ip.InTruncatedPkts", n(ip, "InTruncatedPkts")],
-    ["Ip.ReasmFails", n(ip, "ReasmFails")],
+    // Fragments reassembly took in and did not turn into datagrams (each datagram's last fragment
+    // is the one ReasmOKs counts; the rest are absorbed, or dropped with the queue).
+    ["Ip.ReasmReqds-ReasmOKs", n(ip, "ReasmReqds") - n(ip, "ReasmOKs")],
     ["Ip.InAddrErrors", n(ip, "InAddrErrors")],
     ["Ip.InUnknownProtos", n(ip, "InUnknownProtos")],
     ["Ip.InDiscards", n(ip, "InDiscards")],
@@ -131,7 +134,7 @@ export function account(offered_wire: number, c: GuestCounters, ifname = "eth0")
   const backend_drops = c.backend_drop_names.filter((k) => !is_tx_side(k)).reduce((a, k) => a + n(c.backend, k), 0);
   const rx_packets = n(dev, "rx_packets") + lo_rx;
   const arp_in = n(arp, "InErrors") + n(arp, "InRequests") + n(arp, "InReplies");
-  const ip_drops = ["InHdrErrors", "InTruncatedPkts", "ReasmFails", "InAddrErrors", "InUnknownProtos", "InDiscards"].reduce((a, k) => a + n(ip, k), 0);
+  const ip_drops = ["InHdrErrors", "InTruncatedPkts", "InAddrErrors", "InUnknownProtos", "InDiscards"].reduce((a, k) => a + n(ip, k), 0) + n(ip, "ReasmReqds") - n(ip, "ReasmOKs");
   const udp_in = n(udp, "InErrors") + n(udp, "InDatagrams") + n(udp, "NoPorts");
   const layers: [string, number, number][] = [
     ["wire → back-end", offered_wire, to_nic + backend_drops],

@@ -1,5 +1,5 @@
 import { EHOSTUNREACH, EINVAL, ENOBUFS } from "../../include/linux/errno.ts";
-import { ETH_P_ARP, ETH_P_IP, ETH_ZLEN, type NetDevice, type PBuf } from "../../include/net/netdevice.ts";
+import { ETH_P_ARP, ETH_P_IP, ETH_ZLEN, PBUF_SIZE, type NetDevice, type PBuf } from "../../include/net/netdevice.ts";
 import { inet_ntoa, type NeighEntry } from "../../include/uapi/in.ts";
 import { DEFINE_PER_KERNEL } from "../../kernel/kernel.ts";
 import { pbuf_alloc, pbuf_put } from "../../kernel/mm/pbuf.ts";
@@ -14,7 +14,7 @@ import { snmp } from "./snmp.ts";
 
 /**
  * ARP (RFC 826; net/ipv4/arp.c and the neighbour table of net/core/neighbour.c, reduced). Entries
- * move INCOMPLETE → REACHABLE → STALE; an unresolved entry holds up to ARP_QUEUE_LEN packets,
+ * move INCOMPLETE → REACHABLE → STALE; an unresolved entry holds up to ARP_QUEUE_LEN_BYTES of packets,
  * retries ARP_RETRIES times a second apart, then fails: its packets are dropped and their senders
  * told "host unreachable". An interface that comes up announces itself with a gratuitous ARP.
  */
@@ -24,7 +24,19 @@ export const ARP_RETRANS_NS = 1000 * NSEC_PER_MSEC;
 export const ARP_REACHABLE_NS = 30_000 * NSEC_PER_MSEC;
 /** STALE entries unused this long are forgotten (gc_stale_time 60 s). */
 export const ARP_GC_NS = 60_000 * NSEC_PER_MSEC;
-export const ARP_QUEUE_LEN = 3;
+/**
+ * What an unresolved entry may hold, by truesize (unres_qlen_bytes, SK_WMEM_MAX = 212,992, Linux's
+ * default since 3.3 replaced the 3-packet unres_qlen): the oldest packets go first when it is full,
+ * so the 44 fragments of a 65,000-byte ping all wait for the reply.
+ */
+export const ARP_QUEUE_LEN_BYTES = 212992;
+
+/** skb->truesize, for packet buffers: the buffers of the head and of every fragment. */
+function pbuf_truesize(p: PBuf): number {
+  let n = PBUF_SIZE;
+  for (let f = p.frag; f !== null; f = f.frag) n += PBUF_SIZE;
+  return n;
+}
 /**
  * Table size limits and garbage collection (net/core/neighbour.c, arp_tbl's defaults): below
  * gc_thresh1 the periodic gc leaves the table alone; from gc_thresh2 on, a new entry first forces a
@@ -334,8 +346,12 @@ export function neigh_output(p: PBuf, dev: NetDevice, nexthop: number, on_error:
     arp_send(dev, ARPOP_REQUEST, nexthop, null, inet_addr_on(dev)?.addr ?? 0);
     mod_timer_ns(n.timer, ktime_get_ns() + ARP_RETRANS_NS);
   }
-  if (n.queue.length >= ARP_QUEUE_LEN) {
+  // __neigh_event_send: make room by truesize, oldest first (each counted, unres_discards).
+  let bytes = pbuf_truesize(p);
+  for (const [q] of n.queue) bytes += pbuf_truesize(q);
+  while (bytes > ARP_QUEUE_LEN_BYTES && n.queue.length > 0) {
     const [old] = n.queue.shift()!;
+    bytes -= pbuf_truesize(old);
     pbuf_put(old);
     dev.stats.tx_dropped++;
   }

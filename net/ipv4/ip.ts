@@ -1,31 +1,53 @@
-import { EMSGSIZE, ENETUNREACH } from "../../include/linux/errno.ts";
-import { CHECKSUM_PARTIAL, ETH_HLEN, ETH_P_IP, ETH_ZLEN, type NetDevice, type PBuf } from "../../include/net/netdevice.ts";
+import { EMSGSIZE, ENOPROTOOPT, EINVAL, strerror } from "../../include/linux/errno.ts";
+import { ETH_HLEN, type NetDevice, type PBuf } from "../../include/net/netdevice.ts";
 import { IPPROTO_ICMP, IPPROTO_UDP } from "../../include/uapi/in.ts";
-import { DEFINE_PER_KERNEL } from "../../kernel/kernel.ts";
 import { pbuf_put } from "../../kernel/mm/pbuf.ts";
-import { neigh_output, type XmitError } from "./arp.ts";
-import { csum_fold, ip_compute_csum } from "../../lib/inet_checksum.ts";
+import { csum_partial, ip_compute_csum } from "../../lib/inet_checksum.ts";
+import { sock_queue_rcv, type Sock } from "../socket.ts";
 import { inet_is_broadcast, inet_local } from "./devinet.ts";
 import { icmp_rcv, icmp_send, ICMP_DEST_UNREACH, ICMP_PROT_UNREACH } from "./icmp.ts";
-import { ip_route_output } from "./route.ts";
+import { ip_defrag } from "./ip_fragment.ts";
 import { snmp } from "./snmp.ts";
 import { udp_rcv } from "./udp.ts";
 import { inet_protocol } from "./protocol.ts";
 
 /**
- * IPv4 (RFC 791; net/ipv4/ip_input.c, ip_output.c, reduced): header validation with a counter for
- * every reason a packet is dropped, local delivery to ICMP and UDP, and output through the routing
- * table and ARP. Fragments are neither made nor reassembled (they are dropped and counted); nothing
- * is forwarded.
+ * IPv4 input (RFC 791; net/ipv4/ip_input.c, reduced) and what the IPv4 files share (include/net/ip.h):
+ * header validation with a counter for every reason a packet is dropped, reassembly of fragments
+ * (ip_fragment.ts), and local delivery to ICMP, UDP and the protocols in the protocol table. Nothing
+ * is forwarded. Output — routing, headers, fragmentation — is in ip_output.ts (re-exported here).
  */
 export const IP_HLEN = 20;
 /** Where an outgoing packet's transport header goes: after Ethernet and a 20-byte IP header. */
 export const L4_OFF = ETH_HLEN + IP_HLEN;
 export const IP_DEFAULT_TTL = 64;
+/** The largest IPv4 datagram (tot_len is 16 bits). */
+export const IP_MAX_MTU = 0xffff;
+
+/* The frag_off field (include/net/ip.h). */
+export const IP_CE = 0x8000; // "congestion", reserved; a datagram with it is not a fragment
+export const IP_DF = 0x4000; // don't fragment
+export const IP_MF = 0x2000; // more fragments
+export const IP_OFFSET = 0x1fff; // offset in 8-byte units
+
+/*
+ * IP_MTU_DISCOVER values (include/uapi/linux/in.h; they belong in include/uapi/in.ts): whether a
+ * socket's datagrams carry DF and may be fragmented locally.
+ */
+export const IPPROTO_IP = 0;
+export const IP_MTU_DISCOVER = 10;
+/** Never set DF; fragment as needed. */
+export const IP_PMTUDISC_DONT = 0;
+/** DF when the datagram fits the path MTU, else fragment locally (Linux's default). */
+export const IP_PMTUDISC_WANT = 1;
+/** Always DF; a datagram larger than the path MTU is refused with EMSGSIZE. */
+export const IP_PMTUDISC_DO = 2;
+/** Always DF, against the device MTU, ignoring the path MTU. */
+export const IP_PMTUDISC_PROBE = 3;
 
 /** A received packet's IP facts, handed to the transport protocols. */
 export interface IpInfo {
-  /** Offset of the IP header in p.data. */
+  /** Offset of the IP header in p.data (always in the head buffer). */
   iph: number;
   ihl: number;
   /** IP total length. */
@@ -37,92 +59,174 @@ export interface IpInfo {
   bcast: boolean;
 }
 
-const ip_id = DEFINE_PER_KERNEL(() => ({ next: 1 }));
+export { ip_alloc_frame, ip_build_header, ip_fragment, ip_l4_csum, ip_make_pbuf, ip_output, ip_source_for } from "./ip_output.ts";
 
-/**
- * ip_output(): send the transport payload of `l4_len` bytes already at p.head + L4_OFF to `daddr`.
- * Fills the IP and Ethernet headers, pads to the minimum frame, resolves the next hop. `src` = 0
- * takes the outgoing interface's address. Owns `p` (frees it on failure). Returns 0 or -errno.
- * Any context.
- */
-export function ip_output(p: PBuf, l4_len: number, proto: number, daddr: number, src: number, ttl = IP_DEFAULT_TTL, on_error: XmitError | null = null): number {
-  const s = snmp.get().Ip;
-  s.OutRequests++;
-  const rt = ip_route_output(daddr);
-  if (rt === null) {
-    s.OutNoRoutes++;
-    pbuf_put(p);
-    return -ENETUNREACH;
-  }
-  const tot = IP_HLEN + l4_len;
-  if (tot > rt.dev.mtu) {
-    s.OutDiscards++;
-    pbuf_put(p);
-    return -EMSGSIZE;
-  }
-  ip_build_header(p, l4_len, proto, src !== 0 ? src : rt.src, daddr, ttl);
-  const d = p.data;
-  const h = p.head;
-  d.set(rt.dev.dev_addr, h + 6);
-  return neigh_output(p, rt.dev, rt.nexthop, on_error);
+/** ip_is_fragment(): MF set or a non-zero offset. */
+export function ip_is_fragment(frag_off: number): boolean {
+  return (frag_off & (IP_MF | IP_OFFSET)) !== 0;
+}
+
+/** ip_send_check(): recompute the header checksum of the IP header at `iph`. */
+export function ip_send_check(p: PBuf, iph: number): void {
+  const ihl = (p.data[iph]! & 0x0f) * 4;
+  p.view.setUint16(iph + 10, 0);
+  p.view.setUint16(iph + 10, ip_compute_csum(p.data, iph, ihl));
+}
+
+/* ---- packet buffer helpers for frames that may be chains (sk_buff's skb_checksum, skb_store_bits, pskb_trim) ---- */
+
+function csum_fold16(sum: number): number {
+  while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
+  return sum;
 }
 
 /**
- * Write the IP header (and the Ethernet type, and the length padded to the minimum frame) in
- * front of a transport payload of `l4_len` bytes at p.head + L4_OFF. MACs are the caller's.
+ * pbuf_checksum() (skb_checksum): the ones'-complement sum (unfolded) of `len` bytes of the frame
+ * from frame offset `off`, walking the head and its fragments, added to `sum`. A piece that starts
+ * at an odd stream position is added byte-swapped (csum_block_add).
  */
-export function ip_build_header(p: PBuf, l4_len: number, proto: number, saddr: number, daddr: number, ttl = IP_DEFAULT_TTL): void {
-  const d = p.data;
-  const v = p.view;
-  const h = p.head;
-  const iph = h + ETH_HLEN;
-  const tot = IP_HLEN + l4_len;
-  d[iph] = 0x45;
-  d[iph + 1] = 0;
-  v.setUint16(iph + 2, tot);
-  v.setUint16(iph + 4, ip_id.get().next++ & 0xffff);
-  v.setUint16(iph + 6, 0);
-  d[iph + 8] = ttl;
-  d[iph + 9] = proto;
-  v.setUint16(iph + 10, 0);
-  v.setUint32(iph + 12, saddr);
-  v.setUint32(iph + 16, daddr);
-  v.setUint16(iph + 10, ip_compute_csum(d, iph, IP_HLEN));
-  d[h + 12] = ETH_P_IP >> 8;
-  d[h + 13] = ETH_P_IP & 0xff;
-  p.len = ETH_HLEN + tot;
-  if (p.len < ETH_ZLEN) {
-    d.fill(0, h + p.len, h + ETH_ZLEN);
-    p.len = ETH_ZLEN;
+export function pbuf_checksum(p: PBuf, off: number, len: number, sum: number): number {
+  let seg: PBuf | null = p;
+  let seg_len = p.len - p.data_len;
+  let odd = 0;
+  while (seg !== null && len > 0) {
+    if (off < seg_len) {
+      const n = Math.min(seg_len - off, len);
+      const part = csum_partial(seg.data, seg.head + off, n);
+      if (odd) {
+        const f = csum_fold16(part);
+        sum += ((f & 0xff) << 8) | (f >> 8);
+      } else sum += part;
+      odd ^= n & 1;
+      len -= n;
+      off = 0;
+    } else {
+      off -= seg_len;
+    }
+    seg = seg.frag;
+    if (seg !== null) seg_len = seg.len;
   }
+  return sum;
 }
 
 /**
- * Leave the transport checksum of the message at `start` (an index into p.data, checksum field at
- * start + csum_offset) to whoever sends the frame, as CHECKSUM_PARTIAL with the folded `seed` (the
- * pseudo-header sum; 0 for ICMP) in the field (Linux's skb_partial_csum_set): a NIC with the
- * feature finishes it, and for any other device the core's validate_xmit does it in software
- * before the driver or a tap sees the frame. No route lookup here: the device decides at xmit.
+ * pbuf_store_bits() (skb_store_bits): copy `len` bytes of `from` (from `from_off`) into the frame
+ * at frame offset `off`, walking the head and its fragments. The frame must be that long.
  */
-export function ip_l4_csum(p: PBuf, start: number, csum_offset: number, seed: number): void {
-  p.view.setUint16(start + csum_offset, ~csum_fold(seed) & 0xffff);
-  p.ip_summed = CHECKSUM_PARTIAL;
-  p.csum_start = start;
-  p.csum_offset = csum_offset;
+export function pbuf_store_bits(p: PBuf, off: number, from: Uint8Array, from_off: number, len: number): void {
+  let seg: PBuf | null = p;
+  let seg_len = p.len - p.data_len;
+  while (seg !== null && len > 0) {
+    if (off < seg_len) {
+      const n = Math.min(seg_len - off, len);
+      seg.data.set(from.subarray(from_off, from_off + n), seg.head + off);
+      from_off += n;
+      len -= n;
+      off = 0;
+    } else {
+      off -= seg_len;
+    }
+    seg = seg.frag;
+    if (seg !== null) seg_len = seg.len;
+  }
 }
 
-/** The interface address ip_output would use as source for `daddr` (0 = no route). */
-export function ip_source_for(daddr: number): number {
-  return ip_route_output(daddr)?.src ?? 0;
+/** The frame's bytes [off, off + len) as a new array (for a socket's receive queue). */
+export function pbuf_copy_out(p: PBuf, off: number, len: number): Uint8Array {
+  if (p.data_len === 0) return p.data.slice(p.head + off, p.head + off + len);
+  const out = new Uint8Array(len);
+  let seg: PBuf | null = p;
+  let seg_len = p.len - p.data_len;
+  let done = 0;
+  while (seg !== null && done < len) {
+    if (off < seg_len) {
+      const n = Math.min(seg_len - off, len - done);
+      out.set(seg.data.subarray(seg.head + off, seg.head + off + n), done);
+      done += n;
+      off = 0;
+    } else {
+      off -= seg_len;
+    }
+    seg = seg.frag;
+    if (seg !== null) seg_len = seg.len;
+  }
+  return out;
 }
+
+/**
+ * pbuf_trim() (pskb_trim): keep the first `len` bytes of the frame, putting fragments that fall
+ * wholly past it. Only the owner of every buffer in the chain may call it.
+ */
+export function pbuf_trim(p: PBuf, len: number): void {
+  if (len >= p.len) return;
+  const headlen = p.len - p.data_len;
+  if (len <= headlen) {
+    const rest = p.frag;
+    p.frag = null;
+    p.data_len = 0;
+    p.len = len;
+    if (rest !== null) pbuf_put(rest);
+    return;
+  }
+  let left = len - headlen;
+  let f = p.frag!;
+  for (;;) {
+    if (left <= f.len) {
+      f.len = left;
+      const rest = f.frag;
+      f.frag = null;
+      if (rest !== null) pbuf_put(rest);
+      break;
+    }
+    left -= f.len;
+    f = f.frag!;
+  }
+  p.data_len = len - headlen;
+  p.len = len;
+}
+
+/* ---- per-socket IP options (net/ipv4/ip_sockglue.c, reduced to IP_MTU_DISCOVER) ---- */
+
+/** inet->pmtudisc of the sockets that changed it; the others have IP_PMTUDISC_WANT (ip_no_pmtu_disc = 0). */
+const pmtudisc_of = new WeakMap<Sock, number>();
+
+/** The socket's IP_MTU_DISCOVER mode. */
+export function ip_sk_pmtudisc(sk: Sock): number {
+  return pmtudisc_of.get(sk) ?? IP_PMTUDISC_WANT;
+}
+
+/**
+ * ip_setsockopt() for IPPROTO_IP: IP_MTU_DISCOVER (IP_PMTUDISC_DONT … IP_PMTUDISC_PROBE). Returns 0,
+ * -EINVAL for a bad value, -ENOPROTOOPT for any other option. Process context.
+ */
+export function ip_setsockopt(sk: Sock, level: number, optname: number, val: number): number {
+  if (level !== IPPROTO_IP || optname !== IP_MTU_DISCOVER) return -ENOPROTOOPT;
+  if (!Number.isInteger(val) || val < IP_PMTUDISC_DONT || val > IP_PMTUDISC_PROBE) return -EINVAL;
+  pmtudisc_of.set(sk, val);
+  return 0;
+}
+
+/**
+ * ip_local_error(): queue an error (-errno) the sender itself raised (SO_EE_ORIGIN_LOCAL) on `sk`, as
+ * IP_RECVERR delivers it: `from` 0 marks it local; for EMSGSIZE the text carries the MTU (ee_info),
+ * which ping prints as "local error: message too long, mtu=1500". `data` is the head of the message
+ * that could not be sent (the echo header for ping). Any context.
+ */
+export function ip_local_error(sk: Sock, err: number, daddr: number, port: number, info: number, data: Uint8Array): void {
+  const text = Math.abs(err) === EMSGSIZE ? `message too long, mtu=${info}` : strerror(err);
+  sock_queue_rcv(sk, { data, addr: daddr, port, ttl: 0, tstamp_ns: 0, error: { type: 0, code: 0, from: 0, text } });
+}
+
+/* ---- input ---- */
 
 /**
  * ip_rcv(): validate and deliver. Checks, each with its counter: length, version, header length,
- * header checksum, total length against the frame (InHdrErrors / InTruncatedPkts), fragments
- * (ReasmFails), destination (InAddrErrors), protocol (InUnknownProtos, with an ICMP protocol
- * unreachable). Softirq context; owns `p`. The header checksum is always verified here, whatever
- * the NIC reported: CHECKSUM_UNNECESSARY speaks for the transport checksum (Linux's ip_rcv_core
- * checks the header with ip_fast_csum in every case).
+ * header checksum, total length against the frame (InHdrErrors / InTruncatedPkts), destination
+ * (InAddrErrors); then fragments go to ip_defrag, which hands back the whole datagram when its last
+ * piece arrives; then the protocol (InUnknownProtos, with an ICMP protocol unreachable). Softirq
+ * context; owns `p`. The header checksum is always verified here, whatever the NIC reported:
+ * CHECKSUM_UNNECESSARY speaks for the transport checksum (Linux's ip_rcv_core checks the header
+ * with ip_fast_csum in every case). The frame may be a chain; its IP header must be in the head.
  */
 export function ip_rcv(p: PBuf, _dev: NetDevice): void {
   const s = snmp.get().Ip;
@@ -131,14 +235,15 @@ export function ip_rcv(p: PBuf, _dev: NetDevice): void {
   const v = p.view;
   const iph = p.head + ETH_HLEN;
   const avail = p.len - ETH_HLEN;
-  if (avail < IP_HLEN || d[iph]! >> 4 !== 4) {
+  const headlen = p.len - p.data_len - ETH_HLEN;
+  if (avail < IP_HLEN || headlen < IP_HLEN || d[iph]! >> 4 !== 4) {
     s.InHdrErrors++;
     pbuf_put(p);
     return;
   }
   const ihl = (d[iph]! & 0x0f) * 4;
   const tot_len = v.getUint16(iph + 2);
-  if (ihl < IP_HLEN || ihl > avail) {
+  if (ihl < IP_HLEN || ihl > headlen) {
     s.InHdrErrors++;
     pbuf_put(p);
     return;
@@ -159,11 +264,8 @@ export function ip_rcv(p: PBuf, _dev: NetDevice): void {
     pbuf_put(p);
     return;
   }
-  if ((v.getUint16(iph + 6) & 0x3fff) !== 0) {
-    s.ReasmFails++; // MF set or a non-zero offset: a fragment
-    pbuf_put(p);
-    return;
-  }
+  // pskb_trim_rcsum: Ethernet padding after the datagram goes.
+  pbuf_trim(p, ETH_HLEN + tot_len);
   const daddr = v.getUint32(iph + 16);
   const bcast = inet_is_broadcast(daddr);
   if (!bcast && inet_local(daddr) === undefined && (daddr >>> 24) !== 127) {
@@ -171,7 +273,24 @@ export function ip_rcv(p: PBuf, _dev: NetDevice): void {
     pbuf_put(p);
     return;
   }
-  const info: IpInfo = { iph, ihl, tot_len, saddr: v.getUint32(iph + 12), daddr, ttl: d[iph + 8]!, bcast };
+  ip_local_deliver(p, bcast);
+}
+
+/**
+ * ip_local_deliver(): reassemble if `p` is a fragment, then hand the datagram to its protocol.
+ * Softirq context; owns `p` (a frame trimmed to its datagram, header checked).
+ */
+function ip_local_deliver(p: PBuf, bcast: boolean): void {
+  const s = snmp.get().Ip;
+  if (ip_is_fragment(p.view.getUint16(p.head + ETH_HLEN + 6))) {
+    const whole = ip_defrag(p);
+    if (whole === null) return;
+    p = whole;
+  }
+  const d = p.data;
+  const v = p.view;
+  const iph = p.head + ETH_HLEN;
+  const info: IpInfo = { iph, ihl: (d[iph]! & 0x0f) * 4, tot_len: v.getUint16(iph + 2), saddr: v.getUint32(iph + 12), daddr: v.getUint32(iph + 16), ttl: d[iph + 8]!, bcast };
   const proto = d[iph + 9];
   if (proto === IPPROTO_ICMP) {
     s.InDelivers++;

@@ -43,14 +43,15 @@ describe("IPv4 receive checks", () => {
     expect(ip.InCsumErrors).toBe(1);
     expect(ip.InHdrErrors).toBe(2); // bad checksum and bad version
     expect(ip.InTruncatedPkts).toBe(1);
-    expect(ip.ReasmFails).toBe(1);
+    expect(ip.ReasmReqds).toBe(1); // queued for reassembly (it fails only when the queue times out)
+    expect(ip.ReasmFails).toBe(0);
     expect(ip.InAddrErrors).toBe(1);
     expect(ip.InDelivers).toBe(0);
   });
 
   it("answers an unknown protocol with ICMP protocol unreachable", async () => {
     const { sink, step, counters } = await host();
-    sink.inject(ipv4(6, PEER_IP, HOST_IP, new Uint8Array(20)));
+    sink.inject(ipv4(99, PEER_IP, HOST_IP, new Uint8Array(20)));
     sink.inject(arp_request(PEER_IP, HOST_IP)); // so the host can answer at all
     await step(10e6);
     expect(counters().Ip.InUnknownProtos).toBe(1);

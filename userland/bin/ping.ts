@@ -1,4 +1,4 @@
-import { ENETUNREACH, strerror } from "../../include/linux/errno.ts";
+import { EMSGSIZE, ENETUNREACH, strerror } from "../../include/linux/errno.ts";
 import { SIGINT } from "../../include/linux/sched.ts";
 import { AF_INET, inet_aton, inet_ntoa, IPPROTO_ICMP, SOCK_DGRAM } from "../../include/uapi/in.ts";
 import { CLOCK_MONOTONIC, type Syscalls } from "../../include/uapi/syscalls.ts";
@@ -6,12 +6,19 @@ import { fail, print } from "../lib/stdio.ts";
 
 /**
  * ping (iputils): ICMP echo through a ping socket. -c COUNT, -i INTERVAL (s), -s SIZE (payload
- * bytes), -W TIMEOUT (s to wait after the last request), -q. Round-trip times are measured on the
- * kernel clock: from the send call to the receive timestamp the driver stamped on the reply.
- * Exit status: 0 if any reply came, 1 if none, 2 on errors. Ctrl-C stops it and prints the
- * statistics.
+ * bytes, up to 65507: requests longer than the path MTU are fragmented by the kernel), -M
+ * do|dont|want|probe (IP_MTU_DISCOVER: with do, a request longer than the MTU is refused and
+ * "local error: message too long, mtu=N" printed), -W TIMEOUT (s to wait after the last request),
+ * -q. Round-trip times are measured on the kernel clock: from the send call to the receive
+ * timestamp the driver stamped on the reply. Exit status: 0 if any reply came, 1 if none, 2 on
+ * errors. Ctrl-C stops it and prints the statistics.
  */
-const USAGE = "Usage: ping [-q] [-c count] [-i interval] [-s packetsize] [-W timeout] destination";
+const USAGE = "Usage: ping [-q] [-c count] [-i interval] [-s packetsize] [-M pmtudisc_option] [-W timeout] destination";
+
+/* setsockopt(IPPROTO_IP, IP_MTU_DISCOVER) and its values (include/uapi/linux/in.h). */
+const IPPROTO_IP = 0;
+const IP_MTU_DISCOVER = 10;
+const PMTUDISC: Readonly<Record<string, number>> = { dont: 0, want: 1, do: 2, probe: 3 };
 
 /** iputils' format: three significant digits of milliseconds. */
 export function format_rtt(us: number): string {
@@ -33,12 +40,22 @@ export async function ping(argv: readonly string[], sys: Syscalls): Promise<numb
   let size = 56;
   let linger = 10;
   let quiet = false;
+  let pmtudisc = -1;
   let target: string | undefined;
   const args = argv.slice(1);
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === "-q") {
       quiet = true;
+      continue;
+    }
+    const mm = /^-M(.*)$/.exec(a);
+    if (mm !== null) {
+      const v = mm[1] !== "" ? mm[1]! : args[++i];
+      if (v === undefined) return fail(sys, "ping", `option requires an argument -- 'M'\n${USAGE}`, 2);
+      const mode = PMTUDISC[v];
+      if (mode === undefined) return fail(sys, "ping", `invalid -M argument: ${v}`, 2);
+      pmtudisc = mode;
       continue;
     }
     const m = /^-([ciWs])(.*)$/.exec(a);
@@ -60,9 +77,15 @@ export async function ping(argv: readonly string[], sys: Syscalls): Promise<numb
   if (target === undefined) return fail(sys, "ping", "usage error: Destination address required", 2);
   const dst = inet_aton(target);
   if (dst === null) return fail(sys, "ping", `${target}: Name or service not known`, 2);
-  if (size > 1472) return fail(sys, "ping", `packet size ${size} is too large: at most 1472 without fragmentation`, 2);
   const fd = sys.socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
   if (fd < 0) return fail(sys, "ping", `socket: ${strerror(fd)}`, 2);
+  if (pmtudisc >= 0) {
+    const r = sys.setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, pmtudisc);
+    if (r < 0) {
+      sys.close(fd);
+      return fail(sys, "ping", `IP_MTU_DISCOVER: ${strerror(r)}`, 2);
+    }
+  }
   sys.sigaction(SIGINT, "catch");
   const now = (): number => sys.clock_gettime(CLOCK_MONOTONIC);
   const host = inet_ntoa(dst);
@@ -72,6 +95,8 @@ export async function ping(argv: readonly string[], sys: Syscalls): Promise<numb
   let transmitted = 0;
   let received = 0;
   let errors = 0;
+  /** Sends refused with EMSGSIZE whose local error has not been read yet. */
+  let pending_local = 0;
   const start = now();
   let next_send = start;
   let last_send = start;
@@ -95,20 +120,32 @@ export async function ping(argv: readonly string[], sys: Syscalls): Promise<numb
       last_send = t;
       if (r < 0) {
         errors++;
-        if (!quiet) print(sys, `ping: sendmsg: ${strerror(r)}\n`);
+        // EMSGSIZE comes with a local error on the socket, printed when it is read below.
+        if (r === -EMSGSIZE) pending_local++;
+        else if (!quiet) print(sys, `ping: sendmsg: ${strerror(r)}\n`);
       } else {
         sent_at.set(seq, t);
       }
       next_send = t + interval * 1e9;
     }
-    if (transmitted >= count && received + errors >= count) break;
+    if (transmitted >= count && received + errors >= count && pending_local === 0) break;
     const until = transmitted < count ? next_send : last_send + linger * 1e9;
-    const wait_ms = Math.max(0, Math.ceil((until - now()) / 1e6));
-    if (transmitted >= count && wait_ms === 0) break;
+    const wait_ms = pending_local > 0 ? 0 : Math.max(0, Math.ceil((until - now()) / 1e6));
+    if (transmitted >= count && wait_ms === 0 && pending_local === 0) break;
     const d = await sys.recvfrom(fd, wait_ms);
     if (d === -4) break; // ^C
-    if (typeof d === "number") continue; // -EAGAIN: time to send the next one
+    if (typeof d === "number") {
+      // -EAGAIN: time to send the next one (and no local error is left to read).
+      if (wait_ms === 0) pending_local = 0;
+      continue;
+    }
     const seq = (d.data[6]! << 8) | d.data[7]!;
+    if (d.error !== undefined && d.error.from === 0) {
+      // A local error (SO_EE_ORIGIN_LOCAL), already counted when its send failed.
+      if (pending_local > 0) pending_local--;
+      if (!quiet) sys.write(2, `ping: local error: ${d.error.text}\n`);
+      continue;
+    }
     if (d.error !== undefined) {
       errors++;
       if (!quiet) print(sys, `From ${inet_ntoa(d.error.from)} icmp_seq=${seq} ${d.error.text}\n`);

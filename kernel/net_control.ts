@@ -1,6 +1,7 @@
 import type { EthtoolCmd, EthtoolReply } from "../include/uapi/ethtool.ts";
 import type { IfChange, IfInfo } from "../include/uapi/if.ts";
-import type { InetSyscalls } from "../include/uapi/in.ts";
+import type { InetSyscalls, SockAddrIn } from "../include/uapi/in.ts";
+import type { WaitQueueHead } from "./sched/wait.ts";
 import { DEFINE_PER_KERNEL } from "./kernel.ts";
 
 /**
@@ -26,11 +27,14 @@ export function net_control(): NetControl | null {
 
 /**
  * The IPv4 stack's side of the door: the socket and configuration calls, installed by the `inet`
- * module. `socket` is told which process owns the new descriptor, so it is closed when that
- * process exits.
+ * module. `socket` and `accept` are told which process owns the new descriptor, so it is closed
+ * when that process exits. `sock_poll` serves poll(): a socket's current events and the wait queue
+ * that is woken when they change (-EBADF for a descriptor that is not a socket).
  */
-export interface InetControl extends Omit<InetSyscalls, "socket"> {
+export interface InetControl extends Omit<InetSyscalls, "socket" | "accept"> {
   socket(owner: { on_exit: (() => void)[] }, domain: number, type: number, protocol: number): number;
+  accept(owner: { on_exit: (() => void)[] }, fd: number, flags: number): Promise<(SockAddrIn & { fd: number }) | number>;
+  sock_poll(fd: number): { mask: number; wq: WaitQueueHead } | number;
 }
 
 const inet = DEFINE_PER_KERNEL((): { c: InetControl | null } => ({ c: null }));

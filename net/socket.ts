@@ -3,15 +3,18 @@ import type { Datagram } from "../include/uapi/in.ts";
 import { DEFINE_PER_KERNEL } from "../kernel/kernel.ts";
 import { init_waitqueue_head, wait_event_interruptible, wait_event_interruptible_timeout, wake_up_all, type WaitQueueHead } from "../kernel/sched/wait.ts";
 import { msecs_to_jiffies } from "../kernel/time/timekeeping.ts";
+import type { TcpSock } from "./ipv4/tcp_sock.ts";
 
 /**
- * Sockets (net/socket.c, include/net/sock.h, reduced to datagram and packet sockets): a receive queue of
- * datagrams (errors included, as IP_RECVERR delivers them) and a wait queue. UDP and ping sockets
- * build on this. File descriptors are numbered per kernel and closed when their process exits.
+ * Sockets (net/socket.c, include/net/sock.h, reduced): a descriptor, its file status flags
+ * (O_NONBLOCK), and for datagram and packet sockets a receive queue of datagrams (errors included,
+ * as IP_RECVERR delivers them) and a wait queue. UDP and ping sockets build on this; a stream
+ * socket's state is its TcpSock (`tcp`), which has its own buffers and wait queue. File descriptors
+ * are numbered per kernel, never reused, and closed when their process exits.
  */
 export const SK_RCVQ_MAX = 64;
 
-export type SockKind = "udp" | "ping" | "packet";
+export type SockKind = "udp" | "ping" | "packet" | "tcp";
 
 export class Sock {
   readonly fd: number;
@@ -27,6 +30,10 @@ export class Sock {
   drops = 0;
   /** Packet sockets: frames offered to this socket (queued or dropped). */
   rx_packets = 0;
+  /** File status flags (fcntl F_GETFL/F_SETFL): O_NONBLOCK. */
+  f_flags = 0;
+  /** Stream sockets: the connection. */
+  tcp: TcpSock | null = null;
 
   constructor(fd: number, kind: SockKind) {
     this.fd = fd;

@@ -5,7 +5,7 @@
  */
 import type { EthtoolCmd, EthtoolReply } from "./ethtool.ts";
 import type { IfChange, IfInfo } from "./if.ts";
-import type { InetSyscalls } from "./in.ts";
+import type { InetSyscalls, PollFd } from "./in.ts";
 
 /** waitpid() option: report, do not wait (include/uapi/linux/wait.h). */
 export const WNOHANG = 1;
@@ -28,6 +28,12 @@ export interface Syscalls extends InetSyscalls {
   write(fd: number, text: string): number;
   /** read(2) on fd 0 in canonical mode: one line with its newline; null at end of input; -EINTR. */
   read_line(): Promise<string | null | number>;
+  /**
+   * poll(2) over sockets and fd 0 (the console: POLLIN when a line can be read). Waits up to
+   * `timeout_ms` (< 0: no limit, 0: just look). Fills each `revents`; returns how many have events,
+   * 0 on timeout, -EINTR on a signal.
+   */
+  poll(fds: PollFd[], timeout_ms: number): Promise<number>;
   /** open+read+close of a whole file under /proc or /sys. */
   read_file(path: string): Uint8Array | number;
   /** open+write+close (sysfs attributes such as bind/unbind). Returns bytes written or -errno. */

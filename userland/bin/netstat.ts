@@ -1,16 +1,69 @@
 import { strerror } from "../../include/linux/errno.ts";
+import { inet_ntoa } from "../../include/uapi/in.ts";
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
-import { fail, print } from "../lib/stdio.ts";
+import { fail, getopt, print, read_text } from "../lib/stdio.ts";
 
-/** netstat -s: the protocol counters, grouped as net-tools prints them (raw names, one per line). */
+/** net-tools' tcp_state[] names, by TCP state number. */
+const TCP_STATE: Readonly<Record<number, string>> = {
+  1: "ESTABLISHED",
+  2: "SYN_SENT",
+  3: "SYN_RECV",
+  4: "FIN_WAIT1",
+  5: "FIN_WAIT2",
+  6: "TIME_WAIT",
+  7: "CLOSE",
+  8: "CLOSE_WAIT",
+  9: "LAST_ACK",
+  10: "LISTEN",
+  11: "CLOSING",
+};
+const TCP_LISTEN = 10;
+
+/** "0100007F:0277" (/proc/net/tcp's little-endian hex address and port) → "127.0.0.1:631". */
+function proc_addr(s: string, wildcard_port: boolean): string {
+  const [a, p] = s.split(":");
+  const n = parseInt(a ?? "0", 16) >>> 0;
+  const addr = (((n & 0xff) << 24) | (((n >>> 8) & 0xff) << 16) | (((n >>> 16) & 0xff) << 8) | (n >>> 24)) >>> 0;
+  const port = parseInt(p ?? "0", 16);
+  return `${inet_ntoa(addr)}:${port === 0 && wildcard_port ? "*" : port}`;
+}
+
+/**
+ * netstat (net-tools):
+ *   netstat -s                 the protocol counters, grouped as net-tools prints them
+ *   netstat -t [-a|-l] [-n]    TCP sockets from /proc/net/tcp, in net-tools' columns (-n implied)
+ */
 export async function netstat(argv: readonly string[], sys: Syscalls): Promise<number> {
-  if (argv[1] !== "-s" || argv.length > 2) return fail(sys, "netstat", "only 'netstat -s' (protocol statistics) is supported");
-  const s = sys.snmp();
-  if (typeof s === "number") return fail(sys, "netstat", strerror(s));
-  let out = "";
-  for (const [group, counters] of Object.entries(s)) {
-    out += `${group}:\n`;
-    for (const [k, v] of Object.entries(counters)) out += `    ${k}: ${v}\n`;
+  const o = getopt(argv, "stanlu");
+  if (typeof o === "string") return fail(sys, "netstat", o);
+  if (o.opts.has("s")) {
+    const s = sys.snmp();
+    if (typeof s === "number") return fail(sys, "netstat", strerror(s));
+    let out = "";
+    for (const [group, counters] of Object.entries(s)) {
+      out += `${group}:\n`;
+      for (const [k, v] of Object.entries(counters)) out += `    ${k}: ${v}\n`;
+    }
+    print(sys, out);
+    return 0;
+  }
+  if (!o.opts.has("t") && o.opts.has("u")) return fail(sys, "netstat", "only TCP sockets are listed (-t)");
+  const all = o.opts.has("a");
+  const listening = o.opts.has("l");
+  const text = read_text(sys, "/proc/net/tcp");
+  if (typeof text === "number") return fail(sys, "netstat", `/proc/net/tcp: ${strerror(text)}`);
+  let out = `Active Internet connections (${all ? "servers and established" : listening ? "only servers" : "w/o servers"})\n`;
+  out += "Proto Recv-Q Send-Q Local Address           Foreign Address         State      \n";
+  for (const raw of text.split("\n").slice(1)) {
+    const f = raw.trim().split(/\s+/);
+    if (f.length < 5) continue;
+    const state = parseInt(f[3]!, 16);
+    const listen = state === TCP_LISTEN;
+    if (!all && (listening ? !listen : listen)) continue;
+    const [tx, rx] = f[4]!.split(":").map((x) => parseInt(x, 16));
+    const local = proc_addr(f[1]!, false);
+    const rem = proc_addr(f[2]!, listen);
+    out += `${"tcp".padEnd(4)}  ${String(rx ?? 0).padStart(6)} ${String(tx ?? 0).padStart(6)} ${local.padEnd(23)} ${rem.padEnd(23)} ${(TCP_STATE[state] ?? "UNKNOWN").padEnd(11)}\n`;
   }
   print(sys, out);
   return 0;

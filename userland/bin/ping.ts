@@ -1,6 +1,7 @@
 import { EMSGSIZE, ENETUNREACH, strerror } from "../../include/linux/errno.ts";
 import { SIGINT } from "../../include/linux/sched.ts";
-import { AF_INET, inet_aton, inet_ntoa, IPPROTO_ICMP, SOCK_DGRAM } from "../../include/uapi/in.ts";
+import { AF_INET, inet_ntoa, IPPROTO_ICMP, SOCK_DGRAM } from "../../include/uapi/in.ts";
+import { gai_strerror, getaddrinfo } from "../lib/resolv.ts";
 import { CLOCK_MONOTONIC, type Syscalls } from "../../include/uapi/syscalls.ts";
 import { fail, print } from "../lib/stdio.ts";
 
@@ -75,8 +76,9 @@ export async function ping(argv: readonly string[], sys: Syscalls): Promise<numb
     target = a;
   }
   if (target === undefined) return fail(sys, "ping", "usage error: Destination address required", 2);
-  const dst = inet_aton(target);
-  if (dst === null) return fail(sys, "ping", `${target}: Name or service not known`, 2);
+  const addrs = await getaddrinfo(sys, target);
+  if (typeof addrs === "number") return fail(sys, "ping", `${target}: ${gai_strerror(addrs)}`, 2);
+  const dst = addrs[0]!;
   const fd = sys.socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP);
   if (fd < 0) return fail(sys, "ping", `socket: ${strerror(fd)}`, 2);
   if (pmtudisc >= 0) {

@@ -32,10 +32,12 @@
  *   ARP         malformed / unknown op → Arp.InErrors; else InRequests / InReplies (delivered)
  *   IPv4        InHdrErrors (incl. InCsumErrors), InTruncatedPkts, fragments taken in by
  *               reassembly that did not become a datagram (ReasmReqds − ReasmOKs), InAddrErrors,
- *               InUnknownProtos, InDiscards; else InDelivers → ICMP or UDP
+ *               InUnknownProtos, InDiscards; else InDelivers → ICMP, UDP or TCP
  *   ICMP        Icmp.InErrors; else consumed by icmp_rcv (delivered: InMsgs − InErrors)
  *   UDP         Udp.InErrors (incl. InCsumErrors, RcvbufErrors); else InDatagrams (a socket) or
  *               NoPorts (answered with port unreachable): both delivered
+ *   TCP         Tcp.InErrs (bad checksum or header); else InSegs − InErrs: every other segment is
+ *               taken by TCP (delivered, answered with a RST, or counted in a TcpExt drop).
  *
  * Each layer's own balance is checked too, so an unaccounted frame is pinned to the layer that
  * lost it.
@@ -95,6 +97,7 @@ export function account(offered_wire: number, c: GuestCounters, ifname = "eth0")
   const icmp = c.snmp["Icmp"];
   const udp = c.snmp["Udp"];
   const arp = c.snmp["Arp"];
+  const tcp = c.snmp["Tcp"];
   const e = c.ethtool;
   const lo_rx = n(c.netdev["lo"], "rx_packets");
   const dev = c.netdev[ifname];
@@ -118,6 +121,7 @@ export function account(offered_wire: number, c: GuestCounters, ifname = "eth0")
     ["Ip.InDiscards", n(ip, "InDiscards")],
     ["Icmp.InErrors", n(icmp, "InErrors")],
     ["Udp.InErrors", n(udp, "InErrors")],
+    ["Tcp.InErrs", n(tcp, "InErrs")],
   );
   const delivered: [string, number][] = [
     ["Arp.InRequests", n(arp, "InRequests")],
@@ -125,6 +129,8 @@ export function account(offered_wire: number, c: GuestCounters, ifname = "eth0")
     ["Icmp (InMsgs-InErrors)", n(icmp, "InMsgs") - n(icmp, "InErrors")],
     ["Udp.InDatagrams", n(udp, "InDatagrams")],
     ["Udp.NoPorts", n(udp, "NoPorts")],
+    // Segments TCP took (answered with a RST, queued, acknowledged or dropped by a TcpExt reason).
+    ["Tcp (InSegs-InErrs)", n(tcp, "InSegs") - n(tcp, "InErrs")],
   ];
   const delivered_total = delivered.reduce((a, [, v]) => a + v, 0);
   const drops_total = drops.reduce((a, [, v]) => a + v, 0);
@@ -141,7 +147,7 @@ export function account(offered_wire: number, c: GuestCounters, ifname = "eth0")
     ...nic.layers,
     ["netdev: rx_packets (+lo) = handlers", rx_packets, nohandler + arp_in + n(ip, "InReceives")],
     ["IPv4: InReceives = InDelivers + drops", n(ip, "InReceives"), n(ip, "InDelivers") + ip_drops],
-    ["IPv4 → ICMP + UDP", n(ip, "InDelivers"), n(icmp, "InMsgs") + udp_in],
+    ["IPv4 → ICMP + UDP + TCP", n(ip, "InDelivers"), n(icmp, "InMsgs") + udp_in + n(tcp, "InSegs")],
   ];
   return {
     offered_wire,

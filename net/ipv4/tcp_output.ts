@@ -1,8 +1,8 @@
 /**
  * TCP output (net/ipv4/tcp_output.c, reduced): building segments with their options, the send
  * loop under the receive window, cwnd, sender SWS avoidance and Nagle, retransmission, ACKs (now
- * and delayed), window selection, SYN / SYN-ACK / FIN / RST, probes, and GSO frames for a NIC with
- * TCP segmentation offload.
+ * and delayed), window selection, SYN / SYN-ACK / FIN / RST, and probes. Several full segments
+ * go as one GSO frame when the NIC segments (tcp_offload.ts).
  *
  * Buffers: every segment is built in a fresh packet buffer from the pool and handed to ip_output,
  * which owns it from then on; payload bytes are copied from the socket's send ring, which keeps them
@@ -11,15 +11,15 @@
  *
  * Context: process (send, connect, close), softirq (ACK processing, timers). Never sleeps.
  */
-import { EMSGSIZE, ENOBUFS } from "../../include/linux/errno.ts";
-import { ETH_HLEN, NETIF_F_SG, NETIF_F_TSO, PBUF_HEADROOM, PBUF_SIZE, SKB_GSO_TCPV4 } from "../../include/net/netdevice.ts";
+import { ENOBUFS } from "../../include/linux/errno.ts";
+import { ETH_HLEN, PBUF_HEADROOM, PBUF_SIZE } from "../../include/net/netdevice.ts";
 import { IPPROTO_TCP } from "../../include/uapi/in.ts";
-import { pbuf_add_frag, pbuf_alloc, pbuf_put } from "../../kernel/mm/pbuf.ts";
+import { pbuf_alloc } from "../../kernel/mm/pbuf.ts";
 import { del_timer, mod_timer_ns } from "../../kernel/time/timer.ts";
 import { ktime_get_ns } from "../../kernel/time/timekeeping.ts";
 import { csum_tcpudp_nofold } from "../../lib/inet_checksum.ts";
 import { IP_HLEN, ip_l4_csum, ip_output, L4_OFF } from "./ip.ts";
-import { ip_route_mtu, ip_route_output } from "./route.ts";
+import { ip_route_mtu } from "./route.ts";
 import { tcp_init_cwnd } from "./tcp_cong.ts";
 import { inet_csk_reset_xmit_timer, tcp_probe0_base } from "./tcp_timer.ts";
 import { tcp_gso_ok, tcp_send_new_gso, TCP_GSO_MAX_PAYLOAD } from "./tcp_offload.ts";
@@ -35,7 +35,6 @@ import {
   seq_add,
   seq_diff,
   TCP_CA_Loss,
-  TCP_CA_Open,
   TCP_DELACK_MAX_NS,
   TCP_DELACK_MIN_NS,
   TCP_HLEN,

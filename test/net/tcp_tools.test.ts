@@ -27,10 +27,10 @@ describe("nc", () => {
     for (const h of [p.x, p.y]) expect(h.k(() => task_list().map((t) => t.comm))).not.toContain("stdin_reader");
   });
 
-  it("nc -l PORT takes the port as an operand; a message operand is sent in place of standard input", async () => {
-    const p = await tcp_pair({ cmd_y: "nc -l 5000; echo y-rc=$?; sleep 1000", cmd_x: "sleep 0.2; nc 10.0.0.2 5000 hi there; echo x-rc=$?; sleep 1000" });
+  it("nc -l PORT takes the port as an operand; -p sets the client's port; a message operand is sent in place of standard input", async () => {
+    const p = await tcp_pair({ cmd_y: "nc -l -v 5000; echo y-rc=$?; sleep 1000", cmd_x: "sleep 0.2; nc -p 4321 10.0.0.2 5000 hi there; echo x-rc=$?; sleep 1000" });
     await p.step(1e9);
-    expect(p.y.m.machine.console_output).toBe("hi there\ny-rc=0\n");
+    expect(p.y.m.machine.console_output).toBe("listening on 0.0.0.0:5000 ...\nconnect to 0.0.0.0:5000 from 10.0.0.1:4321\nhi there\ny-rc=0\n");
     expect(p.x.m.machine.console_output).toBe("x-rc=0\n");
   });
 

@@ -27,7 +27,8 @@ import { fail, getopt, print } from "../lib/stdio.ts";
 
 /**
  * nc (netcat), with busybox's option spellings:
- *   nc [-v] [-w SECS] HOST PORT [MESSAGE...]   connect; lines typed are sent, what arrives is printed
+ *   nc [-v] [-w SECS] [-s ADDR] [-p PORT] HOST PORT [MESSAGE...]   connect (from ADDR:PORT); lines typed
+ *                                                 are sent, what arrives is printed
  *   nc -l [-k] [-v] [-w SECS] [-s ADDR] -p PORT (or nc -l PORT)   accept one connection (-k: one after another)
  *   nc -z [-v] [-w SECS] HOST PORT[-PORT]        scan: connect and close; exit 0 if any port is open
  *   nc -u ...                                    the same over UDP datagrams
@@ -88,6 +89,15 @@ export async function nc(argv: readonly string[], sys: Syscalls): Promise<number
   const fd = sys.socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return fail(sys, "nc", sock_strerror(fd));
   try {
+    // -p PORT / -s ADDR: the local end of the connection.
+    if (o.opts.has("p") || o.opts.has("s")) {
+      const lport = o.opts.has("p") ? Number(o.opts.get("p")) : 0;
+      const laddr = o.opts.has("s") ? inet_aton(String(o.opts.get("s"))) : 0;
+      if (!Number.isInteger(lport) || lport < 0 || lport > 65535 || laddr === null) return fail(sys, "nc", "bad local address or port");
+      sys.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+      const b = sys.bind(fd, laddr, lport);
+      if (b < 0) return fail(sys, "nc", `bind: ${sock_strerror(b)}`);
+    }
     const r = await connect_timeout(sys, fd, host, lo, wait_s);
     if (r < 0) return fail(sys, "nc", `can't connect to remote host (${inet_ntoa(host)}): ${sock_strerror(r)}`);
     if (verbose) sys.write(2, `${rest[0]!} (${inet_ntoa(host)}:${lo}) open\n`);

@@ -3,7 +3,7 @@ import { SIGINT } from "../../include/linux/sched.ts";
 import { ETH_P_ALL, IFF_UP } from "../../include/net/netdevice.ts";
 import { AF_PACKET, PACKET_OUTGOING, PACKET_STATISTICS, SOCK_RAW, SOL_PACKET } from "../../include/uapi/in.ts";
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
-import { ether_print, ts_format } from "../lib/netdissect.ts";
+import { ether_print, tcp_seq_state, ts_format } from "../lib/netdissect.ts";
 import { fail, getopt, print } from "../lib/stdio.ts";
 
 /**
@@ -16,11 +16,13 @@ import { fail, getopt, print } from "../lib/stdio.ts";
  * -w FILE is refused: the guest has no writable file system. Capture to a file from the machine
  * side instead (--pcap FILE, or -object filter-dump,…), which sees the same frames on the wire.
  */
-const USAGE = "Usage: tcpdump [-en] [-c count] [-i interface] [-w file]";
+const USAGE = "Usage: tcpdump [-enS] [-c count] [-i interface] [-w file]";
 
 export async function tcpdump(argv: readonly string[], sys: Syscalls): Promise<number> {
-  const o = getopt(argv, "enc:i:w:");
+  const o = getopt(argv, "enSc:i:w:");
   if (typeof o === "string") return fail(sys, "tcpdump", `${o}\n${USAGE}`, 1);
+  // Relative TCP sequence numbers per conversation of this capture, as tcpdump; -S prints them absolute.
+  const tcp_seq = tcp_seq_state(o.opts.has("S"));
   if (o.args.length > 0) return fail(sys, "tcpdump", `filter expressions are not supported ('${o.args.join(" ")}')`, 1);
   if (o.opts.has("w")) {
     return fail(sys, "tcpdump", `${o.opts.get("w")}: ringzero has no writable file system; capture from the host with --pcap FILE or -object filter-dump,id=ID,netdev=NETDEV,file=FILE`, 1);
@@ -55,7 +57,7 @@ export async function tcpdump(argv: readonly string[], sys: Syscalls): Promise<n
     if (typeof d === "number") break; // -EINTR (^C) or the socket went away
     // libpcap: on loopback every frame is seen going out and coming back in; keep the incoming one.
     if (dev.type === "loopback" && d.port === PACKET_OUTGOING) continue;
-    print(sys, `${ts_format(d.tstamp_ns)} ${ether_print(d.data, d.data.length, link_header)}\n`);
+    print(sys, `${ts_format(d.tstamp_ns)} ${ether_print(d.data, d.data.length, link_header, tcp_seq)}\n`);
     captured++;
   }
   const st = sys.getsockopt(fd, SOL_PACKET, PACKET_STATISTICS);

@@ -1,10 +1,11 @@
 /**
  * One line per frame in tcpdump's default (non-verbose, -n) style, as libnetdissect prints it
- * (print-ether.c, print-arp.c, print-ip.c, print-icmp.c, print-udp.c, print-bootp.c). Only what
- * ringzero's stack speaks is decoded: ARP, IPv4, ICMP, UDP (DHCP by name); anything else gets
- * tcpdump's generic form. Every field is bounds-checked against the captured length: a short or
- * lying frame prints tcpdump's truncation marks ([|ether], [|arp], truncated-ip, truncated-udp)
- * and never reads past the end.
+ * (print-ether.c, print-arp.c, print-ip.c, print-icmp.c, print-udp.c, print-bootp.c, print-tcp.c).
+ * Only what ringzero's stack speaks is decoded: ARP, IPv4, ICMP, UDP (DHCP by name), TCP (with
+ * relative sequence numbers, as tcpdump without -S); anything else gets tcpdump's generic form.
+ * Every field is bounds-checked against the captured length: a short or lying frame prints
+ * tcpdump's truncation marks ([|ether], [|arp], truncated-ip, truncated-udp, [|tcp]) and never
+ * reads past the end.
  */
 import { inet_ntoa } from "../../include/uapi/in.ts";
 
@@ -141,7 +142,159 @@ function udp_print(f: Uint8Array, o: number, end: number, ip: string, src: strin
   return `${head} UDP, length ${plen}`;
 }
 
-function ip_print(f: Uint8Array, len: number): string {
+/**
+ * What tcpdump remembers per TCP conversation to print relative sequence numbers (print-tcp.c's
+ * tcp_seq_hash): keyed by the addresses and ports in a canonical order (the lower address first,
+ * or the lower port when the addresses are equal), the initial sequence number of each side. One
+ * per capture; with `absolute` (tcpdump -S) nothing is remembered and every number is printed as
+ * it is on the wire.
+ */
+export interface TcpSeqState {
+  absolute: boolean;
+  /** key → [seq base of the canonical first side, seq base of the other side]. */
+  conv: Map<string, [number, number]>;
+}
+
+/** Conversations a TcpSeqState keeps before it forgets them all (tcpdump's table only grows). */
+const TCP_SEQ_MAX = 4096;
+
+export function tcp_seq_state(absolute = false): TcpSeqState {
+  return { absolute, conv: new Map() };
+}
+
+/** The state used when the caller passes none: one per process, bounded. */
+const default_seq_state = tcp_seq_state();
+
+function u32(f: Uint8Array, o: number): number {
+  return ((f[o]! << 24) | (f[o + 1]! << 16) | (f[o + 2]! << 8) | f[o + 3]!) >>> 0;
+}
+
+/** tcp_flag_values, printed without separators in table order, as bittok2str_nosep does. */
+const TCP_FLAGS: [number, string][] = [[0x01, "F"], [0x02, "S"], [0x04, "R"], [0x08, "P"], [0x10, "."], [0x20, "U"], [0x40, "E"], [0x80, "W"]];
+
+const TCP_OPT_NAMES: Record<number, string> = { 0: "eol", 1: "nop", 2: "mss", 3: "wscale", 4: "sackOK", 5: "sack", 6: "echo", 7: "echoreply", 8: "TS", 11: "cc", 12: "ccnew", 13: "ccecho", 19: "md5", 27: "qs", 28: "utoevent", 29: "tcp-ao", 30: "mptcp", 34: "tfo", 253: "exp", 254: "exp" };
+
+/**
+ * print-tcp.c's tcp_print for the default verbosity: flags, seq (with the end of the data), ack,
+ * win, urg, options, length. `ip` is what precedes the addresses ("IP " and any truncation mark);
+ * `tcp_len` is the TCP segment's length from the IP header.
+ */
+function tcp_print(f: Uint8Array, o: number, end: number, ip: string, src: string, dst: string, saddr: number, daddr: number, tcp_len: number, st: TcpSeqState): string {
+  if (end - o < 4) return `${ip}${src} > ${dst}: [|tcp]`;
+  const sport = u16(f, o);
+  const dport = u16(f, o + 2);
+  const head = `${ip}${src}.${sport} > ${dst}.${dport}:`;
+  if (end - o < 20) return `${head} [|tcp]`;
+  const hlen = (f[o + 12]! >>> 4) * 4;
+  if (hlen < 20) return `${head} tcp ${tcp_len - hlen} [bad hdr length ${hlen} - too short, < 20]`;
+  let seq = u32(f, o + 4);
+  let ack = u32(f, o + 8);
+  const flags = f[o + 13]!;
+  const win = u16(f, o + 14);
+  const urp = u16(f, o + 18);
+  let out = `${head} Flags [`;
+  let any = false;
+  for (const [bit, c] of TCP_FLAGS) {
+    if (flags & bit) {
+      out += c;
+      any = true;
+    }
+  }
+  out += any ? "]" : "none]";
+  // Relative numbers: only segments with ACK are looked up; a SYN (re)starts the conversation.
+  let conv: [number, number] | undefined;
+  let rev = false;
+  if (!st.absolute && (flags & 0x10) !== 0) {
+    rev = saddr > daddr || (saddr === daddr && sport > dport);
+    const key = rev ? `${daddr}.${dport}-${saddr}.${sport}` : `${saddr}.${sport}-${daddr}.${dport}`;
+    conv = st.conv.get(key);
+    if (conv === undefined || (flags & 0x02) !== 0) {
+      if (conv === undefined && st.conv.size >= TCP_SEQ_MAX) st.conv.clear();
+      st.conv.set(key, rev ? [(ack - 1) >>> 0, seq] : [seq, (ack - 1) >>> 0]);
+      conv = undefined; // printed as they are, as tcpdump does for the segment that starts it
+    } else if (rev) {
+      seq = (seq - conv[1]) >>> 0;
+      ack = (ack - conv[0]) >>> 0;
+    } else {
+      seq = (seq - conv[0]) >>> 0;
+      ack = (ack - conv[1]) >>> 0;
+    }
+  }
+  if (hlen > tcp_len) return `${out} [bad hdr length ${hlen} - too long, > ${tcp_len}]`;
+  const length = tcp_len - hlen;
+  if (length > 0 || (flags & 0x07) !== 0) {
+    out += `, seq ${seq}`;
+    if (length > 0) out += `:${(seq + length) >>> 0}`;
+  }
+  if (flags & 0x10) out += `, ack ${ack}`;
+  out += `, win ${win}`;
+  if (flags & 0x20) out += `, urg ${urp}`;
+  if (hlen > 20) {
+    if (o + hlen > end) return `${out}, options [|tcp]`;
+    out += ", options [";
+    let i = o + 20;
+    const oend = o + hlen;
+    let first = true;
+    while (i < oend) {
+      const kind = f[i]!;
+      const name = TCP_OPT_NAMES[kind] ?? `unknown-${kind}`;
+      out += (first ? "" : ",") + name;
+      first = false;
+      if (kind === 0 || kind === 1) {
+        i++;
+        if (kind === 0) break;
+        continue;
+      }
+      if (i + 1 >= oend) return `${out}[|tcp]`;
+      const len = f[i + 1]!;
+      if (len < 2 || i + len > oend) return `${out} [bad opt]`;
+      const d = i + 2;
+      const dlen = len - 2;
+      const bad = (want: number): boolean => dlen !== want;
+      switch (kind) {
+        case 2:
+          out += bad(2) ? ` [bad opt]` : ` ${u16(f, d)}`;
+          break;
+        case 3:
+          out += bad(1) ? ` [bad opt]` : ` ${f[d]}`;
+          break;
+        case 4:
+          if (bad(0)) out += " [bad opt]";
+          break;
+        case 8:
+          out += bad(8) ? ` [bad opt]` : ` val ${u32(f, d)} ecr ${u32(f, d + 4)}`;
+          break;
+        case 5:
+          if (dlen % 8 !== 0) out += " invalid sack";
+          else {
+            out += ` ${dlen / 8} `;
+            for (let k = 0; k < dlen; k += 8) {
+              let s = u32(f, d + k);
+              let e = u32(f, d + k + 4);
+              if (conv !== undefined) {
+                // SACK blocks name the other side's sequence space.
+                const base = rev ? conv[0] : conv[1];
+                s = (s - base) >>> 0;
+                e = (e - base) >>> 0;
+              }
+              out += `{${s}:${e}}`;
+            }
+          }
+          break;
+        default:
+          if (dlen > 0) {
+            out += " 0x";
+            for (let k = 0; k < dlen; k++) out += f[d + k]!.toString(16).padStart(2, "0");
+          }
+      }
+      i += len;
+    }
+    out += "]";
+  }
+  return `${out}, length ${length}`;
+}
+
+function ip_print(f: Uint8Array, len: number, st: TcpSeqState): string {
   const o = 14;
   if (len - o < 1) return "IP [|ip]";
   const ver = f[o]! >>> 4;
@@ -163,6 +316,8 @@ function ip_print(f: Uint8Array, len: number): string {
   switch (proto) {
     case 1:
       return `IP ${missing}${src} > ${dst}: ${icmp_print(f, p, end, tot - hl)}`;
+    case 6:
+      return tcp_print(f, p, end, `IP ${missing}`, src, dst, u32(f, o + 12), u32(f, o + 16), tot - hl, st);
     case 17:
       return udp_print(f, p, end, `IP ${missing}`, src, dst);
     default:
@@ -171,14 +326,16 @@ function ip_print(f: Uint8Array, len: number): string {
 }
 
 /**
- * The line for one frame (without the timestamp), frame[0..len). With `eflag` (tcpdump -e) the
+ * The line for one frame (without the timestamp), frame[0..len). `st` holds the TCP conversations
+ * seen so far, for relative sequence numbers (a capture should pass its own: tcp_seq_state()).
+ * With `eflag` (tcpdump -e) the
  * link-level header comes first and the protocol name ("IP ", "ARP, ") is left out, as tcpdump does.
  */
-export function ether_print(f: Uint8Array, len: number, eflag = false): string {
+export function ether_print(f: Uint8Array, len: number, eflag = false, st: TcpSeqState = default_seq_state): string {
   if (len < 14) return " [|ether]";
   const type = u16(f, 12);
   const link = `${mac(f, 6)} > ${mac(f, 0)}, ethertype ${ETHERTYPE_NAMES[type] ?? "Unknown"} (0x${type.toString(16).padStart(4, "0")}), length ${len}: `;
-  if (type === 0x0800) return eflag ? link + ip_print(f, len).replace(/^IP /, "") : ip_print(f, len);
+  if (type === 0x0800) return eflag ? link + ip_print(f, len, st).replace(/^IP /, "") : ip_print(f, len, st);
   if (type === 0x0806) return eflag ? link + arp_print(f, len).replace(/^ARP, /, "") : arp_print(f, len);
   return link + hex_dump(f, 14, len);
 }

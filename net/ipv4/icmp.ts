@@ -1,3 +1,4 @@
+import { ECONNREFUSED, EHOSTDOWN, EHOSTUNREACH, EMSGSIZE, ENETUNREACH, ENOPROTOOPT, EOPNOTSUPP } from "../../include/linux/errno.ts";
 import { CHECKSUM_UNNECESSARY, type PBuf } from "../../include/net/netdevice.ts";
 import { IPPROTO_ICMP, IPPROTO_UDP } from "../../include/uapi/in.ts";
 import { pbuf_alloc, pbuf_put } from "../../kernel/mm/pbuf.ts";
@@ -5,6 +6,7 @@ import { csum_fold } from "../../lib/inet_checksum.ts";
 import { IP_OFFSET, ip_l4_csum, ip_output, L4_OFF, pbuf_checksum, type IpInfo } from "./ip.ts";
 import { inet_local } from "./devinet.ts";
 import { ping_err, ping_rcv } from "./ping.ts";
+import { inet_protocol_err } from "./protocol.ts";
 import { ip_rt_update_pmtu } from "./route.ts";
 import { snmp } from "./snmp.ts";
 import { udp_err } from "./udp.ts";
@@ -12,14 +14,18 @@ import { udp_err } from "./udp.ts";
 /**
  * ICMP (RFC 792; net/ipv4/icmp.c, reduced): answer echo requests on every interface (not those
  * sent to a broadcast address, as Linux's icmp_echo_ignore_broadcasts), hand echo replies to the
- * ping socket that sent the request, pass destination-unreachable and time-exceeded errors to the
- * socket they concern, learn path MTUs from "fragmentation needed", and send errors (port and
- * protocol unreachable, fragmentation needed, reassembly time exceeded).
+ * ping socket that sent the request, pass destination-unreachable, time-exceeded and
+ * parameter-problem errors to the protocol and socket they concern (a protocol in the table
+ * through its err_handler, as icmp_socket_deliver; ping and UDP directly, for the first two), learn
+ * path MTUs from "fragmentation needed" for ping and UDP (a table protocol does it in its handler,
+ * as Linux's tcp_v4_err), and send errors (port and protocol unreachable, fragmentation needed,
+ * reassembly time exceeded).
  */
 export const ICMP_ECHOREPLY = 0;
 export const ICMP_DEST_UNREACH = 3;
 export const ICMP_ECHO = 8;
 export const ICMP_TIME_EXCEEDED = 11;
+export const ICMP_PARAMETERPROB = 12;
 export const ICMP_NET_UNREACH = 0;
 export const ICMP_HOST_UNREACH = 1;
 export const ICMP_PROT_UNREACH = 2;
@@ -29,6 +35,35 @@ export const ICMP_FRAG_NEEDED = 4;
 export const ICMP_EXC_TTL = 0;
 /** Fragment reassembly time exceeded. */
 export const ICMP_EXC_FRAGTIME = 1;
+/** The highest destination-unreachable code (include/uapi/linux/icmp.h: ICMP_PREC_CUTOFF). */
+export const NR_ICMP_UNREACH = 15;
+
+/** ENONET ("Machine is not on the network"), which include/linux/errno.ts does not carry yet. */
+const ENONET = 64;
+
+/**
+ * icmp_err_convert[] (net/ipv4/icmp.c): the errno a destination-unreachable code means to a
+ * socket, and whether it is fatal (RFC 1122 4.2.3.9's hard errors). Indexed by code, 0 …
+ * NR_ICMP_UNREACH.
+ */
+export const icmp_err_convert: readonly { readonly errno: number; readonly fatal: boolean }[] = [
+  { errno: ENETUNREACH, fatal: false }, // ICMP_NET_UNREACH
+  { errno: EHOSTUNREACH, fatal: false }, // ICMP_HOST_UNREACH
+  { errno: ENOPROTOOPT, fatal: true }, // ICMP_PROT_UNREACH
+  { errno: ECONNREFUSED, fatal: true }, // ICMP_PORT_UNREACH
+  { errno: EMSGSIZE, fatal: false }, // ICMP_FRAG_NEEDED
+  { errno: EOPNOTSUPP, fatal: false }, // ICMP_SR_FAILED
+  { errno: ENETUNREACH, fatal: true }, // ICMP_NET_UNKNOWN
+  { errno: EHOSTDOWN, fatal: true }, // ICMP_HOST_UNKNOWN
+  { errno: ENONET, fatal: true }, // ICMP_HOST_ISOLATED
+  { errno: ENETUNREACH, fatal: true }, // ICMP_NET_ANO
+  { errno: EHOSTUNREACH, fatal: true }, // ICMP_HOST_ANO
+  { errno: ENETUNREACH, fatal: false }, // ICMP_NET_UNR_TOS
+  { errno: EHOSTUNREACH, fatal: false }, // ICMP_HOST_UNR_TOS
+  { errno: EHOSTUNREACH, fatal: true }, // ICMP_PKT_FILTERED
+  { errno: EHOSTUNREACH, fatal: true }, // ICMP_PREC_VIOLATION
+  { errno: EHOSTUNREACH, fatal: true }, // ICMP_PREC_CUTOFF
+];
 
 export const UNREACH_TEXT: Readonly<Record<number, string>> = {
   [ICMP_NET_UNREACH]: "Destination Net Unreachable",
@@ -104,9 +139,10 @@ export function icmp_rcv(p: PBuf, ip: IpInfo): void {
       ping_rcv(p, ip, off, len);
       break;
     case ICMP_DEST_UNREACH:
-    case ICMP_TIME_EXCEEDED: {
+    case ICMP_TIME_EXCEEDED:
+    case ICMP_PARAMETERPROB: {
       if (type === ICMP_DEST_UNREACH) s.InDestUnreachs++;
-      else s.InTimeExcds++;
+      else if (type === ICMP_TIME_EXCEEDED) s.InTimeExcds++;
       icmp_unreach(p, ip, off, len);
       break;
     }
@@ -121,29 +157,56 @@ export function icmp_rcv(p: PBuf, ip: IpInfo): void {
 
 /**
  * icmp_unreach(): an error about a datagram we sent — its IP header and first 8 bytes follow the
- * ICMP header. "Fragmentation needed" updates the path MTU towards the datagram's destination
- * (ip_rt_update_pmtu); then the socket it came from hears it (icmp_socket_deliver).
+ * ICMP header. The embedded header must be there whole, be IPv4 and have an IHL of at least 5,
+ * and its transport header's first 8 bytes must follow it (icmp_socket_deliver's pskb_may_pull):
+ * otherwise Icmp InErrors. Then, for a protocol in the table with an err_handler, that handler
+ * hears it (icmp_socket_deliver, as Linux 6.1: destination unreachable codes up to
+ * NR_ICMP_UNREACH, time exceeded, parameter problem with its pointer as `info`; not an error that
+ * came to a broadcast address). For ping and UDP, as before: destination unreachable and time
+ * exceeded only, "fragmentation needed" updating the path MTU (ip_rt_update_pmtu) here.
  */
 function icmp_unreach(p: PBuf, ip: IpInfo, off: number, len: number): void {
+  const s = snmp.get().Icmp;
   const d = p.data;
   const v = p.view;
   const inner = off + 8;
   const head_end = p.head + p.len - p.data_len;
-  if (len < 8 + 20 + 8 || inner + 20 > head_end) return;
+  if (len < 8 + 20 || inner + 20 > head_end || d[inner]! >> 4 !== 4 || (d[inner]! & 0x0f) < 5) {
+    s.InErrors++;
+    return;
+  }
   const inner_ihl = (d[inner]! & 0x0f) * 4;
   const l4 = inner + inner_ihl;
-  if (inner_ihl < 20 || l4 + 8 > head_end || l4 + 8 > off + len) return;
+  if (l4 + 8 > head_end || l4 + 8 > off + len) {
+    s.InErrors++;
+    return;
+  }
   const type = d[off]!;
   const code = d[off + 1]!;
   const inner_daddr = v.getUint32(inner + 16);
-  let info = 0;
-  if (type === ICMP_DEST_UNREACH && code === ICMP_FRAG_NEEDED) {
-    info = v.getUint16(off + 6);
-    ip_rt_update_pmtu(inner_daddr, info);
+  const proto = d[inner + 9]!;
+  if (proto === IPPROTO_ICMP || proto === IPPROTO_UDP) {
+    if (type === ICMP_PARAMETERPROB) return;
+    let info = 0;
+    if (type === ICMP_DEST_UNREACH && code === ICMP_FRAG_NEEDED) {
+      info = v.getUint16(off + 6);
+      ip_rt_update_pmtu(inner_daddr, info);
+    }
+    if (proto === IPPROTO_ICMP) ping_err(v.getUint16(l4 + 4), v.getUint16(l4 + 6), type, code, info, ip.saddr);
+    else udp_err(v.getUint16(l4), type, code, info, ip.saddr, inner_daddr, v.getUint16(l4 + 2));
+    return;
   }
-  const proto = d[inner + 9];
-  if (proto === IPPROTO_ICMP) ping_err(v.getUint16(l4 + 4), v.getUint16(l4 + 6), type, code, info, ip.saddr);
-  else if (proto === IPPROTO_UDP) udp_err(v.getUint16(l4), type, code, info, ip.saddr, inner_daddr, v.getUint16(l4 + 2));
+  let info = 0;
+  if (type === ICMP_DEST_UNREACH) {
+    if (code > NR_ICMP_UNREACH) return;
+    if (code === ICMP_FRAG_NEEDED) info = v.getUint16(off + 6);
+  } else if (type === ICMP_PARAMETERPROB) {
+    info = d[off + 4]!;
+  }
+  if (ip.bcast) return;
+  const err_handler = inet_protocol_err(proto);
+  if (err_handler === undefined) return;
+  err_handler(p, { iph: inner, ihl: inner_ihl, l4, protocol: proto, saddr: v.getUint32(inner + 12), daddr: inner_daddr, from: ip.saddr }, type, code, info);
 }
 
 /** The highest ICMP type Linux knows (include/uapi/linux/icmp.h). */

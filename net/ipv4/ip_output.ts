@@ -62,8 +62,10 @@ export function ip_output(p: PBuf, l4_len: number, proto: number, daddr: number,
     return -EMSGSIZE;
   }
   const mtu = pmtudisc === IP_PMTUDISC_PROBE ? ip_dev_mtu(rt.dev) : ip_dst_mtu(rt.dev, daddr);
-  // __ip_make_skb: DF for DO and PROBE, and for WANT when it fits and the path MTU is not locked.
-  const df = pmtudisc === IP_PMTUDISC_DO || pmtudisc === IP_PMTUDISC_PROBE || (pmtudisc === IP_PMTUDISC_WANT && tot <= mtu && !ip_mtu_locked(daddr));
+  // __ip_make_skb: DF for DO and PROBE, and for WANT when it fits and the path MTU is not locked
+  // (a datagram too big for WANT is fragmented without DF: ip_sk_ignore_df). A GSO frame is
+  // segmented to fit, so WANT gives it DF as ip_queue_xmit gives every TCP segment.
+  const df = pmtudisc === IP_PMTUDISC_DO || pmtudisc === IP_PMTUDISC_PROBE || (pmtudisc === IP_PMTUDISC_WANT && (tot <= mtu || p.gso_size !== 0) && !ip_mtu_locked(daddr));
   ip_build_header(p, l4_len, proto, src !== 0 ? src : rt.src, daddr, ttl, df ? IP_DF : 0);
   p.data.set(rt.dev.dev_addr, p.head + 6);
   if (tot > mtu && p.gso_size === 0) return ip_fragment(p, rt, mtu, on_error);

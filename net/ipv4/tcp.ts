@@ -46,6 +46,7 @@ import {
   tcp4_seq_show,
   tcp_sockets,
   tcp_v4_connect,
+  tcp_v4_err,
   tcp_v4_rcv,
 } from "./tcp_ipv4.ts";
 import { inet_csk_unlink_child } from "./tcp_minisocks.ts";
@@ -564,7 +565,7 @@ export function tcp_getname(tp: TcpSock, peer: boolean): SockAddrIn | number {
 /** tcp_init(): called by the inet module: the per-boot secret, the protocol handler, /proc/net/tcp, the sysctls. */
 export function tcp_init(): number {
   net_secret_init();
-  if (inet_add_protocol(IPPROTO_TCP, tcp_v4_rcv) < 0) return -EINVAL;
+  if (inet_add_protocol(IPPROTO_TCP, tcp_v4_rcv, tcp_v4_err) < 0) return -EINVAL;
   proc_create("net/tcp", tcp4_seq_show);
   tcp_sysctl_register();
   return 0;

@@ -7,7 +7,7 @@
  * Context: tcp_v4_rcv runs in softirq and owns the packet buffer it is given (it puts it before
  * returning); the rest is process context unless noted.
  */
-import { EADDRINUSE, EADDRNOTAVAIL, EINVAL, ENETUNREACH } from "../../include/linux/errno.ts";
+import { EADDRINUSE, EADDRNOTAVAIL, EHOSTUNREACH, EINVAL, EMSGSIZE, ENETUNREACH, EPROTO } from "../../include/linux/errno.ts";
 import { CHECKSUM_UNNECESSARY, type PBuf } from "../../include/net/netdevice.ts";
 import { IPPROTO_TCP, type InetDiagSock } from "../../include/uapi/in.ts";
 import { this_kernel } from "../../kernel/kernel.ts";
@@ -15,18 +15,23 @@ import { pbuf_put } from "../../kernel/mm/pbuf.ts";
 import { timer_pending } from "../../kernel/time/timer.ts";
 import { ktime_get_ns } from "../../kernel/time/timekeeping.ts";
 import { csum_fold, csum_partial, csum_tcpudp_nofold } from "../../lib/inet_checksum.ts";
+import { ICMP_DEST_UNREACH, icmp_err_convert, ICMP_FRAG_NEEDED, ICMP_HOST_UNREACH, ICMP_NET_UNREACH, ICMP_PARAMETERPROB, ICMP_TIME_EXCEEDED, NR_ICMP_UNREACH } from "./icmp.ts";
+import { ip_mtu_locked, ip_route_mtu, ip_route_output, ip_rt_update_pmtu } from "./route.ts";
 import type { IpInfo } from "./ip.ts";
-import { ip_route_output } from "./route.ts";
-import { tcp_alloc_buffers, tcp_set_state } from "./tcp.ts";
+import type { IcmpErrInfo } from "./protocol.ts";
+import { tcp_alloc_buffers, tcp_done, tcp_set_state } from "./tcp.ts";
 import { tcp_parse_options, tcp_rcv_state_process } from "./tcp_input.ts";
 import { inet_twsk_kill, tcp_conn_request, tcp_timewait_state_process } from "./tcp_minisocks.ts";
-import { tcp_advmss, tcp_select_initial_window, tcp_send_syn, tcp_sync_mss, tcp_v4_send_ctl } from "./tcp_output.ts";
+import { tcp_advmss, tcp_select_initial_window, tcp_send_syn, tcp_simple_retransmit, tcp_sync_mss, tcp_v4_send_ctl } from "./tcp_output.ts";
 import {
   ICSK_TIME_PROBE0,
   ICSK_TIME_RETRANS,
+  after,
+  before,
   seq_add,
   seq_diff,
   TCP_HLEN,
+  TCP_CLOSE,
   TCP_LISTEN,
   TCP_MIN_MSS,
   TCP_MSS_DEFAULT,
@@ -42,6 +47,7 @@ import {
   type TcpSock,
 } from "./tcp_sock.ts";
 import { tcp_ext, tcp_mib, tcp_net } from "./tcp_net.ts";
+import { snmp } from "./snmp.ts";
 
 /* ---- RFC 6528 ISNs (net/core/secure_seq.c) ---- */
 
@@ -428,6 +434,107 @@ export function tcp_v4_rcv(p: PBuf, ip: IpInfo): void {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/* ---- ICMP errors (tcp_v4_err) ---- */
+
+/**
+ * tcp_v4_err() (Linux 6.1): TCP's err_handler in the protocol table, for an ICMP error quoting a
+ * segment we sent (the embedded IP header and the TCP header's first 8 bytes at `info`). The
+ * connection is found by the quoted 4-tuple; none, or a closed one: ignored (Icmp InErrors when
+ * none, as Linux). TIME_WAIT: ignored. A quoted sequence number outside snd_una … snd_nxt is
+ * ignored and counted (TcpExt OutOfWindowIcmps) — a blind attacker does not know it. Then:
+ *  - "fragmentation needed": the path MTU falls (ip_rt_update_pmtu), and tcp_v4_mtu_reduced
+ *    resyncs the MSS and resends at once what no longer fits (tcp_simple_retransmit);
+ *  - other destination unreachables map through icmp_err_convert, time exceeded to EHOSTUNREACH,
+ *    parameter problem to EPROTO; codes past NR_ICMP_UNREACH and other types are ignored.
+ * In SYN_SENT, or SYN_RECV of a simultaneous open, the error aborts the connection (sk_err, the
+ * connect() sleeper woken); a handshake still in its listener's queue is dropped (tcp_req_err)
+ * only for net/host unreachable, time exceeded and parameter problem. Otherwise it is a soft error
+ * (sk_err_soft): a connection keeps trying, and should it time out the owner sees this error
+ * instead of ETIMEDOUT (tcp_write_err). IP_RECVERR, which would make it a hard error, is not
+ * offered on TCP sockets. Softirq context; `p` stays ICMP's. Never throws.
+ */
+export function tcp_v4_err(p: PBuf, info: IcmpErrInfo, type: number, code: number, mtu_or_info: number): void {
+  const v = p.view;
+  const sport = v.getUint16(info.l4);
+  const dport = v.getUint16(info.l4 + 2);
+  const seq = v.getUint32(info.l4 + 4);
+  const tp = __inet_lookup_established(info.daddr, dport, info.saddr, sport);
+  if (tp === undefined) {
+    snmp.get().Icmp.InErrors++;
+    return;
+  }
+  if (tp.state === TCP_TIME_WAIT) return;
+  if (tp.state === TCP_SYN_RECV && tp.parent !== null) {
+    tcp_req_err(tp, seq, type === ICMP_PARAMETERPROB || type === ICMP_TIME_EXCEEDED || (type === ICMP_DEST_UNREACH && (code === ICMP_NET_UNREACH || code === ICMP_HOST_UNREACH)));
+    return;
+  }
+  if (tp.state === TCP_CLOSE) return;
+  // between(seq, snd_una, snd_nxt), both ends included.
+  if (before(seq, tp.snd_una) || after(seq, tp.snd_nxt)) {
+    tcp_ext().OutOfWindowIcmps++;
+    return;
+  }
+  let err: number;
+  switch (type) {
+    case ICMP_PARAMETERPROB:
+      err = EPROTO;
+      break;
+    case ICMP_DEST_UNREACH:
+      if (code > NR_ICMP_UNREACH) return;
+      if (code === ICMP_FRAG_NEEDED) {
+        // SYN-ACKs a listener sends are small; it has no interest (Linux: "goto out" for LISTEN).
+        tcp_v4_mtu_reduced(tp, mtu_or_info);
+        return;
+      }
+      err = icmp_err_convert[code]!.errno;
+      break;
+    case ICMP_TIME_EXCEEDED:
+      err = EHOSTUNREACH;
+      break;
+    default:
+      return;
+  }
+  if (tp.state === TCP_SYN_SENT || tp.state === TCP_SYN_RECV) {
+    tp.sk_err = err;
+    tcp_done(tp);
+    return;
+  }
+  tp.sk_err_soft = err;
+}
+
+/**
+ * tcp_req_err(): an ICMP error about a SYN-ACK of a handshake still in its listener's queue. The
+ * quoted sequence must be the SYN-ACK's (our ISN), else OutOfWindowIcmps; `abort` drops the
+ * handshake (ListenDrops), as inet_csk_reqsk_queue_drop.
+ */
+function tcp_req_err(tp: TcpSock, seq: number, abort: boolean): void {
+  if (seq !== tp.iss) {
+    tcp_ext().OutOfWindowIcmps++;
+    return;
+  }
+  if (!abort) return;
+  tcp_ext().ListenDrops++;
+  tcp_done(tp);
+}
+
+/**
+ * tcp_v4_mtu_reduced(): "fragmentation needed" with next-hop MTU `mtu` for a connection: the path
+ * MTU cache learns it (inet_csk_update_pmtu → ip_rt_update_pmtu; never raised, clamped to
+ * min_pmtu and locked below it). If the path MTU is now under what the segments were sized for,
+ * EMSGSIZE is remembered as a soft error when DF is still set (the path cannot take even that),
+ * and when the MSS shrinks (tcp_sync_mss) what is in flight and too long goes again at once
+ * (tcp_simple_retransmit); otherwise the retransmission timer deals with it.
+ */
+function tcp_v4_mtu_reduced(tp: TcpSock, mtu: number): void {
+  if (tp.state === TCP_LISTEN || tp.state === TCP_CLOSE) return;
+  ip_rt_update_pmtu(tp.daddr, mtu);
+  const dst_mtu = ip_route_mtu(tp.daddr);
+  if (dst_mtu === 0) return;
+  if (mtu < dst_mtu && !ip_mtu_locked(tp.daddr)) tp.sk_err_soft = EMSGSIZE;
+  const old_mss = tp.mss_cache;
+  if (tcp_sync_mss(tp) < old_mss) tcp_simple_retransmit(tp);
+}
 
 /* ---- /proc/net/tcp (tcp4_seq_show) ---- */
 

@@ -104,6 +104,8 @@ export class TcpExtMib {
   TCPACKSkippedChallenge = 0;
   TCPACKSkippedTimeWait = 0;
   TCPWinProbe = 0;
+  /** ICMP errors quoting a sequence number outside snd_una … snd_nxt (tcp_v4_err). Linux lists it after EmbryonicRsts. */
+  OutOfWindowIcmps = 0;
   /*
    * ringzero's, for drops Linux reports only as skb drop reasons (include/net/dropreason-core.h),
    * so that every received segment ends in a counter: TCP_INVALID_SEQUENCE / TCP_OLD_SEQUENCE

@@ -15,7 +15,7 @@ import { IPPROTO_TCP } from "../../include/uapi/in.ts";
 import { pbuf_add_frag, pbuf_alloc, pbuf_put } from "../../kernel/mm/pbuf.ts";
 import { ktime_get_ns } from "../../kernel/time/timekeeping.ts";
 import { csum_tcpudp_nofold } from "../../lib/inet_checksum.ts";
-import { IP_HLEN, ip_l4_csum, ip_output, L4_OFF } from "./ip.ts";
+import { IP_HLEN, ip_l4_csum, ip_output, IP_PMTUDISC_WANT, L4_OFF } from "./ip.ts";
 import { ip_route_output } from "./route.ts";
 import { tcp_ext, tcp_mib } from "./tcp_net.ts";
 import { tcp_event_ack_sent, tcp_event_data_sent, tcp_options_write, tcp_select_window } from "./tcp_output.ts";
@@ -84,7 +84,7 @@ function tcp_transmit_gso(tp: TcpSock, seq: number, len: number, mss: number): n
   tcp_mib().OutSegs += p.gso_segs;
   tcp_event_ack_sent(tp);
   tcp_event_data_sent(tp);
-  return ip_output(p, hlen + len, IPPROTO_TCP, tp.daddr, tp.saddr, undefined, tp.xmit_error);
+  return ip_output(p, hlen + len, IPPROTO_TCP, tp.daddr, tp.saddr, undefined, tp.xmit_error, IP_PMTUDISC_WANT);
 }
 
 /**

@@ -18,7 +18,7 @@ import { pbuf_alloc } from "../../kernel/mm/pbuf.ts";
 import { del_timer, mod_timer_ns } from "../../kernel/time/timer.ts";
 import { ktime_get_ns } from "../../kernel/time/timekeeping.ts";
 import { csum_tcpudp_nofold } from "../../lib/inet_checksum.ts";
-import { IP_HLEN, ip_l4_csum, ip_output, L4_OFF } from "./ip.ts";
+import { IP_HLEN, ip_l4_csum, ip_output, IP_PMTUDISC_WANT, L4_OFF } from "./ip.ts";
 import { ip_route_mtu } from "./route.ts";
 import { tcp_init_cwnd } from "./tcp_cong.ts";
 import { inet_csk_reset_xmit_timer, tcp_probe0_base } from "./tcp_timer.ts";
@@ -34,7 +34,9 @@ import {
   MAX_TCP_WINDOW,
   seq_add,
   seq_diff,
+  TCP_CA_CWR,
   TCP_CA_Loss,
+  TCP_CA_Recovery,
   TCP_DELACK_MAX_NS,
   TCP_DELACK_MIN_NS,
   TCP_HLEN,
@@ -57,7 +59,7 @@ import {
   TCPOPT_SACK_PERM,
   TCPOPT_TIMESTAMP,
   TCPOPT_WINDOW,
-  type TcpSegment,
+  TcpSegment,
   type TcpSock,
 } from "./tcp_sock.ts";
 import { tcp_ext, tcp_mib, tcp_net } from "./tcp_net.ts";
@@ -282,7 +284,10 @@ export function tcp_transmit_skb(tp: TcpSock, seq: number, len: number, flags: n
   tcp_mib().OutSegs++;
   if (flags & TCPHDR_ACK) tcp_event_ack_sent(tp);
   if (len > 0 || flags & (TCPHDR_SYN | TCPHDR_FIN)) tcp_event_data_sent(tp);
-  return ip_output(p, hlen + len, IPPROTO_TCP, tp.daddr, tp.saddr, undefined, tp.xmit_error);
+  // IP_PMTUDISC_WANT (a TCP socket's default): DF on every segment that fits the path MTU, so a
+  // smaller link on the way answers with "fragmentation needed" (RFC 1191) and tcp_v4_err shrinks
+  // the MSS.
+  return ip_output(p, hlen + len, IPPROTO_TCP, tp.daddr, tp.saddr, undefined, tp.xmit_error, IP_PMTUDISC_WANT);
 }
 
 /**
@@ -491,6 +496,80 @@ export function tcp_xmit_retransmit_queue(tp: TcpSock, fast_rexmit = false): voi
     else ext.TCPFastRetrans++;
     if (i === 0) inet_csk_reset_xmit_timer(tp, ICSK_TIME_RETRANS, tp.icsk_rto_ns);
   }
+}
+
+/**
+ * tcp_simple_retransmit() (with tcp_fragment's split of the queue): the path MTU fell and the MSS
+ * with it (tcp_v4_mtu_reduced). Every segment in flight, not SACKed, longer than the new MSS is
+ * lost: it is split into MSS-sized records, each marked lost (any retransmission of the oversized
+ * one is forgotten), and if anything is lost the connection enters Loss without touching cwnd
+ * (the units changed, not the amount of data in flight: ssthresh = tcp_current_ssthresh), then
+ * the lost segments go again as the pipe allows. Softirq context.
+ */
+export function tcp_simple_retransmit(tp: TcpSock): void {
+  const mss = tp.mss_cache;
+  const q = tp.rtx;
+  let split = false;
+  for (let i = 0; i < q.count && !split; i++) {
+    const rec = q.at(i);
+    if ((rec.sacked & TCPCB_SACKED_ACKED) === 0 && tcp_skb_seglen(rec) > mss) split = true;
+  }
+  if (split) {
+    const out: TcpSegment[] = [];
+    for (let i = 0; i < q.count; i++) {
+      const rec = q.at(i);
+      const seglen = tcp_skb_seglen(rec);
+      if ((rec.sacked & TCPCB_SACKED_ACKED) !== 0 || seglen <= mss) {
+        out.push(rec);
+        continue;
+      }
+      // tcp_mark_skb_lost on the whole record, then tcp_fragment into pieces of `mss`.
+      if (rec.sacked & TCPCB_SACKED_RETRANS) tp.retrans_out--;
+      if (rec.sacked & TCPCB_LOST) tp.lost_out--;
+      const syn = rec.tcp_flags & TCPHDR_SYN;
+      const fin = rec.tcp_flags & TCPHDR_FIN;
+      let seq = rec.seq;
+      const n = Math.ceil(seglen / mss);
+      for (let k = 0; k < n; k++) {
+        const piece = k === 0 ? rec : new TcpSegment();
+        const len = Math.min(mss, seglen - k * mss);
+        piece.seq = seq;
+        piece.end_seq = seq_add(seq, len + (k === 0 && syn ? 1 : 0) + (k === n - 1 && fin ? 1 : 0));
+        piece.tcp_flags = (k === 0 ? syn : 0) | (k === n - 1 ? fin : 0);
+        piece.sacked = (rec.sacked & TCPCB_EVER_RETRANS) | TCPCB_LOST;
+        piece.first_tx_ns = rec.first_tx_ns;
+        piece.tx_ns = rec.tx_ns;
+        seq = piece.end_seq;
+        out.push(piece);
+      }
+      tp.lost_out += n;
+      tp.packets_out += n - 1;
+    }
+    // The ring, rebuilt in order with spare records after the live ones.
+    const count = out.length;
+    for (let i = count; i < Math.max(16, q.recs.length); i++) out.push(new TcpSegment());
+    q.recs = out;
+    q.head = 0;
+    q.count = count;
+  }
+  if (tp.lost_out === 0) return;
+  if (tp.ca_state !== TCP_CA_Loss) {
+    tp.high_seq = tp.snd_nxt;
+    tp.snd_ssthresh = tcp_current_ssthresh(tp);
+    tp.ca_state = TCP_CA_Loss;
+  }
+  tcp_xmit_retransmit_queue(tp);
+}
+
+/** tcp_skb_seglen(): the payload bytes a record covers (its SYN and FIN not counted). */
+function tcp_skb_seglen(rec: TcpSegment): number {
+  return seq_diff(rec.end_seq, rec.seq) - (rec.tcp_flags & TCPHDR_SYN ? 1 : 0) - (rec.tcp_flags & TCPHDR_FIN ? 1 : 0);
+}
+
+/** tcp_current_ssthresh(): ssthresh in CWR/Recovery, else at least three quarters of cwnd. */
+function tcp_current_ssthresh(tp: TcpSock): number {
+  if (tp.ca_state === TCP_CA_CWR || tp.ca_state === TCP_CA_Recovery) return tp.snd_ssthresh;
+  return Math.max(tp.snd_ssthresh, (tp.snd_cwnd >> 1) + (tp.snd_cwnd >> 2));
 }
 
 /** tcp_send_ack(): a pure ACK now (with SACK blocks and the current window). */

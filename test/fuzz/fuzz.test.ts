@@ -59,7 +59,8 @@ describe("bounded fuzz run", () => {
     expect(r.accounting.offered_wire).toBe(1500 + r.liveness_frames);
     // The frames really went through the device, the driver and the stack (the identity is not 0 = 0).
     expect(r.nic["rx_frames"]).toBeGreaterThan(500);
-    expect(r.accounting.delivered_total).toBeGreaterThan(300);
+    // (About 300: malformed quoted headers in ICMP errors now count in Icmp.InErrors, not as delivered.)
+    expect(r.accounting.delivered_total).toBeGreaterThan(250);
     const drops = Object.fromEntries(r.accounting.drops);
     expect(drops["backend runt"]).toBeGreaterThan(0);
     expect(drops["virtio-net rx_too_big"]).toBeGreaterThan(0);

@@ -17,7 +17,6 @@ import { PCI_DEVICE, type PciDev, type PciDeviceId, type PciDriver } from "../..
 import { IFF_UP, NETIF_F_HW_CSUM, NETIF_F_RXCSUM, NETIF_F_SG, NETIF_F_TSO, type NapiStruct, type NetDevice } from "../../include/net/netdevice.ts";
 import { kernfs_create, kernfs_remove } from "../../kernel/fs/kernfs.ts";
 import { free_irq, request_irq } from "../../kernel/irq/manage.ts";
-import { DEFINE_PER_KERNEL } from "../../kernel/kernel.ts";
 import { pci_read_config_word, pci_write_config_word } from "../../kernel/pci/access.ts";
 import { pci_dev_sysfs_path } from "../../kernel/pci/pci_sysfs.ts";
 import { pci_clear_master, pci_disable_device, pci_enable_device, pci_get_drvdata, pci_iomap, pci_iounmap, pci_set_drvdata, pci_set_master } from "../../kernel/pci/pci.ts";
@@ -74,9 +73,9 @@ import {
   PCI_STATUS_REC_TARGET_ABORT,
   PCI_STATUS_SIG_SYSTEM_ERROR,
   PCI_STATUS_SIG_TARGET_ABORT,
-  REQ_RX_DESCRIPTOR_MULTIPLE,
 } from "./e1000_hw.ts";
-import { DEFAULT_ITR, E1000_START_ITR, e1000_check_itr_option, e1000_itr_watchdog, e1000_set_itr } from "./e1000_itr.ts";
+import { DEFAULT_ITR, e1000_itr_watchdog, e1000_set_itr } from "./e1000_itr.ts";
+import { COPYBREAK_DEFAULT, e1000_check_options, e1000_params, E1000Params, e1000_probe_fault, PROBE_STAGES } from "./e1000_param.ts";
 import { e1000_init_hw, e1000_power_phy, e1000_rar_set, e1000_read_mac_addr, e1000_reset_hw, e1000_update_stats, e1000_validate_eeprom_checksum } from "./e1000_mac.ts";
 import { e1000_alloc_rx_buffers, e1000_clean_rx_irq, e1000_clean_rx_ring, e1000_configure_rx, e1000_enable_rx, e1000_free_rx_resources, e1000_set_rx_mode, e1000_setup_rx_resources } from "./e1000_rx.ts";
 import { e1000_clean_tx_irq, e1000_clean_tx_ring, e1000_configure_tx, e1000_enable_tx, e1000_flush_tx, e1000_free_tx_resources, e1000_setup_tx_resources, e1000_xmit_frame } from "./e1000_tx.ts";
@@ -85,85 +84,7 @@ export const e1000_driver_name = "e1000";
 export const e1000_driver_version = "7.3.21-k8-NAPI-ringzero";
 /** How often the watchdog runs (Linux: every 2 s). */
 const WATCHDOG_INTERVAL = 2 * HZ;
-/** Linux's COPYBREAK_DEFAULT: frames of up to 256 bytes are copied out of the receive buffer. */
-const COPYBREAK_DEFAULT = 256;
 const WATCHDOG_INTERVAL_NS = 2 * NSEC_PER_SEC;
-
-/* ---- module parameters (e1000_param.c) and fault injection ---- */
-
-class E1000Params {
-  rx_descriptors = E1000_DEFAULT_RXD;
-  tx_descriptors = E1000_DEFAULT_TXD;
-  /** InterruptThrottleRate as parsed (e1000_itr.ts): the mode, and the rate it starts at. */
-  itr_setting = DEFAULT_ITR;
-  itr = E1000_START_ITR;
-  /**
-   * Make probe fail at a named stage, for testing the error paths (what Linux's fault-injection
-   * framework does): enable, iomap, alloc, reset, eeprom, tx_ring, rx_ring, rx_buffers, irq, register.
-   */
-  inject_fault = "";
-  /** Received frames up to this long are copied into a fresh buffer and the mapped one reused (copybreak). */
-  copybreak = COPYBREAK_DEFAULT;
-}
-export const e1000_params = DEFINE_PER_KERNEL(() => new E1000Params());
-export const PROBE_STAGES = ["enable", "iomap", "alloc", "reset", "eeprom", "tx_ring", "rx_ring", "rx_buffers", "irq", "register"] as const;
-
-function fault(stage: (typeof PROBE_STAGES)[number]): boolean {
-  return e1000_params.get().inject_fault === stage;
-}
-
-/** A ring size must lie in [min, max] and be a multiple of 8 (RDLEN/TDLEN count 128-byte units). */
-export function valid_ring_size(n: number, min: number, max: number): boolean {
-  return Number.isInteger(n) && n >= min && n <= max && n % REQ_RX_DESCRIPTOR_MULTIPLE === 0;
-}
-
-/** One option as e1000_param.c describes it: its name in messages, its range and default. */
-interface E1000RangeOption {
-  readonly name: string;
-  readonly def: number;
-  readonly min: number;
-  readonly max: number;
-}
-
-/**
- * e1000_validate_option(): a value in range is taken (and said so), anything else falls back to
- * the default with Linux's message naming the option. The module loader has already checked the
- * value parses as an integer (param_set_int).
- */
-function e1000_validate_option(value: string | undefined, opt: E1000RangeOption): number {
-  if (value === undefined) return opt.def;
-  const v = Number(value);
-  if (v >= opt.min && v <= opt.max) {
-    pr_info(`e1000: ${opt.name} set to ${v}`);
-    return v;
-  }
-  pr_info(`e1000: Invalid ${opt.name} value specified (${value}) using default of ${opt.def}`);
-  return opt.def;
-}
-
-const RXD_OPTION: E1000RangeOption = { name: "Receive Descriptors", def: E1000_DEFAULT_RXD, min: E1000_MIN_RXD, max: E1000_MAX_RXD };
-const TXD_OPTION: E1000RangeOption = { name: "Transmit Descriptors", def: E1000_DEFAULT_TXD, min: E1000_MIN_TXD, max: E1000_MAX_TXD };
-
-/** e1000_check_options(): every parameter validated, out-of-range ones replaced by their default. */
-function e1000_check_options(params: Readonly<Record<string, string>>): Pick<E1000Params, "rx_descriptors" | "tx_descriptors" | "itr_setting" | "itr" | "inject_fault" | "copybreak"> {
-  // In range but not a multiple of 8: rounded up, as Linux's ALIGN(count, REQ_*_DESCRIPTOR_MULTIPLE).
-  const align = (n: number): number => Math.ceil(n / REQ_RX_DESCRIPTOR_MULTIPLE) * REQ_RX_DESCRIPTOR_MULTIPLE;
-  const rx = align(e1000_validate_option(params["RxDescriptors"], RXD_OPTION));
-  const tx = align(e1000_validate_option(params["TxDescriptors"], TXD_OPTION));
-  const { itr_setting, itr } = e1000_check_itr_option(params["InterruptThrottleRate"]);
-  let f = params["inject_fault"] ?? "";
-  if (f !== "" && !(PROBE_STAGES as readonly string[]).includes(f)) {
-    pr_info(`e1000: Invalid inject_fault value specified (${f}) using default of none (valid: ${PROBE_STAGES.join(", ")})`);
-    f = "";
-  }
-  let copybreak = COPYBREAK_DEFAULT;
-  if (params["copybreak"] !== undefined) {
-    const v = Number(params["copybreak"]);
-    if (v >= 0) copybreak = v;
-    else pr_info(`e1000: Invalid copybreak value specified (${params["copybreak"]}) using default of ${COPYBREAK_DEFAULT}`);
-  }
-  return { rx_descriptors: rx, tx_descriptors: tx, itr_setting, itr, inject_fault: f, copybreak };
-}
 
 /* ---- id table ---- */
 
@@ -457,7 +378,7 @@ async function e1000_probe(pdev: PciDev, _ent: PciDeviceId): Promise<number> {
     return err;
   };
 
-  let err = fault("enable") ? -EIO : pci_enable_device(pdev);
+  let err = e1000_probe_fault("enable") ? -EIO : pci_enable_device(pdev);
   if (err) return fail(err, "enable");
   unwind.push(["err_pci_enable", () => pci_disable_device(pdev)]);
   pci_set_master(pdev);
@@ -469,11 +390,11 @@ async function e1000_probe(pdev: PciDev, _ent: PciDeviceId): Promise<number> {
     return fail(err, "dma");
   }
 
-  const hw_addr = fault("iomap") ? 0 : pci_iomap(pdev, 0, 0);
+  const hw_addr = e1000_probe_fault("iomap") ? 0 : pci_iomap(pdev, 0, 0);
   if (hw_addr === 0) return fail(-EIO, "iomap");
   unwind.push(["err_ioremap", () => pci_iounmap(pdev, hw_addr)]);
 
-  if (fault("alloc")) return fail(-ENOMEM, "alloc");
+  if (e1000_probe_fault("alloc")) return fail(-ENOMEM, "alloc");
   const netdev = alloc_etherdev({
     ndo_open: e1000_open,
     ndo_stop: e1000_close,
@@ -495,10 +416,10 @@ async function e1000_probe(pdev: PciDev, _ent: PciDeviceId): Promise<number> {
   netdev.driver = e1000_driver_name;
   netdev.ethtool_ops = e1000_ethtool_ops;
 
-  err = fault("reset") ? -EIO : await e1000_reset_hw(adapter);
+  err = e1000_probe_fault("reset") ? -EIO : await e1000_reset_hw(adapter);
   if (err) return fail(err, "reset");
 
-  err = fault("eeprom") ? -EIO : e1000_validate_eeprom_checksum(adapter);
+  err = e1000_probe_fault("eeprom") ? -EIO : e1000_validate_eeprom_checksum(adapter);
   if (err) {
     pr_err(`e1000 ${pdev.name}: The EEPROM Checksum Is Not Valid`);
     return fail(err, "eeprom");
@@ -511,30 +432,30 @@ async function e1000_probe(pdev: PciDev, _ent: PciDeviceId): Promise<number> {
   netdev.dev_addr.set(mac);
   e1000_init_hw(adapter);
 
-  err = fault("tx_ring") ? -ENOMEM : e1000_setup_tx_resources(adapter);
+  err = e1000_probe_fault("tx_ring") ? -ENOMEM : e1000_setup_tx_resources(adapter);
   if (err) return fail(err, "tx_ring");
   unwind.push(["err_setup_tx", () => e1000_free_tx_resources(adapter)]);
-  err = fault("rx_ring") ? -ENOMEM : e1000_setup_rx_resources(adapter);
+  err = e1000_probe_fault("rx_ring") ? -ENOMEM : e1000_setup_rx_resources(adapter);
   if (err) return fail(err, "rx_ring");
   unwind.push(["err_setup_rx", () => e1000_free_rx_resources(adapter)]);
 
   e1000_configure_tx(adapter);
   e1000_configure_rx(adapter);
-  const posted = fault("rx_buffers") ? 0 : e1000_alloc_rx_buffers(adapter, adapter.rx_ring.count);
+  const posted = e1000_probe_fault("rx_buffers") ? 0 : e1000_alloc_rx_buffers(adapter, adapter.rx_ring.count);
   unwind.push(["err_rx_buffers", () => e1000_clean_rx_ring(adapter)]);
   if (posted === 0) return fail(-ENOMEM, "rx_buffers");
 
   adapter.napi = netif_napi_add(netdev, e1000_clean);
   err = dev_alloc_name(netdev); // so /proc/interrupts shows eth0
   if (err) return fail(err, "irq");
-  err = fault("irq") ? -EINVAL : request_irq(pdev.irq, e1000_intr, IRQF_SHARED, netdev.name, netdev);
+  err = e1000_probe_fault("irq") ? -EINVAL : request_irq(pdev.irq, e1000_intr, IRQF_SHARED, netdev.name, netdev);
   if (err) return fail(err, "irq");
   unwind.push(["err_req_irq", () => void free_irq(pdev.irq, netdev)]);
 
   adapter.watchdog_task = new DelayedWork(() => e1000_watchdog(adapter));
   adapter.reset_task = new WorkStruct(() => e1000_reset_task(adapter));
 
-  err = fault("register") ? -EIO : register_netdev(netdev);
+  err = e1000_probe_fault("register") ? -EIO : register_netdev(netdev);
   if (err) return fail(err, "register");
 
   pci_set_drvdata(pdev, adapter);

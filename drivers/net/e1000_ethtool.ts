@@ -15,7 +15,8 @@ import { dev_close, dev_open } from "../net/netdev.ts";
 import { DMA_FROM_DEVICE, DMA_TO_DEVICE } from "../../include/linux/dma-direction.ts";
 import { dma_map_single, dma_mapping_error, dma_sync_single_for_cpu } from "../../kernel/dma/mapping.ts";
 import { E1000Ring, e1000_removed, e1000_unmap_slot, er32, ew32, type E1000Adapter } from "./e1000_adapter.ts";
-import { e1000_down, e1000_driver_name, e1000_driver_version, e1000_intr_handler, e1000_reset, e1000_up, valid_ring_size } from "./e1000.ts";
+import { e1000_down, e1000_driver_name, e1000_driver_version, e1000_intr_handler, e1000_reset, e1000_up } from "./e1000.ts";
+import { valid_ring_size } from "./e1000_param.ts";
 import {
   E1000_CTRL,
   E1000_DESC_SIZE,

@@ -42,7 +42,6 @@ import {
   inet_listen_hash,
   inet_listen_unhash,
   inet_put_port,
-  net_secret_init,
   tcp4_seq_show,
   tcp_sockets,
   tcp_v4_connect,
@@ -90,6 +89,7 @@ import {
   TcpSock,
 } from "./tcp_sock.ts";
 import { tcp_ext, tcp_mib, tcp_net, tcp_sysctl_register, tcp_sysctl_unregister } from "./tcp_net.ts";
+import { net_secret_init } from "./secure_seq.ts";
 
 /** RFC 6298 (5.7): the RTO once data flows, if the SYN had to be retransmitted and no RTT was measured. */
 const TCP_TIMEOUT_FALLBACK_NS = 3_000_000_000;

@@ -12,7 +12,6 @@ import { sk_write_space } from "./tcp.ts";
 import { tcp_reno_cong_avoid } from "./tcp_cong.ts";
 import { tcp_send_challenge_ack } from "./tcp_input.ts";
 import { tcp_ext } from "./tcp_net.ts";
-import { tcp_time_stamp } from "./tcp_output.ts";
 import { tcp_fastretrans_alert, tcp_remove_reno_sacks, tcp_sacktag_write_queue } from "./tcp_recovery.ts";
 import { inet_csk_reset_xmit_timer, tcp_probe0_when, tcp_rearm_rto } from "./tcp_timer.ts";
 import {
@@ -33,6 +32,7 @@ import {
   type TcpSkb,
   type TcpSock,
 } from "./tcp_sock.ts";
+import { tcp_time_stamp } from "./tcp_options.ts";
 
 const FLAG_DATA = 0x01;
 const FLAG_WIN_UPDATE = 0x02;

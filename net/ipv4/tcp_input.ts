@@ -22,8 +22,7 @@ import {
   tcp_send_ack,
   tcp_send_delayed_ack,
   tcp_sync_mss,
-  tcp_time_stamp,
-} from "./tcp_output.ts";
+  } from "./tcp_output.ts";
 import { FLAG_NO_CHALLENGE_ACK, tcp_ack } from "./tcp_ack.ts";
 import { inet_csk_reset_keepalive_timer, tcp_fin_time_ns } from "./tcp_timer.ts";
 import {
@@ -42,10 +41,8 @@ import {
   TCP_ESTABLISHED,
   TCP_FIN_WAIT1,
   TCP_FIN_WAIT2,
-  TCP_HLEN,
   TCP_LAST_ACK,
   TCP_MAX_QUICKACKS,
-  TCP_MAX_WSCALE,
   TCP_MIN_MSS,
   TCP_MSS_DEFAULT,
   TCP_SYN_RECV,
@@ -55,89 +52,17 @@ import {
   TCPHDR_FIN,
   TCPHDR_RST,
   TCPHDR_SYN,
-  TCPOLEN_TSTAMP_ALIGNED,
-  TCPOPT_EOL,
-  TCPOPT_MSS,
-  TCPOPT_NOP,
-  TCPOPT_SACK,
-  TCPOPT_SACK_PERM,
-  TCPOPT_TIMESTAMP,
-  TCPOPT_WINDOW,
   tcp_receive_window,
   type TcpSkb,
   type TcpSock,
 } from "./tcp_sock.ts";
 import { tcp_ext } from "./tcp_net.ts";
+import { tcp_apply_syn_options, tcp_time_stamp } from "./tcp_options.ts";
 
 /** net.ipv4.tcp_invalid_ratelimit: one out-of-window ACK or challenge ACK per 500 ms per socket. */
 const TCP_INVALID_RATELIMIT_NS = 500_000_000;
 /** RFC 7323 §5.5: a timestamp older than 24 days no longer protects against wrapped sequence numbers. */
 const TCP_PAWS_24DAYS_NS = 24 * 86400 * 1e9;
-
-/**
- * tcp_parse_options(): the options of `skb` (RFC 9293 §3.2). MSS, window scale and SACK-permitted
- * count only on a SYN. A malformed option ends the parse; what was read so far stands.
- */
-export function tcp_parse_options(skb: TcpSkb): void {
-  const opt = skb.opt;
-  const d = skb.data;
-  const syn = (skb.flags & TCPHDR_SYN) !== 0;
-  opt.saw_tstamp = false;
-  opt.num_sacks = 0;
-  opt.mss_clamp = 0;
-  opt.wscale = -1;
-  opt.sack_ok = false;
-  const end = skb.th + skb.doff;
-  let i = skb.th + TCP_HLEN;
-  while (i < end) {
-    const kind = d[i]!;
-    if (kind === TCPOPT_EOL) break;
-    if (kind === TCPOPT_NOP) {
-      i++;
-      continue;
-    }
-    if (i + 1 >= end) break;
-    const len = d[i + 1]!;
-    if (len < 2 || i + len > end) break;
-    if (kind === TCPOPT_MSS && len === 4 && syn) {
-      const mss = (d[i + 2]! << 8) | d[i + 3]!;
-      if (mss !== 0) opt.mss_clamp = mss;
-    } else if (kind === TCPOPT_WINDOW && len === 3 && syn) {
-      opt.wscale = Math.min(d[i + 2]!, TCP_MAX_WSCALE);
-    } else if (kind === TCPOPT_SACK_PERM && len === 2 && syn) {
-      opt.sack_ok = true;
-    } else if (kind === TCPOPT_TIMESTAMP && len === 10) {
-      opt.saw_tstamp = true;
-      opt.rcv_tsval = ((d[i + 2]! << 24) | (d[i + 3]! << 16) | (d[i + 4]! << 8) | d[i + 5]!) >>> 0;
-      opt.rcv_tsecr = ((d[i + 6]! << 24) | (d[i + 7]! << 16) | (d[i + 8]! << 8) | d[i + 9]!) >>> 0;
-    } else if (kind === TCPOPT_SACK && len >= 10 && (len - 2) % 8 === 0 && !syn) {
-      const n = Math.min((len - 2) >> 3, opt.sack.length >> 1);
-      for (let b = 0; b < n; b++) {
-        const o = i + 2 + 8 * b;
-        opt.sack[2 * b] = ((d[o]! << 24) | (d[o + 1]! << 16) | (d[o + 2]! << 8) | d[o + 3]!) >>> 0;
-        opt.sack[2 * b + 1] = ((d[o + 4]! << 24) | (d[o + 5]! << 16) | (d[o + 6]! << 8) | d[o + 7]!) >>> 0;
-      }
-      opt.num_sacks = n;
-    }
-    i += len;
-  }
-}
-
-/** The options a SYN or SYN-ACK negotiates (tcp_openreq_init / the SYN-SENT half of tcp_rcv_synsent_state_process). */
-export function tcp_apply_syn_options(tp: TcpSock, skb: TcpSkb): void {
-  const opt = skb.opt;
-  tp.tstamp_ok = tp.tstamp_ok && opt.saw_tstamp;
-  tp.sack_ok = tp.sack_ok && opt.sack_ok;
-  tp.wscale_ok = tp.wscale_ok && opt.wscale >= 0;
-  tp.snd_wscale = tp.wscale_ok ? opt.wscale : 0;
-  if (!tp.wscale_ok) tp.rcv_wscale = 0;
-  tp.rx_mss_clamp = opt.mss_clamp !== 0 ? opt.mss_clamp : TCP_MSS_DEFAULT;
-  tp.tcp_header_len = TCP_HLEN + (tp.tstamp_ok ? TCPOLEN_TSTAMP_ALIGNED : 0);
-  if (tp.tstamp_ok) {
-    tp.ts_recent = opt.rcv_tsval;
-    tp.ts_recent_stamp_ns = ktime_get_ns();
-  }
-}
 
 /* ---- out-of-window answers ---- */
 

@@ -12,9 +12,9 @@
  */
 import { ktime_get_ns } from "../../kernel/time/timekeeping.ts";
 import { tcp_done, tcp_alloc_buffers, tcp_sock_alloc, sk_data_ready } from "./tcp.ts";
-import { tcp_apply_syn_options } from "./tcp_input.ts";
-import { inet_bind_add, inet_ehash_insert, inet_ehash_remove, inet_put_port, secure_tcp_seq, secure_tcp_ts_off } from "./tcp_ipv4.ts";
-import { tcp_advmss, tcp_select_initial_window, tcp_send_syn, tcp_sync_mss, tcp_time_stamp, tcp_v4_send_ctl } from "./tcp_output.ts";
+import { inet_bind_add, inet_ehash_insert, inet_ehash_remove, inet_put_port } from "./tcp_ipv4.ts";
+import { secure_tcp_seq, secure_tcp_ts_off } from "./secure_seq.ts";
+import { tcp_advmss, tcp_select_initial_window, tcp_send_syn, tcp_sync_mss, tcp_v4_send_ctl } from "./tcp_output.ts";
 import { inet_csk_clear_xmit_timers, inet_csk_reset_keepalive_timer, tcp_timewait_len_ns } from "./tcp_timer.ts";
 import {
   after,
@@ -32,6 +32,7 @@ import {
   type TcpSock,
 } from "./tcp_sock.ts";
 import { tcp_ext, tcp_mib, tcp_net } from "./tcp_net.ts";
+import { tcp_apply_syn_options, tcp_time_stamp } from "./tcp_options.ts";
 
 /** net.ipv4.tcp_invalid_ratelimit, for TIME-WAIT's answers. */
 const TCP_TW_OOW_RATELIMIT_NS = 500_000_000;

@@ -18,9 +18,10 @@ import { csum_tcpudp_nofold } from "../../lib/inet_checksum.ts";
 import { IP_HLEN, ip_l4_csum, ip_output, IP_PMTUDISC_WANT, L4_OFF } from "./ip.ts";
 import { ip_route_output } from "./route.ts";
 import { tcp_ext, tcp_mib } from "./tcp_net.ts";
-import { tcp_event_ack_sent, tcp_event_data_sent, tcp_options_write, tcp_select_window } from "./tcp_output.ts";
+import { tcp_event_ack_sent, tcp_event_data_sent, tcp_select_window } from "./tcp_output.ts";
 import { inet_csk_reset_xmit_timer } from "./tcp_timer.ts";
 import { ICSK_TIME_RETRANS, seq_add, seq_diff, TCP_CA_Open, TCP_HLEN, TCPHDR_ACK, TCPHDR_PSH, type TcpSock } from "./tcp_sock.ts";
+import { tcp_options_write } from "./tcp_options.ts";
 
 /** The most payload one GSO frame carries (IP's 64 KiB less headers; Linux's gso_max_size 65536). */
 export const TCP_GSO_MAX_PAYLOAD = 65535 - IP_HLEN - 60;

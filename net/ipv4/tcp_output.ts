@@ -53,16 +53,13 @@ import {
   TCPHDR_SYN,
   tcp_packets_in_flight,
   tcp_receive_window,
-  TCPOPT_MSS,
   TCPOPT_NOP,
-  TCPOPT_SACK,
-  TCPOPT_SACK_PERM,
   TCPOPT_TIMESTAMP,
-  TCPOPT_WINDOW,
   TcpSegment,
   type TcpSock,
 } from "./tcp_sock.ts";
 import { tcp_ext, tcp_mib, tcp_net } from "./tcp_net.ts";
+import { tcp_options_write } from "./tcp_options.ts";
 
 /**
  * The largest IP packet one packet buffer holds (2 KiB less headroom and the Ethernet header).
@@ -77,11 +74,6 @@ export const TCP_MAX_PMTU = PBUF_SIZE - PBUF_HEADROOM - ETH_HLEN;
  */
 export function tcp_pmtu(daddr: number): number {
   return Math.min(ip_route_mtu(daddr) || 576, TCP_MAX_PMTU);
-}
-
-/** Our timestamp clock (RFC 7323 §5.4): milliseconds, offset per connection. */
-export function tcp_time_stamp(tp: TcpSock): number {
-  return (Math.floor(ktime_get_ns() / 1_000_000) + tp.ts_offset) >>> 0;
 }
 
 /**
@@ -177,84 +169,6 @@ export function tcp_select_window(tp: TcpSock): number {
     tp.rcv_zero_wnd = false;
   }
   return field;
-}
-
-/**
- * Write the options of a segment at d[o…) and return their length (a multiple of 4). SYN and
- * SYN-ACK: MSS, SACK-permitted, timestamps, window scale in Linux's order and packing (20 bytes);
- * the SYN offers what the sysctls allow, the SYN-ACK answers what the peer offered (tp.*_ok hold
- * both). Other segments: timestamps, then up to `room` bytes of SACK blocks for our out-of-order
- * data, the most recently changed range first (RFC 2018 §4).
- */
-export function tcp_options_write(tp: TcpSock, d: Uint8Array, v: DataView, o: number, flags: number, room: number): number {
-  let n = 0;
-  if (flags & TCPHDR_SYN) {
-    d[o] = TCPOPT_MSS;
-    d[o + 1] = 4;
-    v.setUint16(o + 2, tp.advmss);
-    n = 4;
-    if (tp.tstamp_ok) {
-      if (tp.sack_ok) {
-        d[o + n] = TCPOPT_SACK_PERM;
-        d[o + n + 1] = 2;
-      } else {
-        d[o + n] = TCPOPT_NOP;
-        d[o + n + 1] = TCPOPT_NOP;
-      }
-      d[o + n + 2] = TCPOPT_TIMESTAMP;
-      d[o + n + 3] = 10;
-      v.setUint32(o + n + 4, tcp_time_stamp(tp));
-      v.setUint32(o + n + 8, flags & TCPHDR_ACK ? tp.ts_recent : 0);
-      n += 12;
-    } else if (tp.sack_ok) {
-      d[o + n] = TCPOPT_NOP;
-      d[o + n + 1] = TCPOPT_NOP;
-      d[o + n + 2] = TCPOPT_SACK_PERM;
-      d[o + n + 3] = 2;
-      n += 4;
-    }
-    if (tp.wscale_ok) {
-      d[o + n] = TCPOPT_NOP;
-      d[o + n + 1] = TCPOPT_WINDOW;
-      d[o + n + 2] = 3;
-      d[o + n + 3] = tp.rcv_wscale;
-      n += 4;
-    }
-    return n;
-  }
-  if (tp.tstamp_ok) {
-    d[o] = TCPOPT_NOP;
-    d[o + 1] = TCPOPT_NOP;
-    d[o + 2] = TCPOPT_TIMESTAMP;
-    d[o + 3] = 10;
-    v.setUint32(o + 4, tcp_time_stamp(tp));
-    v.setUint32(o + 8, tp.ts_recent);
-    n = 12;
-  }
-  const ranges = tp.ofo.length >> 1;
-  if (tp.sack_ok && ranges > 0) {
-    const blocks = Math.min(ranges, Math.floor((Math.min(room, 40 - n) - 4) / 8));
-    if (blocks > 0) {
-      d[o + n] = TCPOPT_NOP;
-      d[o + n + 1] = TCPOPT_NOP;
-      d[o + n + 2] = TCPOPT_SACK;
-      d[o + n + 3] = 2 + 8 * blocks;
-      let at = o + n + 4;
-      const first = tp.ofo_last >= 0 && tp.ofo_last < ranges ? tp.ofo_last : ranges - 1;
-      v.setUint32(at, tp.ofo[2 * first]!);
-      v.setUint32(at + 4, tp.ofo[2 * first + 1]!);
-      at += 8;
-      for (let i = ranges - 1, k = 1; i >= 0 && k < blocks; i--) {
-        if (i === first) continue;
-        v.setUint32(at, tp.ofo[2 * i]!);
-        v.setUint32(at + 4, tp.ofo[2 * i + 1]!);
-        at += 8;
-        k++;
-      }
-      n += 4 + 8 * blocks;
-    }
-  }
-  return n;
 }
 
 /**

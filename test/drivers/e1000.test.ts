@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { IFF_UP } from "../../include/net/netdevice.ts";
 import { REG, TCTL_EN } from "../../hw/net/e1000_regs.ts";
 import { dev_get_by_name, dev_open, dev_close, dev_queue_xmit, netdev_transmit, netdev_list as all_netdevs } from "../../drivers/net/netdev.ts";
-import { PROBE_STAGES } from "../../drivers/net/e1000.ts";
+import { PROBE_STAGES } from "../../drivers/net/e1000_param.ts";
 import type { E1000Adapter } from "../../drivers/net/e1000_adapter.ts";
 import { net_control } from "../../kernel/net_control.ts";
 import { dma_coherent_usage } from "../../kernel/dma/mapping.ts";

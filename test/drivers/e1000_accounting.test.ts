@@ -11,7 +11,7 @@ import { MEMORY_MAP } from "../../hw/firmware.ts";
 import type { E1000 } from "../../hw/net/e1000.ts";
 import { ICR_LSC, REG, TCTL_EN } from "../../hw/net/e1000_regs.ts";
 import { dev_get_by_name, dev_open, dev_queue_xmit, netdev_transmit } from "../../drivers/net/netdev.ts";
-import { e1000_params } from "../../drivers/net/e1000.ts";
+import { e1000_params } from "../../drivers/net/e1000_param.ts";
 import { dma_coherent_usage } from "../../kernel/dma/mapping.ts";
 import { irq_to_desc } from "../../kernel/irq/irqdesc.ts";
 import { pbuf_alloc, pbuf_stats } from "../../kernel/mm/pbuf.ts";

@@ -51,6 +51,7 @@ export class VirtnetCtrl {
   readonly cvq: VirtQueue;
   private readonly pfn: number;
   readonly buf: Uint8Array;
+  readonly view: DataView;
   /** Commands sent and commands the device refused or could not be sent (ethtool -S). */
   commands = 0;
   errors = 0;
@@ -62,6 +63,7 @@ export class VirtnetCtrl {
     this.cvq = cvq;
     this.pfn = pfn;
     this.buf = page_address(pfn, PAGE_SIZE);
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   }
 
   /** The control buffer for `cvq`, or null when no page is left (probe fails with -ENOMEM). */
@@ -140,7 +142,7 @@ export function virtnet_set_rx_mode(ctrl: VirtnetCtrl | null, dev: NetDevice): v
   // struct virtio_net_ctrl_mac ×2: {le32 entries; u8 macs[entries][6]}, unicast then multicast.
   const uc_count = 0;
   const mc_count = 0;
-  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const v = ctrl.view;
   v.setUint32(CTRL_DATA, uc_count, true);
   v.setUint32(CTRL_DATA + 4 + uc_count * ETH_ALEN, mc_count, true);
   if (!ctrl.send_command(VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_TABLE_SET, [4 + uc_count * ETH_ALEN, 4 + mc_count * ETH_ALEN])) pr_warn(`${dev.name}: Failed to set MAC filter table.`);

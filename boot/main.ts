@@ -5,6 +5,7 @@
  */
 import { createInterface } from "node:readline";
 import { World } from "../hw/world.ts";
+import type { Machine } from "../hw/machine.ts";
 import { serial8250_init } from "../drivers/tty/serial8250.ts";
 import { start_kernel } from "../kernel/main.ts";
 import { PROGRAMS } from "../userland/programs.ts";
@@ -176,15 +177,70 @@ async function main(): Promise<void> {
     });
   }
 
+  // -c mode: standard input reaches the command through the console (`printf … | npm start -- -c
+  // "nc HOST PORT"`), end of input is ^D, and ^C (SIGINT) goes to the foreground command as on a
+  // terminal; a third ^C within two seconds gives up on the machine.
+  const detach_stdin = interactive ? null : attach_stdin(world, machine);
+
   const why = await world.run();
   watchdog?.stop();
   rl?.close();
+  detach_stdin?.();
   for (const b of net.external) b.stop();
   // Frames a lossy hub still holds (delay, reorder) are counted as discarded, not lost.
   for (const h of net.hubs) h.stop();
   for (const w of net.writers) w.close();
   if (why !== "powered_off") die("the machine has nothing left to run and no way to get input; stopping", 1);
   process.exitCode = machine.exit_code;
+}
+
+/**
+ * Feed the host's standard input to the console UART byte for byte (latin1, as a serial line
+ * carries bytes) until it ends; SIGINT becomes ^C. Counts as an external source while open.
+ * Returns the function that lets go of both.
+ */
+function attach_stdin(world: World, machine: Machine): () => void {
+  let open = true;
+  world.external_sources++;
+  const on_data = (chunk: Buffer): void => {
+    machine.uart.receive(chunk.toString("latin1"));
+    world.kick();
+  };
+  const on_end = (): void => {
+    if (!open) return;
+    open = false;
+    machine.uart.receive("\x04");
+    world.external_sources--;
+    world.kick();
+  };
+  const interrupts: number[] = [];
+  const on_sigint = (): void => {
+    const now = performance.now();
+    interrupts.push(now);
+    while (interrupts.length > 0 && now - interrupts[0]! > 2000) interrupts.shift();
+    if (interrupts.length >= 3) {
+      process.stderr.write("ringzero: interrupted three times; stopping the machine\n");
+      process.exit(130);
+    }
+    machine.uart.receive("\x03");
+    world.kick();
+  };
+  process.stdin.on("data", on_data);
+  process.stdin.on("end", on_end);
+  process.stdin.on("error", on_end);
+  process.on("SIGINT", on_sigint);
+  return () => {
+    process.stdin.off("data", on_data);
+    process.stdin.off("end", on_end);
+    process.stdin.off("error", on_end);
+    process.off("SIGINT", on_sigint);
+    process.stdin.pause();
+    process.stdin.unref?.();
+    if (open) {
+      open = false;
+      world.external_sources--;
+    }
+  };
 }
 
 await main();

@@ -6,30 +6,7 @@
 import { EAFNOSUPPORT, EBADF, EINVAL, ENETDOWN, ENODEV, ENOPROTOOPT, ENOTCONN, EOPNOTSUPP, EPROTONOSUPPORT } from "../include/linux/errno.ts";
 import type { ModuleInfo } from "../include/linux/module.ts";
 import { ETH_P_ARP, ETH_P_IP, IFF_UP } from "../include/net/netdevice.ts";
-import {
-  AF_INET,
-  AF_PACKET,
-  EDESTADDRREQ,
-  F_GETFL,
-  F_SETFL,
-  inet_aton,
-  IPPROTO_ICMP,
-  IPPROTO_TCP,
-  IPPROTO_UDP,
-  O_NONBLOCK,
-  PACKET_STATISTICS,
-  POLLHUP,
-  POLLIN,
-  POLLOUT,
-  POLLRDNORM,
-  POLLWRNORM,
-  SOCK_DGRAM,
-  SOCK_NONBLOCK,
-  SOCK_RAW,
-  SOCK_STREAM,
-  SOCK_TYPE_MASK,
-  SOL_PACKET,
-} from "../include/uapi/in.ts";
+import { AF_INET, AF_PACKET, EDESTADDRREQ, F_GETFL, F_SETFL, inet_aton, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, O_NONBLOCK, PACKET_STATISTICS, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_RAW, SOCK_STREAM, SOCK_TYPE_MASK, SOL_PACKET, IPPROTO_IP } from "../include/uapi/in.ts";
 import { packet_bind, packet_close, packet_release_all, packet_socket, packet_statistics } from "./packet/af_packet.ts";
 import { proc_create, proc_remove } from "../kernel/fs/proc.ts";
 import { register_inet_control, type InetControl } from "../kernel/net_control.ts";
@@ -57,7 +34,7 @@ import { tcp_diag_dump } from "./ipv4/tcp_ipv4.ts";
 import { arp_announce, arp_rcv, neigh_flush_dev, neigh_list, show_arp, neigh_sysctl_register, neigh_sysctl_unregister } from "./ipv4/arp.ts";
 import { dhcp_forget, dhcp_run, show_pnp } from "./ipv4/dhcp.ts";
 import { inet_addr_add, inet_addr_del, inet_addr_list, inet_addr_on, inet_dev_flush, inet_on_addr_change, inet_reset } from "./ipv4/devinet.ts";
-import { IPPROTO_IP, ip_rcv, ip_setsockopt } from "./ipv4/ip.ts";
+import { ip_rcv, ip_setsockopt } from "./ipv4/ip.ts";
 import { ping_bind, ping_close, ping_release_all, ping_sendto, ping_socket } from "./ipv4/ping.ts";
 import { fib_add, fib_del, fib_flush_dev, fib_init, fib_list, fib_reset } from "./ipv4/route.ts";
 import { show_snmp, snmp } from "./ipv4/snmp.ts";

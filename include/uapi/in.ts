@@ -21,6 +21,7 @@ export const PACKET_BROADCAST = 1;
 export const PACKET_MULTICAST = 2;
 export const PACKET_OTHERHOST = 3;
 export const PACKET_OUTGOING = 4;
+export const IPPROTO_IP = 0;
 export const IPPROTO_ICMP = 1;
 export const IPPROTO_TCP = 6;
 export const IPPROTO_UDP = 17;
@@ -45,6 +46,20 @@ export const TCP_MAXSEG = 2;
 export const TCP_KEEPIDLE = 4;
 export const TCP_KEEPINTVL = 5;
 export const TCP_KEEPCNT = 6;
+
+/*
+ * IP_MTU_DISCOVER values (include/uapi/linux/in.h): whether a
+ * socket's datagrams carry DF and may be fragmented locally.
+ */
+export const IP_MTU_DISCOVER = 10;
+/** Never set DF; fragment as needed. */
+export const IP_PMTUDISC_DONT = 0;
+/** DF when the datagram fits the path MTU, else fragment locally (Linux's default). */
+export const IP_PMTUDISC_WANT = 1;
+/** Always DF; a datagram larger than the path MTU is refused with EMSGSIZE. */
+export const IP_PMTUDISC_DO = 2;
+/** Always DF, against the device MTU, ignoring the path MTU. */
+export const IP_PMTUDISC_PROBE = 3;
 
 /* send()/recv() flags (include/linux/socket.h). */
 export const MSG_PEEK = 0x2;

@@ -1,6 +1,6 @@
 import { EMSGSIZE, ENOPROTOOPT, EINVAL, strerror } from "../../include/linux/errno.ts";
 import { ETH_HLEN, type NetDevice, type PBuf } from "../../include/net/netdevice.ts";
-import { IPPROTO_ICMP, IPPROTO_UDP } from "../../include/uapi/in.ts";
+import { IPPROTO_ICMP, IPPROTO_UDP, IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DONT, IP_PMTUDISC_PROBE, IP_PMTUDISC_WANT } from "../../include/uapi/in.ts";
 import { pbuf_put } from "../../kernel/mm/pbuf.ts";
 import { csum_partial, ip_compute_csum } from "../../lib/inet_checksum.ts";
 import { sock_queue_rcv, type Sock } from "../socket.ts";
@@ -29,21 +29,6 @@ export const IP_CE = 0x8000; // "congestion", reserved; a datagram with it is no
 export const IP_DF = 0x4000; // don't fragment
 export const IP_MF = 0x2000; // more fragments
 export const IP_OFFSET = 0x1fff; // offset in 8-byte units
-
-/*
- * IP_MTU_DISCOVER values (include/uapi/linux/in.h; they belong in include/uapi/in.ts): whether a
- * socket's datagrams carry DF and may be fragmented locally.
- */
-export const IPPROTO_IP = 0;
-export const IP_MTU_DISCOVER = 10;
-/** Never set DF; fragment as needed. */
-export const IP_PMTUDISC_DONT = 0;
-/** DF when the datagram fits the path MTU, else fragment locally (Linux's default). */
-export const IP_PMTUDISC_WANT = 1;
-/** Always DF; a datagram larger than the path MTU is refused with EMSGSIZE. */
-export const IP_PMTUDISC_DO = 2;
-/** Always DF, against the device MTU, ignoring the path MTU. */
-export const IP_PMTUDISC_PROBE = 3;
 
 /** A received packet's IP facts, handed to the transport protocols. */
 export interface IpInfo {

@@ -1,3 +1,4 @@
+import { IP_PMTUDISC_DO, IP_PMTUDISC_DONT, IP_PMTUDISC_PROBE, IP_PMTUDISC_WANT } from "../../include/uapi/in.ts";
 import { EINVAL, EMSGSIZE, ENETUNREACH, ENOBUFS } from "../../include/linux/errno.ts";
 import { CHECKSUM_NONE, CHECKSUM_PARTIAL, ETH_HLEN, ETH_P_IP, ETH_ZLEN, PBUF_HEADROOM, PBUF_SIZE, type PBuf } from "../../include/net/netdevice.ts";
 import { DEFINE_PER_KERNEL } from "../../kernel/kernel.ts";
@@ -7,7 +8,7 @@ import { csum_fold, ip_compute_csum } from "../../lib/inet_checksum.ts";
 import { neigh_output, type XmitError } from "./arp.ts";
 import { inet_is_broadcast } from "./devinet.ts";
 import { icmp_send, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED } from "./icmp.ts";
-import { IP_DEFAULT_TTL, IP_DF, IP_HLEN, IP_MAX_MTU, IP_MF, IP_OFFSET, IP_PMTUDISC_DO, IP_PMTUDISC_DONT, IP_PMTUDISC_PROBE, IP_PMTUDISC_WANT, ip_is_fragment, ip_send_check, type IpInfo } from "./ip.ts";
+import { IP_DEFAULT_TTL, IP_DF, IP_HLEN, IP_MAX_MTU, IP_MF, IP_OFFSET, ip_is_fragment, ip_send_check, type IpInfo } from "./ip.ts";
 import { ip_dev_mtu, ip_dst_mtu, ip_mtu_locked, ip_route_output, type RouteResult } from "./route.ts";
 import { snmp } from "./snmp.ts";
 

@@ -11,11 +11,11 @@
  */
 import { EMSGSIZE, ENOBUFS } from "../../include/linux/errno.ts";
 import { NETIF_F_SG, NETIF_F_TSO, PBUF_SIZE, SKB_GSO_TCPV4 } from "../../include/net/netdevice.ts";
-import { IPPROTO_TCP } from "../../include/uapi/in.ts";
+import { IPPROTO_TCP, IP_PMTUDISC_WANT } from "../../include/uapi/in.ts";
 import { pbuf_add_frag, pbuf_alloc, pbuf_put } from "../../kernel/mm/pbuf.ts";
 import { ktime_get_ns } from "../../kernel/time/timekeeping.ts";
 import { csum_tcpudp_nofold } from "../../lib/inet_checksum.ts";
-import { IP_HLEN, ip_l4_csum, ip_output, IP_PMTUDISC_WANT, L4_OFF } from "./ip.ts";
+import { IP_HLEN, ip_l4_csum, ip_output, L4_OFF } from "./ip.ts";
 import { ip_route_output } from "./route.ts";
 import { tcp_ext, tcp_mib } from "./tcp_net.ts";
 import { tcp_event_ack_sent, tcp_event_data_sent, tcp_select_window } from "./tcp_output.ts";

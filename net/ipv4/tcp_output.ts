@@ -13,12 +13,12 @@
  */
 import { ENOBUFS } from "../../include/linux/errno.ts";
 import { ETH_HLEN, PBUF_HEADROOM, PBUF_SIZE } from "../../include/net/netdevice.ts";
-import { IPPROTO_TCP } from "../../include/uapi/in.ts";
+import { IPPROTO_TCP, IP_PMTUDISC_WANT } from "../../include/uapi/in.ts";
 import { pbuf_alloc } from "../../kernel/mm/pbuf.ts";
 import { del_timer, mod_timer_ns } from "../../kernel/time/timer.ts";
 import { ktime_get_ns } from "../../kernel/time/timekeeping.ts";
 import { csum_tcpudp_nofold } from "../../lib/inet_checksum.ts";
-import { IP_HLEN, ip_l4_csum, ip_output, IP_PMTUDISC_WANT, L4_OFF } from "./ip.ts";
+import { IP_HLEN, ip_l4_csum, ip_output, L4_OFF } from "./ip.ts";
 import { ip_route_mtu } from "./route.ts";
 import { tcp_init_cwnd } from "./tcp_cong.ts";
 import { inet_csk_reset_xmit_timer, tcp_probe0_base } from "./tcp_timer.ts";

@@ -1,12 +1,12 @@
 import { EADDRINUSE, EINVAL, EMSGSIZE, ENOBUFS } from "../../include/linux/errno.ts";
 import { CHECKSUM_UNNECESSARY, type PBuf } from "../../include/net/netdevice.ts";
-import { IPPROTO_UDP } from "../../include/uapi/in.ts";
+import { IPPROTO_UDP, IP_PMTUDISC_DO, IP_PMTUDISC_PROBE } from "../../include/uapi/in.ts";
 import { DEFINE_PER_KERNEL } from "../../kernel/kernel.ts";
 import { pbuf_put } from "../../kernel/mm/pbuf.ts";
 import { sock_alloc, sock_queue_rcv, sock_release, type Sock } from "../socket.ts";
 import { csum_fold, csum_tcpudp_nofold } from "../../lib/inet_checksum.ts";
 import { icmp_err_text, icmp_send, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, ICMP_PORT_UNREACH, UNREACH_TEXT } from "./icmp.ts";
-import { IP_HLEN, IP_MAX_MTU, IP_PMTUDISC_DO, IP_PMTUDISC_PROBE, ip_l4_csum, ip_local_error, ip_make_pbuf, ip_output, ip_sk_pmtudisc, L4_OFF, pbuf_checksum, pbuf_copy_out, pbuf_store_bits, type IpInfo } from "./ip.ts";
+import { IP_HLEN, IP_MAX_MTU, ip_l4_csum, ip_local_error, ip_make_pbuf, ip_output, ip_sk_pmtudisc, L4_OFF, pbuf_checksum, pbuf_copy_out, pbuf_store_bits, type IpInfo } from "./ip.ts";
 import { ip_dev_mtu, ip_dst_mtu, ip_route_output } from "./route.ts";
 import { snmp } from "./snmp.ts";
 

@@ -5,6 +5,7 @@
  * fed by ICMP "fragmentation needed" (ip_route_mtu, min_pmtu, the 10-minute expiry). A booted host
  * (10.0.0.1) on a Sink; its sends are made in kernel context and read back from the wire.
  */
+import { IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_DO, IP_PMTUDISC_DONT } from "../../include/uapi/in.ts";
 import { describe, expect, it } from "vitest";
 import { csum_fold, csum_partial, csum_tcpudp_nofold } from "../../lib/inet_checksum.ts";
 import { frame_builder } from "../helpers/frames.ts";
@@ -17,7 +18,7 @@ import type { E1000Adapter } from "../../drivers/net/e1000_adapter.ts";
 import { snmp } from "../../net/ipv4/snmp.ts";
 import { udp_bind, udp_close, udp_sendto, udp_socket } from "../../net/ipv4/udp.ts";
 import { ping_close, ping_sendto, ping_socket } from "../../net/ipv4/ping.ts";
-import { ip_alloc_frame, ip_make_pbuf, ip_output, ip_setsockopt, IP_MTU_DISCOVER, IP_PMTUDISC_DO, IP_PMTUDISC_DONT, IPPROTO_IP, L4_OFF } from "../../net/ipv4/ip.ts";
+import { ip_alloc_frame, ip_make_pbuf, ip_output, ip_setsockopt, L4_OFF } from "../../net/ipv4/ip.ts";
 import { ip_do_fragment } from "../../net/ipv4/ip_output.ts";
 import { ip_route_mtu, ip_route_output, ip_rt_pmtu_list } from "../../net/ipv4/route.ts";
 import { Sink } from "../helpers/nic_harness.ts";

@@ -4,6 +4,7 @@
  * reassembled and answered by the peer, the replies fragmented back — and a machine pings itself
  * through lo with 65000 bytes.
  */
+import { IPPROTO_IP } from "../../include/uapi/in.ts";
 import { describe, expect, it } from "vitest";
 import { Hub } from "../../hw/net/hub.ts";
 import { World } from "../../hw/world.ts";
@@ -12,7 +13,7 @@ import { snmp } from "../../net/ipv4/snmp.ts";
 import { ip_frag_mem } from "../../net/ipv4/ip_fragment.ts";
 import { inet_control } from "../../kernel/net_control.ts";
 import { sock_lookup } from "../../net/socket.ts";
-import { ip_setsockopt, IPPROTO_IP } from "../../net/ipv4/ip.ts";
+import { ip_setsockopt } from "../../net/ipv4/ip.ts";
 import { boot_host } from "../helpers/net_machine.ts";
 import type { TestMachine } from "../helpers/boot.ts";
 

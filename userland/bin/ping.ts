@@ -1,6 +1,6 @@
 import { EMSGSIZE, ENETUNREACH, strerror } from "../../include/linux/errno.ts";
 import { SIGINT } from "../../include/linux/sched.ts";
-import { AF_INET, inet_ntoa, IPPROTO_ICMP, SOCK_DGRAM } from "../../include/uapi/in.ts";
+import { AF_INET, inet_ntoa, IP_MTU_DISCOVER, IP_PMTUDISC_DO, IP_PMTUDISC_DONT, IP_PMTUDISC_PROBE, IP_PMTUDISC_WANT, IPPROTO_ICMP, IPPROTO_IP, SOCK_DGRAM } from "../../include/uapi/in.ts";
 import { gai_strerror, getaddrinfo } from "../lib/resolv.ts";
 import { CLOCK_MONOTONIC, type Syscalls } from "../../include/uapi/syscalls.ts";
 import { fail, print } from "../lib/stdio.ts";
@@ -16,10 +16,7 @@ import { fail, print } from "../lib/stdio.ts";
  */
 const USAGE = "Usage: ping [-q] [-c count] [-i interval] [-s packetsize] [-M pmtudisc_option] [-W timeout] destination";
 
-/* setsockopt(IPPROTO_IP, IP_MTU_DISCOVER) and its values (include/uapi/linux/in.h). */
-const IPPROTO_IP = 0;
-const IP_MTU_DISCOVER = 10;
-const PMTUDISC: Readonly<Record<string, number>> = { dont: 0, want: 1, do: 2, probe: 3 };
+const PMTUDISC: Readonly<Record<string, number>> = { dont: IP_PMTUDISC_DONT, want: IP_PMTUDISC_WANT, do: IP_PMTUDISC_DO, probe: IP_PMTUDISC_PROBE };
 
 /** iputils' format: three significant digits of milliseconds. */
 export function format_rtt(us: number): string {

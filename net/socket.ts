@@ -9,8 +9,10 @@ import type { TcpSock } from "./ipv4/tcp_sock.ts";
  * Sockets (net/socket.c, include/net/sock.h, reduced): a descriptor, its file status flags
  * (O_NONBLOCK), and for datagram and packet sockets a receive queue of datagrams (errors included,
  * as IP_RECVERR delivers them) and a wait queue. UDP and ping sockets build on this; a stream
- * socket's state is its TcpSock (`tcp`), which has its own buffers and wait queue. File descriptors
- * are numbered per kernel, never reused, and closed when their process exits.
+ * socket's state is its TcpSock (`tcp`), which has its own buffers and wait queue. Sockets are
+ * numbered per kernel (`fd`, from 3, never reused): the InetControl calls take that number. A process
+ * reaches a socket through a descriptor in its own table (kernel/fs/sockfs.ts), which the system-call
+ * layer translates; its last close closes the socket.
  */
 export const SK_RCVQ_MAX = 64;
 

@@ -22,6 +22,12 @@ import { sleep } from "./bin/sleep.ts";
 import { sysctl } from "./bin/sysctl.ts";
 import { uname } from "./bin/uname.ts";
 import { uptime } from "./bin/uptime.ts";
+import { httpd } from "./bin/httpd.ts";
+import { wget } from "./bin/wget.ts";
+import { ls } from "./bin/ls.ts";
+import { mkdir } from "./bin/mkdir.ts";
+import { mount } from "./bin/mount.ts";
+import { rm } from "./bin/rm.ts";
 
 /** One-line descriptions for `help`. */
 export const COMMAND_HELP: Readonly<Record<string, string>> = {
@@ -33,7 +39,7 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
   nslookup: "query DNS: nslookup [-type=TYPE] HOST [SERVER]",
   netstat: "protocol counters (-s); TCP sockets (-tan)",
   ss: "TCP sockets: ss -tan (-l listening)",
-  cat: "print /proc and /sys files",
+  cat: "print files (any path) or standard input",
   dmesg: "print the kernel log",
   echo: "print arguments",
   ethtool: "NIC settings, statistics (-S), registers (-d), rings (-g/-G), coalescing (-c/-C), self-test (-t)",
@@ -54,6 +60,12 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
   uptime: "time since boot",
   sysctl: "read and set kernel parameters (/proc/sys)",
   init: "pid 1",
+  ls: "list directory contents: ls [-1Aadhl] [FILE]...",
+  mkdir: "make directories: mkdir [-p] [-m MODE] DIR...",
+  rm: "remove files: rm [-fr] FILE...",
+  mount: "list mounts, or mount -t tmpfs|proc|sysfs [-o OPTS] SRC DIR",
+  wget: "fetch a URL over HTTP: wget [-qS] [-O FILE|-] [-T SEC] [-U AGENT] URL",
+  httpd: "serve files over HTTP: httpd [-fv] [-p [IP:]PORT] [-h HOME] (without -f: in the background)",
 };
 
 /** The contents of /bin, without init and sh (see programs.ts). */
@@ -64,6 +76,10 @@ export const COMMANDS: ReadonlyMap<string, Program> = new Map<string, Program>([
   ["nc", nc],
   ["netstat", netstat],
   ["cat", cat],
+  ["ls", ls],
+  ["mkdir", mkdir],
+  ["rm", rm],
+  ["mount", mount],
   ["dmesg", dmesg],
   ["echo", echo],
   ["ethtool", ethtool],
@@ -82,4 +98,6 @@ export const COMMANDS: ReadonlyMap<string, Program> = new Map<string, Program>([
   ["uname", uname],
   ["uptime", uptime],
   ["sysctl", sysctl],
+  ["wget", wget],
+  ["httpd", httpd],
 ]);

@@ -17,12 +17,21 @@ export const EACCES = 13;
 export const EFAULT = 14;
 export const EBUSY = 16;
 export const EEXIST = 17;
+export const EXDEV = 18;
 export const ENODEV = 19;
 export const ENOTDIR = 20;
 export const EISDIR = 21;
 export const EINVAL = 22;
+export const ENFILE = 23;
+export const EMFILE = 24;
+export const ENOTTY = 25;
+export const EFBIG = 27;
 export const ENOSPC = 28;
+export const ESPIPE = 29;
+export const EROFS = 30;
+export const EMLINK = 31;
 export const ERANGE = 34;
+export const ENAMETOOLONG = 36;
 export const ENOSYS = 38;
 export const ENOTEMPTY = 39;
 export const ELOOP = 40;
@@ -66,12 +75,21 @@ export const ERRNO_MESSAGES: Readonly<Record<number, string>> = {
   [EFAULT]: "Bad address",
   [EBUSY]: "Device or resource busy",
   [EEXIST]: "File exists",
+  [EXDEV]: "Invalid cross-device link",
   [ENODEV]: "No such device",
   [ENOTDIR]: "Not a directory",
   [EISDIR]: "Is a directory",
   [EINVAL]: "Invalid argument",
+  [ENFILE]: "Too many open files in system",
+  [EMFILE]: "Too many open files",
+  [ENOTTY]: "Inappropriate ioctl for device",
+  [EFBIG]: "File too large",
   [ENOSPC]: "No space left on device",
+  [ESPIPE]: "Illegal seek",
+  [EROFS]: "Read-only file system",
+  [EMLINK]: "Too many links",
   [ERANGE]: "Numerical result out of range",
+  [ENAMETOOLONG]: "File name too long",
   [ENOSYS]: "Function not implemented",
   [ENOTEMPTY]: "Directory not empty",
   [ELOOP]: "Too many levels of symbolic links",

@@ -6,6 +6,7 @@
 import type { EthtoolCmd, EthtoolReply } from "./ethtool.ts";
 import type { IfChange, IfInfo } from "./if.ts";
 import type { InetSyscalls, PollFd } from "./in.ts";
+import type { Dirent, Stat, Statfs } from "./stat.ts";
 
 /** waitpid() option: report, do not wait (include/uapi/linux/wait.h). */
 export const WNOHANG = 1;
@@ -23,23 +24,102 @@ export type SigDisposition = "default" | "ignore" | "catch";
 export const CLOCK_REALTIME = 0;
 export const CLOCK_MONOTONIC = 1;
 
-export interface Syscalls extends InetSyscalls {
-  /** write(2) to fd 1 (stdout) or 2 (stderr); both reach the console. Returns bytes written. */
-  write(fd: number, text: string): number;
+/**
+ * The file calls (open, read, write … as Linux has them). Descriptors are per process, the lowest
+ * free number first, at most 1024 open (-EMFILE); 0, 1 and 2 start on the console, a spawned child
+ * gets copies of its parent's (except O_CLOEXEC ones), and all are closed when the process exits.
+ * Sockets are descriptors in the same table: close, read, write, poll, fcntl, fstat and dup work on
+ * either. Paths are absolute or relative to the working directory; tmpfs is mounted at `/`, proc at
+ * /proc, sysfs at /sys. Flags and modes: include/uapi/fcntl.ts and stat.ts.
+ */
+export interface FileSyscalls {
+  /**
+   * open(2): O_RDONLY/O_WRONLY/O_RDWR | O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_DIRECTORY,
+   * O_NOFOLLOW, O_NONBLOCK, O_CLOEXEC. `mode` (default 0o666) is for a file O_CREAT makes, less the
+   * umask. The new descriptor, or -ENOENT, -EEXIST, -EISDIR, -ENOTDIR, -ELOOP, -EACCES, -EROFS,
+   * -ENAMETOOLONG, -EMFILE, -ENOSPC …
+   */
+  open(path: string, flags: number, mode?: number): number;
+  /**
+   * read(2) into `buf`: bytes read, 0 at end of file, or -errno (-EISDIR, -EBADF, -EINTR …). The
+   * console gives at most one line per call; a socket reads as recv().
+   */
+  read(fd: number, buf: Uint8Array): Promise<number>;
+  /**
+   * write(2): bytes written or -errno (-ENOSPC when the tmpfs is full, -EBADF …). A string is
+   * written as UTF-8. Descriptors 1 and 2 start on the console. A write on a socket whose peer is
+   * gone raises SIGPIPE, as send() does.
+   */
+  write(fd: number, data: string | Uint8Array): Promise<number>;
+  /** lseek(2) with SEEK_SET/SEEK_CUR/SEEK_END: the new offset; -ESPIPE on sockets and the console. */
+  lseek(fd: number, offset: number, whence: number): number;
+  /** close(2) of a file or a socket. */
+  close(fd: number): number;
+  /** dup(2): the lowest free descriptor, sharing the file (and its offset). */
+  dup(fd: number): number;
+  /** dup2(2): `newfd` (closed first if open) now refers to `oldfd`'s file. */
+  dup2(oldfd: number, newfd: number): number;
+  /** fcntl(2): F_GETFL / F_SETFL (O_APPEND, O_NONBLOCK), F_GETFD / F_SETFD (FD_CLOEXEC), F_DUPFD. */
+  fcntl(fd: number, cmd: number, arg?: number): number;
+  /** stat(2) (follows a final symlink), lstat(2) (does not), fstat(2). */
+  stat(path: string): Stat | number;
+  lstat(path: string): Stat | number;
+  fstat(fd: number): Stat | number;
+  /** statfs(2) of the file system holding `path` (f_blocks, f_bfree … in f_bsize units, as df uses). */
+  statfs(path: string): Statfs | number;
+  /** getdents64(2): up to `count` (default 128) entries from the directory's offset, "." and ".." first; [] at the end. */
+  getdents(fd: number, count?: number): Dirent[] | number;
+  /** mkdir(2): `mode` (default 0o777) less the umask. -EEXIST, -ENOENT, -ENOTDIR, -EPERM (proc, sysfs) … */
+  mkdir(path: string, mode?: number): number;
+  /** rmdir(2): -ENOTEMPTY, -ENOTDIR, -EBUSY (a mountpoint), -EINVAL (".") … */
+  rmdir(path: string): number;
+  /** unlink(2): the name goes; an open file keeps its data until its last descriptor is closed. -EISDIR for a directory. */
+  unlink(path: string): number;
+  /** rename(2) within one mount (-EXDEV across), replacing an existing target of a compatible type. */
+  rename(oldpath: string, newpath: string): number;
+  /** symlink(2): a link at `linkpath` whose contents are `target` (which need not exist). */
+  symlink(target: string, linkpath: string): number;
+  /** readlink(2): a symlink's contents; -EINVAL when `path` is not a symlink. */
+  readlink(path: string): string | number;
+  /** truncate(2) / ftruncate(2): set a regular file's size (a hole of zeros when it grows). */
+  truncate(path: string, length: number): number;
+  ftruncate(fd: number, length: number): number;
+  /** chdir(2) and getcwd(2) (-ENOENT when the working directory was removed). */
+  chdir(path: string): number;
+  getcwd(): string | number;
+  /** umask(2): sets the file-creation mask, returns the old one. */
+  umask(mask: number): number;
+  /**
+   * mount(2) of a new file system: `fstype` "tmpfs" (data: size=N[k|m|g|%], nr_inodes=N, mode=OCTAL),
+   * "proc" or "sysfs", with MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC. -ENODEV for an unknown type.
+   */
+  mount(source: string, target: string, fstype: string, flags: number, data?: string): number;
+  /** umount2(2): -EBUSY while files are open or a working directory is inside (MNT_DETACH: lazily). */
+  umount(target: string, flags?: number): number;
+  /**
+   * Whole-file read (open + read to the end + close) of any file: /proc and /sys as before, tmpfs
+   * files, and one read of at most 4 KiB from a memory device (/dev/zero, /dev/urandom).
+   */
+  read_file(path: string): Uint8Array | number;
+  /**
+   * Whole-file write: sysfs/procfs attributes (each call is one store, as before: bind/unbind,
+   * sysctls), or a tmpfs file created or truncated (open O_WRONLY|O_CREAT|O_TRUNC + write).
+   * Returns bytes written or -errno.
+   */
+  write_file(path: string, data: string | Uint8Array): Promise<number>;
+  /** The names in a directory (no "." or ".."), sorted: getdents(2) made easy. */
+  readdir(path: string): string[] | number;
+}
+
+export interface Syscalls extends InetSyscalls, FileSyscalls {
   /** read(2) on fd 0 in canonical mode: one line with its newline; null at end of input; -EINTR. */
   read_line(): Promise<string | null | number>;
   /**
-   * poll(2) over sockets and fd 0 (the console: POLLIN when a line can be read). Waits up to
-   * `timeout_ms` (< 0: no limit, 0: just look). Fills each `revents`; returns how many have events,
-   * 0 on timeout, -EINTR on a signal.
+   * poll(2) over any descriptors: sockets, the console (POLLIN when a line can be read), files
+   * (always ready). Waits up to `timeout_ms` (< 0: no limit, 0: just look). Fills each `revents`;
+   * returns how many have events, 0 on timeout, -EINTR on a signal.
    */
   poll(fds: PollFd[], timeout_ms: number): Promise<number>;
-  /** open+read+close of a whole file under /proc or /sys. */
-  read_file(path: string): Uint8Array | number;
-  /** open+write+close (sysfs attributes such as bind/unbind). Returns bytes written or -errno. */
-  write_file(path: string, data: string): Promise<number>;
-  /** getdents(2): the names in a directory. */
-  readdir(path: string): string[] | number;
   /** nanosleep(2): 0, or -EINTR if a caught signal arrived. */
   nanosleep(ns: number): Promise<number>;
   /** clock_gettime(2) in nanoseconds. CLOCK_MONOTONIC counts from boot. */

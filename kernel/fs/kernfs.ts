@@ -41,9 +41,48 @@ const tree = DEFINE_PER_KERNEL(() => new Map<string, KernfsFile>());
 const links = DEFINE_PER_KERNEL(() => new Map<string, KernfsLinkTarget>());
 const dynamic = DEFINE_PER_KERNEL(() => new Map<string, KernfsDynamicDir>());
 
+/**
+ * The directories that files and fixed links imply, made again after the tree changes (is_dir() is
+ * asked for every component of every path the VFS walks). Links whose target is computed count
+ * only while present, so they are checked when asked.
+ */
+interface DirIndex {
+  dirs: Set<string>;
+  /** Paths of links with computed targets. */
+  computed: string[];
+}
+const dir_index = DEFINE_PER_KERNEL((): { index: DirIndex | null } => ({ index: null }));
+
+function invalidate_dirs(): void {
+  dir_index.get().index = null;
+}
+
+function add_ancestors(dirs: Set<string>, p: string): void {
+  for (let cut = p.lastIndexOf("/"); cut >= 0; cut = p.lastIndexOf("/", cut - 1)) {
+    const d = cut === 0 ? "/" : p.slice(0, cut);
+    if (dirs.has(d)) return;
+    dirs.add(d);
+    if (cut === 0) return;
+  }
+}
+
+function dirs(): DirIndex {
+  const h = dir_index.get();
+  if (h.index !== null) return h.index;
+  const index: DirIndex = { dirs: new Set(dynamic.get().keys()), computed: [] };
+  for (const k of tree.get().keys()) add_ancestors(index.dirs, k);
+  for (const [k, l] of links.get()) {
+    if (typeof l === "string") add_ancestors(index.dirs, k);
+    else index.computed.push(k);
+  }
+  h.index = index;
+  return index;
+}
+
 /** Register a dynamic directory at `path`. */
 export function kernfs_create_dynamic(path: string, dir: KernfsDynamicDir): void {
   dynamic.get().set(norm(path), dir);
+  invalidate_dirs();
 }
 
 /** Resolve `p` inside a dynamic directory: files of one entry, or one file. */
@@ -122,6 +161,7 @@ function resolve_parent(path: string): string {
 
 export function kernfs_create(path: string, file: KernfsFile): void {
   tree.get().set(resolve_parent(path), file);
+  invalidate_dirs();
 }
 
 /**
@@ -130,6 +170,7 @@ export function kernfs_create(path: string, file: KernfsFile): void {
  */
 export function kernfs_create_link(path: string, target: KernfsLinkTarget): void {
   links.get().set(resolve_parent(path), target);
+  invalidate_dirs();
 }
 
 /**
@@ -168,18 +209,43 @@ export function kernfs_remove(path: string): void {
     m.delete(p);
     for (const k of [...m.keys()]) if (k.startsWith(prefix)) m.delete(k);
   }
+  invalidate_dirs();
 }
 
 /** Below `p` there is a file or a present link: `p` is an (implicit) directory. */
 function is_dir(p: string): boolean {
+  const index = dirs();
+  if (index.dirs.has(p)) return true;
+  if (index.computed.length === 0) return false;
+  const l = links.get();
   const prefix = p === "/" ? "/" : p + "/";
-  for (const k of tree.get().keys()) if (k.startsWith(prefix)) return true;
-  for (const [k, l] of links.get()) if (k.startsWith(prefix) && link_target(l) !== null) return true;
-  return dynamic.get().has(p);
+  for (const k of index.computed) if (k.startsWith(prefix) && link_target(l.get(k)!) !== null) return true;
+  return false;
 }
 
 function exists(p: string): boolean {
   return tree.get().has(p) || is_dir(p) || dyn_lookup(p) !== null;
+}
+
+/** What kernfs_lookup_node() finds at a path. */
+export type KernfsNode = { kind: "file"; file: KernfsFile } | { kind: "dir" } | { kind: "link"; target: string };
+
+/**
+ * The node at a physical (link-free) path, for the VFS's component-by-component walk
+ * (kernel/fs/kernfs_vfs.ts): a file, a directory, a present link with its target, or null. Links
+ * are not followed; the walk does that itself.
+ */
+export function kernfs_lookup_node(p: string): KernfsNode | null {
+  const l = links.get().get(p);
+  if (l !== undefined) {
+    const target = link_target(l);
+    return target === null ? null : { kind: "link", target };
+  }
+  const d = dyn_lookup(p);
+  if (d !== null) return d.file !== undefined ? { kind: "file", file: d.file } : { kind: "dir" };
+  const f = tree.get().get(p);
+  if (f !== undefined) return { kind: "file", file: f };
+  return is_dir(p) ? { kind: "dir" } : null;
 }
 
 export function kernfs_read(path: string): string | Uint8Array | number {

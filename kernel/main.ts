@@ -29,6 +29,7 @@ import { format_uptime } from "./time/uptime.ts";
 import { run_timers } from "./time/timer.ts";
 import { system_wq } from "./workqueue.ts";
 import { RINGZERO_VERSION } from "./version.ts";
+import { current_ns } from "./fs/namespace.ts";
 
 
 export interface BootOptions {
@@ -145,6 +146,7 @@ export function start_kernel(platform: Platform, opts: BootOptions = {}): Kernel
   if (opts.modules !== undefined) set_module_index(opts.modules);
   if (opts.programs !== undefined) set_program_table(opts.programs);
   proc_root_init();
+  current_ns(); // the root file system (tmpfs at /, /proc and /sys mounted in): init/noinitramfs.c
 
   // Idle accounting: the CPU halts when a step reports nothing to do, and wakes at the next entry.
   let halted_at = -1;

@@ -13,8 +13,8 @@ import { fail, getopt, print } from "../lib/stdio.ts";
  * Stops after COUNT frames or on Ctrl-C, then prints the capture statistics as tcpdump does.
  * Timestamps are the kernel clock's time since boot, the same clock --pcap files are stamped with.
  *
- * -w FILE is refused: the guest has no writable file system. Capture to a file from the machine
- * side instead (--pcap FILE, or -object filter-dump,…), which sees the same frames on the wire.
+ * -w FILE is refused: the guest's tcpdump does not write pcap files yet (issue 16). Capture to a
+ * file from the machine side instead (--pcap FILE, or -object filter-dump,…), which sees the same frames on the wire.
  */
 const USAGE = "Usage: tcpdump [-enS] [-c count] [-i interface] [-w file]";
 
@@ -25,7 +25,7 @@ export async function tcpdump(argv: readonly string[], sys: Syscalls): Promise<n
   const tcp_seq = tcp_seq_state(o.opts.has("S"));
   if (o.args.length > 0) return fail(sys, "tcpdump", `filter expressions are not supported ('${o.args.join(" ")}')`, 1);
   if (o.opts.has("w")) {
-    return fail(sys, "tcpdump", `${o.opts.get("w")}: ringzero has no writable file system; capture from the host with --pcap FILE or -object filter-dump,id=ID,netdev=NETDEV,file=FILE`, 1);
+    return fail(sys, "tcpdump", `${o.opts.get("w")}: writing captures inside the machine is not supported yet; capture from the host with --pcap FILE or -object filter-dump,id=ID,netdev=NETDEV,file=FILE`, 1);
   }
   let count = Infinity;
   if (o.opts.has("c")) {

@@ -2,8 +2,13 @@
  * Network back-ends from the command line, in QEMU's syntax (qemu-options.hx):
  *
  *   -netdev user,id=ID[,net=ADDR/PREFIX][,host=A][,dns=A][,dhcpstart=A]
+ *               [,hostfwd=[tcp|udp]:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT]...
  *        (its name server answers from the host's /etc/hosts, and with --clock realtime from the
- *        host's resolver too: hw/net/host_resolver.ts)
+ *        host's resolver too: hw/net/host_resolver.ts; with --clock realtime, guest TCP and UDP to
+ *        other hosts go out through the host's sockets, 10.0.2.2 being the host's 127.0.0.1:
+ *        hw/net/host_net_node.ts, hw/net/slirp.ts; hostfwd as QEMU spells it, but HOSTADDR
+ *        defaults to 127.0.0.1: hw/net/slirp_hostfwd.ts. A user netdev with hostfwd rules binds
+ *        them before boot and needs the realtime clock.)
  *   -netdev stream,id=ID,server=on|off,addr.type=unix,addr.path=PATH[,reconnect-ms=N]
  *   -netdev stream,id=ID,server=on|off,addr.type=inet,addr.host=H,addr.port=P[,reconnect-ms=N]
  *   -netdev dgram,id=ID,local.type=inet,local.host=H,local.port=P,remote.type=inet,remote.host=H,remote.port=P
@@ -33,28 +38,34 @@ import { PcapTap, PcapWriter } from "../hw/net/pcap.ts";
 import { UserNet, type UserNetConfig } from "../hw/net/user_net.ts";
 import type { HostResolver } from "../hw/net/user_net_dns.ts";
 import { node_host_resolver } from "../hw/net/host_resolver.ts";
+import { node_host_net, type NodeHostNet } from "../hw/net/host_net_node.ts";
+import { describe_hostfwd, parse_hostfwd, type HostFwdRule } from "../hw/net/slirp_hostfwd.ts";
 import { inet_aton } from "../include/uapi/in.ts";
 
 export interface NetdevSpec {
   type: string;
   id: string;
   props: Map<string, string>;
+  /** Every key=value in order, repeats included (hostfwd= may be given several times). */
+  all: [string, string][];
 }
 
 /** "type,k=v,k=v" → spec, for `-netdev` or `-object` (named `opt` in errors); both need an id. */
 export function parse_netdev(spec: string, opt = "-netdev"): NetdevSpec | string {
   const [type, ...rest] = spec.split(",");
   const props = new Map<string, string>();
+  const all: [string, string][] = [];
   for (const kv of rest) {
     const i = kv.indexOf("=");
     if (i <= 0) return `${opt} ${spec}: '${kv}' is not key=value`;
     props.set(kv.slice(0, i), kv.slice(i + 1));
+    all.push([kv.slice(0, i), kv.slice(i + 1)]);
   }
   if (type === undefined || type === "") return `${opt}: missing type`;
   const id = props.get("id");
   if (id === undefined) return `${opt} ${spec}: Parameter 'id' is missing`;
   props.delete("id");
-  return { type, id, props };
+  return { type, id, props, all };
 }
 
 function take(spec: NetdevSpec, allowed: readonly string[]): string | null {
@@ -72,7 +83,7 @@ function host_port(s: string | undefined, what: string, default_host = "127.0.0.
 }
 
 function user_config(spec: NetdevSpec): Partial<UserNetConfig> | string {
-  const bad = take(spec, ["net", "host", "dns", "dhcpstart"]);
+  const bad = take(spec, ["net", "host", "dns", "dhcpstart", "hostfwd"]);
   if (bad) return bad;
   const cfg: Partial<UserNetConfig> = {};
   const net = spec.props.get("net");
@@ -108,6 +119,66 @@ function user_resolver(world: World): HostResolver {
       world.kick();
     },
   });
+}
+
+/**
+ * The host's sockets for a user network's NAT: while one is open the world counts it as a
+ * source of input, and what arrives on it wakes the run loop. Only on the realtime clock (or for
+ * hostfwd rules, which need it anyway): on the virtual clock time does not wait for the host, so
+ * the guest would see its connects time out; there the user network has no NAT, as QEMU's
+ * `restrict=on`, and runs deterministically.
+ */
+function user_host_net(world: World, rules: readonly HostFwdRule[]): NodeHostNet | null {
+  if (world.mode !== "realtime" && rules.length === 0) return null;
+  return node_host_net({
+    on_ref: () => world.external_sources++,
+    on_unref: () => {
+      world.external_sources--;
+      world.kick();
+    },
+    kick: () => world.kick(),
+  });
+}
+
+/** The hostfwd rules of a `-netdev user` (QEMU's errors word for word, after the option). */
+function user_hostfwd(spec: NetdevSpec, text: string): HostFwdRule[] | string {
+  const rules: HostFwdRule[] = [];
+  for (const [k, v] of spec.all) {
+    if (k !== "hostfwd") continue;
+    const r = parse_hostfwd(v);
+    if (typeof r === "string") return `-netdev ${text}: ${r}`;
+    rules.push(r);
+  }
+  return rules;
+}
+
+/** A back-end that reaches outside before boot: started (and its error shown) by boot/main.ts. */
+export interface ExternalBackend {
+  readonly id: string;
+  /** Bind / connect (host context, before boot): null, or one error line. */
+  start(): Promise<string | null>;
+  stop(): void;
+  /** Where it is, without counters. */
+  where(): string;
+}
+
+/** A user network's host forwarding, bound before boot (QEMU binds them as the netdev is made). */
+function hostfwd_backend(id: string, text: string, user: UserNet, rules: HostFwdRule[]): ExternalBackend {
+  return {
+    id,
+    start: async () => {
+      for (const r of rules) {
+        const err = await user.add_hostfwd(r);
+        if (err !== null) {
+          user.stop();
+          return `-netdev ${text}: ${err}`;
+        }
+      }
+      return null;
+    },
+    stop: () => user.stop(),
+    where: () => rules.map((r) => describe_hostfwd(r, user.cfg.dhcp_start)).join(", "),
+  };
 }
 
 function stream_backend(spec: NetdevSpec, env: BackendEnv): SocketBackend | string {
@@ -194,8 +265,11 @@ interface BackendEnv {
 }
 
 export interface NetworkSetup {
-  /** Back-ends that talk to the outside world (they need the realtime clock). */
-  external: SocketBackend[];
+  /**
+   * Back-ends that talk to the outside world (they need the realtime clock): socket back-ends,
+   * and user networks with hostfwd rules.
+   */
+  external: (SocketBackend | ExternalBackend)[];
   writers: PcapWriter[];
   /** Hubs this machine has ports on (stop() them when the machine stops: held frames are counted). */
   hubs: Hub[];
@@ -208,7 +282,7 @@ export interface NetworkSetup {
 export function setup_network(world: World, m: Machine, netdevs: readonly string[], nic_netdev: ReadonlyMap<E1000 | VirtioNet, string | undefined>, dumps: readonly [string, string][]): NetworkSetup | string {
   const env: BackendEnv = { world, machine: m, kick: () => world.kick() };
   const backends = new Map<string, NetEndpoint>();
-  const external: SocketBackend[] = [];
+  const external: (SocketBackend | ExternalBackend)[] = [];
   for (const s of netdevs) {
     const spec = parse_netdev(s);
     if (typeof spec === "string") return spec;
@@ -217,7 +291,14 @@ export function setup_network(world: World, m: Machine, netdevs: readonly string
     switch (spec.type) {
       case "user": {
         const cfg = user_config(spec);
-        b = typeof cfg === "string" ? cfg : new UserNet(m.clock, cfg, user_resolver(world));
+        const rules = user_hostfwd(spec, s);
+        if (typeof cfg === "string" || typeof rules === "string") {
+          b = typeof cfg === "string" ? cfg : (rules as string);
+          break;
+        }
+        const user = new UserNet(m.clock, cfg, user_resolver(world), user_host_net(world, rules));
+        if (rules.length > 0) external.push(hostfwd_backend(spec.id, s, user, rules));
+        b = user;
         break;
       }
       case "stream":

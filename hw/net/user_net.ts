@@ -1,6 +1,12 @@
 import { csum_fold, csum_partial, csum_tcpudp_nofold } from "../../lib/inet_checksum.ts";
 import { ClockEvent, type VirtualClock } from "../clock.ts";
+import type { HostNet } from "./host_net.ts";
 import { RX_NO_LINK, type NetEndpoint } from "./net_endpoint.ts";
+import type { SlirpIf } from "./slirp.ts";
+import { describe_hostfwd, hostfwd_setup_error, type HostFwdRule } from "./slirp_hostfwd.ts";
+import { SlirpTcp } from "./slirp_tcp.ts";
+import { tcp_input } from "./slirp_tcp_input.ts";
+import { SlirpUdp } from "./slirp_udp.ts";
 import { DNS_PORT, hosts_resolver, UserNetDns, type HostResolver } from "./user_net_dns.ts";
 
 /**
@@ -12,9 +18,17 @@ import { DNS_PORT, hosts_resolver, UserNetDns, type HostResolver } from "./user_
  *   a name server on 10.0.2.3 port 53 answering from the host's resolver (user_net_dns.ts; the
  *             resolver is given by the board — boot/ passes the host's, see host_resolver.ts —
  *             and is only `localhost` when none is given).
- * Virtual hosts use QEMU's MAC scheme: 52:55 followed by the IPv4 address (52:55:0a:00:02:02).
- * There is no NAT to the outside world: anything else goes unanswered. Replies leave after
- * `latency_ns` of virtual time (a host on the same LAN), never inside the NIC's transmit call.
+ *   with a HostNet (host_net.ts; boot/ passes Node's sockets, tests an in-memory host), NAT as
+ *             slirp does it: guest TCP is terminated here and carried over host sockets
+ *             (slirp_tcp*.ts), UDP over one host socket per guest port (slirp_udp.ts), 10.0.2.2
+ *             being the host's loopback (slirp.ts); and host forwarding (hostfwd rules,
+ *             slirp_hostfwd.ts) from host ports to guest ports. Without one, anything else goes
+ *             unanswered.
+ * Virtual hosts use QEMU's MAC scheme: 52:55 followed by the IPv4 address (52:55:0a:00:02:02);
+ * packets from outside addresses come from the gateway's MAC. Frames leave after `latency_ns` of
+ * virtual time (a host on the same LAN), never inside the NIC's transmit call. The guest's MAC
+ * per address is learnt from its ARP and DHCP traffic (hostfwd needs it), or asked for by ARP.
+ * IPv4 fragments from the guest are not reassembled: they are counted (`fragments`) and dropped.
  */
 export interface UserNetConfig {
   net: number;
@@ -38,7 +52,8 @@ export const USER_NET_DEFAULTS: UserNetConfig = {
   latency_ns: 10_000,
 };
 
-const SLOTS = 64;
+/** Output slots: enough for a guest's receive window of full-sized TCP segments in flight. */
+const SLOTS = 256;
 const SLOT_SIZE = 1600;
 const BROADCAST_MAC = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
 
@@ -50,10 +65,10 @@ function be32(b: Uint8Array, o: number): number {
   return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
 }
 
-export class UserNet implements NetEndpoint {
+export class UserNet implements NetEndpoint, SlirpIf {
   peer: NetEndpoint | null = null;
   readonly cfg: UserNetConfig;
-  private readonly clock: VirtualClock;
+  readonly clock: VirtualClock;
   /** Outgoing frames waiting for their time: a ring of preallocated buffers. */
   private readonly slots = Array.from({ length: SLOTS }, () => new Uint8Array(SLOT_SIZE));
   private readonly views = this.slots.map((b) => new DataView(b.buffer));
@@ -69,20 +84,57 @@ export class UserNet implements NetEndpoint {
   dropped = 0;
   /** Replies that reached a NIC whose link was down (or no NIC at all): never heard. */
   dropped_no_link = 0;
+  /** IPv4 fragments from the guest (not reassembled: dropped). */
+  fragments = 0;
   /** The name server on the DNS address. */
   readonly dns: UserNetDns;
+  /** The NAT (null without a HostNet). */
+  readonly tcp: SlirpTcp | null;
+  readonly udp: SlirpUdp | null;
+  readonly hostfwd: HostFwdRule[] = [];
+  /** The guest's MAC per address (from its ARP and DHCP traffic). */
+  private readonly neigh = new Map<number, Uint8Array>();
+  /** The slot ip_begin() took, for ip_commit(). */
+  private begun = -1;
 
-  constructor(clock: VirtualClock, cfg: Partial<UserNetConfig> = {}, resolver: HostResolver = hosts_resolver()) {
+  constructor(clock: VirtualClock, cfg: Partial<UserNetConfig> = {}, resolver: HostResolver = hosts_resolver(), host_net: HostNet | null = null) {
     this.clock = clock;
     this.cfg = { ...USER_NET_DEFAULTS, ...cfg };
     this.event = new ClockEvent("user-net", () => this.flush());
     this.dns = new UserNetDns(resolver);
+    this.tcp = host_net === null ? null : new SlirpTcp(this, host_net);
+    this.udp = host_net === null ? null : new SlirpUdp(this, host_net);
   }
 
   describe(): string {
     const c = this.cfg;
     const ip = (a: number): string => `${a >>> 24}.${(a >>> 16) & 0xff}.${(a >>> 8) & 0xff}.${a & 0xff}`;
-    return `user net=${ip(c.net)}/${c.prefix} host=${ip(c.host)} dns=${ip(c.dns)} frames_in=${this.frames_in} frames_out=${this.frames_out} dropped=${this.dropped} dropped_no_link=${this.dropped_no_link}\n   ${this.dns.describe()}`;
+    const lines = [
+      `user net=${ip(c.net)}/${c.prefix} host=${ip(c.host)} dns=${ip(c.dns)} frames_in=${this.frames_in} frames_out=${this.frames_out} dropped=${this.dropped} dropped_no_link=${this.dropped_no_link} fragments=${this.fragments} nat=${this.tcp === null ? "off" : "on"}`,
+      this.dns.describe(),
+    ];
+    if (this.tcp !== null) lines.push(this.tcp.describe());
+    if (this.udp !== null) lines.push(this.udp.describe());
+    for (const r of this.hostfwd) lines.push(describe_hostfwd(r, c.dhcp_start));
+    return lines.join("\n   ");
+  }
+
+  /**
+   * Set up a host forwarding rule (host context, before the guest runs): listen on its host
+   * port. Null, or QEMU's one-line error. Needs a HostNet.
+   */
+  async add_hostfwd(rule: HostFwdRule): Promise<string | null> {
+    if (this.tcp === null || this.udp === null) return hostfwd_setup_error(rule);
+    const err = rule.udp ? await this.udp.bind(rule) : await this.tcp.listen(rule);
+    if (err !== null) return hostfwd_setup_error(rule);
+    this.hostfwd.push(rule);
+    return null;
+  }
+
+  /** The machine stops: listeners and NAT sockets are closed. */
+  stop(): void {
+    this.tcp?.stop();
+    this.udp?.stop();
   }
 
   /** Write 52:55 followed by the address (QEMU's name for a virtual host) at o[off..off+6). */
@@ -97,6 +149,71 @@ export class UserNet implements NetEndpoint {
 
   private ours(ip: number): boolean {
     return ip === this.cfg.host || ip === this.cfg.dns;
+  }
+
+  /** Learn that the guest's `ip` is at the MAC at f[off..off+6) (no allocation when unchanged). */
+  private learn(ip: number, f: Uint8Array, off: number): void {
+    if (ip === 0 || this.ours(ip)) return;
+    const m = this.neigh.get(ip);
+    if (m !== undefined && m[0] === f[off] && m[1] === f[off + 1] && m[2] === f[off + 2] && m[3] === f[off + 3] && m[4] === f[off + 4] && m[5] === f[off + 5]) return;
+    const mac = f.slice(off, off + 6);
+    this.neigh.set(ip, mac);
+    this.tcp?.neigh_learned(ip, mac);
+  }
+
+  // --- SlirpIf: how the NAT reaches the guest ---
+
+  neigh_lookup(ip: number): Uint8Array | null {
+    return this.neigh.get(ip) ?? null;
+  }
+
+  free_slots(): number {
+    return SLOTS - this.count;
+  }
+
+  ip_begin(mac: Uint8Array, src: number, dst: number, proto: number, l4len: number): Uint8Array | null {
+    const i = this.reply_ip(mac, 0, dst, src, proto, l4len);
+    this.begun = i;
+    return i < 0 ? null : this.slots[i]!;
+  }
+
+  ip_commit(l4len: number): void {
+    if (this.begun < 0) return;
+    this.begun = -1;
+    this.commit(34 + l4len);
+  }
+
+  arp_request(ip: number): void {
+    const i = this.alloc();
+    if (i < 0) return;
+    const o = this.slots[i]!;
+    const ov = this.views[i]!;
+    o.set(BROADCAST_MAC, 0);
+    this.put_mac(o, 6, this.cfg.host);
+    ov.setUint16(12, 0x0806);
+    ov.setUint16(14, 1);
+    ov.setUint16(16, 0x0800);
+    o[18] = 6;
+    o[19] = 4;
+    ov.setUint16(20, 1);
+    this.put_mac(o, 22, this.cfg.host);
+    ov.setUint32(28, this.cfg.host);
+    o.fill(0, 32, 38);
+    ov.setUint32(38, ip);
+    this.commit(42);
+  }
+
+  icmp_unreach(mac: Uint8Array, quote: Uint8Array, code: number): void {
+    const len = 8 + quote.length;
+    const i = this.reply_ip(mac, 0, be32(quote, 12), this.cfg.host, 1, len);
+    if (i < 0) return;
+    const o = this.slots[i]!;
+    o[34] = 3;
+    o[35] = code;
+    o.fill(0, 36, 42);
+    o.set(quote, 42);
+    this.views[i]!.setUint16(36, csum_fold(csum_partial(o, 34, len)));
+    this.commit(34 + len);
   }
 
   /** The slot for the next reply, or -1 when all are in flight (the frame is dropped and counted). */
@@ -128,6 +245,7 @@ export class UserNet implements NetEndpoint {
       else this.frames_out++;
     }
     if (this.count > 0) this.clock.arm(this.event, this.slot_due[this.head]!);
+    this.tcp?.slots_freed();
   }
 
   /** The guest sends. ARP and ICMP echo are answered without allocating; only DHCP builds objects. */
@@ -140,7 +258,9 @@ export class UserNet implements NetEndpoint {
   }
 
   private arp(f: Uint8Array): void {
-    if (be16(f, 20) !== 1) return; // only requests need an answer
+    const op = be16(f, 20);
+    if (op === 1 || op === 2) this.learn(be32(f, 28), f, 22);
+    if (op !== 1) return; // only requests need an answer
     const tpa = be32(f, 38);
     if (!this.ours(tpa)) return;
     const i = this.alloc();
@@ -166,14 +286,17 @@ export class UserNet implements NetEndpoint {
     const ihl = (f[14]! & 0x0f) * 4;
     const tot = be16(f, 16);
     if (tot + 14 > len || csum_fold(csum_partial(f, 14, ihl)) !== 0) return;
-    if ((be16(f, 20) & 0x3fff) !== 0) return; // fragments: not reassembled
+    if ((be16(f, 20) & 0x3fff) !== 0) {
+      this.fragments++; // not reassembled
+      return;
+    }
     const src = be32(f, 26);
     const dst = be32(f, 30);
     const proto = f[23];
     const l4 = 14 + ihl;
     const l4len = tot - ihl;
     if (proto === 1 && this.ours(dst) && l4len >= 8 && f[l4] === 8) {
-      const i = this.reply_ip(f, src, dst, 1, l4len, null);
+      const i = this.reply_ip(f, 6, src, dst, 1, l4len);
       if (i < 0) return;
       const o = this.slots[i]!;
       o.set(f.subarray(l4, l4 + l4len), 34);
@@ -181,6 +304,10 @@ export class UserNet implements NetEndpoint {
       this.views[i]!.setUint16(36, 0);
       this.views[i]!.setUint16(36, csum_fold(csum_partial(o, 34, l4len)));
       this.commit(34 + l4len);
+      return;
+    }
+    if (proto === 6) {
+      if (this.tcp !== null) tcp_input(this.tcp, f, l4, l4len, src, dst);
       return;
     }
     if (proto !== 17 || l4len < 8) return;
@@ -195,6 +322,7 @@ export class UserNet implements NetEndpoint {
       return;
     }
     if (dport === 7 && this.ours(dst)) this.udp_reply(f, src, dst, 7, sport, f.subarray(l4 + 8, l4 + l4len), null);
+    else if (this.udp !== null) this.udp.input(f, l4, l4len, src, dst);
   }
 
   /**
@@ -214,18 +342,19 @@ export class UserNet implements NetEndpoint {
   }
 
   /**
-   * Take a slot and write the Ethernet and IPv4 headers of a packet to `dst` (back to the sender
-   * of `req`, or to `dst_mac`); the caller writes the payload at offset 34 and commits. Returns
+   * Take a slot and write the Ethernet and IPv4 headers of a packet to `dst`, at the MAC in
+   * mac[mac_off..mac_off+6); the caller writes the payload at offset 34 and commits. It comes
+   * from the MAC of `src` if that is the host or DNS address, else from the gateway's. Returns
    * the slot, or -1 when the packet does not fit or no slot is free.
    */
-  private reply_ip(req: Uint8Array, dst: number, src: number, proto: number, l4len: number, dst_mac: Uint8Array | null): number {
+  private reply_ip(mac: Uint8Array, mac_off: number, dst: number, src: number, proto: number, l4len: number): number {
     if (34 + l4len > SLOT_SIZE) return -1;
     const i = this.alloc();
     if (i < 0) return -1;
     const o = this.slots[i]!;
     const ov = this.views[i]!;
-    o.set(dst_mac ?? req.subarray(6, 12), 0);
-    this.put_mac(o, 6, src === 0xffffffff ? this.cfg.host : src);
+    for (let k = 0; k < 6; k++) o[k] = mac[mac_off + k]!;
+    this.put_mac(o, 6, this.ours(src) ? src : this.cfg.host);
     ov.setUint16(12, 0x0800);
     o[14] = 0x45;
     o[15] = 0;
@@ -242,7 +371,7 @@ export class UserNet implements NetEndpoint {
 
   private udp_reply(req: Uint8Array, dst: number, src: number, sport: number, dport: number, payload: Uint8Array, dst_mac: Uint8Array | null): void {
     const len = 8 + payload.length;
-    const i = this.reply_ip(req, dst, src, 17, len, dst_mac);
+    const i = dst_mac === null ? this.reply_ip(req, 6, dst, src, 17, len) : this.reply_ip(dst_mac, 0, dst, src, 17, len);
     if (i < 0) return;
     const o = this.slots[i]!;
     const ov = this.views[i]!;
@@ -287,6 +416,7 @@ export class UserNet implements NetEndpoint {
     if (type === 1) reply = 2; // DISCOVER → OFFER
     else if (type === 3) reply = requested === ip || ciaddr === ip ? 5 : 6; // REQUEST → ACK / NAK
     else return;
+    if (reply === 5) this.learn(ip, f, off + 28);
     const m = new Uint8Array(300);
     const mv = new DataView(m.buffer);
     m[0] = 2;

@@ -58,6 +58,7 @@ Boots the ringzero machine to a shell.
                              add an e1000 NIC (repeatable: eth0, eth1, ...)
   -netdev, --netdev SPEC     network back-end (QEMU syntax):
                                user,id=ID[,net=A/P][,host=A][,dns=A][,dhcpstart=A]
+                                    [,hostfwd=[tcp|udp]:[HADDR]:HPORT-[GADDR]:GPORT]...
                                stream,id=ID,server=on|off,addr.type=unix,addr.path=PATH
                                stream,id=ID,server=on|off,addr.type=inet,addr.host=H,addr.port=P
                                dgram,id=ID,local.type=inet,local.host=H,local.port=P,

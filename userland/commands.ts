@@ -3,6 +3,7 @@ import { arp } from "./bin/arp.ts";
 import { cat } from "./bin/cat.ts";
 import { dhclient } from "./bin/dhclient.ts";
 import { ifconfig } from "./bin/ifconfig.ts";
+import { iperf3 } from "./bin/iperf3.ts";
 import { nc } from "./bin/nc.ts";
 import { netstat } from "./bin/netstat.ts";
 import { dmesg } from "./bin/dmesg.ts";
@@ -34,6 +35,7 @@ export const COMMAND_HELP: Readonly<Record<string, string>> = {
   arp: "the ARP cache (-n)",
   dhclient: "get an address by DHCP: dhclient [DEV]",
   ifconfig: "interfaces; ifconfig DEV up|down|ADDR [netmask M]",
+  iperf3: "TCP throughput, compatible with iperf3: iperf3 -s [-1] | iperf3 -c HOST [-t S|-n BYTES] [-P N] [-R] [-J]",
   nc: "TCP and UDP: nc [-w S] [-p PORT] HOST PORT | nc -l [-p] PORT | nc -z HOST PORT[-PORT] | nc -u HOST PORT [MSG] | nc -u -l PORT",
   host: "DNS lookup: host [-t TYPE] NAME [SERVER]",
   nslookup: "query DNS: nslookup [-type=TYPE] HOST [SERVER]",
@@ -73,6 +75,7 @@ export const COMMANDS: ReadonlyMap<string, Program> = new Map<string, Program>([
   ["arp", arp],
   ["dhclient", dhclient],
   ["ifconfig", ifconfig],
+  ["iperf3", iperf3],
   ["nc", nc],
   ["netstat", netstat],
   ["cat", cat],

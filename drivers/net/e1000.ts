@@ -8,6 +8,7 @@
  * may sleep; e1000_intr runs in hard-IRQ context (it only reads ICR, masks and schedules NAPI);
  * e1000_clean (the poll) runs in NET_RX_SOFTIRQ.
  */
+import { netif_start_queue, netif_stop_queue, netif_wake_queue } from "./netdev_queue.ts";
 import { DMA_BIT_MASK, dma_set_mask_and_coherent } from "../../kernel/dma/mapping.ts";
 import { EINVAL, EIO, ENOMEM } from "../../include/linux/errno.ts";
 import { IRQ_HANDLED, IRQ_NONE, IRQF_SHARED, type IrqReturn } from "../../include/linux/interrupt.ts";
@@ -35,9 +36,6 @@ import {
   netif_carrier_ok,
   netif_carrier_on,
   netif_napi_add,
-  netif_start_queue,
-  netif_stop_queue,
-  netif_wake_queue,
   register_netdev,
   unregister_netdev,
 } from "../net/netdev.ts";

@@ -9,11 +9,12 @@
  * context naming the IP and TCP checksum fields, MSS and HDRLEN, with POPTS.IXSM|TXSM. A frame
  * without either uses legacy descriptors, as before.
  */
+import { netif_queue_stopped, netif_stop_queue, netif_wake_queue } from "./netdev_queue.ts";
 import { CHECKSUM_PARTIAL, ETH_HLEN, ETH_P_IP, NETDEV_TX_BUSY, NETDEV_TX_OK, type NetDevice, type PBuf } from "../../include/net/netdevice.ts";
 import { IPPROTO_TCP } from "../../include/uapi/in.ts";
 import { csum_fold, csum_tcpudp_nofold } from "../../lib/inet_checksum.ts";
 import { pbuf_put } from "../../kernel/mm/pbuf.ts";
-import { netif_queue_stopped, netif_stop_queue, netif_wake_queue } from "../net/netdev.ts";
+
 import { DMA_TO_DEVICE } from "../../include/linux/dma-direction.ts";
 import { dma_map_single, dma_mapping_error } from "../../kernel/dma/mapping.ts";
 import { e1000_clean_ring, e1000_free_ring, e1000_setup_ring, e1000_unmap_slot, type E1000Ring, er32, ew32, type E1000Adapter } from "./e1000_adapter.ts";

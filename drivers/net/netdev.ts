@@ -35,8 +35,9 @@ import { register_net_control } from "../../kernel/net_control.ts";
 import { LockupKill, oops } from "../../kernel/panic.ts";
 import { pr_info } from "../../kernel/printk.ts";
 import { init_waitqueue_head, wait_event_interruptible, wake_up_all, type WaitQueueHead } from "../../kernel/sched/wait.ts";
-import { NET_RX_SOFTIRQ, open_softirq, raise_softirq } from "../../kernel/softirq.ts";
+import { NET_RX_SOFTIRQ, NET_TX_SOFTIRQ, open_softirq, raise_softirq } from "../../kernel/softirq.ts";
 import { loopback_dev_init } from "./loopback.ts";
+import { __netif_schedule, net_tx_action, netif_stop_queue, netif_wake_queue } from "./netdev_queue.ts";
 import { netdev_register_kobject, netdev_unregister_kobject } from "./net_sysfs.ts";
 
 /** A protocol's receive function. It is handed one reference to `p` and must pbuf_put it. */
@@ -144,6 +145,8 @@ export async function unregister_netdev(dev: NetDevice): Promise<void> {
   const st = netdev_state.get();
   if (!dev.registered) return;
   if (dev.flags & IFF_UP) await dev_close(dev);
+  // Blocked senders hear that the device is gone (their next try fails and their timers go on).
+  if (dev.tx_blocked.length > 0) __netif_schedule(dev);
   const i = st.devices.indexOf(dev);
   if (i >= 0) st.devices.splice(i, 1);
   dev.registered = false;
@@ -246,27 +249,6 @@ export function netif_carrier_off(dev: NetDevice): void {
 
 export function netif_carrier_ok(dev: NetDevice): boolean {
   return dev.carrier;
-}
-
-/** netif_stop_queue(): the driver's ring is full; senders wait. Any context. */
-export function netif_stop_queue(dev: NetDevice): void {
-  if (!dev.tx_stopped) dev.tx_busy++;
-  dev.tx_stopped = true;
-}
-
-export function netif_start_queue(dev: NetDevice): void {
-  dev.tx_stopped = false;
-}
-
-/** netif_wake_queue(): room again; wake blocked senders. Any context. */
-export function netif_wake_queue(dev: NetDevice): void {
-  if (!dev.tx_stopped) return;
-  dev.tx_stopped = false;
-  if (dev.tx_wait !== null) wake_up_all(dev.tx_wait as WaitQueueHead);
-}
-
-export function netif_queue_stopped(dev: NetDevice): boolean {
-  return dev.tx_stopped;
 }
 
 /**
@@ -566,6 +548,7 @@ const netdev_module: ModuleInfo = {
     const st = netdev_state.get();
     st.loaded = true;
     open_softirq(NET_RX_SOFTIRQ, net_rx_action);
+    open_softirq(NET_TX_SOFTIRQ, net_tx_action);
     proc_create("net/dev", show_net_dev);
     proc_create("net/pbuf", show_pbuf);
     // ringzero's: frames the core dropped before the driver, by reason (validate_xmit).

@@ -32,6 +32,7 @@
  * Context: probe/remove/open/stop in process context; start_xmit in process or softirq context;
  * skb_recv_done / skb_xmit_done (queue callbacks) in hard-IRQ context; virtnet_poll in softirq.
  */
+import { netif_start_queue, netif_stop_queue, netif_wake_queue } from "./netdev_queue.ts";
 import { EINVAL, ENOMEM } from "../../include/linux/errno.ts";
 import type { ModuleInfo } from "../../include/linux/module.ts";
 import {
@@ -65,23 +66,7 @@ import {
 import { pbuf_put } from "../../kernel/mm/pbuf.ts";
 import { pr_err, pr_info } from "../../kernel/printk.ts";
 import { cancel_delayed_work_sync, schedule_delayed_work } from "../../kernel/workqueue.ts";
-import {
-  alloc_etherdev,
-  mac_to_string,
-  napi_complete_done,
-  napi_disable,
-  napi_enable,
-  napi_schedule,
-  netif_carrier_off,
-  netif_carrier_ok,
-  netif_carrier_on,
-  netif_napi_add,
-  netif_start_queue,
-  netif_stop_queue,
-  netif_wake_queue,
-  register_netdev,
-  unregister_netdev,
-} from "./netdev.ts";
+import { alloc_etherdev, mac_to_string, napi_complete_done, napi_disable, napi_enable, napi_schedule, netif_carrier_off, netif_carrier_ok, netif_carrier_on, netif_napi_add, register_netdev, unregister_netdev } from "./netdev.ts";
 import { virtnet_set_mac_address, virtnet_set_rx_mode, VirtnetCtrl } from "./virtio_net_ctrl.ts";
 import {
   register_virtio_driver,

@@ -2,6 +2,7 @@
  * virtio_net's transmit path (drivers/net/virtio_net.c: free_old_xmit_skbs, xmit_skb, start_xmit).
  * Context: process or softirq; never sleeps.
  */
+import { netif_queue_stopped, netif_start_queue, netif_stop_queue, netif_wake_queue } from "./netdev_queue.ts";
 import { ENOMEM } from "../../include/linux/errno.ts";
 import {
   CHECKSUM_PARTIAL,
@@ -19,7 +20,6 @@ import {
   VIRTIO_NET_HDR_FLAGS,
 } from "../../include/uapi/linux/virtio_net.ts";
 import { pbuf_put } from "../../kernel/mm/pbuf.ts";
-import { netif_queue_stopped, netif_start_queue, netif_stop_queue, netif_wake_queue } from "./netdev.ts";
 import { sg_init_one, virtqueue_add_outbuf, virtqueue_get_buf, virtqueue_kick_prepare, virtqueue_notify } from "../virtio/virtio_ring.ts";
 
 import { MAX_SKB_FRAGS, priv, type VirtnetInfo } from "./virtio_net_info.ts";

@@ -161,6 +161,19 @@ export function pbuf_headlen(p: PBuf): number {
   return p.len - p.data_len;
 }
 
+/**
+ * A sender waiting on a stopped transmit queue without sleeping (netif_tx_wait): `fn` runs in
+ * softirq context once the queue wakes. Owned by the sender, reused for its lifetime.
+ */
+export class TxWaiter {
+  queued = false;
+  readonly fn: () => void;
+
+  constructor(fn: () => void) {
+    this.fn = fn;
+  }
+}
+
 /** struct net_device_stats / rtnl_link_stats64, the fields we keep. */
 export class NetDeviceStats {
   rx_packets = 0;
@@ -279,6 +292,17 @@ export class NetDevice {
   tx_stopped = false;
   /** Senders blocked on a stopped queue (the seeds' tx_waiter). */
   tx_wait: WaitQueueHeadLike | null = null;
+  /**
+   * Senders that cannot sleep (TCP in softirq context) and found the queue stopped: called from
+   * NET_TX_SOFTIRQ once the driver wakes the queue (netif_tx_wait, net_tx_action). Linux keeps
+   * their segments in the qdisc and dequeues them then; ringzero has no qdisc, so the sender is
+   * asked to send again instead.
+   */
+  readonly tx_blocked: TxWaiter[] = [];
+  /** On the NET_TX_SOFTIRQ list (__netif_schedule). */
+  tx_scheduled = false;
+  /** net_tx_action is calling this device's blocked senders (they may send; others wait their turn). */
+  tx_serving = false;
   napi: NapiStruct | null = null;
   registered = false;
   /** Times the queue was stopped for a full ring. */

@@ -11,15 +11,16 @@
  *
  * Context: process (send, connect, close), softirq (ACK processing, timers). Never sleeps.
  */
-import { ENOBUFS } from "../../include/linux/errno.ts";
-import { ETH_HLEN, PBUF_HEADROOM, PBUF_SIZE } from "../../include/net/netdevice.ts";
+import { netif_tx_must_wait, netif_tx_wait } from "../../drivers/net/netdev_queue.ts";
+import { EAGAIN, ENOBUFS } from "../../include/linux/errno.ts";
+import { ETH_HLEN, type NetDevice, PBUF_HEADROOM, PBUF_SIZE, TxWaiter } from "../../include/net/netdevice.ts";
 import { IPPROTO_TCP, IP_PMTUDISC_WANT } from "../../include/uapi/in.ts";
 import { pbuf_alloc } from "../../kernel/mm/pbuf.ts";
 import { del_timer, mod_timer_ns } from "../../kernel/time/timer.ts";
 import { ktime_get_ns } from "../../kernel/time/timekeeping.ts";
 import { csum_tcpudp_nofold } from "../../lib/inet_checksum.ts";
 import { IP_HLEN, ip_l4_csum, ip_output, L4_OFF } from "./ip.ts";
-import { ip_route_mtu } from "./route.ts";
+import { ip_route_mtu, ip_route_output } from "./route.ts";
 import { tcp_init_cwnd } from "./tcp_cong.ts";
 import { inet_csk_reset_xmit_timer, tcp_probe0_base } from "./tcp_timer.ts";
 import { tcp_gso_ok, tcp_send_new_gso, TCP_GSO_MAX_PAYLOAD } from "./tcp_offload.ts";
@@ -309,6 +310,17 @@ function tcp_send_new(tp: TcpSock, len: number, fin: boolean): number {
  * Returns true when data is left unsent with nothing in flight (the caller arms the probe timer).
  */
 export function tcp_write_xmit(tp: TcpSock, push = false): boolean {
+  // Already waiting for the device's queue: the callback will send. Others waiting before us: join
+  // them, in order, as segments queue in a qdisc (else the flow with the ACK clock always refills
+  // the ring first and a flow that met it full starves).
+  if (tp.tx_waiter !== null && tp.tx_waiter.queued) return false;
+  if (seq_diff(tp.write_seq, tp.snd_nxt) > 0 || tp.fin_queued) {
+    const dev = ip_route_output(tp.daddr)?.dev;
+    if (dev !== undefined && netif_tx_must_wait(dev)) {
+      tcp_xmit_blocked_on(tp, dev);
+      return false;
+    }
+  }
   const mss = tp.mss_cache;
   let is_cwnd_limited = false;
   let gso: boolean | null = null;
@@ -327,7 +339,11 @@ export function tcp_write_xmit(tp: TcpSock, push = false): boolean {
     if (gso === true) {
       const n = Math.min(Math.floor(Math.min(unsent, wnd_left) / mss), tp.snd_cwnd - tcp_packets_in_flight(tp), Math.floor(TCP_GSO_MAX_PAYLOAD / mss));
       if (n >= 2) {
-        if (tcp_send_new_gso(tp, n) < 0) break;
+        const r = tcp_send_new_gso(tp, n);
+        if (r < 0) {
+          if (r === -EAGAIN) tcp_xmit_blocked(tp);
+          break;
+        }
         continue;
       }
     }
@@ -338,11 +354,19 @@ export function tcp_write_xmit(tp: TcpSock, push = false): boolean {
       }
       const fin = tp.fin_queued && len === unsent;
       if (len < mss && len === unsent && !fin && !push && !tp.nonagle && tp.packets_out > 0 && tcp_minshall_check(tp)) break;
-      if (tcp_send_new(tp, len, fin) < 0) break;
+      const r = tcp_send_new(tp, len, fin);
+      if (r < 0) {
+        if (r === -EAGAIN) tcp_xmit_blocked(tp);
+        break;
+      }
     } else {
       // A FIN alone takes one unit of window, as in Linux's tcp_snd_wnd_test.
       if (wnd_left < 1) break;
-      if (tcp_send_new(tp, 0, true) < 0) break;
+      const r = tcp_send_new(tp, 0, true);
+      if (r < 0) {
+        if (r === -EAGAIN) tcp_xmit_blocked(tp);
+        break;
+      }
     }
   }
   tcp_cwnd_validate(tp, is_cwnd_limited);
@@ -359,6 +383,22 @@ function tcp_cwnd_validate(tp: TcpSock, is_cwnd_limited: boolean): void {
     tp.cwnd_usage_seq = tp.snd_nxt;
     tp.is_cwnd_limited = is_cwnd_limited;
   }
+}
+
+/**
+ * The device's queue was stopped (-EAGAIN): be called when it wakes. In Linux the segment would
+ * wait in the qdisc and leave from NET_TX_SOFTIRQ; ringzero has no qdisc, so the socket asks to
+ * send again then (netif_tx_wait). Without it, a socket with nothing in flight would retry only
+ * on its probe timer while other flows refill the ring on every ACK. Process or softirq context.
+ */
+function tcp_xmit_blocked(tp: TcpSock): void {
+  const dev = ip_route_output(tp.daddr)?.dev;
+  if (dev !== undefined) tcp_xmit_blocked_on(tp, dev);
+}
+
+function tcp_xmit_blocked_on(tp: TcpSock, dev: NetDevice): void {
+  tp.tx_waiter ??= new TxWaiter(() => tcp_push_pending_frames(tp));
+  netif_tx_wait(dev, tp.tx_waiter);
 }
 
 /** tcp_push_pending_frames(): send, and if nothing can move, keep a probe timer running (tcp_check_probe_timer). */

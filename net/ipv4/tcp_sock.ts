@@ -20,6 +20,7 @@
  *    place.
  * Nothing on the data path allocates: packet buffers come from the pool, records are reused.
  */
+import type { TxWaiter } from "../../include/net/netdevice.ts";
 import type { WaitQueueHead } from "../../kernel/sched/wait.ts";
 import { TimerList } from "../../kernel/time/timer.ts";
 import type { Sock } from "../socket.ts";
@@ -474,6 +475,8 @@ export class TcpSock {
 
   /** The ip_output error callback for this socket, made once. */
   readonly xmit_error: (err: number) => void;
+  /** Called back when a stopped device queue wakes (tcp_xmit_blocked); made on first need. */
+  tx_waiter: TxWaiter | null = null;
 
   constructor(wq: WaitQueueHead, on_retransmit: (tp: TcpSock) => void, on_delack: (tp: TcpSock) => void, on_keepalive: (tp: TcpSock) => void, on_xmit_error: (tp: TcpSock, err: number) => void) {
     this.wq = wq;

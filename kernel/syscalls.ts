@@ -1,5 +1,5 @@
-import { EAFNOSUPPORT, EBADF, EINVAL, ENODEV, ERESTARTSYS } from "../include/linux/errno.ts";
-import { MSG_NOSIGNAL, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLRDNORM, POLLWRNORM, type PollFd, type SockAddrIn, ENOTSOCK } from "../include/uapi/in.ts";
+import { EAFNOSUPPORT, EBADF, EINVAL, ENODEV, ERESTARTSYS, ENOTSOCK } from "../include/linux/errno.ts";
+import { MSG_NOSIGNAL, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLRDNORM, POLLWRNORM, type PollFd, type SockAddrIn } from "../include/uapi/in.ts";
 import { major, S_ISCHR } from "../include/uapi/stat.ts";
 import { DEFINE_PER_KERNEL } from "./kernel.ts";
 import { schedule, schedule_hrtimeout_ns, find_task_by_pid } from "./sched/core.ts";

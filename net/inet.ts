@@ -3,10 +3,10 @@
  * ping sockets, packet sockets (AF_PACKET, for tcpdump) and the DHCP client, wired to the netdev core by EtherType, to interface events by a
  * notifier, and to userland by the socket and configuration system calls.
  */
-import { EAFNOSUPPORT, EBADF, EINVAL, ENETDOWN, ENODEV, ENOPROTOOPT, ENOTCONN, EOPNOTSUPP, EPROTONOSUPPORT } from "../include/linux/errno.ts";
+import { EAFNOSUPPORT, EBADF, EINVAL, ENETDOWN, ENODEV, ENOPROTOOPT, ENOTCONN, EOPNOTSUPP, EPROTONOSUPPORT, EDESTADDRREQ } from "../include/linux/errno.ts";
 import type { ModuleInfo } from "../include/linux/module.ts";
 import { ETH_P_ARP, ETH_P_IP, IFF_UP } from "../include/net/netdevice.ts";
-import { AF_INET, AF_PACKET, EDESTADDRREQ, F_GETFL, F_SETFL, inet_aton, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, O_NONBLOCK, PACKET_STATISTICS, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_RAW, SOCK_STREAM, SOCK_TYPE_MASK, SOL_PACKET, IPPROTO_IP } from "../include/uapi/in.ts";
+import { AF_INET, AF_PACKET, F_GETFL, F_SETFL, inet_aton, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, O_NONBLOCK, PACKET_STATISTICS, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, SOCK_DGRAM, SOCK_NONBLOCK, SOCK_RAW, SOCK_STREAM, SOCK_TYPE_MASK, SOL_PACKET, IPPROTO_IP } from "../include/uapi/in.ts";
 import { packet_bind, packet_close, packet_release_all, packet_socket, packet_statistics } from "./packet/af_packet.ts";
 import { proc_create, proc_remove } from "../kernel/fs/proc.ts";
 import { register_inet_control, type InetControl } from "../kernel/net_control.ts";

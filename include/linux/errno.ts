@@ -30,6 +30,7 @@ export const ENOSPC = 28;
 export const ESPIPE = 29;
 export const EROFS = 30;
 export const EMLINK = 31;
+export const EPIPE = 32;
 export const ERANGE = 34;
 export const ENAMETOOLONG = 36;
 export const ENOSYS = 38;
@@ -40,6 +41,8 @@ export const ETIME = 62;
 export const EPROTO = 71;
 export const EBADMSG = 74;
 export const EOVERFLOW = 75;
+export const ENOTSOCK = 88;
+export const EDESTADDRREQ = 89;
 export const EMSGSIZE = 90;
 export const ENOPROTOOPT = 92;
 export const EPROTONOSUPPORT = 93;
@@ -49,8 +52,12 @@ export const EADDRINUSE = 98;
 export const EADDRNOTAVAIL = 99;
 export const ENETDOWN = 100;
 export const ENETUNREACH = 101;
+export const ECONNABORTED = 103;
+export const ECONNRESET = 104;
 export const ENOBUFS = 105;
+export const EISCONN = 106;
 export const ENOTCONN = 107;
+export const ESHUTDOWN = 108;
 export const ETIMEDOUT = 110;
 export const ECONNREFUSED = 111;
 export const EHOSTDOWN = 112;
@@ -88,6 +95,7 @@ export const ERRNO_MESSAGES: Readonly<Record<number, string>> = {
   [ESPIPE]: "Illegal seek",
   [EROFS]: "Read-only file system",
   [EMLINK]: "Too many links",
+  [EPIPE]: "Broken pipe",
   [ERANGE]: "Numerical result out of range",
   [ENAMETOOLONG]: "File name too long",
   [ENOSYS]: "Function not implemented",
@@ -98,6 +106,8 @@ export const ERRNO_MESSAGES: Readonly<Record<number, string>> = {
   [EPROTO]: "Protocol error",
   [EBADMSG]: "Bad message",
   [EOVERFLOW]: "Value too large for defined data type",
+  [ENOTSOCK]: "Socket operation on non-socket",
+  [EDESTADDRREQ]: "Destination address required",
   [EMSGSIZE]: "Message too long",
   [ENOPROTOOPT]: "Protocol not available",
   [EPROTONOSUPPORT]: "Protocol not supported",
@@ -107,8 +117,12 @@ export const ERRNO_MESSAGES: Readonly<Record<number, string>> = {
   [EADDRNOTAVAIL]: "Cannot assign requested address",
   [ENETDOWN]: "Network is down",
   [ENETUNREACH]: "Network is unreachable",
+  [ECONNABORTED]: "Software caused connection abort",
+  [ECONNRESET]: "Connection reset by peer",
   [ENOBUFS]: "No buffer space available",
+  [EISCONN]: "Transport endpoint is already connected",
   [ENOTCONN]: "Transport endpoint is not connected",
+  [ESHUTDOWN]: "Cannot send after transport endpoint shutdown",
   [ETIMEDOUT]: "Connection timed out",
   [ECONNREFUSED]: "Connection refused",
   [EHOSTDOWN]: "Host is down",

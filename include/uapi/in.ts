@@ -1,4 +1,3 @@
-import { strerror } from "../linux/errno.ts";
 /**
  * IPv4 as userland and the kernel both see it (include/uapi/linux/in.h, socket.h, reduced).
  * Addresses are 32-bit unsigned numbers in host order: 10.0.2.2 is 0x0a000202.
@@ -102,32 +101,6 @@ export interface SockAddrIn {
   port: number;
 }
 
-/**
- * errno values the socket calls return that include/linux/errno.ts does not list yet (Linux's
- * include/uapi/asm-generic/errno{,-base}.h numbers). sock_strerror() knows their glibc messages.
- */
-export const EPIPE = 32;
-export const ENOTSOCK = 88;
-export const EDESTADDRREQ = 89;
-export const ECONNABORTED = 103;
-export const ECONNRESET = 104;
-export const EISCONN = 106;
-export const ESHUTDOWN = 108;
-
-const SOCK_ERRNO_MESSAGES: Readonly<Record<number, string>> = {
-  [EPIPE]: "Broken pipe",
-  [ENOTSOCK]: "Socket operation on non-socket",
-  [EDESTADDRREQ]: "Destination address required",
-  [ECONNABORTED]: "Software caused connection abort",
-  [ECONNRESET]: "Connection reset by peer",
-  [EISCONN]: "Transport endpoint is already connected",
-  [ESHUTDOWN]: "Cannot send after transport endpoint shutdown",
-};
-
-/** strerror() that also knows the socket errnos above. */
-export function sock_strerror(err: number): string {
-  return SOCK_ERRNO_MESSAGES[Math.abs(err)] ?? strerror(err);
-}
 
 /** "10.0.2.15" → 0x0a00020f, or null if it is not a dotted quad. */
 export function inet_aton(s: string): number | null {

@@ -5,8 +5,7 @@
  * (tmpfs, /dev/zero) gives up the CPU in read() every FILE_IO_YIELD_BYTES (cond_resched), so other
  * tasks, timers and ^C still get their turn, and a fatal signal is acted on there.
  */
-import { EBADF, EINVAL, ENOENT, ERESTARTSYS, EFBIG } from "../../include/linux/errno.ts";
-import { EPIPE } from "../../include/uapi/in.ts";
+import { EBADF, EINVAL, ENOENT, ERESTARTSYS, EFBIG, EPIPE } from "../../include/linux/errno.ts";
 import { F_DUPFD, F_GETFD, F_GETFL, F_SETFD, F_SETFL, FD_CLOEXEC, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_NONBLOCK, O_RDONLY, O_TRUNC, O_WRONLY } from "../../include/uapi/fcntl.ts";
 import type { FileSyscalls } from "../../include/uapi/syscalls.ts";
 import { major, S_ISCHR, S_ISREG } from "../../include/uapi/stat.ts";

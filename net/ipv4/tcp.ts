@@ -9,25 +9,8 @@
  * the protocol (tcp_input/tcp_timer, softirq) calls tcp_set_state, tcp_done and the wakers.
  * Every call returns 0, a count, or -errno; nothing throws.
  */
-import { EAGAIN, EINVAL, ENOTCONN } from "../../include/linux/errno.ts";
-import {
-  ECONNABORTED,
-  ECONNRESET,
-  EISCONN,
-  EPIPE,
-  IPPROTO_TCP,
-  MSG_DONTWAIT,
-  MSG_PEEK,
-  MSG_WAITALL,
-  POLLERR,
-  POLLHUP,
-  POLLIN,
-  POLLOUT,
-  POLLRDHUP,
-  POLLRDNORM,
-  POLLWRNORM,
-  type SockAddrIn,
-} from "../../include/uapi/in.ts";
+import { EAGAIN, EINVAL, ENOTCONN, ECONNABORTED, ECONNRESET, EISCONN, EPIPE } from "../../include/linux/errno.ts";
+import { IPPROTO_TCP, MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRNORM, type SockAddrIn } from "../../include/uapi/in.ts";
 import { EALREADY, EINPROGRESS } from "../../include/linux/errno.ts";
 import { proc_create, proc_remove } from "../../kernel/fs/proc.ts";
 import { init_waitqueue_head, wait_event_interruptible, wait_event_interruptible_timeout, wake_up_all } from "../../kernel/sched/wait.ts";

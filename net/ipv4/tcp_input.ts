@@ -8,8 +8,7 @@
  * Buffers: the segment's packet buffer belongs to tcp_v4_rcv, which puts it after this returns;
  * payload is copied into the socket's receive ring. Context: softirq. Never sleeps.
  */
-import { ECONNREFUSED } from "../../include/linux/errno.ts";
-import { ECONNRESET, EPIPE } from "../../include/uapi/in.ts";
+import { ECONNREFUSED, ECONNRESET, EPIPE } from "../../include/linux/errno.ts";
 import { ktime_get_ns } from "../../kernel/time/timekeeping.ts";
 import { tcp_done, tcp_set_state, tcp_init_transfer, sk_data_ready, sk_state_change } from "./tcp.ts";
 

@@ -4,6 +4,7 @@
  * other — optionally behind an in-process hub with a lossy wire, and a few test programs in /bin
  * that move bytes through sockets and print what they saw.
  */
+import { strerror } from "../../include/linux/errno.ts";
 import { expect } from "vitest";
 import { serial8250_init } from "../../drivers/tty/serial8250.ts";
 import { E1000 } from "../../hw/net/e1000.ts";
@@ -15,7 +16,7 @@ import { FakeHostNet } from "../../hw/net/slirp_fake.ts";
 import { UserNet } from "../../hw/net/user_net.ts";
 import { hosts_resolver } from "../../hw/net/user_net_dns.ts";
 import { World } from "../../hw/world.ts";
-import { AF_INET, inet_aton, inet_ntoa, IPPROTO_UDP, SHUT_WR, SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR, sock_strerror } from "../../include/uapi/in.ts";
+import { AF_INET, inet_aton, inet_ntoa, IPPROTO_UDP, SHUT_WR, SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET, SO_REUSEADDR } from "../../include/uapi/in.ts";
 import type { Program, Syscalls } from "../../include/uapi/syscalls.ts";
 import { ip_auto_config } from "../../net/ipv4/ipconfig.ts";
 import { PROGRAMS } from "../../userland/programs.ts";
@@ -54,7 +55,7 @@ async function dial(sys: Syscalls, name: string, host: string, port: number): Pr
   const fd = sys.socket(AF_INET, SOCK_STREAM, 0);
   const r = await sys.connect(fd, addr_of(sys, host), port);
   if (r < 0) {
-    sys.write(1, `${name}: connect: ${sock_strerror(r)}\n`);
+    sys.write(1, `${name}: connect: ${strerror(r)}\n`);
     sys.close(fd);
     return -1;
   }
@@ -92,7 +93,7 @@ const tcpget: Program = async (argv, sys) => {
   if (argv[3] !== undefined) await sys.nanosleep(Number(argv[3]) * 1e6);
   const d = await drain(sys, fd, argv[4] !== undefined ? Number(argv[4]) : Infinity);
   sys.close(fd);
-  sys.write(1, `tcpget: ${d.n} bytes ${d.hash}${d.err < 0 ? ` (${sock_strerror(d.err)})` : ""}\n`);
+  sys.write(1, `tcpget: ${d.n} bytes ${d.hash}${d.err < 0 ? ` (${strerror(d.err)})` : ""}\n`);
   return d.err < 0 ? 1 : 0;
 };
 
@@ -105,13 +106,13 @@ const tcpput: Program = async (argv, sys) => {
   if (fd < 0) return 1;
   const data = pattern(Number(argv[3]), Number(argv[4] ?? 0));
   const s = await sys.send(fd, data);
-  if (s < 0) sys.write(1, `tcpput: send: ${sock_strerror(s)}\n`);
+  if (s < 0) sys.write(1, `tcpput: send: ${strerror(s)}\n`);
   else sys.write(1, `tcpput: sent ${s}\n`);
   sys.shutdown(fd, SHUT_WR);
   const d = await drain(sys, fd);
   sys.close(fd);
   const text = d.n > 0 && d.n <= 64 ? ` '${new TextDecoder().decode(d.bytes)}'` : "";
-  sys.write(1, `tcpput: answer ${d.n} bytes${text}${d.err < 0 ? ` (${sock_strerror(d.err)})` : ""}\n`);
+  sys.write(1, `tcpput: answer ${d.n} bytes${text}${d.err < 0 ? ` (${strerror(d.err)})` : ""}\n`);
   return s < 0 || d.err < 0 ? 1 : 0;
 };
 

@@ -4,9 +4,9 @@
  * and descriptors across spawn and exit.
  */
 import { describe, expect, it } from "vitest";
-import { EACCES, EBADF, ENOENT, ENOTDIR, EPERM } from "../../include/linux/errno.ts";
+import { EACCES, EBADF, ENOENT, ENOTDIR, EPERM, ENOTSOCK } from "../../include/linux/errno.ts";
 import { O_CLOEXEC, O_CREAT, O_RDONLY, O_RDWR, O_WRONLY, SEEK_SET } from "../../include/uapi/fcntl.ts";
-import { AF_INET, POLLIN, POLLNVAL, SOCK_DGRAM, ENOTSOCK } from "../../include/uapi/in.ts";
+import { AF_INET, POLLIN, POLLNVAL, SOCK_DGRAM } from "../../include/uapi/in.ts";
 import { SIGTERM } from "../../include/linux/sched.ts";
 import { do_execve, kill_pid } from "../../kernel/process.ts";
 import { find_task_by_pid } from "../../kernel/sched/core.ts";

@@ -4,10 +4,10 @@
  * byte, and reads back what the host sends. Also: checksums (software and NIC-verified) and
  * segments no connection wants.
  */
+import { ECONNRESET } from "../../include/linux/errno.ts";
 import { describe, expect, it } from "vitest";
 import { dev_get_by_name, netdev_receive } from "../../drivers/net/netdev.ts";
 import { World } from "../../hw/world.ts";
-import { ECONNRESET } from "../../include/uapi/in.ts";
 import { CHECKSUM_NONE, CHECKSUM_UNNECESSARY } from "../../include/net/netdevice.ts";
 import { AF_INET, SOCK_STREAM } from "../../include/uapi/in.ts";
 import { with_kernel } from "../../kernel/kernel.ts";

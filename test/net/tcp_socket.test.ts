@@ -4,38 +4,8 @@
  * with unread data, binding rules, names, and socket options.
  */
 import { describe, expect, it } from "vitest";
-import { EAGAIN, EADDRINUSE, EALREADY, EINPROGRESS, EINVAL, ENOPROTOOPT, ENOTCONN, ECONNREFUSED } from "../../include/linux/errno.ts";
-import {
-  ECONNRESET,
-  EISCONN,
-  EPIPE,
-  F_GETFL,
-  F_SETFL,
-  MSG_DONTWAIT,
-  MSG_NOSIGNAL,
-  MSG_PEEK,
-  MSG_WAITALL,
-  O_NONBLOCK,
-  POLLERR,
-  POLLHUP,
-  POLLIN,
-  POLLOUT,
-  POLLRDHUP,
-  type PollFd,
-  SHUT_WR,
-  SO_ERROR,
-  SO_KEEPALIVE,
-  SO_RCVBUF,
-  SO_REUSEADDR,
-  SO_SNDBUF,
-  SO_TYPE,
-  SOCK_NONBLOCK,
-  SOCK_STREAM,
-  SOL_SOCKET,
-  SOL_TCP,
-  TCP_MAXSEG,
-  TCP_NODELAY,
-} from "../../include/uapi/in.ts";
+import { EAGAIN, EADDRINUSE, EALREADY, EINPROGRESS, EINVAL, ENOPROTOOPT, ENOTCONN, ECONNREFUSED, ECONNRESET, EISCONN, EPIPE } from "../../include/linux/errno.ts";
+import { F_GETFL, F_SETFL, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_PEEK, MSG_WAITALL, O_NONBLOCK, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, type PollFd, SHUT_WR, SO_ERROR, SO_KEEPALIVE, SO_RCVBUF, SO_REUSEADDR, SO_SNDBUF, SO_TYPE, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET, SOL_TCP, TCP_MAXSEG, TCP_NODELAY } from "../../include/uapi/in.ts";
 import { TCP_ESTABLISHED, TCP_SYN_SENT } from "../../net/ipv4/tcp_sock.ts";
 import { ProcessExit } from "../../kernel/process.ts";
 import { get_current } from "../../kernel/sched/core.ts";

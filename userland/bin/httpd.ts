@@ -1,20 +1,6 @@
 import { EACCES, EAGAIN, EINTR, EISDIR, ENOENT, ENOTDIR, EPERM, strerror } from "../../include/linux/errno.ts";
 import { SIGINT, SIGTERM } from "../../include/linux/sched.ts";
-import {
-  AF_INET,
-  inet_aton,
-  inet_ntoa,
-  MSG_NOSIGNAL,
-  POLLIN,
-  POLLOUT,
-  type PollFd,
-  SHUT_WR,
-  SO_REUSEADDR,
-  SOCK_NONBLOCK,
-  SOCK_STREAM,
-  sock_strerror,
-  SOL_SOCKET,
-} from "../../include/uapi/in.ts";
+import { AF_INET, inet_aton, inet_ntoa, MSG_NOSIGNAL, POLLIN, POLLOUT, type PollFd, SHUT_WR, SO_REUSEADDR, SOCK_NONBLOCK, SOCK_STREAM, SOL_SOCKET } from "../../include/uapi/in.ts";
 import { CLOCK_MONOTONIC, CLOCK_REALTIME, type Syscalls } from "../../include/uapi/syscalls.ts";
 import { content_length, content_type, find_head_end, format_head, html_escape, http_date, parse_head, parse_request_line, percent_decode, percent_encode_segment, STATUS_TEXT } from "../lib/http.ts";
 import { count_flag, fail, getopt } from "../lib/stdio.ts";
@@ -160,13 +146,13 @@ function normalise_home(h: string): string {
 /** socket + SO_REUSEADDR + bind (+ listen): the descriptor, or "bind: …" as busybox words it. */
 function open_listener(sys: Syscalls, addr: number, port: number, listen: boolean): number | string {
   const fd = sys.socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  if (fd < 0) return `socket: ${sock_strerror(fd)}`;
+  if (fd < 0) return `socket: ${strerror(fd)}`;
   sys.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
   const b = sys.bind(fd, addr, port);
   const l = b < 0 || !listen ? b : sys.listen(fd, BACKLOG);
   if (b < 0 || l < 0) {
     sys.close(fd);
-    return b < 0 ? `bind: ${sock_strerror(b)}` : `listen: ${sock_strerror(l)}`;
+    return b < 0 ? `bind: ${strerror(b)}` : `listen: ${strerror(l)}`;
   }
   return fd;
 }
@@ -283,7 +269,7 @@ async function serve(sys: Syscalls, lfd: number, cfg: Config): Promise<number> {
     if (n < 0) {
       for (const c of [...conns]) await drop(c);
       sys.close(lfd);
-      return fail(sys, "httpd", `poll: ${sock_strerror(n)}`);
+      return fail(sys, "httpd", `poll: ${strerror(n)}`);
     }
     const ready = pfds.map((p) => p.revents);
     const polled = [...conns];

@@ -1,25 +1,5 @@
-import { EINPROGRESS, ETIMEDOUT } from "../../include/linux/errno.ts";
-import {
-  AF_INET,
-  F_GETFL,
-  F_SETFL,
-  inet_ntoa,
-  IPPROTO_UDP,
-  O_NONBLOCK,
-  POLLERR,
-  POLLHUP,
-  POLLIN,
-  POLLOUT,
-  type PollFd,
-  SHUT_WR,
-  SO_ERROR,
-  SO_REUSEADDR,
-  SOCK_DGRAM,
-  sock_strerror,
-  SOCK_STREAM,
-  SOL_SOCKET,
-  inet_aton,
-} from "../../include/uapi/in.ts";
+import { EINPROGRESS, ETIMEDOUT, strerror } from "../../include/linux/errno.ts";
+import { AF_INET, F_GETFL, F_SETFL, inet_ntoa, IPPROTO_UDP, O_NONBLOCK, POLLERR, POLLHUP, POLLIN, POLLOUT, type PollFd, SHUT_WR, SO_ERROR, SO_REUSEADDR, SOCK_DGRAM, SOCK_STREAM, SOL_SOCKET, inet_aton } from "../../include/uapi/in.ts";
 import { SIGINT } from "../../include/linux/sched.ts";
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import { gai_strerror, getaddrinfo } from "../lib/resolv.ts";
@@ -74,20 +54,20 @@ export async function nc(argv: readonly string[], sys: Syscalls): Promise<number
     let open = false;
     for (let port = lo; port <= hi; port++) {
       const fd = sys.socket(AF_INET, SOCK_STREAM, 0);
-      if (fd < 0) return fail(sys, "nc", sock_strerror(fd));
+      if (fd < 0) return fail(sys, "nc", strerror(fd));
       const r = await connect_timeout(sys, fd, host, port, wait_s);
       sys.close(fd);
       if (r === 0) {
         open = true;
         if (verbose) sys.write(2, `${rest[0]!} (${inet_ntoa(host)}:${port}) open\n`);
-      } else if (verbose) sys.write(2, `nc: ${rest[0]!} (${inet_ntoa(host)}:${port}): ${sock_strerror(r)}\n`);
+      } else if (verbose) sys.write(2, `nc: ${rest[0]!} (${inet_ntoa(host)}:${port}): ${strerror(r)}\n`);
     }
     return open ? 0 : 1;
   }
   if (hi !== lo) return fail(sys, "nc", "a port range needs -z");
 
   const fd = sys.socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return fail(sys, "nc", sock_strerror(fd));
+  if (fd < 0) return fail(sys, "nc", strerror(fd));
   try {
     // -p PORT / -s ADDR: the local end of the connection.
     if (o.opts.has("p") || o.opts.has("s")) {
@@ -96,10 +76,10 @@ export async function nc(argv: readonly string[], sys: Syscalls): Promise<number
       if (!Number.isInteger(lport) || lport < 0 || lport > 65535 || laddr === null) return fail(sys, "nc", "bad local address or port");
       sys.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
       const b = sys.bind(fd, laddr, lport);
-      if (b < 0) return fail(sys, "nc", `bind: ${sock_strerror(b)}`);
+      if (b < 0) return fail(sys, "nc", `bind: ${strerror(b)}`);
     }
     const r = await connect_timeout(sys, fd, host, lo, wait_s);
-    if (r < 0) return fail(sys, "nc", `can't connect to remote host (${inet_ntoa(host)}): ${sock_strerror(r)}`);
+    if (r < 0) return fail(sys, "nc", `can't connect to remote host (${inet_ntoa(host)}): ${strerror(r)}`);
     if (verbose) sys.write(2, `${rest[0]!} (${inet_ntoa(host)}:${lo}) open\n`);
     const message = rest.length > 2 ? rest.slice(2).join(" ") + "\n" : null;
     return await nc_io(sys, fd, wait_s, message);
@@ -131,13 +111,13 @@ async function connect_timeout(sys: Syscalls, fd: number, host: number, port: nu
 /** Accept one connection (or, with -k, one after another) and run the I/O loop on it. */
 async function nc_listen(sys: Syscalls, local: number, port: number, keep: boolean, verbose: boolean, wait_s: number | null): Promise<number> {
   const lfd = sys.socket(AF_INET, SOCK_STREAM, 0);
-  if (lfd < 0) return fail(sys, "nc", sock_strerror(lfd));
+  if (lfd < 0) return fail(sys, "nc", strerror(lfd));
   try {
     sys.setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, 1);
     const b = sys.bind(lfd, local, port);
-    if (b < 0) return fail(sys, "nc", `bind: ${sock_strerror(b)}`);
+    if (b < 0) return fail(sys, "nc", `bind: ${strerror(b)}`);
     const l = sys.listen(lfd, keep ? 16 : 1);
-    if (l < 0) return fail(sys, "nc", `listen: ${sock_strerror(l)}`);
+    if (l < 0) return fail(sys, "nc", `listen: ${strerror(l)}`);
     if (verbose) sys.write(2, `listening on ${inet_ntoa(local)}:${port} ...\n`);
     let status = 0;
     do {
@@ -147,7 +127,7 @@ async function nc_listen(sys: Syscalls, local: number, port: number, keep: boole
         if (n <= 0) return n < 0 ? 1 : fail(sys, "nc", "timed out");
       }
       const c = await sys.accept(lfd);
-      if (typeof c === "number") return fail(sys, "nc", `accept: ${sock_strerror(c)}`);
+      if (typeof c === "number") return fail(sys, "nc", `accept: ${strerror(c)}`);
       if (verbose) sys.write(2, `connect to ${inet_ntoa(local)}:${port} from ${inet_ntoa(c.addr)}:${c.port}\n`);
       if (!keep) sys.close(lfd);
       try {
@@ -173,7 +153,7 @@ async function nc_io(sys: Syscalls, fd: number, wait_s: number | null, message: 
   let stdin_open = message === null;
   if (message !== null) {
     const s = await sys.send(fd, enc.encode(message));
-    if (s < 0) return fail(sys, "nc", sock_strerror(s));
+    if (s < 0) return fail(sys, "nc", strerror(s));
     sys.shutdown(fd, SHUT_WR);
   }
   const fds: PollFd[] = [
@@ -187,7 +167,7 @@ async function nc_io(sys: Syscalls, fd: number, wait_s: number | null, message: 
     if (n === 0) return 0; // -w after the end of input: done
     if (fds[0]!.revents & (POLLIN | POLLHUP | POLLERR)) {
       const r = await sys.recv(fd, buf);
-      if (r < 0) return fail(sys, "nc", sock_strerror(r));
+      if (r < 0) return fail(sys, "nc", strerror(r));
       if (r === 0) {
         const tail = dec.decode();
         if (tail !== "") print(sys, tail);
@@ -203,7 +183,7 @@ async function nc_io(sys: Syscalls, fd: number, wait_s: number | null, message: 
         sys.shutdown(fd, SHUT_WR);
       } else {
         const s = await sys.send(fd, enc.encode(line));
-        if (s < 0) return fail(sys, "nc", sock_strerror(s));
+        if (s < 0) return fail(sys, "nc", strerror(s));
       }
     }
   }
@@ -212,7 +192,7 @@ async function nc_io(sys: Syscalls, fd: number, wait_s: number | null, message: 
 /** nc -u: datagrams. `nc -u HOST PORT [MESSAGE]` sends each line and prints the answer; `nc -u -l PORT` prints what arrives. */
 async function nc_udp(sys: Syscalls, listen: boolean, rest: string[], port_opt: string | true | undefined, wait: number): Promise<number> {
   const fd = sys.socket(AF_INET, SOCK_DGRAM, IPPROTO_UDP);
-  if (fd < 0) return fail(sys, "nc", sock_strerror(fd));
+  if (fd < 0) return fail(sys, "nc", strerror(fd));
   sys.sigaction(SIGINT, "catch");
   try {
     if (listen) {
@@ -220,7 +200,7 @@ async function nc_udp(sys: Syscalls, listen: boolean, rest: string[], port_opt: 
       const port = Number(text);
       if (!Number.isInteger(port) || port < 1 || port > 65535) return fail(sys, "nc", `invalid port '${text ?? ""}'`);
       const r = sys.bind(fd, 0, port);
-      if (r < 0) return fail(sys, "nc", `bind: ${sock_strerror(r)}`);
+      if (r < 0) return fail(sys, "nc", `bind: ${strerror(r)}`);
       for (;;) {
         const d = await sys.recvfrom(fd, null);
         if (typeof d === "number") return 0;
@@ -236,7 +216,7 @@ async function nc_udp(sys: Syscalls, listen: boolean, rest: string[], port_opt: 
     const exchange = async (msg: string): Promise<void> => {
       const s = await sys.sendto(fd, new TextEncoder().encode(msg), host, port);
       if (s < 0) {
-        status = fail(sys, "nc", `sendto ${inet_ntoa(host)}:${port}: ${sock_strerror(s)}`);
+        status = fail(sys, "nc", `sendto ${inet_ntoa(host)}:${port}: ${strerror(s)}`);
         return;
       }
       const d = await sys.recvfrom(fd, wait * 1000);

@@ -1,6 +1,6 @@
 import { EINPROGRESS, EINTR, ENOSPC, strerror } from "../../include/linux/errno.ts";
 import { O_CREAT, O_EXCL, O_TRUNC, O_WRONLY } from "../../include/uapi/fcntl.ts";
-import { AF_INET, F_GETFL, F_SETFL, inet_ntoa, MSG_NOSIGNAL, O_NONBLOCK, POLLERR, POLLHUP, POLLIN, POLLOUT, type PollFd, SO_ERROR, SOCK_STREAM, sock_strerror, SOL_SOCKET } from "../../include/uapi/in.ts";
+import { AF_INET, F_GETFL, F_SETFL, inet_ntoa, MSG_NOSIGNAL, O_NONBLOCK, POLLERR, POLLHUP, POLLIN, POLLOUT, type PollFd, SO_ERROR, SOCK_STREAM, SOL_SOCKET } from "../../include/uapi/in.ts";
 import { CLOCK_MONOTONIC, type Syscalls } from "../../include/uapi/syscalls.ts";
 import {
   base64_encode,
@@ -303,7 +303,7 @@ async function retrieve_body(sys: Syscalls, conn: HttpConnection, head: HttpHead
   };
   const more = async (): Promise<boolean> => {
     const r = await conn.fill();
-    if (r < 0) throw new Die(`read error: ${sock_strerror(r)}`);
+    if (r < 0) throw new Die(`read error: ${strerror(r)}`);
     return r > 0;
   };
 
@@ -367,7 +367,7 @@ class HttpConnection {
   /** socket() + connect(), the connect bounded by the timeout (non-blocking connect + poll). */
   static async open(sys: Syscalls, addr: number, port: number, timeout_ms: number): Promise<HttpConnection> {
     const fd = sys.socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) throw new Die(`socket: ${sock_strerror(fd)}`);
+    if (fd < 0) throw new Die(`socket: ${strerror(fd)}`);
     const c = new HttpConnection(sys, fd, timeout_ms);
     const flags = sys.fcntl(fd, F_GETFL);
     sys.fcntl(fd, F_SETFL, flags | O_NONBLOCK);
@@ -380,7 +380,7 @@ class HttpConnection {
     sys.fcntl(fd, F_SETFL, flags);
     if (r < 0) {
       sys.close(fd);
-      throw new Die(`can't connect to remote host (${inet_ntoa(addr)}): ${sock_strerror(r)}`);
+      throw new Die(`can't connect to remote host (${inet_ntoa(addr)}): ${strerror(r)}`);
     }
     return c;
   }
@@ -398,7 +398,7 @@ class HttpConnection {
 
   async send(data: Uint8Array): Promise<void> {
     const r = await this.sys.send(this.fd, data, MSG_NOSIGNAL);
-    if (r < 0) throw new Die(`error sending request: ${sock_strerror(r)}`);
+    if (r < 0) throw new Die(`error sending request: ${strerror(r)}`);
   }
 
   /** Read more from the socket into the buffer: bytes read, 0 at the end of the stream, or -errno. */
@@ -440,7 +440,7 @@ class HttpConnection {
       }
       if (this.w - this.r > MAX_HEAD) throw new Die("error getting response: header too long");
       const n = await this.fill();
-      if (n < 0) throw new Die(`error getting response: ${sock_strerror(n)}`);
+      if (n < 0) throw new Die(`error getting response: ${strerror(n)}`);
       if (n === 0) throw new Die("error getting response");
     }
   }

@@ -3,7 +3,7 @@
  * iperf_strerror): the ones this implementation raises, and the ones a peer's SERVER_ERROR may
  * carry, worded as iperf3 words them.
  */
-import { sock_strerror } from "../../include/uapi/in.ts";
+import { strerror } from "../../include/linux/errno.ts";
 import { MAX_BLOCKSIZE, MAX_INTERVAL, MAX_MSS, MAX_STREAMS, MAX_TCP_BUFFER, MAX_TIME, MIN_INTERVAL } from "./iperf_api.ts";
 
 /** i_errno values (iperf_api.h). */
@@ -119,5 +119,5 @@ export function iperf_strerror(i_errno: number, errno: number): string {
   };
   const [text, perr] = m[i_errno] ?? [`int_errno=${i_errno}`, true];
   if (!perr) return text;
-  return errno !== 0 ? `${text}: ${sock_strerror(errno)}` : `${text}: `;
+  return errno !== 0 ? `${text}: ${strerror(errno)}` : `${text}: `;
 }

@@ -9,6 +9,7 @@
  * the protocol (tcp_input/tcp_timer, softirq) calls tcp_set_state, tcp_done and the wakers.
  * Every call returns 0, a count, or -errno; nothing throws.
  */
+import { __tcp_select_window } from "./tcp_window.ts";
 import { EAGAIN, EINVAL, ENOTCONN, ECONNABORTED, ECONNRESET, EISCONN, EPIPE } from "../../include/linux/errno.ts";
 import { IPPROTO_TCP, MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRNORM, type SockAddrIn } from "../../include/uapi/in.ts";
 import { EALREADY, EINPROGRESS } from "../../include/linux/errno.ts";
@@ -32,7 +33,7 @@ import {
   tcp_v4_rcv,
 } from "./tcp_ipv4.ts";
 import { inet_csk_unlink_child } from "./tcp_minisocks.ts";
-import { __tcp_select_window, tcp_push_pending_frames, tcp_send_ack, tcp_send_active_reset, tcp_send_fin } from "./tcp_output.ts";
+import { tcp_push_pending_frames, tcp_send_ack, tcp_send_active_reset, tcp_send_fin } from "./tcp_output.ts";
 import {
   inet_csk_clear_xmit_timers,
   inet_csk_reset_keepalive_timer,

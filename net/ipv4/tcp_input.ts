@@ -8,20 +8,14 @@
  * Buffers: the segment's packet buffer belongs to tcp_v4_rcv, which puts it after this returns;
  * payload is copied into the socket's receive ring. Context: softirq. Never sleeps.
  */
+import { __tcp_select_window, tcp_sync_mss } from "./tcp_window.ts";
 import { ECONNREFUSED, ECONNRESET, EPIPE } from "../../include/linux/errno.ts";
 import { ktime_get_ns } from "../../kernel/time/timekeeping.ts";
 import { tcp_done, tcp_set_state, tcp_init_transfer, sk_data_ready, sk_state_change } from "./tcp.ts";
 
 import { tcp_v4_send_reset } from "./tcp_ipv4.ts";
 import { inet_csk_complete_hashdance, tcp_time_wait } from "./tcp_minisocks.ts";
-import {
-  __tcp_select_window,
-  tcp_push_pending_frames,
-  tcp_retransmit_skb,
-  tcp_send_ack,
-  tcp_send_delayed_ack,
-  tcp_sync_mss,
-  } from "./tcp_output.ts";
+import { tcp_push_pending_frames, tcp_retransmit_skb, tcp_send_ack, tcp_send_delayed_ack } from "./tcp_output.ts";
 import { FLAG_NO_CHALLENGE_ACK, tcp_ack } from "./tcp_ack.ts";
 import { inet_csk_reset_keepalive_timer, tcp_fin_time_ns } from "./tcp_timer.ts";
 import {

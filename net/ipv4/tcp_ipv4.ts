@@ -7,6 +7,7 @@
  * Context: tcp_v4_rcv runs in softirq and owns the packet buffer it is given (it puts it before
  * returning); the rest is process context unless noted.
  */
+import { tcp_advmss, tcp_select_initial_window, tcp_sync_mss } from "./tcp_window.ts";
 import { EADDRINUSE, EADDRNOTAVAIL, EHOSTUNREACH, EINVAL, EMSGSIZE, ENETUNREACH, EPROTO } from "../../include/linux/errno.ts";
 import { CHECKSUM_UNNECESSARY, type PBuf } from "../../include/net/netdevice.ts";
 import { IPPROTO_TCP, type InetDiagSock } from "../../include/uapi/in.ts";
@@ -21,7 +22,7 @@ import type { IcmpErrInfo } from "./protocol.ts";
 import { tcp_alloc_buffers, tcp_done, tcp_set_state } from "./tcp.ts";
 import { tcp_rcv_state_process } from "./tcp_input.ts";
 import { inet_twsk_kill, tcp_conn_request, tcp_timewait_state_process } from "./tcp_minisocks.ts";
-import { tcp_advmss, tcp_select_initial_window, tcp_send_syn, tcp_simple_retransmit, tcp_sync_mss, tcp_v4_send_ctl } from "./tcp_output.ts";
+import { tcp_send_syn, tcp_simple_retransmit, tcp_v4_send_ctl } from "./tcp_output.ts";
 import {
   ICSK_TIME_PROBE0,
   ICSK_TIME_RETRANS,

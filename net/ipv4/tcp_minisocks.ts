@@ -10,11 +10,12 @@
  *
  * Context: softirq. Never sleeps.
  */
+import { tcp_advmss, tcp_select_initial_window, tcp_sync_mss } from "./tcp_window.ts";
 import { ktime_get_ns } from "../../kernel/time/timekeeping.ts";
 import { tcp_done, tcp_alloc_buffers, tcp_sock_alloc, sk_data_ready } from "./tcp.ts";
 import { inet_bind_add, inet_ehash_insert, inet_ehash_remove, inet_put_port } from "./tcp_ipv4.ts";
 import { secure_tcp_seq, secure_tcp_ts_off } from "./secure_seq.ts";
-import { tcp_advmss, tcp_select_initial_window, tcp_send_syn, tcp_sync_mss, tcp_v4_send_ctl } from "./tcp_output.ts";
+import { tcp_send_syn, tcp_v4_send_ctl } from "./tcp_output.ts";
 import { inet_csk_clear_xmit_timers, inet_csk_reset_keepalive_timer, tcp_timewait_len_ns } from "./tcp_timer.ts";
 import {
   after,

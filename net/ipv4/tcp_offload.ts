@@ -9,6 +9,7 @@
  * Buffers: the chain is fresh from the pool and owned by ip_output once handed over. Context:
  * process or softirq, as tcp_write_xmit. Never sleeps.
  */
+import { tcp_select_window } from "./tcp_window.ts";
 import { EMSGSIZE, ENOBUFS } from "../../include/linux/errno.ts";
 import { NETIF_F_SG, NETIF_F_TSO, PBUF_SIZE, SKB_GSO_TCPV4 } from "../../include/net/netdevice.ts";
 import { IPPROTO_TCP, IP_PMTUDISC_WANT } from "../../include/uapi/in.ts";
@@ -18,7 +19,7 @@ import { csum_tcpudp_nofold } from "../../lib/inet_checksum.ts";
 import { IP_HLEN, ip_l4_csum, ip_output, L4_OFF } from "./ip.ts";
 import { ip_route_output } from "./route.ts";
 import { tcp_ext, tcp_mib } from "./tcp_net.ts";
-import { tcp_event_ack_sent, tcp_event_data_sent, tcp_select_window } from "./tcp_output.ts";
+import { tcp_event_ack_sent, tcp_event_data_sent } from "./tcp_output.ts";
 import { inet_csk_reset_xmit_timer } from "./tcp_timer.ts";
 import { ICSK_TIME_RETRANS, seq_add, seq_diff, TCP_CA_Open, TCP_HLEN, TCPHDR_ACK, TCPHDR_PSH, type TcpSock } from "./tcp_sock.ts";
 import { tcp_options_write } from "./tcp_options.ts";

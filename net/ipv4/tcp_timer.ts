@@ -6,12 +6,13 @@
  * All are kernel timers on the virtual clock, owned by the socket and re-armed in place. Callbacks
  * run in softirq context and never sleep.
  */
+import { tcp_sync_mss } from "./tcp_window.ts";
 import { ETIMEDOUT } from "../../include/linux/errno.ts";
 import { del_timer, mod_timer_ns } from "../../kernel/time/timer.ts";
 import { ktime_get_ns } from "../../kernel/time/timekeeping.ts";
 import { tcp_done } from "./tcp.ts";
 import { tcp_tw_expire } from "./tcp_minisocks.ts";
-import { tcp_retransmit_skb, tcp_send_active_reset, tcp_send_ack, tcp_sync_mss, tcp_write_wakeup, tcp_xmit_retransmit_queue } from "./tcp_output.ts";
+import { tcp_retransmit_skb, tcp_send_active_reset, tcp_send_ack, tcp_write_wakeup, tcp_xmit_retransmit_queue } from "./tcp_output.ts";
 import { tcp_enter_loss } from "./tcp_recovery.ts";
 import {
   ICSK_ACK_SCHED,

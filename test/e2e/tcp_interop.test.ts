@@ -1,7 +1,8 @@
 /**
  * TCP between two ringzero processes started through the real entrypoint (what `npm start` runs),
  * on one wire made of QEMU's `-netdev stream` over a UNIX socket: `nc` both ways with the
- * data on the host's standard input, as `printf … | npm start -- -c "nc HOST PORT"` is used.
+ * data on the host's standard input, as `printf … | npm start -- -c "nc HOST PORT"` is used, and
+ * iperf3 both ways (-R).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -44,5 +45,26 @@ describe("nc between two ringzero processes, standard input piped in", () => {
     expect(client.stdout).toContain("nc-status=0");
     await listener.wait_for(/line 199 x+\n[\s\S]*ringzero:\/# /);
     for (const l of lines) expect(listener.output).toContain(l + "\n");
+  }, 90_000);
+});
+
+describe("iperf3 between two ringzero processes", () => {
+  it("measures both directions (-R): sender and receiver summaries on the client, the server reports its side of each", async () => {
+    const w = wire();
+    const server = new RingzeroProcess(w.server);
+    live.push(server);
+    await server.ready();
+    server.send("iperf3 -s");
+    await server.wait_for(/Server listening on 5201/);
+    const client = await run_ringzero([...w.client, "-c", "iperf3 -c 10.0.6.1 -t 1; echo rc=$?; iperf3 -c 10.0.6.1 -t 1 -R; echo rc=$?"], "", 60_000);
+    expect(client.code).toBe(0);
+    const out = client.stdout;
+    expect(out).toMatch(/Connecting to host 10\.0\.6\.1, port 5201/);
+    expect(out).toContain("Reverse mode, remote host 10.0.6.1 is sending");
+    const summaries = [...out.matchAll(/\[ *\d+\] +0\.00-\S+ +sec +([\d.]+ [KMG]Bytes) +[\d.]+ [KMG]bits\/sec.*(sender|receiver)/g)].map((m) => [m[1], m[2]]);
+    expect(summaries.map((x) => x[1])).toEqual(["sender", "receiver", "sender", "receiver"]);
+    expect(out.match(/iperf Done\.\nrc=0/g)).toHaveLength(2);
+    // The server printed its side of both tests: what it received first, what it sent second.
+    await server.wait_for(/receiver[\s\S]*Accepted connection from 10\.0\.6\.2[\s\S]*sender/, 30_000);
   }, 90_000);
 });

@@ -163,20 +163,24 @@ export interface ExternalBackend {
 }
 
 /** A user network's host forwarding, bound before boot (QEMU binds them as the netdev is made). */
-function hostfwd_backend(id: string, text: string, user: UserNet, rules: HostFwdRule[]): ExternalBackend {
+function hostfwd_backend(id: string, text: string, user: UserNet, rules: HostFwdRule[], host_net: NodeHostNet | null): ExternalBackend {
+  const stop = (): void => {
+    user.stop();
+    host_net?.close_all();
+  };
   return {
     id,
     start: async () => {
       for (const r of rules) {
         const err = await user.add_hostfwd(r);
         if (err !== null) {
-          user.stop();
+          stop();
           return `-netdev ${text}: ${err}`;
         }
       }
       return null;
     },
-    stop: () => user.stop(),
+    stop,
     where: () => rules.map((r) => describe_hostfwd(r, user.cfg.dhcp_start)).join(", "),
   };
 }
@@ -296,8 +300,20 @@ export function setup_network(world: World, m: Machine, netdevs: readonly string
           b = typeof cfg === "string" ? cfg : (rules as string);
           break;
         }
-        const user = new UserNet(m.clock, cfg, user_resolver(world), user_host_net(world, rules));
-        if (rules.length > 0) external.push(hostfwd_backend(spec.id, s, user, rules));
+        const host_net = user_host_net(world, rules);
+        const user = new UserNet(m.clock, cfg, user_resolver(world), host_net);
+        user.warn = (msg) => m.tracer.warn(`netdev ${spec.id}: ${msg}`);
+        if (host_net !== null) {
+          // NAT sockets (and those of finished connections not yet closed) go at power-off, with
+          // or without hostfwd rules; the hostfwd back-end's stop() does the same at exit.
+          const prev = m.on_power_off;
+          m.on_power_off = () => {
+            user.stop();
+            host_net.close_all();
+            prev?.();
+          };
+        }
+        if (rules.length > 0) external.push(hostfwd_backend(spec.id, s, user, rules, host_net));
         b = user;
         break;
       }

@@ -44,11 +44,15 @@ import type { SynOptions } from "./slirp_tcp_input.ts";
 import { tcp_arm_rexmt, tcp_output, tcp_rcv_window, tcp_respond, tcp_send } from "./slirp_tcp_output.ts";
 import {
   SLIRP_MSS,
-  SLIRP_RCVBUF,
   SLIRP_SNDBUF,
   SLIRP_WSCALE,
   TCP_INIT_CWND,
+  TCP_MAX_CONNS,
+  TCP_MAX_PERSIST_PROBES,
+  TCP_MAXPERSISTIDLE_NS,
   TCP_MAXRXTSHIFT,
+  TCP_RST_RETRIES,
+  TCP_RST_RETRY_NS,
   TCP_MSS_DEFAULT,
   TCP_STATE_NAMES,
   TCP_SYN_RETRIES,
@@ -66,8 +70,6 @@ import {
 
 /** The guest's bytes are gathered in blocks of this size before they go to the host socket. */
 const WBUF_SIZE = 65536;
-/** Bytes beyond a hole kept per connection at most. */
-const OOO_MAX = SLIRP_RCVBUF;
 
 export class SlirpTcp {
   readonly ifc: SlirpIf;
@@ -131,7 +133,7 @@ export class SlirpTcp {
     }
     c.hnext = null;
     c.sq.length = 0;
-    c.ooo.length = 0;
+    c.ooo_clear();
     this.count--;
   }
 
@@ -191,8 +193,10 @@ export class SlirpTcp {
       this.stats.dropped++;
       return;
     }
-    if ((dst === cfg.dns && dport === 53) || dport === 0) {
-      this.stats.refused++;
+    const full = this.count >= TCP_MAX_CONNS;
+    if ((dst === cfg.dns && dport === 53) || dport === 0 || full) {
+      if (full) this.stats.conn_limit++;
+      else this.stats.refused++;
       tcp_respond(this.ifc, this.stats, f.subarray(6, 12), dst, src, dport, sport, 0, (seq + 1) >>> 0, TH_RST | TH_ACK);
       return;
     }
@@ -207,6 +211,7 @@ export class SlirpTcp {
       c.rcv_wscale = SLIRP_WSCALE;
     }
     c.syn_quote = f.slice(14, l4 + 8);
+    c.rcv_time = this.ifc.clock.now_ns();
     this.insert(c);
     c.host = this.host.tcp_connect(to, dport, this.events(c));
   }
@@ -260,18 +265,6 @@ export class SlirpTcp {
     if (c.host !== null) c.host.write(b);
   }
 
-  /** Keep a segment that arrived beyond a hole (sorted; an exact repeat is not kept twice). */
-  ooo_insert(c: TcpConn, seq: number, bytes: Uint8Array, fin: boolean): void {
-    const q = c.ooo;
-    let held = 0;
-    for (const s of q) held += s.bytes.length;
-    if (held + bytes.length > OOO_MAX) return;
-    let i = q.length;
-    while (i > 0 && seq_gt(q[i - 1]!.seq, seq)) i--;
-    if (i > 0 && q[i - 1]!.seq === seq && q[i - 1]!.bytes.length >= bytes.length) return;
-    q.splice(i, 0, { seq, bytes, fin });
-  }
-
   /** The guest's FIN, in order: the host socket's write side ends after the bytes before it. */
   guest_fin(c: TcpConn): void {
     c.guest_fin = true;
@@ -293,11 +286,25 @@ export class SlirpTcp {
 
   /** Drop `c`: an RST to the guest (rst_guest), the host socket reset (reset_host) or closed. */
   abort(c: TcpConn, reset_host: boolean, rst_guest: boolean): void {
-    if (rst_guest && !c.fconnecting && c.state !== TCPS.SYN_SENT) tcp_send(this.ifc, this.stats, c, c.snd_nxt, 0, TH_RST | TH_ACK);
     const h = c.host;
     c.host = null;
-    this.remove(c);
     h?.destroy(reset_host);
+    // The RST carries snd_max (the highest sequence sent, which the guest's window accepts). With
+    // no slot free the connection stays (rst_pending: deaf to everything) until its timer sends it.
+    if (rst_guest && !c.fconnecting && c.state !== TCPS.SYN_SENT && !this.send_rst(c)) {
+      if (!c.rst_pending) this.stats.rst_deferred++;
+      c.rst_pending = true;
+      c.persist = false;
+      this.ifc.clock.disarm(c.delack);
+      this.ifc.clock.arm_in(c.timer, TCP_RST_RETRY_NS);
+      return;
+    }
+    this.remove(c);
+  }
+
+  private send_rst(c: TcpConn): boolean {
+    c.snd_nxt = c.snd_max;
+    return tcp_send(this.ifc, this.stats, c, c.snd_max, 0, TH_RST | TH_ACK);
   }
 
   /** The guest answered a forwarded connection's SYN with an RST (or never answered). */
@@ -318,7 +325,7 @@ export class SlirpTcp {
         this.stats.opened++;
         c.iss = this.new_iss();
         c.snd_una = c.snd_nxt = c.snd_max = c.iss;
-        tcp_output(this.ifc, this.stats, c);
+        if (!tcp_output(this.ifc, this.stats, c)) this.mark(c);
       },
       data: (b) => {
         if (c.dead) return;
@@ -344,7 +351,7 @@ export class SlirpTcp {
       },
       closed: (err) => {
         c.host = null;
-        if (!c.dead) this.host_closed(c, err);
+        if (!c.dead && !c.rst_pending) this.host_closed(c, err);
       },
     };
   }
@@ -392,6 +399,14 @@ export class SlirpTcp {
     if (c.dead) return;
     const st = this.stats;
     const ifc = this.ifc;
+    if (c.rst_pending) {
+      if (this.send_rst(c)) this.remove(c);
+      else if (++c.rst_tries >= TCP_RST_RETRIES) {
+        st.rst_lost++;
+        this.remove(c);
+      } else ifc.clock.arm_in(c.timer, TCP_RST_RETRY_NS);
+      return;
+    }
     if (c.state === TCPS.SYN_SENT || c.state === TCPS.SYN_RECEIVED) {
       if (c.fconnecting) return;
       if (++c.rxt_shift > TCP_SYN_RETRIES) {
@@ -410,8 +425,16 @@ export class SlirpTcp {
       return;
     }
     if (c.persist) {
-      // Probe the zero window with the next byte (accepted if the window opened meanwhile).
+      // Probe the zero window with the next byte (accepted if the window opened meanwhile); a
+      // guest that answers none of TCP_MAX_PERSIST_PROBES, or sends nothing for
+      // TCP_MAXPERSISTIDLE_NS, is given up (BSD's tcp_timer_persist).
       c.persist = false;
+      if (c.persist_probes >= TCP_MAX_PERSIST_PROBES || ifc.clock.now_ns() - c.rcv_time >= TCP_MAXPERSISTIDLE_NS) {
+        st.persist_timedout++;
+        this.abort(c, true, true);
+        return;
+      }
+      c.persist_probes++;
       if (((c.snd_nxt - c.snd_una) >>> 0) < c.sq_bytes && c.snd_wnd === 0 && tcp_send(ifc, st, c, c.snd_nxt, 1, TH_ACK)) {
         if (seq_gt((c.snd_nxt + 1) >>> 0, c.snd_max)) c.snd_max = (c.snd_nxt + 1) >>> 0;
       }
@@ -451,6 +474,11 @@ export class SlirpTcp {
 
   private fwd_accept(rule: HostFwdRule, h: HostTcpHandle, peer_addr: number, peer_port: number): HostTcpEvents | null {
     const cfg = this.ifc.cfg;
+    if (this.count >= TCP_MAX_CONNS) {
+      this.stats.conn_limit++;
+      h.destroy(true);
+      return null;
+    }
     const gaddr = rule.guest_addr !== 0 ? rule.guest_addr : cfg.dhcp_start;
     const faddr = slirp_translate_in(cfg, peer_addr, cfg.host);
     let fport = peer_port;
@@ -463,13 +491,14 @@ export class SlirpTcp {
     c.iss = this.new_iss();
     c.snd_una = c.snd_nxt = c.snd_max = c.iss;
     c.host = h;
+    c.rcv_time = this.ifc.clock.now_ns();
     this.insert(c);
     this.stats.fwd_accepted++;
     rule.accepted++;
     if (c.mac === null) {
       this.ifc.arp_request(gaddr);
       tcp_arm_rexmt(this.ifc, c);
-    } else tcp_output(this.ifc, this.stats, c);
+    } else if (!tcp_output(this.ifc, this.stats, c)) this.mark(c);
     return this.events(c);
   }
 
@@ -497,7 +526,7 @@ export class SlirpTcp {
       `tcp: conns=${this.count} opened=${s.opened} refused=${s.refused} unreachable=${s.unreachable} failed=${s.failed} closed=${s.closed} reset_by_guest=${s.reset_by_guest} reset_by_host=${s.reset_by_host} timedout=${s.timedout}` +
         ` fwd_accepted=${s.fwd_accepted} fwd_established=${s.fwd_established} fwd_refused=${s.fwd_refused}`,
       `tcp: segs_in=${s.segs_in} segs_out=${s.segs_out} retransmits=${s.retransmits} timeouts=${s.timeouts} fast_retransmits=${s.fast_retransmits} bad_csum=${s.bad_csum} bad_hdr=${s.bad_hdr} no_conn=${s.no_conn} dropped=${s.dropped}` +
-        ` dup_segs=${s.dup_segs} ooo_queued=${s.ooo_queued} beyond_window=${s.beyond_window} no_slot=${s.no_slot} bytes_to_host=${s.bytes_to_host} bytes_to_guest=${s.bytes_to_guest}`,
+        ` dup_segs=${s.dup_segs} ooo_queued=${s.ooo_queued} beyond_window=${s.beyond_window} no_slot=${s.no_slot} ooo_dropped=${s.ooo_dropped} persist_timedout=${s.persist_timedout} conn_limit=${s.conn_limit} rst_deferred=${s.rst_deferred} rst_lost=${s.rst_lost} bytes_to_host=${s.bytes_to_host} bytes_to_guest=${s.bytes_to_guest}`,
     ];
     for (const c of this.conns().slice(0, 32)) {
       lines.push(`tcp ${inet_ntoa(c.gaddr)}:${c.gport} ${c.fwd ? "<-" : "->"} ${inet_ntoa(c.faddr)}:${c.fport} (host ${inet_ntoa(c.host_addr)}:${c.host_port}) ${c.fconnecting ? "CONNECTING" : TCP_STATE_NAMES[c.state]} sendq=${c.sq_bytes}${c.paused ? " paused" : ""}`);

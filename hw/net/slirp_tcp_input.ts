@@ -99,6 +99,12 @@ export function tcp_input(t: SlirpTcp, f: Uint8Array, l4: number, l4len: number,
     return;
   }
 
+  if (c.rst_pending) {
+    st.dropped++; // aborted: only its RST is still to go
+    return;
+  }
+  c.rcv_time = t.ifc.clock.now_ns();
+  c.persist_probes = 0;
   if ((flags & TH_RST) !== 0) {
     if (c.state === TCPS.SYN_SENT) {
       // The guest refused a forwarded connection (nobody listens on the port).
@@ -302,22 +308,21 @@ function tcp_data(t: SlirpTcp, c: TcpConn, f: Uint8Array, off: number, seq: numb
     }
   }
   if (seq !== c.rcv_nxt) {
-    t.ooo_insert(c, seq, f.slice(off, off + len), fin);
-    st.ooo_queued++;
+    c.ooo_insert(st, seq, f.subarray(off, off + len), fin);
     tcp_send(t.ifc, st, c, c.snd_nxt, 0, TH_ACK);
     return;
   }
   if (len > 0) t.deliver(c, f, off, len);
   let had_ooo = false;
   while (!fin && c.ooo.length > 0 && seq_leq(c.ooo[0]!.seq, c.rcv_nxt)) {
-    const q = c.ooo.shift()!;
+    const q = c.ooo_shift()!;
     had_ooo = true;
     const skip = (c.rcv_nxt - q.seq) | 0;
     if (skip < q.bytes.length) t.deliver(c, q.bytes, skip, q.bytes.length - skip);
     if (q.fin && skip <= q.bytes.length) fin = true;
   }
   if (fin) {
-    c.ooo.length = 0;
+    c.ooo_clear();
     c.rcv_nxt = (c.rcv_nxt + 1) >>> 0;
     t.guest_fin(c);
     return;

@@ -41,13 +41,17 @@ export const SLOT_RESERVE = 8;
  */
 export function tcp_rcv_window(c: TcpConn): number {
   const backlog = (c.host !== null ? c.host.backlog() : 0) + c.wbuf_pending();
+  const unit = 1 << c.rcv_wscale;
+  const max = 65535 * unit;
   let w = SLIRP_RCVBUF - backlog;
-  const edge = (c.rcv_adv - c.rcv_nxt) | 0;
-  if (w < edge) w = edge;
   if (w < 0) w = 0;
-  const max = 65535 * (1 << c.rcv_wscale);
   if (w > max) w = max;
-  return w - (w & ((1 << c.rcv_wscale) - 1));
+  w -= w & (unit - 1);
+  // Never left of the edge already advertised: rounded up to the unit, so the scaled value
+  // the guest sees still reaches it (max is a multiple of the unit, so this stays within it).
+  const edge = (c.rcv_adv - c.rcv_nxt) | 0;
+  if (w < edge) w = edge + ((unit - (edge & (unit - 1))) & (unit - 1));
+  return w;
 }
 
 /**
@@ -156,13 +160,14 @@ export function tcp_retransmit_one(ifc: SlirpIf, st: TcpStats, c: TcpConn): void
  * persist timer as needed. False when it stopped for want of output slots (call again later).
  */
 export function tcp_output(ifc: SlirpIf, st: TcpStats, c: TcpConn): boolean {
-  if (c.dead || c.mac === null) return true;
+  if (c.dead || c.mac === null || c.rst_pending) return true;
   const s = c.state;
   if (s === TCPS.SYN_SENT || s === TCPS.SYN_RECEIVED) {
     if (c.fconnecting || c.snd_nxt !== c.iss) return true;
+    // Armed first: a SYN that finds no slot is sent again by the timer (and by the caller's retry).
+    if (!c.timer.armed) tcp_arm_rexmt(ifc, c);
     if (!tcp_send(ifc, st, c, c.iss, 0, s === TCPS.SYN_SENT ? TH_SYN : TH_SYN | TH_ACK)) return false;
     c.snd_nxt = c.snd_max = (c.iss + 1) >>> 0;
-    if (!c.timer.armed) tcp_arm_rexmt(ifc, c);
     return true;
   }
   if (s < TCPS.ESTABLISHED) return true;

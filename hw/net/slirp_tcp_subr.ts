@@ -68,6 +68,16 @@ export const TCP_DELACK_NS = 500_000;
 export const TCP_MAXRXTSHIFT = 12;
 /** SYNs sent to the guest for a forwarded connection before it is given up (Linux's tcp_syn_retries). */
 export const TCP_SYN_RETRIES = 6;
+/** Unanswered zero-window probes, or time without a segment from the guest while probing, before the connection is given up (BSD's TCP_MAXPERSISTIDLE). */
+export const TCP_MAX_PERSIST_PROBES = 12;
+export const TCP_MAXPERSISTIDLE_NS = 600e9;
+/** Segments, and bytes, kept beyond a hole per connection at most (more are dropped: the guest sends them again). */
+export const TCP_OOO_MAX_SEGS = 64;
+/** Connections per user network at most (a SYN beyond gets an RST, a forwarded connection is closed). */
+export const TCP_MAX_CONNS = 1024;
+/** An abort's RST that found no output slot is tried again this often, this many times. */
+export const TCP_RST_RETRY_NS = 1e6;
+export const TCP_RST_RETRIES = 100;
 
 export function seq_lt(a: number, b: number): boolean {
   return ((a - b) | 0) < 0;
@@ -146,6 +156,12 @@ export class TcpConn {
   rxt_shift = 0;
   /** The timer runs as the persist timer (a zero window), not as the retransmission timer. */
   persist = false;
+  /** Zero-window probes sent since the guest last sent a segment, and when it last did. */
+  persist_probes = 0;
+  rcv_time = 0;
+  /** Aborted, its RST to the guest waiting for an output slot (the timer retries it); nothing else is done for it. */
+  rst_pending = false;
+  rst_tries = 0;
 
   /** Host bytes from snd_una on: chunks, how much of the first one is gone, and the total. */
   readonly sq: Uint8Array[] = [];
@@ -170,8 +186,9 @@ export class TcpConn {
   wbuf: Uint8Array | null = null;
   wbuf_start = 0;
   wbuf_end = 0;
-  /** Segments beyond a hole, in sequence order. */
+  /** Segments beyond a hole, in sequence order, not overlapping; and their bytes. */
   readonly ooo: OooSeg[] = [];
+  ooo_bytes = 0;
 
   // --- bookkeeping ---
   /** An ACK is owed to the guest (sent at the next tick unless a segment carries it) … */
@@ -242,6 +259,69 @@ export class TcpConn {
     }
   }
 
+  /**
+   * Keep a segment that arrived beyond a hole: the queue stays sorted and free of overlaps (what
+   * the segments before it hold is cut from its front, segments it covers are replaced, and it is
+   * cut short of the next one), at most TCP_OOO_MAX_SEGS segments and SLIRP_RCVBUF bytes (beyond, it
+   * is dropped and counted in ooo_dropped; the guest sends it again). `bytes` is the caller's
+   * frame: what is kept is copied.
+   */
+  ooo_insert(st: TcpStats, seq: number, bytes: Uint8Array, fin: boolean): void {
+    const q = this.ooo;
+    let i = q.length;
+    while (i > 0 && seq_gt(q[i - 1]!.seq, seq)) i--;
+    if (i > 0) {
+      const p = q[i - 1]!;
+      const pend = (p.seq + p.bytes.length) >>> 0;
+      const over = (pend - seq) | 0;
+      if (over >= bytes.length) {
+        if (fin && pend === ((seq + bytes.length) >>> 0)) p.fin = true;
+        st.dup_segs++;
+        return;
+      }
+      if (over > 0) {
+        bytes = bytes.subarray(over);
+        seq = pend;
+      }
+    }
+    let end = (seq + bytes.length) >>> 0;
+    let j = i;
+    let freed = 0;
+    while (j < q.length && seq_leq((q[j]!.seq + q[j]!.bytes.length) >>> 0, end)) {
+      if (q[j]!.fin && ((q[j]!.seq + q[j]!.bytes.length) >>> 0) === end) fin = true;
+      freed += q[j]!.bytes.length;
+      j++;
+    }
+    if (j < q.length && seq_lt(q[j]!.seq, end)) {
+      bytes = bytes.subarray(0, (q[j]!.seq - seq) >>> 0);
+      end = q[j]!.seq;
+      fin = false;
+    }
+    if (bytes.length === 0 && !fin) {
+      st.dup_segs++;
+      return;
+    }
+    if (q.length - (j - i) >= TCP_OOO_MAX_SEGS || this.ooo_bytes - freed + bytes.length > SLIRP_RCVBUF) {
+      st.ooo_dropped++;
+      return;
+    }
+    q.splice(i, j - i, { seq, bytes: bytes.slice(), fin });
+    this.ooo_bytes += bytes.length - freed;
+    st.ooo_queued++;
+  }
+
+  /** Take the first segment beyond the hole. */
+  ooo_shift(): OooSeg | undefined {
+    const s = this.ooo.shift();
+    if (s !== undefined) this.ooo_bytes -= s.bytes.length;
+    return s;
+  }
+
+  ooo_clear(): void {
+    this.ooo.length = 0;
+    this.ooo_bytes = 0;
+  }
+
   /** Guest bytes waiting in wbuf for the host. */
   wbuf_pending(): number {
     return this.wbuf_end - this.wbuf_start;
@@ -293,6 +373,15 @@ export interface TcpStats {
   beyond_window: number;
   /** Segments not sent for want of an output slot (sent later). */
   no_slot: number;
+  /** Segments beyond a hole not kept (TCP_OOO_MAX_SEGS or the byte limit reached). */
+  ooo_dropped: number;
+  /** Connections given up after TCP_MAX_PERSIST_PROBES unanswered probes / TCP_MAXPERSISTIDLE_NS of silence. */
+  persist_timedout: number;
+  /** SYNs refused, and forwarded connections closed, at TCP_MAX_CONNS. */
+  conn_limit: number;
+  /** Abort RSTs that had to wait for an output slot, and those never sent (TCP_RST_RETRIES). */
+  rst_deferred: number;
+  rst_lost: number;
   /** Stream bytes carried each way. */
   bytes_to_host: number;
   bytes_to_guest: number;
@@ -324,6 +413,11 @@ export function tcp_stats_zero(): TcpStats {
     ooo_queued: 0,
     beyond_window: 0,
     no_slot: 0,
+    ooo_dropped: 0,
+    persist_timedout: 0,
+    conn_limit: 0,
+    rst_deferred: 0,
+    rst_lost: 0,
     bytes_to_host: 0,
     bytes_to_guest: 0,
   };

@@ -25,6 +25,8 @@ import type { HostFwdRule } from "./slirp_hostfwd.ts";
 
 /** A NAT socket closes after this long without a datagram either way (libslirp's SO_EXPIRE). */
 export const UDP_EXPIRE_NS = 240e9;
+/** NAT sockets per user network at most; a datagram that would need one more is dropped (sock_limit). */
+export const UDP_MAX_SOCKS = 256;
 /** IP payload per frame to the guest (an MTU of 1500), a multiple of 8 as fragment offsets need. */
 const IP_FRAG_PAYLOAD = 1480;
 /** Largest UDP payload an IPv4 datagram carries. */
@@ -49,6 +51,8 @@ export interface UdpStats {
   too_big: number;
   no_slot: number;
   no_neigh: number;
+  /** Datagrams dropped because the user network had UDP_MAX_SOCKS NAT sockets already. */
+  sock_limit: number;
 }
 
 /** One guest address and port's host socket (libslirp's struct socket for UDP). */
@@ -77,7 +81,7 @@ class UdpSo {
 export class SlirpUdp {
   readonly ifc: SlirpIf;
   readonly host: HostNet;
-  readonly stats: UdpStats = { opened: 0, expired: 0, out: 0, in: 0, bytes_out: 0, bytes_in: 0, bad_csum: 0, bad_hdr: 0, dropped: 0, fragmented: 0, too_big: 0, no_slot: 0, no_neigh: 0 };
+  readonly stats: UdpStats = { opened: 0, expired: 0, out: 0, in: 0, bytes_out: 0, bytes_in: 0, bad_csum: 0, bad_hdr: 0, dropped: 0, fragmented: 0, too_big: 0, no_slot: 0, no_neigh: 0, sock_limit: 0 };
   /** The IPv4 identification of the next fragmented datagram. */
   private ip_id = 1;
   private readonly udp_hdr = new Uint8Array(8);
@@ -143,6 +147,10 @@ export class SlirpUdp {
     const now = this.ifc.clock.now_ns();
     let so = this.find(src, sport);
     if (so === null) {
+      if (this.count() >= UDP_MAX_SOCKS) {
+        st.sock_limit++;
+        return;
+      }
       so = new UdpSo(src, sport, f.slice(6, 12), now, null, (s) => this.expire(s));
       const s = so;
       so.sock = this.host.udp_open({ datagram: (b, a, p) => this.from_host(s, b, a, p) });
@@ -269,7 +277,7 @@ export class SlirpUdp {
   describe(): string {
     const s = this.stats;
     const lines = [
-      `udp: sockets=${this.count()} opened=${s.opened} expired=${s.expired} out=${s.out} in=${s.in} bytes_out=${s.bytes_out} bytes_in=${s.bytes_in} bad_csum=${s.bad_csum} bad_hdr=${s.bad_hdr} dropped=${s.dropped} fragmented=${s.fragmented} too_big=${s.too_big} no_slot=${s.no_slot} no_neigh=${s.no_neigh}`,
+      `udp: sockets=${this.count()} opened=${s.opened} expired=${s.expired} out=${s.out} in=${s.in} bytes_out=${s.bytes_out} bytes_in=${s.bytes_in} bad_csum=${s.bad_csum} bad_hdr=${s.bad_hdr} dropped=${s.dropped} fragmented=${s.fragmented} too_big=${s.too_big} no_slot=${s.no_slot} no_neigh=${s.no_neigh} sock_limit=${s.sock_limit}`,
     ];
     let n = 0;
     for (const l of this.socks.values()) {

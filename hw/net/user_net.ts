@@ -2,7 +2,7 @@ import { csum_fold, csum_partial, csum_tcpudp_nofold } from "../../lib/inet_chec
 import { ClockEvent, type VirtualClock } from "../clock.ts";
 import type { HostNet } from "./host_net.ts";
 import { RX_NO_LINK, type NetEndpoint } from "./net_endpoint.ts";
-import type { SlirpIf } from "./slirp.ts";
+import { in_vnet, type SlirpIf } from "./slirp.ts";
 import { describe_hostfwd, hostfwd_setup_error, type HostFwdRule } from "./slirp_hostfwd.ts";
 import { SlirpTcp } from "./slirp_tcp.ts";
 import { tcp_input } from "./slirp_tcp_input.ts";
@@ -56,6 +56,8 @@ export const USER_NET_DEFAULTS: UserNetConfig = {
 const SLOTS = 256;
 const SLOT_SIZE = 1600;
 const BROADCAST_MAC = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
+/** Guest addresses whose MAC is remembered at most (only addresses inside the virtual network). */
+export const NEIGH_MAX = 256;
 
 function be16(b: Uint8Array, o: number): number {
   return (b[o]! << 8) | b[o + 1]!;
@@ -86,12 +88,22 @@ export class UserNet implements NetEndpoint, SlirpIf {
   dropped_no_link = 0;
   /** IPv4 fragments from the guest (not reassembled: dropped). */
   fragments = 0;
+  /** IPv4 packets with a bad header (ihl < 20, total length short of the header or past the frame, checksum). */
+  bad_ip = 0;
+  /** NAT packets from a source address outside the virtual network (dropped). */
+  bad_src = 0;
+  /** Guest addresses not learnt: the neighbour table was full. */
+  neigh_full = 0;
+  /** Guest frames whose handling threw (a bug in the model; the frame was dropped). */
+  model_errors = 0;
   /** The name server on the DNS address. */
   readonly dns: UserNetDns;
   /** The NAT (null without a HostNet). */
   readonly tcp: SlirpTcp | null;
   readonly udp: SlirpUdp | null;
   readonly hostfwd: HostFwdRule[] = [];
+  /** Where the one warning line about a model error goes (boot/ points it at the machine's tracer). */
+  warn: (msg: string) => void = (msg) => console.warn(msg);
   /** The guest's MAC per address (from its ARP and DHCP traffic). */
   private readonly neigh = new Map<number, Uint8Array>();
   /** The slot ip_begin() took, for ip_commit(). */
@@ -110,7 +122,7 @@ export class UserNet implements NetEndpoint, SlirpIf {
     const c = this.cfg;
     const ip = (a: number): string => `${a >>> 24}.${(a >>> 16) & 0xff}.${(a >>> 8) & 0xff}.${a & 0xff}`;
     const lines = [
-      `user net=${ip(c.net)}/${c.prefix} host=${ip(c.host)} dns=${ip(c.dns)} frames_in=${this.frames_in} frames_out=${this.frames_out} dropped=${this.dropped} dropped_no_link=${this.dropped_no_link} fragments=${this.fragments} nat=${this.tcp === null ? "off" : "on"}`,
+      `user net=${ip(c.net)}/${c.prefix} host=${ip(c.host)} dns=${ip(c.dns)} frames_in=${this.frames_in} frames_out=${this.frames_out} dropped=${this.dropped} dropped_no_link=${this.dropped_no_link} fragments=${this.fragments} bad_ip=${this.bad_ip} bad_src=${this.bad_src} neigh=${this.neigh.size} neigh_full=${this.neigh_full} model_errors=${this.model_errors} nat=${this.tcp === null ? "off" : "on"}`,
       this.dns.describe(),
     ];
     if (this.tcp !== null) lines.push(this.tcp.describe());
@@ -153,9 +165,13 @@ export class UserNet implements NetEndpoint, SlirpIf {
 
   /** Learn that the guest's `ip` is at the MAC at f[off..off+6) (no allocation when unchanged). */
   private learn(ip: number, f: Uint8Array, off: number): void {
-    if (ip === 0 || this.ours(ip)) return;
+    if (ip === 0 || this.ours(ip) || !in_vnet(this.cfg, ip)) return;
     const m = this.neigh.get(ip);
     if (m !== undefined && m[0] === f[off] && m[1] === f[off + 1] && m[2] === f[off + 2] && m[3] === f[off + 3] && m[4] === f[off + 4] && m[5] === f[off + 5]) return;
+    if (m === undefined && this.neigh.size >= NEIGH_MAX) {
+      this.neigh_full++;
+      return;
+    }
     const mac = f.slice(off, off + 6);
     this.neigh.set(ip, mac);
     this.tcp?.neigh_learned(ip, mac);
@@ -248,13 +264,23 @@ export class UserNet implements NetEndpoint, SlirpIf {
     this.tcp?.slots_freed();
   }
 
-  /** The guest sends. ARP and ICMP echo are answered without allocating; only DHCP builds objects. */
+  /**
+   * The guest sends. ARP and ICMP echo are answered without allocating; only DHCP builds objects.
+   * Context: the NIC's transmit. Nothing a guest frame holds may throw into the NIC model: an
+   * exception here is a bug in this model, so it is counted (model_errors), reported once, and
+   * the frame is dropped.
+   */
   receive_frame(f: Uint8Array, len: number): void {
     this.frames_in++;
     if (len < 42) return;
-    const type = be16(f, 12);
-    if (type === 0x0806) this.arp(f);
-    else if (type === 0x0800) this.ipv4(f, len);
+    try {
+      const type = be16(f, 12);
+      if (type === 0x0806) this.arp(f);
+      else if (type === 0x0800) this.ipv4(f, len);
+    } catch (e) {
+      this.begun = -1;
+      if (this.model_errors++ === 0) this.warn(`user-net: guest frame dropped: ${e instanceof Error ? e.message : String(e)} (further errors counted in model_errors)`);
+    }
   }
 
   private arp(f: Uint8Array): void {
@@ -285,7 +311,10 @@ export class UserNet implements NetEndpoint, SlirpIf {
     if (f[14]! >> 4 !== 4) return;
     const ihl = (f[14]! & 0x0f) * 4;
     const tot = be16(f, 16);
-    if (tot + 14 > len || csum_fold(csum_partial(f, 14, ihl)) !== 0) return;
+    if (ihl < 20 || tot < ihl || tot + 14 > len || csum_fold(csum_partial(f, 14, ihl)) !== 0) {
+      this.bad_ip++;
+      return;
+    }
     if ((be16(f, 20) & 0x3fff) !== 0) {
       this.fragments++; // not reassembled
       return;
@@ -307,7 +336,12 @@ export class UserNet implements NetEndpoint, SlirpIf {
       return;
     }
     if (proto === 6) {
-      if (this.tcp !== null) tcp_input(this.tcp, f, l4, l4len, src, dst);
+      if (this.tcp === null) return;
+      if (!in_vnet(this.cfg, src)) {
+        this.bad_src++;
+        return;
+      }
+      tcp_input(this.tcp, f, l4, l4len, src, dst);
       return;
     }
     if (proto !== 17 || l4len < 8) return;
@@ -322,7 +356,10 @@ export class UserNet implements NetEndpoint, SlirpIf {
       return;
     }
     if (dport === 7 && this.ours(dst)) this.udp_reply(f, src, dst, 7, sport, f.subarray(l4 + 8, l4 + l4len), null);
-    else if (this.udp !== null) this.udp.input(f, l4, l4len, src, dst);
+    else if (this.udp !== null) {
+      if (in_vnet(this.cfg, src)) this.udp.input(f, l4, l4len, src, dst);
+      else this.bad_src++;
+    }
   }
 
   /**
@@ -392,13 +429,16 @@ export class UserNet implements NetEndpoint, SlirpIf {
     if (f[off] !== 1 || v.getUint32(236) !== 0x63825363) return;
     let type = 0;
     let requested = 0;
+    // Options are TLVs: one whose length byte or value runs past the packet ends the parse.
     for (let o = 240; o < len && f[off + o] !== 255; ) {
       const code = f[off + o]!;
       if (code === 0) {
         o++;
         continue;
       }
+      if (o + 1 >= len) break;
       const l = f[off + o + 1]!;
+      if (o + 2 + l > len) break;
       if (code === 53) type = f[off + o + 2]!;
       if (code === 50 && l === 4) requested = v.getUint32(o + 2);
       o += 2 + l;

@@ -8,7 +8,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { MSG_WAITALL } from "../../include/uapi/in.ts";
-import { cjson_int, cjson_number, cjson_print } from "../../userland/lib/iperf_json.ts";
+import { cjson_int, cjson_number, cjson_parse_object, cjson_print } from "../../userland/lib/iperf_json.ts";
+import { MIN_PERIOD_US, TimerList } from "../../userland/lib/iperf_timer.ts";
 import { fmt_f, unit_snprintf } from "../../userland/lib/iperf_locale.ts";
 import { tcp_listen, tcp_pair, tcp_socket, Y_IP, type Host, type Pair } from "../net/tcp_harness.ts";
 
@@ -366,6 +367,82 @@ describe("iperf3's wire protocol", () => {
   });
 });
 
+describe("iperf3 against a quiet or hostile peer (departures from 3.12)", () => {
+  const cookie = "abcdefghijklmnopqrstuvwxyz234567abcd";
+
+  it("our server: gives up on a client that sends its cookie and goes quiet; turns away a stray stream and carries on; a pacing_timer of 0 does not spin", async () => {
+    const p = await tcp_pair({ cmd_y: "iperf3 -s --rcv-timeout 2000; echo y-rc=$?; sleep 1000" });
+    const x = p.x;
+    const seen: Record<string, unknown> = {};
+    const quiet = x.spawn(async () => {
+      const ctrl = tcp_socket(x);
+      if ((await x.ctl().connect(ctrl, Y_IP, 5201)) !== 0) throw new Error("connect");
+      await send(x, ctrl, enc.encode(cookie + "\0"));
+      seen.quiet_param_exchange = (await recv_exact(x, ctrl, 1))[0];
+      seen.quiet_eof = await x.ctl().recv(ctrl, new Uint8Array(1)); // and nothing more from us
+      return 0;
+    });
+    await p.step(1.9e9);
+    expect(quiet.done).toBe(false);
+    await run(p, quiet, 1e9); // the server closed the quiet client after --rcv-timeout
+    expect(seen).toMatchObject({ quiet_param_exchange: 9, quiet_eof: 0 });
+    expect(out(p.y)).toContain("Server listening on 5201 (test #2)");
+
+    const client = x.spawn(async () => {
+      const ctrl = tcp_socket(x);
+      if ((await x.ctl().connect(ctrl, Y_IP, 5201)) !== 0) throw new Error("connect");
+      await send(x, ctrl, enc.encode(cookie + "\0"));
+      seen.param_exchange = (await recv_exact(x, ctrl, 1))[0];
+      await send(x, ctrl, json_msg('{"tcp":true,"omit":0,"time":1,"num":0,"blockcount":0,"parallel":1,"reverse":true,"len":1024,"bandwidth":8000000,"pacing_timer":0,"client_version":"3.12"}'));
+      seen.create_streams = (await recv_exact(x, ctrl, 1))[0];
+      // A stray connection with a short cookie: turned away, and the test goes on.
+      const stray = tcp_socket(x);
+      await x.ctl().connect(stray, Y_IP, 5201);
+      await send(x, stray, enc.encode("short"));
+      x.ctl().shutdown(stray, 1);
+      seen.stray = [...(await recv_exact(x, stray, 1))];
+      x.ctl().close(stray);
+      const data = tcp_socket(x);
+      await x.ctl().connect(data, Y_IP, 5201);
+      await send(x, data, enc.encode(cookie + "\0"));
+      seen.start = [...(await recv_exact(x, ctrl, 2))];
+      return { ctrl, counted: x.spawn(() => drain(x, data)) };
+    });
+    await run(p, client, 2e9);
+    expect(seen).toMatchObject({ param_exchange: 9, create_streams: 10, stray: [255], start: [1, 2] });
+    await p.step(1e9); // the server paces 8 Mbit/s with its timer at the 1 ms minimum
+    const { ctrl, counted } = client.value!;
+    x.ctl().close(ctrl);
+    await p.until(() => counted.done, 2e9);
+    expect(counted.value).toBeGreaterThan(0.8e6);
+    expect(counted.value).toBeLessThan(1.3e6);
+    expect(out(p.y)).toContain("Server listening on 5201 (test #3)");
+  });
+
+  it("our client: gives up on a server that goes quiet before the test, and on one that never answers TEST_END while its stream stalls", async () => {
+    const p = await tcp_pair({ cmd_x: "sleep 1.5; iperf3 -c 10.0.0.2 --rcv-timeout 1000; echo rc=$?; iperf3 -c 10.0.0.2 -R -n 100K --rcv-timeout 1000; echo rc=$?" });
+    const y = p.y;
+    const server = y.spawn(async () => {
+      const lfd = tcp_listen(y, 5201);
+      const quiet = (await y.ctl().accept(y.owner, lfd, 0)) as { fd: number };
+      await recv_exact(y, quiet.fd, 37); // and silence
+      const ctrl = (await y.ctl().accept(y.owner, lfd, 0)) as { fd: number };
+      await recv_exact(y, ctrl.fd, 37);
+      await send(y, ctrl.fd, Uint8Array.of(9)); // PARAM_EXCHANGE
+      await recv_json(y, ctrl.fd);
+      await send(y, ctrl.fd, Uint8Array.of(10)); // CREATE_STREAMS
+      const data = (await y.ctl().accept(y.owner, lfd, 0)) as { fd: number };
+      await recv_exact(y, data.fd, 37);
+      await send(y, ctrl.fd, Uint8Array.of(1, 2)); // TEST_START, TEST_RUNNING
+      await send(y, data.fd, new Uint8Array(150_000)); // past -n, and short of a whole block: then silence
+      return (await recv_exact(y, ctrl.fd, 1))[0]; // TEST_END, unanswered
+    });
+    await p.step(4e9);
+    expect(server.value).toBe(4);
+    expect(out(p.x)).toMatch(/^iperf3: error - idle timeout for receiving data\nrc=1\nConnecting to host 10\.0\.0\.2, port 5201\nReverse mode[^]*iperf3: error - idle timeout for receiving data\nrc=1\n$/);
+  });
+});
+
 describe("iperf3's number formats", () => {
   it("rounds as glibc's printf (ties to even), scales as unit_snprintf, prints numbers as cJSON", () => {
     expect(fmt_f(1.125, 2)).toBe("1.12");
@@ -388,6 +465,19 @@ describe("iperf3's number formats", () => {
     expect(cjson_int(18446744073709551615)).toBe(-1);
     expect(cjson_int(-1)).toBe(-1);
     expect(cjson_int(true)).toBe(0);
+    // cJSON's nesting limit: 1000 levels parse, 1001 do not (brackets inside strings do not count).
+    const nest = (n: number): string => `{"a":${"[".repeat(n - 1)}${"]".repeat(n - 1)}}`;
+    expect(cjson_parse_object(nest(1000))).not.toBeNull();
+    expect(cjson_parse_object(nest(1001))).toBeNull();
+    expect(cjson_parse_object(`{"s":"${"[".repeat(5000)}"}`)).toEqual({ s: "[".repeat(5000) });
+    expect(cjson_parse_object(`{"b":${"[".repeat(100000)}`)).toBeNull();
+    // Timers: a 0 µs period runs every MIN_PERIOD_US; one far behind fires once and moves past now.
+    const timers = new TimerList();
+    let fired = 0;
+    const t = timers.create(0, () => fired++, 0, true);
+    expect(t.usecs).toBe(MIN_PERIOD_US);
+    timers.run(10_000_500);
+    expect([fired, t.time_us]).toEqual([1, 10_001_000]);
     expect(cjson_print({ a: [{ b: 1 }, { c: "x\n" }], d: {}, e: [] })).toBe('{\n\t"a":\t[{\n\t\t\t"b":\t1\n\t\t}, {\n\t\t\t"c":\t"x\\n"\n\t\t}],\n\t"d":\t{\n\t},\n\t"e":\t[]\n}');
   });
 });

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { SIGTERM } from "../../include/linux/sched.ts";
+import { O_CREAT, O_RDONLY, O_TRUNC, O_WRONLY } from "../../include/uapi/fcntl.ts";
 import type { Program, Syscalls } from "../../include/uapi/syscalls.ts";
 import { kernfs_read } from "../../kernel/fs/kernfs.ts";
 import { kill_pid, set_program_table } from "../../kernel/process.ts";
@@ -248,14 +249,78 @@ describe("wget from httpd", () => {
   it("-S prints the response heads; 1xx interim responses are skipped; field names in any case; --help", async () => {
     const p = await tcp_pair({ cmd_y: "httpd -f -h /proc", cmd_x: "sleep 1.5; wget -S -q -O - 10.0.0.2:8080/x; echo; wget -q 10.0.0.2:8080/bad; wget --help; echo rc=$?; wget -Z; echo rc=$?; sleep 1000" });
     test_server(p, 8080, (path) => ({
-      parts: path === "/x" ? ["HTTP/1.1 100 Continue\r\n\r\n", "HTTP/1.1 200  OK\r\ncontent-LENGTH:\t 5\r\nX-Folded: a\r\n  b\r\n\r\nhello, and more"] : ["HTTP/1.1 200 OK\r\nContent-Length :5\r\n\r\n"],
+      parts: path === "/x" ? ["HTTP/1.1 100 Continue\r\n\r\n", "HTTP/1.1 200  OK\r\ncontent-LENGTH:\t 5\r\nServer:\tnginx\r\nX-Esc: a\x1b[2Jb\r\nX-Folded: a\r\n  b\r\n\r\nhello, and more"] : ["HTTP/1.1 200 OK\r\nContent-Length :5\r\n\r\n"],
     }));
     await p.step(3e9);
     const out = p.x.m.machine.console_output;
-    // -S lines are cut at the first control character, as busybox's sanitize_string does.
-    expect(out.split("\n").slice(0, 8)).toEqual(["  HTTP/1.1 100 Continue", "  HTTP/1.1 200  OK", "  content-LENGTH:", "  X-Folded: a", "    b", "hello", "wget: bad header line: Content-Length :5", "Usage: wget [-qS] [-O FILE] [-T SEC] [-U AGENT] URL..."]);
+    // -S lines show a TAB as a space and are cut at any other control character (busybox's sanitize_string).
+    expect(out.split("\n").slice(0, 10)).toEqual([
+      "  HTTP/1.1 100 Continue",
+      "  HTTP/1.1 200  OK",
+      "  content-LENGTH:  5",
+      "  Server: nginx",
+      "  X-Esc: a",
+      "  X-Folded: a",
+      "    b",
+      "hello",
+      "wget: bad header line: Content-Length :5",
+      "Usage: wget [-qS] [-O FILE] [-T SEC] [-U AGENT] URL...",
+    ]);
     expect(out).toContain("\t-O FILE\t\tSave to FILE ('-' for stdout)\n");
     expect(out).toMatch(/rc=0\nwget: invalid option -- 'Z'\nUsage: wget .*\nrc=1\n$/);
+  });
+});
+
+describe("wget: peer bytes, chunked ends, -O - as bytes", () => {
+  it("sanitises what the server sent in its messages; stops at the zero-size chunk; writes -O - as bytes and fails on a failed write", async () => {
+    const p = await tcp_pair({
+      cmd_y: "sleep 1000",
+      cmd_x:
+        "sleep 1.5; wget -q -O - 10.0.0.2:8080/te; wget -q -O - 10.0.0.2:8080/cl; wget -q -O - 10.0.0.2:8080/loc; wget -q -O - 10.0.0.2:8080/badchunk; " +
+        "wget -q -O - 10.0.0.2:8080/z_eof; echo rc=$?; wget -q -T 30 -O - 10.0.0.2:8080/z_hold; echo rc=$?; wget_fd1 /tmp/b -q -O - 10.0.0.2:8080/bin; echo rc=$?; wget_fd1 /dev/full -q -O - 10.0.0.2:8080/bin; echo rc=$?; sleep 1000",
+    });
+    const bin = Uint8Array.of(0xff, 0x41, 0xe9, 0x00, 0xc3, 0x0a);
+    // wget with descriptor 1 on FILE; then FILE's bytes in hex on stderr (the console).
+    const fd1: Program = async (argv, sys) => {
+      const fd = sys.open(argv[1]!, O_WRONLY | O_CREAT | O_TRUNC, 0o666);
+      sys.dup2(fd, 1);
+      sys.close(fd);
+      const rc = await wget_main(["wget", ...argv.slice(2)], sys, async () => -1);
+      if (!argv[1]!.startsWith("/dev/")) {
+        const b = new Uint8Array(64);
+        const r = sys.open(argv[1]!, O_RDONLY);
+        const n = await sys.read(r, b);
+        await sys.write(2, `[${Buffer.from(b.subarray(0, n)).toString("hex")}]\n`);
+      }
+      return rc;
+    };
+    p.x.k(() => set_program_table(new Map([...PROGRAMS, ["wget_fd1", fd1]])));
+    const esc = "\x1b[2J\r\n";
+    test_server(p, 8080, (path) => {
+      if (path === "/te") return { parts: ["HTTP/1.1 200 OK\r\nTransfer-Encoding: gz\x1b[31mip\r\n\r\n"] };
+      if (path === "/cl") return { parts: ["HTTP/1.1 200 OK\r\nContent-Length: 1\x07\x1b[H\r\n\r\n"] };
+      if (path === "/loc") return { parts: [`HTTP/1.1 302 Found\r\nLocation: ftp://h/\x1b]0;pwned\x07x\r\n\r\n`] };
+      if (path === "/badchunk") return { parts: [`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nq\x1b[2J;${esc}`] };
+      if (path === "/z_eof") return { parts: ["HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n"] };
+      if (path === "/z_hold") return { parts: ["HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nde\r\n0\r\n"], hold: true };
+      return { parts: [`HTTP/1.1 200 OK\r\nContent-Length: ${bin.length}\r\n\r\n`, bin] };
+    });
+    await p.step(4e9); // well inside -T 30: z_hold ends at its zero-size chunk
+    expect(p.x.m.machine.console_output).toBe(
+      [
+        "wget: transfer encoding 'gz' is not supported",
+        "wget: content-length 1 is garbage",
+        "wget: ftp is not supported: ftp://h/",
+        "wget: bad chunk length 'q'",
+        "abcrc=0",
+        "derc=0",
+        "[ff41e900c30a]", // -O - with a file on 1: the bytes as sent
+        "rc=0",
+        "wget: write error: No space left on device",
+        "rc=1",
+        "",
+      ].join("\n"),
+    );
   });
 });
 
@@ -382,6 +447,73 @@ describe("httpd", () => {
     expect(p.y.m.machine.console_output).toBe(before + "^C\nrc=130\n");
     expect(await c.response()).toBeNull(); // its connection was closed too
     expect(p.y.socks().filter((s) => s.sport === 80 && s.state === 10)).toEqual([]); // no listener
+  });
+});
+
+describe("httpd under load", () => {
+  it("takes pipelined requests one at a time: a client that does not read holds one response, not all of them", async () => {
+    // Small socket buffers (64 KB at most), so that what httpd has sent and not had read is bounded.
+    const small = { tcp_wmem: [4096, 16384, 65536], tcp_rmem: [4096, 65536, 65536] } as unknown as Record<string, number>;
+    const p = await tcp_pair({ cmd_y: "httpd -f -v -h /proc", cmd_x: "sleep 1000", sysctl: small });
+    const c = new RawClient(p);
+    await c.connect();
+    const n = 300; // 300 directory listings: far more than the socket buffers hold
+    await c.send("GET / HTTP/1.1\nHost:y\n\n".repeat(n));
+    await p.step(1e9);
+    const logged = (): number => p.y.m.machine.console_output.split("\n").filter((l) => l.endsWith("response:200")).length;
+    expect(logged()).toBeLessThan(n / 2);
+    const all = await run_on(p, p.x, async () => {
+      const got: number[] = [];
+      for (let i = 0; i < n; i++) got.push((await c.read_response())?.status ?? 0);
+      return got;
+    });
+    expect(all).toEqual(new Array<number>(n).fill(200));
+    expect(logged()).toBe(n);
+    c.close();
+  });
+
+  it("times a request from its first byte: one trickled a line every 10 s still gets 408 after 60 s", async () => {
+    const p = await tcp_pair({ cmd_y: "httpd -f -h /proc", cmd_x: "sleep 1000" });
+    const c = new RawClient(p);
+    await c.connect();
+    await c.send("GET /version HTTP/1.1\r\n");
+    const answer = p.x.spawn(() => c.read_response());
+    for (let i = 0; i < 5; i++) {
+      await p.step(10e9);
+      await c.send(`X-${i}: y\r\n`);
+    }
+    expect(answer.done).toBe(false);
+    await p.until(() => answer.done, 12e9);
+    expect(answer.value?.status).toBe(408);
+  });
+
+  it("when full, closes the keep-alive connection idle longest for a new client", async () => {
+    const p = await tcp_pair({ cmd_y: "httpd -f -h /proc", cmd_x: "sleep 1000" });
+    const kept: RawClient[] = [];
+    for (let i = 0; i < MAX_CONNS; i++) {
+      const c = new RawClient(p);
+      kept.push(c);
+      await c.connect();
+      await c.send("GET /version HTTP/1.1\r\nHost: y\r\n\r\n");
+      expect((await c.response())?.status).toBe(200);
+      await p.step(10e6);
+    }
+    const extra = new RawClient(p);
+    await extra.connect();
+    await extra.send("GET /version HTTP/1.1\r\nHost: y\r\n\r\n");
+    expect((await extra.response())?.status).toBe(200);
+    expect(await kept[0]!.response()).toBeNull(); // the oldest idle one was closed
+    await kept[1]!.send("GET /version HTTP/1.1\r\nHost: y\r\n\r\n");
+    expect((await kept[1]!.response())?.status).toBe(200); // the rest are still served
+  });
+
+  it("percent-encodes the directory in a redirect's Location", async () => {
+    const p = await tcp_pair({ cmd_y: "httpd -f -h /sys/bus/pci/devices", cmd_x: "sleep 1000" });
+    const c = new RawClient(p);
+    await c.connect();
+    await c.send("GET /0000%3a00%3a03.0?a=1 HTTP/1.1\r\nHost: y\r\n\r\n");
+    const r = (await c.response())!;
+    expect([r.status, r.fields.get("location")]).toEqual([302, "/0000%3A00%3A03.0/?a=1"]);
   });
 });
 

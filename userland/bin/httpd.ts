@@ -22,8 +22,11 @@ import { count_flag, fail, getopt } from "../lib/stdio.ts";
  *
  * One process serves every connection from one poll() loop over non-blocking sockets (a task has
  * one thread of control, so there is no coroutine per connection blocking in recv); at most
- * MAX_CONNS at a time, the rest wait in the listen backlog. A request must arrive within
- * REQUEST_TIMEOUT_S (408 if one was begun; an idle keep-alive connection is just closed). A
+ * MAX_CONNS at a time, the rest wait in the listen backlog, except that when all are taken and a
+ * client waits, the keep-alive connection idle longest is closed for it. Pipelined requests are
+ * taken one at a time, the next when the previous response is all sent. A request must arrive
+ * within REQUEST_TIMEOUT_S of its first byte (408 if one was begun; an idle keep-alive connection
+ * is just closed). A
  * connection that is to close is shut for writing once its response is out, and read until the
  * client closes (or LINGER_S), so a reset cannot destroy the response in flight.
  *
@@ -75,6 +78,10 @@ interface Conn {
   close_after: boolean;
   /** Shut for writing; reading what is left until the client closes. */
   lingering: boolean;
+  /** Requests answered on this connection (an idle one with some is an idle keep-alive). */
+  served: number;
+  /** Bytes of a request not yet complete have arrived: deadline_ns is that request's. */
+  in_request: boolean;
   deadline_ns: number;
 }
 
@@ -182,6 +189,9 @@ async function serve(sys: Syscalls, lfd: number, cfg: Config): Promise<number> {
       if (c.out_off === chunk.length) {
         c.out.shift();
         c.out_off = 0;
+        // The next pipelined request is taken only now, so at most one response (one file) is
+        // held per connection however many requests the client wrote ahead.
+        if (c.out.length === 0 && !c.close_after && !c.lingering) await take_requests(c);
       }
     }
     if (c.close_after && !c.lingering) {
@@ -195,24 +205,34 @@ async function serve(sys: Syscalls, lfd: number, cfg: Config): Promise<number> {
 
   const queue = async (c: Conn, reply: Reply): Promise<void> => {
     c.out.push(reply.bytes);
+    c.served++;
     if (reply.close) c.close_after = true;
     if (cfg.verbose > 1 && reply.url !== null) await log(c, `url:${reply.url}`);
     if (cfg.verbose > 0) await log(c, `response:${reply.status}`);
   };
 
-  /** Answer every complete request in the buffer, in order (pipelining), until one closes. */
+  /**
+   * Answer the next complete request in the buffer once the previous response is all sent
+   * (pipelining, in order), until one closes; flush() calls this again when the queue empties.
+   * A request's deadline starts with its first byte and is not moved by later ones.
+   */
   const take_requests = async (c: Conn): Promise<void> => {
-    while (!c.close_after) {
+    while (!c.close_after && c.out.length === 0) {
       let skip = 0; // empty lines before a request line are ignored (RFC 9112 §2.2)
       while (skip < c.inlen && (c.inbuf[skip] === 0x0d || c.inbuf[skip] === 0x0a)) skip++;
       shift(c, skip);
       const end = find_head_end(c.inbuf, 0, c.inlen);
       if (end < 0) {
         if (c.inlen === c.inbuf.length) await queue(c, error_reply(sys, 431, false, true));
+        else if (c.inlen > 0 && !c.in_request) {
+          c.in_request = true;
+          c.deadline_ns = now() + REQUEST_TIMEOUT_S * 1e9;
+        }
         break;
       }
       const head = c.inbuf.slice(0, end);
       shift(c, end);
+      c.in_request = false;
       await queue(c, handle_request(sys, cfg, head));
     }
   };
@@ -224,10 +244,7 @@ async function serve(sys: Syscalls, lfd: number, cfg: Config): Promise<number> {
     if (r < 0 || (r === 0 && c.lingering)) return await drop(c);
     if (c.lingering) return; // what the client still sends is dropped
     if (r === 0) c.peer_eof = true;
-    else {
-      c.inlen += r;
-      c.deadline_ns = now() + REQUEST_TIMEOUT_S * 1e9;
-    }
+    else c.inlen += r;
     await take_requests(c);
     await flush(c);
   };
@@ -239,6 +256,7 @@ async function serve(sys: Syscalls, lfd: number, cfg: Config): Promise<number> {
       if (c.lingering || c.out.length > 0 || c.inlen === 0) await drop(c);
       else {
         c.inlen = 0;
+        c.in_request = false;
         await queue(c, error_reply(sys, 408, false, true));
         await flush(c);
       }
@@ -248,8 +266,9 @@ async function serve(sys: Syscalls, lfd: number, cfg: Config): Promise<number> {
   const pfds: PollFd[] = [];
   for (;;) {
     pfds.length = 0;
+    // When full, the listener is polled only if an idle keep-alive connection could make room.
     const full = conns.length >= MAX_CONNS;
-    pfds.push({ fd: lfd, events: full ? 0 : POLLIN, revents: 0 });
+    pfds.push({ fd: lfd, events: !full || oldest_idle(conns) !== null ? POLLIN : 0, revents: 0 });
     let next = Infinity;
     for (const c of conns) {
       pfds.push({ fd: c.fd, events: c.out.length > 0 ? POLLOUT : POLLIN, revents: 0 });
@@ -274,9 +293,12 @@ async function serve(sys: Syscalls, lfd: number, cfg: Config): Promise<number> {
     const ready = pfds.map((p) => p.revents);
     const polled = [...conns];
     if (ready[0]! & POLLIN) {
-      while (conns.length < MAX_CONNS) {
+      for (;;) {
+        if (conns.length >= MAX_CONNS && oldest_idle(conns) === null) break;
         const a = await sys.accept(lfd, SOCK_NONBLOCK);
         if (typeof a === "number") break; // -EAGAIN: the queue is empty (or the client gave up)
+        // Full, and a client waits: the connection idle longest between requests gives way to it.
+        if (conns.length >= MAX_CONNS) await drop(oldest_idle(conns)!);
         const c: Conn = {
           fd: a.fd,
           peer: `${inet_ntoa(a.addr)}:${a.port}`,
@@ -287,6 +309,8 @@ async function serve(sys: Syscalls, lfd: number, cfg: Config): Promise<number> {
           peer_eof: false,
           close_after: false,
           lingering: false,
+          in_request: false,
+          served: 0,
           deadline_ns: now() + REQUEST_TIMEOUT_S * 1e9,
         };
         conns.push(c);
@@ -302,6 +326,19 @@ async function serve(sys: Syscalls, lfd: number, cfg: Config): Promise<number> {
     }
     await expire(now());
   }
+}
+
+/**
+ * The keep-alive connection idle longest: every response sent, no request begun, not closing
+ * (its deadline, set by its last send, is the earliest); null if there is none.
+ */
+function oldest_idle(conns: readonly Conn[]): Conn | null {
+  let best: Conn | null = null;
+  for (const c of conns) {
+    if (c.served === 0 || c.out.length > 0 || c.inlen > 0 || c.close_after || c.lingering || c.peer_eof) continue;
+    if (best === null || c.deadline_ns < best.deadline_ns) best = c;
+  }
+  return best;
 }
 
 function shift(c: Conn, n: number): void {
@@ -354,7 +391,10 @@ function handle_request(sys: Syscalls, cfg: Config, head: Uint8Array): Reply {
     return reply(sys, 200, content_type(segs[segs.length - 1] ?? "", file), file, head_only, close, [], conn, url);
   }
   if (file !== -EISDIR) return error_reply(sys, errno_status(file), head_only, close, [], conn, url);
-  if (!dir_url) return error_reply(sys, 302, head_only, close, [["Location", `${url}/${query}`]], conn, url);
+  if (!dir_url) {
+    const loc = "/" + segs.map(percent_encode_segment).join("/") + "/";
+    return error_reply(sys, 302, head_only, close, [["Location", `${loc}${query}`]], conn, url);
+  }
   const index = sys.read_file(`${fs_path === "/" ? "" : fs_path}/index.html`);
   if (typeof index !== "number") return reply(sys, 200, "text/html", index, head_only, close, [], conn, url);
   const page = listing(sys, fs_path, url);

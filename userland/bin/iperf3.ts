@@ -27,6 +27,19 @@ const SIGPIPE = 13;
  *   iperf3 -c HOST [-p PORT] [-t SECS | -n BYTES | -k BLOCKS] [-l LEN] [-P N] [-R] [-i SECS] [-J] [-N] …
  * It speaks iperf3's control protocol (version 3.12), so either end can be the real iperf3; the
  * output is iperf3's, line for line, and -J prints iperf3's JSON. `iperf3 --help` lists the options.
+ *
+ * Departures from 3.12, so that one quiet or hostile peer cannot wedge a single-threaded server
+ * (or client) for ever:
+ *  - JSON_read, the client's SERVER_ERROR read and the cookie reads give up after --rcv-timeout
+ *    (default 120 s) for the whole message; the server's poll loop applies it in CREATE_STREAMS
+ *    also in reverse mode, and the client's outside TEST_RUNNING too ("idle timeout").
+ *  - JSON nested deeper than cJSON's 1000 levels does not parse (read as a failed exchange).
+ *  - The client's drain after TEST_END reads with MSG_DONTWAIT (3.12 makes the streams blocking)
+ *    and only the server's messages count against --rcv-timeout meanwhile.
+ *  - A stream connection with a short or late cookie is sent ACCESS_DENIED and closed; the test
+ *    carries on waiting for its streams.
+ *  - A peer's pacing_timer of 0 means the default; periodic timers run at most every 1 ms, and one
+ *    that has fallen behind skips to its next expiry after now instead of firing once per period.
  */
 export async function iperf3(argv: readonly string[], sys: Syscalls): Promise<number> {
   const version_text = (): string => {

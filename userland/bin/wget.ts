@@ -15,6 +15,7 @@ import {
   parse_status_line,
   percent_encode_target,
   resolve_reference,
+  sanitize,
 } from "../lib/http.ts";
 import { getaddrinfo } from "../lib/resolv.ts";
 import { fail, getopt } from "../lib/stdio.ts";
@@ -32,11 +33,11 @@ import { fail, getopt } from "../lib/stdio.ts";
  * and goes to FILE, to stdout with -O -, or (without -O) to the URL's last path component
  * ("index.html" for a directory; the query is left out of the name). -O FILE is opened once for
  * all the URLs; without -O each URL's file must be new (busybox's O_EXCL). The body is bytes end
- * to end: Uint8Array from recv() to the output's write(); on the console (-O -) it is shown as
- * UTF-8 text, as cat shows files.
+ * to end: Uint8Array from recv() to the output's write(), also with -O - (descriptor 1; a failed
+ * write ends the download with an error). A chunked body ends at its zero-size chunk (busybox).
  *
- * -S prints every response head on stderr, indented and cut at the first control character
- * (busybox's sanitize_string). -T SEC bounds every wait for the network (connect, response, each
+ * -S prints every response head on stderr, indented, a TAB shown as a space and the line cut at
+ * any other control character (busybox's sanitize_string); peer bytes quoted in errors likewise. -T SEC bounds every wait for the network (connect, response, each
  * read of the body: "download timed out"); 0 waits forever. Progress goes to stderr as busybox
  * draws it; -q silences everything but errors. Errors print one busybox-worded line and exit 1.
  */
@@ -73,6 +74,17 @@ export interface OutputFile {
 /** Opens FILE for the body. `excl`: refuse an existing file (O_EXCL), as busybox does without -O. */
 export type OpenOutput = (sys: Syscalls, path: string, excl: boolean) => Promise<OutputFile | number>;
 
+/** All of `data` to `fd`: 0, or a negative errno (a write that takes nothing is -ENOSPC). */
+async function write_all(sys: Syscalls, fd: number, data: Uint8Array): Promise<number> {
+  for (let at = 0; at < data.length; ) {
+    const n = await sys.write(fd, data.subarray(at));
+    if (n < 0) return n;
+    if (n === 0) return -ENOSPC;
+    at += n;
+  }
+  return 0;
+}
+
 /**
  * open(FILE, O_WRONLY|O_CREAT|O_TRUNC [|O_EXCL], 0666) for the body; each piece is written as it
  * arrives (a short write — ENOSPC on a full tmpfs — is an error), close() at the end.
@@ -81,33 +93,19 @@ async function open_output(sys: Syscalls, path: string, excl: boolean): Promise<
   const fd = sys.open(path, O_WRONLY | O_CREAT | O_TRUNC | (excl ? O_EXCL : 0), 0o666);
   if (fd < 0) return fd;
   return {
-    write: async (data) => {
-      for (let at = 0; at < data.length; ) {
-        const n = await sys.write(fd, data.subarray(at));
-        if (n < 0) return n;
-        if (n === 0) return -ENOSPC;
-        at += n;
-      }
-      return 0;
-    },
+    write: async (data) => write_all(sys, fd, data),
     close: async () => sys.close(fd),
   };
 }
 
-/** -O -: the console. Bytes are decoded as UTF-8 across write() boundaries. */
+/**
+ * -O -: descriptor 1, the bytes as they are (how they look is the console's business; a file or
+ * pipe on 1 gets them intact). A failed write is an error that ends the download.
+ */
 function stdout_output(sys: Syscalls): OutputFile {
-  const dec = new TextDecoder();
   return {
-    write: async (data) => {
-      const s = dec.decode(data, { stream: true });
-      if (s !== "") await sys.write(1, s);
-      return 0;
-    },
-    close: async () => {
-      const s = dec.decode();
-      if (s !== "") await sys.write(1, s);
-      return 0;
-    },
+    write: async (data) => write_all(sys, 1, data),
+    close: async () => 0,
   };
 }
 
@@ -180,7 +178,7 @@ export async function wget_main(argv: readonly string[], sys: Syscalls, open: Op
     for (const url of o.args) await download_one_url(sys, opts, url, open);
   } catch (e) {
     if (!(e instanceof Die)) throw e;
-    status = fail(sys, "wget", e.message);
+    status = fail(sys, "wget", sanitize(e.message)); // what a peer sent is sanitised where quoted; this is the backstop
   }
   const c = (await opts.file?.close()) ?? 0;
   if (c < 0 && status === 0) status = fail(sys, "wget", `can't write '${opts.output ?? ""}': ${strerror(c)}`);
@@ -191,10 +189,11 @@ export async function wget_main(argv: readonly string[], sys: Syscalls, open: Op
 function url_or_die(text: string): HttpUrl {
   const u = parse_http_url(text);
   if (!("error" in u)) return u;
-  if (u.error === "port") throw new Die(`bad port spec '${u.what}'`);
-  if (u.error === "host") throw new Die(`bad address '${u.what}'`);
+  // The text may be a redirect's Location, bytes from the peer: sanitised.
+  if (u.error === "port") throw new Die(`bad port spec '${sanitize(u.what)}'`);
+  if (u.error === "host") throw new Die(`bad address '${sanitize(u.what)}'`);
   // busybox's words; its https and ftp need TLS and FTP, which ringzero's wget does not have.
-  throw new Die(u.what === "https" || u.what === "ftp" ? `${u.what} is not supported: ${text}` : `not an http or ftp url: ${text}`);
+  throw new Die(u.what === "https" || u.what === "ftp" ? `${u.what} is not supported: ${sanitize(text)}` : `not an http or ftp url: ${sanitize(text)}`);
 }
 
 /** The default output name: the last path component, without the query; "index.html" for a directory. */
@@ -214,7 +213,7 @@ async function download_one_url(sys: Syscalls, opts: Options, text: string, open
   for (;;) {
     if (resolve) {
       const addrs = await getaddrinfo(sys, url.host);
-      if (typeof addrs === "number") throw new Die(`bad address '${url.host}'`);
+      if (typeof addrs === "number") throw new Die(`bad address '${sanitize(url.host)}'`);
       addr = addrs[0]!;
       if (!opts.quiet) await sys.write(2, `Connecting to ${url.authority} (${inet_ntoa(addr)}:${url.port})\n`);
     }
@@ -243,12 +242,6 @@ async function download_one_url(sys: Syscalls, opts: Options, text: string, open
   }
 }
 
-/** busybox's sanitize_string: the line up to its first control character. */
-function sanitize(s: string): string {
-  const m = /[\x00-\x1f]/.exec(s);
-  return m === null ? s : s.slice(0, m.index);
-}
-
 function request_for(url: HttpUrl, agent: string): Uint8Array {
   const fields: [string, string][] = [
     ["Host", url.authority],
@@ -275,9 +268,9 @@ async function read_response_head(conn: HttpConnection, opts: Options): Promise<
 async function retrieve_body(sys: Syscalls, conn: HttpConnection, head: HttpHead, status: number, opts: Options, to_stdout: boolean, fname: string, open: OpenOutput): Promise<void> {
   const te = head.fields.get("transfer-encoding");
   const chunked = te !== undefined;
-  if (te !== undefined && te.toLowerCase() !== "chunked") throw new Die(`transfer encoding '${te}' is not supported`);
+  if (te !== undefined && te.toLowerCase() !== "chunked") throw new Die(`transfer encoding '${sanitize(te)}' is not supported`);
   const clen = chunked ? null : content_length(head.fields);
-  if (clen === "bad") throw new Die(`content-length ${head.fields.get("content-length") ?? ""} is garbage`);
+  if (clen === "bad") throw new Die(`content-length ${sanitize(head.fields.get("content-length") ?? "")} is garbage`);
   const length = status === 204 ? 0 : clen;
 
   // The URL's own file (no -O) or the console is closed after this body; -O FILE at the end.
@@ -310,13 +303,14 @@ async function retrieve_body(sys: Syscalls, conn: HttpConnection, head: HttpHead
   let ok = false;
   try {
     if (chunked) {
+      // Done at the zero-size chunk, as busybox: the trailer and its CRLF are not waited for.
       const dec = new ChunkedDecoder();
-      while (!dec.done) {
+      while (!dec.last_chunk) {
         const pieces: Uint8Array[] = [];
         conn.consume(dec.feed(conn.buffered(), (p) => pieces.push(p)));
         for (const p of pieces) await put(p);
-        if (dec.error !== null) throw new Die(dec.error);
-        if (!dec.done && !(await more())) throw new Die("connection closed prematurely");
+        if (dec.error !== null) throw new Die(dec.error); // the decoder sanitises what it quotes
+        if (!dec.last_chunk && !(await more())) throw new Die("connection closed prematurely");
       }
     } else {
       for (;;) {
@@ -369,20 +363,23 @@ class HttpConnection {
     const fd = sys.socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) throw new Die(`socket: ${strerror(fd)}`);
     const c = new HttpConnection(sys, fd, timeout_ms);
-    const flags = sys.fcntl(fd, F_GETFL);
-    sys.fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-    let r = await sys.connect(fd, addr, port);
-    if (r === -EINPROGRESS) {
-      await c.wait(POLLOUT);
-      const e = sys.getsockopt(fd, SOL_SOCKET, SO_ERROR);
-      r = typeof e === "number" && e > 0 ? -e : 0;
+    let ok = false;
+    try {
+      const flags = sys.fcntl(fd, F_GETFL);
+      sys.fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+      let r = await sys.connect(fd, addr, port);
+      if (r === -EINPROGRESS) {
+        await c.wait(POLLOUT); // Die on the timeout: the finally below closes the socket
+        const e = sys.getsockopt(fd, SOL_SOCKET, SO_ERROR);
+        r = typeof e === "number" && e > 0 ? -e : 0;
+      }
+      sys.fcntl(fd, F_SETFL, flags);
+      if (r < 0) throw new Die(`can't connect to remote host (${inet_ntoa(addr)}): ${strerror(r)}`);
+      ok = true;
+      return c;
+    } finally {
+      if (!ok) sys.close(fd);
     }
-    sys.fcntl(fd, F_SETFL, flags);
-    if (r < 0) {
-      sys.close(fd);
-      throw new Die(`can't connect to remote host (${inet_ntoa(addr)}): ${strerror(r)}`);
-    }
-    return c;
   }
 
   /** poll() for `events` up to the timeout; Die when it runs out. */

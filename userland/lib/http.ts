@@ -37,6 +37,15 @@ export const STATUS_TEXT: Readonly<Record<number, string>> = {
 /** RFC 9110 §5.6.2 token (field names, methods). */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+/**
+ * busybox's sanitize_string, for peer bytes shown on the console: TAB becomes a space, and the
+ * text ends at any other control character.
+ */
+export function sanitize(s: string): string {
+  const m = /[\x00-\x08\x0a-\x1f]/.exec(s);
+  return (m === null ? s : s.slice(0, m.index)).replace(/\t/g, " ");
+}
+
 /** Bytes → string, one character per byte (ISO-8859-1), as message heads are read. */
 export function latin1_decode(b: Uint8Array): string {
   let s = "";
@@ -190,6 +199,13 @@ const MAX_CHUNK_LINE = 4096;
  */
 export class ChunkedDecoder {
   done = false;
+  /**
+   * The zero-size chunk has been read: the body is complete. busybox stops here, its trailer
+   * lines optional (a server may close, or hold the connection, without the final CRLF).
+   */
+  get last_chunk(): boolean {
+    return this.done || this.state === "trailer";
+  }
   error: string | null = null;
   private state: "size" | "data" | "data_end" | "trailer" = "size";
   private line = "";
@@ -213,7 +229,7 @@ export class ChunkedDecoder {
       }
       const b = data[i++]!;
       if (b !== 0x0a) {
-        if (this.line.length >= MAX_CHUNK_LINE) this.error = `bad chunk length '${this.line.slice(0, 40)}...'`;
+        if (this.line.length >= MAX_CHUNK_LINE) this.error = `bad chunk length '${sanitize(this.line.slice(0, 40))}...'`;
         else this.line += String.fromCharCode(b);
         continue;
       }
@@ -230,7 +246,7 @@ export class ChunkedDecoder {
         // chunk-size [ BWS ";" chunk-ext ]: hex digits, at most 13 (2^52 fits a double exactly)
         const m = /^([0-9A-Fa-f]{1,13})[ \t]*(?:;.*)?$/.exec(line);
         if (m === null) {
-          this.error = `bad chunk length '${line}'`;
+          this.error = `bad chunk length '${sanitize(line)}'`;
           return;
         }
         this.left = parseInt(m[1]!, 16);

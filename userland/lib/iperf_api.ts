@@ -327,15 +327,18 @@ export function set_errno(test: IperfTest, r: number): void {
 
 /**
  * Nread(): read exactly buf.length bytes, fewer only at end of stream. Returns the count, or a
- * negative errno. With `timeout_ms` >= 0 it gives up (-EAGAIN) when nothing comes for that long.
+ * negative errno. With `timeout_ms` >= 0 it gives up (-EAGAIN) when the whole read has not
+ * arrived that long after the call (a deadline, so a trickle cannot stretch it).
  */
 export async function Nread(test: IperfTest, fd: number, buf: Uint8Array, timeout_ms = -1): Promise<number> {
   const sys = test.sys;
+  const deadline_us = timeout_ms >= 0 ? now_us(sys) + timeout_ms * 1000 : 0;
   let got = 0;
   while (got < buf.length) {
     if (timeout_ms >= 0) {
       const p: PollFd[] = [{ fd, events: POLLIN, revents: 0 }];
-      const n = await sys.poll(p, timeout_ms);
+      const left_ms = Math.max(0, Math.ceil((deadline_us - now_us(sys)) / 1000));
+      const n = left_ms === 0 ? 0 : await sys.poll(p, left_ms);
       if (n < 0) {
         set_errno(test, n);
         return n;
@@ -395,14 +398,17 @@ export async function JSON_write(test: IperfTest, fd: number, j: JsonObject): Pr
   return Nwrite(test, fd, msg);
 }
 
-/** JSON_read(): the object, or null (short read, oversized, or not a JSON object). */
+/**
+ * JSON_read(): the object, or null (short read, oversized, not a JSON object, or not all in within
+ * --rcv-timeout: a departure from 3.12, which waits for ever).
+ */
 export async function JSON_read(test: IperfTest, fd: number, max_size: number): Promise<JsonObject | null> {
   const head = new Uint8Array(4);
-  if ((await Nread(test, fd, head)) !== 4) return null;
+  if ((await Nread(test, fd, head, test.rcv_timeout_ms)) !== 4) return null;
   const size = new DataView(head.buffer).getUint32(0);
   if (size === 0 || size > max_size) return null;
   const body = new Uint8Array(size);
-  if ((await Nread(test, fd, body)) !== size) return null;
+  if ((await Nread(test, fd, body, test.rcv_timeout_ms)) !== size) return null;
   return cjson_parse_object(new TextDecoder().decode(body));
 }
 

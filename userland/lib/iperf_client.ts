@@ -170,7 +170,7 @@ async function iperf_handle_message_client(test: IperfTest): Promise<number> {
       return -1;
     case SERVER_ERROR: {
       const e = new Uint8Array(8);
-      if ((await Nread(test, test.ctrl_sck, e)) !== 8) {
+      if ((await Nread(test, test.ctrl_sck, e, test.rcv_timeout_ms)) !== 8) {
         test.i_errno = IE.CTRLREAD;
         return -1;
       }
@@ -209,11 +209,13 @@ export async function iperf_run_client(test: IperfTest): Promise<number> {
     const fds = poll_set(test, [test.ctrl_sck], running ? data_direction(test) : draining ? "recv" : "none");
     const now = now_us(sys);
     // The timers run while the test runs (iperf3 runs them only then too); in the other states the
-    // loop waits for the server without a timeout, where iperf3's select() would spin on an
-    // expired timer — on a virtual clock that would stop time.
+    // loop does not look at them, where iperf3's select() would spin on an expired timer — on a
+    // virtual clock that would stop time.
     let timeout = running ? test.timers.timeout_ms(now) : -1;
-    // In reverse mode the client makes sure data keeps arriving (--rcv-timeout).
-    if (running && rcv_timeout_us > 0 && (timeout < 0 || timeout > rcv_timeout_us / 1000)) timeout = rcv_timeout_us / 1000;
+    // In reverse mode the client makes sure data keeps arriving (--rcv-timeout); outside
+    // TEST_RUNNING it waits that long for the server's next message (3.12 waits for ever).
+    const limit_us = running ? rcv_timeout_us : test.rcv_timeout_ms * 1000;
+    if (limit_us > 0 && (timeout < 0 || timeout > limit_us / 1000)) timeout = limit_us / 1000;
     const n = await sys.poll(fds, timeout);
     if (n < 0) {
       set_errno(test, n);
@@ -222,14 +224,16 @@ export async function iperf_run_client(test: IperfTest): Promise<number> {
       ok = false;
       break;
     }
-    if (n === 0 && running && rcv_timeout_us > 0 && now_us(sys) - test.last_receive_us > rcv_timeout_us) {
+    if ((n === 0 || draining) && limit_us > 0 && now_us(sys) - test.last_receive_us > limit_us) {
       test.i_errno = IE.NOMSG;
       ok = false;
       break;
     }
     const ready = ready_set(fds);
+    // While draining, only the server's message counts as hearing from it: a server that streams
+    // on and never answers TEST_END still meets --rcv-timeout.
+    if (n > 0 && (!draining || fds[0]!.revents !== 0)) test.last_receive_us = now_us(sys);
     if (n > 0) {
-      if (rcv_timeout_us > 0) test.last_receive_us = now_us(sys);
       if (fds[0]!.revents & (POLLIN | POLLERR | POLLHUP)) {
         ready.delete(test.ctrl_sck);
         if ((await iperf_handle_message_client(test)) < 0) {
@@ -252,7 +256,8 @@ export async function iperf_run_client(test: IperfTest): Promise<number> {
       const by_bytes = test.bytes !== 0 && (test.bytes_sent >= test.bytes || test.bytes_received >= test.bytes);
       const by_blocks = test.blocks !== 0 && (test.blocks_sent >= test.blocks || test.blocks_received >= test.blocks);
       if (!test.omitting && (test.done || by_bytes || by_blocks)) {
-        for (const sp of test.streams) setnonblocking(test, sp.fd, false);
+        // The streams stay non-blocking (3.12 makes them blocking here): the drain below must not
+        // wait on them.
         test.done = true;
         iperf_stats_callback(test);
         test.timers.clear(); // every timer's work is done once the test is (their procs check `done`)

@@ -9,6 +9,7 @@
 import { cjson_double, cjson_int, cjson_uint64, type Json, type JsonObject } from "./iperf_json.ts";
 import { IPERF_VERSION } from "./iperf_locale.ts";
 import {
+  DEFAULT_PACING_TIMER,
   check_sender_has_retransmits,
   diff_secs,
   iperf_set_send_state,
@@ -87,7 +88,7 @@ export async function get_parameters(test: IperfTest): Promise<number> {
   if (has("window")) test.socket_bufsize = cjson_int(j.window);
   if (has("len")) test.blksize = cjson_int(j.len);
   if (has("bandwidth")) test.rate = cjson_uint64(j.bandwidth);
-  if (has("pacing_timer")) test.pacing_timer = cjson_int(j.pacing_timer);
+  if (has("pacing_timer")) test.pacing_timer = cjson_int(j.pacing_timer) || DEFAULT_PACING_TIMER; // 0: the default (the timer list also enforces a minimum)
   if (has("burst")) test.burst = cjson_int(j.burst);
   if (has("TOS")) test.tos = cjson_int(j.TOS);
   if (str("title") !== null) test.title = str("title");

@@ -61,8 +61,33 @@ export function cjson_print_unformatted(v: Json): string {
   return print_value(v, 0, false);
 }
 
-/** cJSON_Parse(): an object, or null for anything that is not one. Never throws. */
+/** cJSON's CJSON_NESTING_LIMIT: arrays and objects nested deeper do not parse. */
+export const CJSON_NESTING_LIMIT = 1000;
+
+/** Whether `text` nests arrays/objects deeper than CJSON_NESTING_LIMIT (brackets in strings aside). */
+function too_deep(text: string): boolean {
+  let depth = 0;
+  let in_string = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (in_string) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) in_string = false;
+    } else if (c === 0x22) in_string = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > CJSON_NESTING_LIMIT) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+/**
+ * cJSON_Parse(): an object, or null for anything that is not one or that nests deeper than
+ * cJSON's limit (so a peer cannot make the recursive printers above overflow the stack). Never
+ * throws.
+ */
 export function cjson_parse_object(text: string): JsonObject | null {
+  if (too_deep(text)) return null;
   try {
     const v = JSON.parse(text) as unknown;
     return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as JsonObject) : null;

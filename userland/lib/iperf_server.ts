@@ -221,7 +221,7 @@ export async function iperf_run_server(test: IperfTest, test_number: number, ban
     let timeout = test.timers.timeout_ms(now);
     if (test.state === IPERF_START) {
       if (timeout < 0 && test.idle_timeout_s > 0) timeout = test.idle_timeout_s * 1000;
-    } else if (test.mode !== SENDER && (timeout < 0 || timeout > rcv_timeout_us / 1000)) timeout = rcv_timeout_us / 1000;
+    } else if ((test.mode !== SENDER || !running) && (timeout < 0 || timeout > rcv_timeout_us / 1000)) timeout = rcv_timeout_us / 1000;
     const n = await sys.poll(fds, timeout);
     if (n < 0) {
       set_errno(test, n);
@@ -236,7 +236,7 @@ export async function iperf_run_server(test: IperfTest, test_number: number, ban
           cleanup_server(test);
           return SERVER_IDLE_RESTART;
         }
-      } else if (test.mode !== SENDER && idle > rcv_timeout_us) {
+      } else if ((test.mode !== SENDER || !running) && idle > rcv_timeout_us) {
         test.i_errno = IE.NOMSG;
         cleanup_server(test);
         return SERVER_FAILED;

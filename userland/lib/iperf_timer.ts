@@ -3,7 +3,14 @@
  * (re)armed, run from the main loop — tmr_timeout() bounds the wait in select()/poll(),
  * tmr_run() calls what is due, periodic timers advance by their period (no drift). Times are
  * microseconds of CLOCK_MONOTONIC, as iperf3's struct iperf_time.
+ *
+ * Departures from timer.c, so a peer's tiny --pacing-timer cannot make the loop spin: a periodic
+ * timer's period is at least MIN_PERIOD_US, and one that has fallen more than a period behind
+ * moves to its first expiry after now instead of firing once for every period it missed.
  */
+
+/** The shortest period of a periodic timer, in microseconds. */
+export const MIN_PERIOD_US = 1000;
 
 export interface Timer {
   time_us: number;
@@ -21,7 +28,8 @@ export class TimerList {
 
   /** tmr_create(): fires `usecs` after `now_us` (and every `usecs` when periodic). */
   create(now_us: number, proc: (now_us: number) => void, usecs: number, periodic: boolean): Timer {
-    const t: Timer = { time_us: now_us + usecs, usecs, periodic, proc, seq: this.seq++, active: true };
+    const period = periodic ? Math.max(MIN_PERIOD_US, usecs) : usecs;
+    const t: Timer = { time_us: now_us + period, usecs: period, periodic, proc, seq: this.seq++, active: true };
     this.timers.push(t);
     return t;
   }
@@ -47,6 +55,8 @@ export class TimerList {
       if (!due.active) continue; // the proc cancelled it
       if (due.periodic) {
         due.time_us += due.usecs;
+        // Behind by more than a period: skip to the first expiry after now (same phase).
+        if (due.time_us <= now_us) due.time_us += due.usecs * (Math.floor((now_us - due.time_us) / due.usecs) + 1);
         due.seq = this.seq++;
       } else this.cancel(due);
     }

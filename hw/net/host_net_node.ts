@@ -122,7 +122,10 @@ export function node_host_net(opts: NodeHostNetOptions = {}): NodeHostNet {
       destroy: (reset) => {
         if (s.destroyed) return;
         try {
-          if (reset) s.resetAndDestroy();
+          // A reset (SO_LINGER 0: the host peer sees ECONNRESET, as slirp's RST gives it) only when
+          // no shutdown or write is pending: libuv's uv_tcp_close_reset with a pending shutdown
+          // request never finishes closing, and Node then spins at exit waiting for the handle.
+          if (reset && !s.writableEnded && s.writableLength === 0) s.resetAndDestroy();
           else s.destroy();
         } catch {
           s.destroy();

@@ -66,6 +66,11 @@ export class Machine {
   private readonly console_sink: ((text: string) => void) | null;
   /** Called by the world when this machine turns itself off. */
   on_power_off: (() => void) | null = null;
+  /**
+   * The RTC's time at power-on (QEMU's `-rtc base=utc`: the host's clock when the machine was
+   * made), in nanoseconds since the epoch; it then runs with the machine's clock.
+   */
+  readonly rtc_base_ns = Date.now() * 1e6;
 
   constructor(clock: VirtualClock, config: MachineConfig = {}) {
     const mem_size = config.mem_size ?? DEFAULT_MEM_SIZE;
@@ -128,6 +133,7 @@ export class Machine {
       io_write: (port, width, value) => m.io.write(port, width, value),
       irqchip: m.ioapic,
       read_clock_ns: () => m.clock.now_ns(),
+      read_persistent_clock_ns: () => m.rtc_base_ns + m.clock.now_ns(),
       set_timer_deadline: (deadline_ns) => m.timer.set_deadline(deadline_ns),
       // Busy-waiting: the CPU spins, so the clock moves and devices progress; interrupts stay
       // pending until the kernel's step ends (they are taken between steps).

@@ -14,13 +14,12 @@ import { pr_notice } from "./printk.ts";
 import { do_execve, do_wait, handle_signal, kill_pid, process_info, ProcessExit } from "./process.ts";
 import { sleep_interruptible_ns } from "./sched/core.ts";
 import type { Task } from "./sched/task.ts";
-import { ktime_get_ns } from "./time/timekeeping.ts";
+import { ktime_get_ns, ktime_get_real_ns } from "./time/timekeeping.ts";
 import { tty_set_foreground } from "./tty.ts";
 import { console_read_line, console_take_pending, TTYAUX_MAJOR } from "./fs/chrdev.ts";
 import { alloc_fd, fd_install, fget, put_unused_fd, type File } from "./fs/file.ts";
 import { fs_syscalls_for, sigpipe } from "./fs/fs_syscalls.ts";
 import { spawn_vfs_state, task_files } from "./fs/fs_struct.ts";
-import { ktime_get_real_ns } from "./fs/inode.ts";
 import { vfs_read } from "./fs/read_write.ts";
 import { sock_alloc_file, sock_from_file } from "./fs/sockfs.ts";
 

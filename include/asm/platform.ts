@@ -115,6 +115,11 @@ export interface PlatformOps {
   readonly irqchip: IrqChipOps;
   /** The clocksource (TSC analogue): nanoseconds since power-on. */
   read_clock_ns(): number;
+  /**
+   * The battery-backed real-time clock (the CMOS RTC that x86's read_persistent_clock64 reads at
+   * boot): wall-clock nanoseconds since the Unix epoch, read once by timekeeping.
+   */
+  read_persistent_clock_ns(): number;
   /** The clockevent device (local APIC timer in TSC-deadline mode): one shot at an absolute time. */
   set_timer_deadline(deadline_ns: number): void;
   /** Spin the CPU for `ns` nanoseconds (udelay): time passes, device events fire, no interrupts are taken. */

@@ -9,7 +9,7 @@
  */
 import type { Statfs } from "../../include/uapi/stat.ts";
 import { DEFINE_PER_KERNEL } from "../kernel.ts";
-import { ktime_get_ns } from "../time/timekeeping.ts";
+import { ktime_get_real_ns } from "../time/timekeeping.ts";
 import type { Dentry } from "./dcache.ts";
 import type { FileOperations } from "./file.ts";
 
@@ -125,17 +125,6 @@ export class Inode {
     this.i_mtime = now;
     this.i_ctime = now;
   }
-}
-
-/**
- * Wall-clock time of the kernel (ktime_get_real_ns): the host's clock read once per kernel, then
- * advanced by the kernel's own clocksource, so file times move with the machine's (virtual or
- * paced) clock, as a real kernel's timekeeping runs from its clocksource after reading the RTC.
- */
-const realtime_base = DEFINE_PER_KERNEL(() => ({ offset_ns: Date.now() * 1e6 - ktime_get_ns() }));
-
-export function ktime_get_real_ns(): number {
-  return realtime_base.get().offset_ns + ktime_get_ns();
 }
 
 /** current_time(): the timestamp for an inode change (whole microseconds, as tmpfs's granularity allows). */

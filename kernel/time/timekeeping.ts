@@ -1,4 +1,4 @@
-import { this_kernel } from "../kernel.ts";
+import { DEFINE_PER_KERNEL, this_kernel } from "../kernel.ts";
 
 /** Timer interrupt frequency: one jiffy is 1 ms (CONFIG_HZ_1000). */
 export const HZ = 1000;
@@ -11,6 +11,17 @@ export const NSEC_PER_JIFFY = NSEC_PER_SEC / HZ;
 export function ktime_get_ns(): number {
   return this_kernel().platform.ops.read_clock_ns();
 }
+
+/**
+ * ktime_get_real_ns(): wall-clock nanoseconds since the epoch. timekeeping reads the persistent
+ * clock (the RTC) once per kernel and runs on from the clocksource, as Linux's does after
+ * read_persistent_clock64 at boot. Any context.
+ */
+export function ktime_get_real_ns(): number {
+  return realtime_base.get().offset_ns + ktime_get_ns();
+}
+
+const realtime_base = DEFINE_PER_KERNEL(() => ({ offset_ns: this_kernel().platform.ops.read_persistent_clock_ns() - ktime_get_ns() }));
 
 /** The jiffies counter, derived from the clocksource (never drifts from it). */
 export function jiffies(): number {

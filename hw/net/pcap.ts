@@ -1,22 +1,19 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import type { VirtualClock } from "../clock.ts";
 import { RX_NO_LINK, type NetEndpoint } from "./net_endpoint.ts";
+import { pcap_file_header, pcap_record_header, PCAP_RECORD_HEADER_LEN } from "../../lib/pcap.ts";
 
 /**
- * Packet capture in the classic libpcap format (https://wiki.wireshark.org/Development/LibpcapFileFormat):
- * a 24-byte global header (magic 0xa1b2c3d4, version 2.4, snaplen 65535, link type 1 = Ethernet),
- * then per frame a 16-byte record header (seconds, microseconds, captured and original length) and
- * the frame. Timestamps are the machine's clock (time since power-on), in microseconds. tcpdump,
+ * Packet capture in the classic libpcap format (lib/pcap.ts): snaplen 65535, link type 1 =
+ * Ethernet. Timestamps are the machine's clock (time since power-on), in microseconds. tcpdump,
  * tshark and Wireshark read it.
  */
-export const PCAP_MAGIC = 0xa1b2c3d4;
-export const LINKTYPE_ETHERNET = 1;
-
 export class PcapWriter {
   private fd: number;
   private readonly clock: VirtualClock;
   /** One record (16-byte header + frame) is staged here and written with one system call. */
-  private readonly rec = Buffer.alloc(16 + 65535);
+  private readonly rec = Buffer.alloc(PCAP_RECORD_HEADER_LEN + 65535);
+  private readonly rec_view = new DataView(this.rec.buffer, this.rec.byteOffset, this.rec.byteLength);
   frames = 0;
 
   readonly path: string;
@@ -25,29 +22,17 @@ export class PcapWriter {
     this.clock = clock;
     this.path = path;
     this.fd = openSync(path, "w");
-    const h = Buffer.alloc(24);
-    h.writeUInt32LE(PCAP_MAGIC, 0);
-    h.writeUInt16LE(2, 4);
-    h.writeUInt16LE(4, 6);
-    h.writeInt32LE(0, 8); // thiszone
-    h.writeUInt32LE(0, 12); // sigfigs
-    h.writeUInt32LE(65535, 16); // snaplen
-    h.writeUInt32LE(LINKTYPE_ETHERNET, 20);
-    writeSync(this.fd, h);
+    writeSync(this.fd, pcap_file_header(65535));
   }
 
   /** Append one frame (frames over the 65535-byte snaplen are cut, their original length kept). */
   write(frame: Uint8Array, len: number): void {
     if (this.fd < 0) return;
-    const us = Math.floor(this.clock.now_ns() / 1000);
     const r = this.rec;
     const incl = Math.min(len, 65535);
-    r.writeUInt32LE(Math.floor(us / 1e6), 0);
-    r.writeUInt32LE(us % 1e6, 4);
-    r.writeUInt32LE(incl, 8);
-    r.writeUInt32LE(len, 12);
-    r.set(frame.subarray(0, incl), 16);
-    writeSync(this.fd, r, 0, 16 + incl);
+    pcap_record_header(this.rec_view, 0, this.clock.now_ns(), incl, len);
+    r.set(frame.subarray(0, incl), PCAP_RECORD_HEADER_LEN);
+    writeSync(this.fd, r, 0, PCAP_RECORD_HEADER_LEN + incl);
     this.frames++;
   }
 

@@ -1,11 +1,18 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { serial8250_init } from "../../drivers/tty/serial8250.ts";
-import { task_list } from "../../kernel/sched/core.ts";
+import { get_current, task_list } from "../../kernel/sched/core.ts";
+import { fs_syscalls_for } from "../../kernel/fs/fs_syscalls.ts";
 import { ktime_get_ns } from "../../kernel/time/timekeeping.ts";
 import { PROGRAMS } from "../../userland/programs.ts";
 import { PROMPT, tokenize } from "../../userland/sh.ts";
 import { boot_test_machine } from "../helpers/boot.ts";
 import { MODULES } from "../helpers/net_machine.ts";
+
+const have_tcpdump = spawnSync("tcpdump", ["--version"]).status === 0;
 
 /** A machine booted to the interactive shell, with a way to type into its serial port. */
 async function shell() {
@@ -61,6 +68,35 @@ describe("shell", () => {
     expect(s.out()).toMatch(/4 packets captured\n\d+ packets received by filter\n0 packets dropped by kernel\n/);
   });
 
+  it("tcpdump -w writes a libpcap savefile in the machine that -r prints back, and the real tcpdump reads", async () => {
+    const s = await shell();
+    await s.type("tcpdump -i lo -c 4 -w /tmp/lo.pcap & ping -c 2 -i 0.2 127.0.0.1; wait; tcpdump -r /tmp/lo.pcap\n", () => s.out().includes("reading from file") && s.out().endsWith("ringzero:/# "));
+    expect(s.out()).toContain("tcpdump: listening on lo, link-type EN10MB (Ethernet), snapshot length 262144 bytes\n");
+    expect(s.out()).toContain("reading from file /tmp/lo.pcap, link-type EN10MB (Ethernet), snapshot length 262144\n");
+    const read = s.out().split("reading from file")[1]!.split("\n").slice(1, 5).map((l) => l.replace(/^\S+ /, ""));
+    expect(read).toEqual([
+      "IP 127.0.0.1 > 127.0.0.1: ICMP echo request, id 1, seq 1, length 64",
+      "IP 127.0.0.1 > 127.0.0.1: ICMP echo reply, id 1, seq 1, length 64",
+      "IP 127.0.0.1 > 127.0.0.1: ICMP echo request, id 1, seq 2, length 64",
+      "IP 127.0.0.1 > 127.0.0.1: ICMP echo reply, id 1, seq 2, length 64",
+    ]);
+    // The file's bytes, taken out of the machine: 24-byte header, 4 records of 16 + 98 bytes.
+    const bytes = await s.tm.in_task(() => fs_syscalls_for(get_current()!).read_file("/tmp/lo.pcap"));
+    if (typeof bytes === "number") throw new Error(`read_file: ${bytes}`);
+    expect(bytes.length).toBe(24 + 4 * (16 + 98));
+    if (have_tcpdump) {
+      const dir = mkdtempSync(join(tmpdir(), "rz-w-"));
+      try {
+        writeFileSync(join(dir, "lo.pcap"), bytes);
+        const r = spawnSync("tcpdump", ["-nn", "-r", join(dir, "lo.pcap")], { encoding: "utf8" });
+        expect(r.status).toBe(0);
+        expect(r.stdout.trim().split("\n").map((l) => l.replace(/^\S+ /, ""))).toEqual(read);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  });
+
   it("Ctrl-C stops tcpdump, which prints its statistics; bad arguments are refused", async () => {
     const s = await shell();
     await s.type("tcpdump -i lo\n", () => s.out().includes("listening on lo"));
@@ -68,8 +104,10 @@ describe("shell", () => {
     expect(s.out()).toMatch(/\^C\n\n0 packets captured\n0 packets received by filter\n0 packets dropped by kernel\nringzero:\/# $/);
     await s.type("tcpdump -i eth7; echo $?\n");
     expect(s.out()).toContain("tcpdump: eth7: No such device exists\n1\n");
-    await s.type("tcpdump -w /tmp/x.pcap; echo $?\n");
-    expect(s.out()).toContain("tcpdump: /tmp/x.pcap: writing captures inside the machine is not supported yet; capture from the host with --pcap FILE or -object filter-dump,id=ID,netdev=NETDEV,file=FILE\n1\n");
+    await s.type("tcpdump -w /nodir/x.pcap; echo $?\n");
+    expect(s.out()).toContain("tcpdump: /nodir/x.pcap: No such file or directory\n1\n");
+    await s.type("tcpdump -r /proc/version; echo $?\n");
+    expect(s.out()).toContain("tcpdump: /proc/version: bad dump file format\n1\n");
     await s.type("tcpdump -c 0; echo $?\n");
     expect(s.out()).toContain("tcpdump: invalid packet count 0\n1\n");
   });

@@ -1,10 +1,10 @@
 import { closeSync, openSync, writeSync } from "node:fs";
 import type { VirtualClock } from "../clock.ts";
 import { RX_NO_LINK, type NetEndpoint } from "./net_endpoint.ts";
-import { pcap_file_header, pcap_record_header, PCAP_RECORD_HEADER_LEN } from "../../lib/pcap.ts";
+import { pcap_file_header, pcap_record_header, PCAP_RECORD_HEADER_LEN } from "../../include/uapi/pcap.ts";
 
 /**
- * Packet capture in the classic libpcap format (lib/pcap.ts): snaplen 65535, link type 1 =
+ * Packet capture in the classic libpcap format (include/uapi/pcap.ts): snaplen 65535, link type 1 =
  * Ethernet. Timestamps are the machine's clock (time since power-on), in microseconds. tcpdump,
  * tshark and Wireshark read it.
  */

@@ -4,7 +4,7 @@ import { ETH_P_ALL, IFF_UP } from "../../include/net/netdevice.ts";
 import { AF_PACKET, PACKET_OUTGOING, PACKET_STATISTICS, SOCK_RAW, SOL_PACKET } from "../../include/uapi/in.ts";
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import { ether_print, tcp_seq_state, ts_format, type TcpSeqState } from "../lib/netdissect.ts";
-import { LINKTYPE_ETHERNET, pcap_file_header, pcap_parse, pcap_record_header, PCAP_RECORD_HEADER_LEN } from "../../lib/pcap.ts";
+import { LINKTYPE_ETHERNET, pcap_file_header, pcap_parse, pcap_record_header, PCAP_RECORD_HEADER_LEN } from "../../include/uapi/pcap.ts";
 import { O_CREAT, O_TRUNC, O_WRONLY } from "../../include/uapi/fcntl.ts";
 import { fail, getopt, print } from "../lib/stdio.ts";
 
@@ -15,7 +15,7 @@ import { fail, getopt, print } from "../lib/stdio.ts";
  * Stops after COUNT frames or on Ctrl-C, then prints the capture statistics as tcpdump does.
  * Timestamps are the kernel clock's time since boot, the same clock --pcap files are stamped with.
  *
- * -w FILE writes the frames to a libpcap savefile (lib/pcap.ts) inside the machine instead of
+ * -w FILE writes the frames to a libpcap savefile (include/uapi/pcap.ts) inside the machine instead of
  * printing them, with the same time since boot; -r FILE prints a savefile's frames (one written
  * with -w, or by the machine's --pcap and copied in) as a capture would have.
  */

@@ -1,10 +1,11 @@
 /**
- * The classic libpcap savefile format (https://wiki.wireshark.org/Development/LibpcapFileFormat,
- * libpcap's sf-pcap.c), used by both sides: the machine's --pcap / filter-dump writer
- * (hw/net/pcap.ts) and the guest's `tcpdump -w` / `-r`. A 24-byte file header (magic, version
- * 2.4, thiszone, sigfigs, snaplen, link type), then per frame a 16-byte record header (seconds,
- * microseconds, captured length, original length) and the captured bytes. Written little-endian;
- * read in either byte order, with microsecond or nanosecond timestamps.
+ * The classic libpcap savefile format, as a header both sides include: libpcap's pcap/pcap.h
+ * (struct pcap_file_header, struct pcap_pkthdr) and sf-pcap.c, described at
+ * https://wiki.wireshark.org/Development/LibpcapFileFormat. Used by the machine's --pcap /
+ * filter-dump writer (hw/net/pcap.ts) and the guest's `tcpdump -w` / `-r`. A 24-byte file header
+ * (magic, version 2.4, thiszone, sigfigs, snaplen, link type), then per frame a 16-byte record
+ * header (seconds, microseconds, captured length, original length) and the captured bytes.
+ * Written little-endian; read in either byte order, with microsecond or nanosecond timestamps.
  */
 export const PCAP_MAGIC = 0xa1b2c3d4;
 /** The nanosecond-resolution variant's magic. */

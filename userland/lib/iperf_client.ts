@@ -34,8 +34,8 @@ import {
 } from "./iperf_api.ts";
 import { IE, iperf_strerror } from "./iperf_error.ts";
 import { iperf_exchange_results, send_parameters } from "./iperf_exchange.ts";
-import { IPERF_VERSION_STRING, report_done, report_omit_done } from "./iperf_locale.ts";
-import { iperf_json_finish, iperf_on_connect, iperf_printf, iperf_reporter_callback, iperf_reset_stats, iperf_stats_callback } from "./iperf_reporter.ts";
+import { IPERF_VERSION_STRING, report_done } from "./iperf_locale.ts";
+import { iperf_json_finish, iperf_on_connect, iperf_printf, iperf_create_report_timers, iperf_reporter_callback, iperf_stats_callback } from "./iperf_reporter.ts";
 import { data_direction, iperf_create_send_timers, iperf_create_streams, iperf_init_test, iperf_recv, iperf_send, poll_set, ready_set, setnonblocking, timeout_connect } from "./iperf_tcp.ts";
 
 /** iperf_connect(): the control connection, the cookie, its MSS. */
@@ -100,20 +100,7 @@ function create_client_timers(test: IperfTest): void {
       test.done = true;
     }, (test.duration + test.omit) * 1e6, false);
   }
-  if (test.stats_interval !== 0) test.stats_timer = t.create(now, () => !test.done && iperf_stats_callback(test), Math.round(test.stats_interval * 1e6), true);
-  if (test.reporter_interval !== 0) test.reporter_timer = t.create(now, () => !test.done && iperf_reporter_callback(test), Math.round(test.reporter_interval * 1e6), true);
-  if (test.omit === 0) test.omitting = false;
-  else {
-    test.omitting = true;
-    test.omit_timer = t.create(now, (at) => {
-      test.omit_timer = null;
-      test.omitting = false;
-      iperf_reset_stats(test);
-      if (test.verbose && !test.json_output && test.reporter_interval === 0) iperf_printf(test, report_omit_done);
-      if (test.stats_timer !== null) t.reset(at, test.stats_timer);
-      if (test.reporter_timer !== null) t.reset(at, test.reporter_timer);
-    }, test.omit * 1e6, false);
-  }
+  iperf_create_report_timers(test, now);
 }
 
 /** iperf_client_end(): close the streams, print the summary, IPERF_DONE, close the control connection. */

@@ -31,6 +31,7 @@ import {
   test_start_bytes,
   test_start_time,
   unit_snprintf,
+  report_omit_done,
 } from "./iperf_locale.ts";
 import { diff_secs, DISPLAY_RESULTS, now_us, Ptcp, SENDER, TEST_END, TEST_RUNNING, time_now_secs, type IperfStream, type IperfTest } from "./iperf_api.ts";
 
@@ -321,5 +322,28 @@ function iperf_print_results(test: IperfTest): void {
       iperf_printf(test, `\nServer output:\n${test.server_output_text}\n`);
       test.server_output_text = null;
     }
+  }
+}
+
+/**
+ * The timers both ends make at TEST_START (iperf_client_api.c's and iperf_server_api.c's
+ * create_*_timers share them): interval statistics, interval reports, and the end of the -O omit
+ * period, which starts the counts and both interval timers afresh.
+ */
+export function iperf_create_report_timers(test: IperfTest, now: number): void {
+  const t = test.timers;
+  if (test.stats_interval !== 0) test.stats_timer = t.create(now, () => !test.done && iperf_stats_callback(test), Math.round(test.stats_interval * 1e6), true);
+  if (test.reporter_interval !== 0) test.reporter_timer = t.create(now, () => !test.done && iperf_reporter_callback(test), Math.round(test.reporter_interval * 1e6), true);
+  if (test.omit === 0) test.omitting = false;
+  else {
+    test.omitting = true;
+    test.omit_timer = t.create(now, (at) => {
+      test.omit_timer = null;
+      test.omitting = false;
+      iperf_reset_stats(test);
+      if (test.verbose && !test.json_output && test.reporter_interval === 0) iperf_printf(test, report_omit_done);
+      if (test.stats_timer !== null) t.reset(at, test.stats_timer);
+      if (test.reporter_timer !== null) t.reset(at, test.reporter_timer);
+    }, test.omit * 1e6, false);
   }
 }

@@ -36,8 +36,8 @@ import {
 } from "./iperf_api.ts";
 import { IE } from "./iperf_error.ts";
 import { get_parameters, iperf_exchange_results } from "./iperf_exchange.ts";
-import { IPERF_VERSION_STRING, report_omit_done, server_banner_rule } from "./iperf_locale.ts";
-import { connect_msg, iperf_err, iperf_json_finish, iperf_on_connect, iperf_printf, iperf_reporter_callback, iperf_reset_stats, iperf_stats_callback } from "./iperf_reporter.ts";
+import { IPERF_VERSION_STRING, server_banner_rule } from "./iperf_locale.ts";
+import { connect_msg, iperf_err, iperf_json_finish, iperf_on_connect, iperf_printf, iperf_create_report_timers, iperf_reporter_callback, iperf_stats_callback } from "./iperf_reporter.ts";
 import { data_direction, iperf_create_send_timers, json_bufsizes, iperf_init_test, iperf_recv, iperf_send, iperf_tcp_accept, iperf_tcp_listen, poll_set, ready_set, setnonblocking } from "./iperf_tcp.ts";
 
 /** What one server run ended with (iperf_run_server's return). */
@@ -152,20 +152,7 @@ function create_server_timers(test: IperfTest): void {
       test.ctrl_sck = -1;
     }, (test.duration + test.omit + SERVER_GRACE_S) * 1e6, false);
   }
-  if (test.stats_interval !== 0) test.stats_timer = t.create(now, () => !test.done && iperf_stats_callback(test), Math.round(test.stats_interval * 1e6), true);
-  if (test.reporter_interval !== 0) test.reporter_timer = t.create(now, () => !test.done && iperf_reporter_callback(test), Math.round(test.reporter_interval * 1e6), true);
-  if (test.omit === 0) test.omitting = false;
-  else {
-    test.omitting = true;
-    test.omit_timer = t.create(now, (at) => {
-      test.omit_timer = null;
-      test.omitting = false;
-      iperf_reset_stats(test);
-      if (test.verbose && !test.json_output && test.reporter_interval === 0) iperf_printf(test, report_omit_done);
-      if (test.stats_timer !== null) t.reset(at, test.stats_timer);
-      if (test.reporter_timer !== null) t.reset(at, test.reporter_timer);
-    }, test.omit * 1e6, false);
-  }
+  iperf_create_report_timers(test, now);
 }
 
 /** cleanup_server(): close everything this run opened (after a signal, iperf_got_sigend does). */

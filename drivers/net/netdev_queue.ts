@@ -11,6 +11,8 @@ import { NET_TX_SOFTIRQ, raise_softirq } from "../../kernel/softirq.ts";
 
 /** Devices with blocked senders to call from NET_TX_SOFTIRQ (softnet_data.output_queue). */
 const tx_sched = DEFINE_PER_KERNEL((): NetDevice[] => []);
+/** TxWaiters queued on any device: while 0, senders need not look up their device's queue. */
+const tx_waiting = DEFINE_PER_KERNEL(() => ({ n: 0 }));
 
 /** netif_stop_queue(): the driver's ring is full; senders wait. Any context. */
 export function netif_stop_queue(dev: NetDevice): void {
@@ -40,7 +42,13 @@ export function netif_tx_wait(dev: NetDevice, w: TxWaiter): void {
   if (w.queued) return;
   w.queued = true;
   dev.tx_blocked.push(w);
+  tx_waiting.get().n++;
   if (!dev.tx_stopped) __netif_schedule(dev);
+}
+
+/** Are senders waiting on any device's queue? A cheap test before netif_tx_must_wait. Any context. */
+export function netif_tx_any_waiting(): boolean {
+  return tx_waiting.get().n > 0;
 }
 
 /**
@@ -84,6 +92,7 @@ export function net_tx_action(): void {
     dev.tx_serving = false;
     ws.copyWithin(0, i);
     ws.length -= i;
+    tx_waiting.get().n -= i;
   }
   sched.copyWithin(0, n_dev);
   sched.length -= n_dev;

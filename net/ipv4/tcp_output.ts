@@ -11,7 +11,7 @@
  *
  * Context: process (send, connect, close), softirq (ACK processing, timers). Never sleeps.
  */
-import { netif_tx_must_wait, netif_tx_wait } from "../../drivers/net/netdev_queue.ts";
+import { netif_tx_any_waiting, netif_tx_must_wait, netif_tx_wait } from "../../drivers/net/netdev_queue.ts";
 import { EAGAIN, ENOBUFS } from "../../include/linux/errno.ts";
 import { type NetDevice, TxWaiter } from "../../include/net/netdevice.ts";
 import { IPPROTO_TCP, IP_PMTUDISC_WANT } from "../../include/uapi/in.ts";
@@ -203,7 +203,8 @@ export function tcp_write_xmit(tp: TcpSock, push = false): boolean {
   // them, in order, as segments queue in a qdisc (else the flow with the ACK clock always refills
   // the ring first and a flow that met it full starves).
   if (tp.tx_waiter !== null && tp.tx_waiter.queued) return false;
-  if (seq_diff(tp.write_seq, tp.snd_nxt) > 0 || tp.fin_queued) {
+  // (The route lookup is only made while someone waits: not on every ACK.)
+  if (netif_tx_any_waiting() && (seq_diff(tp.write_seq, tp.snd_nxt) > 0 || tp.fin_queued)) {
     const dev = ip_route_output(tp.daddr)?.dev;
     if (dev !== undefined && netif_tx_must_wait(dev)) {
       tcp_xmit_blocked_on(tp, dev);

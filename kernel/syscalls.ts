@@ -170,6 +170,12 @@ export function syscalls_for(t: Task): Syscalls {
       if (child !== undefined) spawn_vfs_state(t, child);
       return pid;
     },
+    // Placeholders until the pipe/spawn work lands (returns -ENOSYS).
+    pipe2: () => -38,
+    environ: () => [],
+    isatty: () => 0,
+    tcgetattr: () => -25,
+    tcsetattr: () => -25,
     waitpid: async (pid, options = 0) => handle_signal(t, await do_wait(pid, (options & WNOHANG) !== 0)),
     kill: (pid, sig) => kill_pid(pid, sig),
     tcsetpgrp: (pid) => {

@@ -1,7 +1,7 @@
 import { EAGAIN, strerror } from "../include/linux/errno.ts";
 import { SIGINT, SIGKILL, SIGTERM } from "../include/linux/sched.ts";
 import { WNOHANG, type Syscalls } from "../include/uapi/syscalls.ts";
-import { COMMAND_HELP } from "./commands.ts";
+import { COMMANDS } from "./commands.ts";
 import { print } from "./lib/stdio.ts";
 
 /**
@@ -245,7 +245,7 @@ class Shell {
     const names = typeof bins === "number" ? [] : bins;
     let out = "ringzero shell. Commands:\n";
     for (const [n, d] of Object.entries(BUILTINS)) out += `  ${n.padEnd(10)} ${d}\n`;
-    for (const n of names) out += `  ${n.padEnd(10)} ${COMMAND_HELP[n] ?? ""}\n`;
+    for (const n of names) out += `  ${n.padEnd(10)} ${COMMANDS.find((c) => c.name === n)?.summary ?? (n === "sh" ? "the shell (sh -c \"cmds\")" : n === "init" ? "pid 1" : "")}\n`;
     out += "Separate commands with ; && || and end one with & to run it in the background. Ctrl-C stops the running command.\n";
     print(this.sys, out);
     return 0;

@@ -21,6 +21,35 @@ export interface Utsname {
 
 export type SigDisposition = "default" | "ignore" | "catch";
 
+/**
+ * posix_spawn(3) file actions (posix_spawn_file_actions_adddup2 / addclose / addopen), applied in
+ * order to the child's copy of the descriptor table before it runs. An `open` action opens `path`
+ * and puts it at `fd`; a failing action makes spawn fail with its errno and no child runs.
+ */
+export type SpawnFileAction =
+  | { readonly action: "dup2"; readonly fd: number; readonly newfd: number }
+  | { readonly action: "close"; readonly fd: number }
+  | { readonly action: "open"; readonly fd: number; readonly path: string; readonly flags: number; readonly mode?: number };
+
+/** posix_spawn(3)'s attributes and envp. */
+export interface SpawnAttr {
+  readonly file_actions?: readonly SpawnFileAction[];
+  /** The child's environment ("NAME=value" strings); without it the child gets a copy of the caller's. */
+  readonly envp?: readonly string[];
+}
+
+/** struct termios, reduced to the local modes (include/uapi/asm-generic/termbits.h). */
+export interface Termios {
+  c_lflag: number;
+}
+/** c_lflag bits (termbits.h, octal as there). */
+export const ISIG = 0o1;
+export const ICANON = 0o2;
+export const ECHO = 0o10;
+export const ECHOE = 0o20;
+export const ECHOK = 0o40;
+export const ECHOCTL = 0o1000;
+
 export const CLOCK_REALTIME = 0;
 export const CLOCK_MONOTONIC = 1;
 
@@ -126,8 +155,29 @@ export interface Syscalls extends InetSyscalls, FileSyscalls {
   clock_gettime(clock: number): number;
   getpid(): number;
   getppid(): number;
-  /** fork(2)+execve(2) of a program in /bin: the child's pid, or -ENOENT. */
-  spawn(argv: readonly string[]): number;
+  /**
+   * fork(2)+execve(2) of a program in /bin (posix_spawn(3)): the child's pid, or -ENOENT, or the
+   * errno of a file action that failed. The child inherits the working directory, umask, the
+   * descriptors that are not close-on-exec (after `attr.file_actions`) and the environment
+   * (`attr.envp`, else a copy of the caller's).
+   */
+  spawn(argv: readonly string[], attr?: SpawnAttr): number;
+  /**
+   * pipe2(2): [read end, write end]. A pipe holds 64 KiB (16 pages, as Linux's default); a writer
+   * blocks while it is full, a reader while it is empty; read returns 0 once every write end is
+   * closed, write fails with -EPIPE (and SIGPIPE) once every read end is. Flags: O_CLOEXEC, O_NONBLOCK.
+   */
+  pipe2(flags?: number): [number, number] | number;
+  /**
+   * The process's environment ("NAME=value"), as libc's `environ`: the process's own array, which
+   * it may change (setenv/unsetenv); spawn hands a copy to the child.
+   */
+  environ(): string[];
+  /** isatty(3): 1 if `fd` is a terminal, else 0 (errno ENOTTY / EBADF are not distinguished). */
+  isatty(fd: number): number;
+  /** tcgetattr(3) / tcsetattr(3, TCSANOW) on a terminal: -ENOTTY for anything else. */
+  tcgetattr(fd: number): Termios | number;
+  tcsetattr(fd: number, t: Termios): number;
   /**
    * waitpid(2): the child's exit status (128+signal if a signal ended it), or -ECHILD. With
    * WNOHANG it does not wait: -EAGAIN while the child still runs.

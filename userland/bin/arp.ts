@@ -2,6 +2,7 @@ import { strerror } from "../../include/linux/errno.ts";
 import { inet_ntoa } from "../../include/uapi/in.ts";
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import { fail, print } from "../lib/stdio.ts";
+import type { Command } from "../lib/command.ts";
 
 /** arp [-n]: the ARP cache in net-tools' layout (addresses are always numeric here). */
 export async function arp(argv: readonly string[], sys: Syscalls): Promise<number> {
@@ -16,3 +17,10 @@ export async function arp(argv: readonly string[], sys: Syscalls): Promise<numbe
   print(sys, out);
   return 0;
 }
+
+export const arp_command: Command = {
+  name: "arp",
+  summary: "the ARP cache (-n)",
+  usage: "Usage: arp\n\nThe ARP cache (-n).\n",
+  main: arp,
+};

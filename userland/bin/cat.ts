@@ -2,6 +2,7 @@ import { strerror } from "../../include/linux/errno.ts";
 import { O_RDONLY } from "../../include/uapi/fcntl.ts";
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import { print } from "../lib/stdio.ts";
+import type { Command } from "../lib/command.ts";
 
 /**
  * cat [FILE]... — copy each FILE (any path: tmpfs, /proc, /sys, /dev) or standard input ("-", or
@@ -61,3 +62,10 @@ export async function cat(argv: readonly string[], sys: Syscalls): Promise<numbe
   }
   return status;
 }
+
+export const cat_command: Command = {
+  name: "cat",
+  summary: "print files (any path) or standard input",
+  usage: `${USAGE}\n`,
+  main: cat,
+};

@@ -1,6 +1,7 @@
 import { strerror } from "../../include/linux/errno.ts";
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import { fail, print } from "../lib/stdio.ts";
+import type { Command } from "../lib/command.ts";
 
 /**
  * dhclient [DEV]: bring DEV (default eth0) up and obtain a lease by DHCP. With an address on DEV
@@ -28,3 +29,10 @@ function addr_on(sys: Syscalls, dev: string): number | undefined {
   const a = sys.addr_list();
   return typeof a === "number" ? undefined : a.find((x) => x.ifname === dev)?.addr;
 }
+
+export const dhclient_command: Command = {
+  name: "dhclient",
+  summary: "get an address by DHCP: dhclient [DEV]",
+  usage: "Usage: dhclient [DEV]\n\nGet an address by DHCP.\n",
+  main: dhclient,
+};

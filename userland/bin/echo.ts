@@ -1,5 +1,6 @@
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import { print } from "../lib/stdio.ts";
+import type { Command } from "../lib/command.ts";
 
 /** echo [-n] [ARG...] */
 export async function echo(argv: readonly string[], sys: Syscalls): Promise<number> {
@@ -12,3 +13,10 @@ export async function echo(argv: readonly string[], sys: Syscalls): Promise<numb
   print(sys, args.join(" ") + (newline ? "\n" : ""));
   return 0;
 }
+
+export const echo_command: Command = {
+  name: "echo",
+  summary: "print arguments",
+  usage: "Usage: echo\n\nPrint arguments.\n",
+  main: echo,
+};

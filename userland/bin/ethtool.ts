@@ -2,6 +2,7 @@ import { strerror } from "../../include/linux/errno.ts";
 import type { EthtoolCmd, EthtoolFeature, EthtoolReply } from "../../include/uapi/ethtool.ts";
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import { fail, print } from "../lib/stdio.ts";
+import type { Command } from "../lib/command.ts";
 
 /**
  * ethtool: `ethtool DEV` (link settings), `-i` (driver), `-S` (statistics), `-d` (register dump),
@@ -235,3 +236,10 @@ export async function ethtool(argv: readonly string[], sys: Syscalls): Promise<n
       return 0;
   }
 }
+
+export const ethtool_command: Command = {
+  name: "ethtool",
+  summary: "NIC settings, statistics (-S), registers (-d), rings (-g/-G), coalescing (-c/-C), self-test (-t)",
+  usage: `${USAGE}\n`,
+  main: ethtool,
+};

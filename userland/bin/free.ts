@@ -1,5 +1,6 @@
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import { count_flag, fail, getopt, print, read_text } from "../lib/stdio.ts";
+import type { Command } from "../lib/command.ts";
 
 /** free [-k|-m|-h]: procps layout over /proc/meminfo. */
 export async function free(argv: readonly string[], sys: Syscalls): Promise<number> {
@@ -23,3 +24,10 @@ export async function free(argv: readonly string[], sys: Syscalls): Promise<numb
   print(sys, row(["Swap:", fmt(kb("SwapTotal")), fmt(0), fmt(kb("SwapFree"))]) + "\n");
   return 0;
 }
+
+export const free_command: Command = {
+  name: "free",
+  summary: "memory usage (-k, -m, -h)",
+  usage: "Usage: free\n\nMemory usage (-k, -m, -h).\n",
+  main: free,
+};

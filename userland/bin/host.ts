@@ -21,6 +21,7 @@ import {
   T_TXT,
 } from "../lib/resolv.ts";
 import { getopt, print } from "../lib/stdio.ts";
+import type { Command } from "../lib/command.ts";
 
 /**
  * host (BIND 9's; busybox has no host applet), IPv4 transport:
@@ -137,3 +138,10 @@ export async function host(argv: readonly string[], sys: Syscalls): Promise<numb
   }
   return 0;
 }
+
+export const host_command: Command = {
+  name: "host",
+  summary: "DNS lookup: host [-t TYPE] NAME [SERVER]",
+  usage: USAGE,
+  main: host,
+};

@@ -4,6 +4,7 @@ import { AF_INET, inet_aton, inet_ntoa, MSG_NOSIGNAL, POLLIN, POLLOUT, type Poll
 import { CLOCK_MONOTONIC, CLOCK_REALTIME, type Syscalls } from "../../include/uapi/syscalls.ts";
 import { content_length, content_type, find_head_end, format_head, html_escape, http_date, parse_head, parse_request_line, percent_decode, percent_encode_segment, STATUS_TEXT } from "../lib/http.ts";
 import { count_flag, fail, getopt } from "../lib/stdio.ts";
+import type { Command } from "../lib/command.ts";
 
 /**
  * httpd, with busybox's option spellings: httpd [-fv[v[v]]] [-p [IP:]PORT] [-h HOME]
@@ -95,10 +96,6 @@ interface Reply {
 }
 
 export async function httpd(argv: readonly string[], sys: Syscalls): Promise<number> {
-  if (argv.includes("--help")) {
-    await sys.write(1, HELP);
-    return 0;
-  }
   const o = getopt(argv, "fvp:h:");
   if (typeof o === "string") return fail(sys, "httpd", `${o}\n${USAGE}`);
   if (o.args.length > 0) return fail(sys, "httpd", `unexpected argument '${o.args[0]!}'\n${USAGE}`);
@@ -477,3 +474,10 @@ function reply(sys: Syscalls, status: number, type: string, body: Uint8Array, he
   bytes.set(body, head.length);
   return { status, bytes, close, url };
 }
+
+export const httpd_command: Command = {
+  name: "httpd",
+  summary: "serve files over HTTP: httpd [-fv] [-p [IP:]PORT] [-h HOME] (without -f: in the background)",
+  usage: HELP,
+  main: httpd,
+};

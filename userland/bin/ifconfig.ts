@@ -4,6 +4,7 @@ import { inet_aton, inet_ntoa, prefix_mask } from "../../include/uapi/in.ts";
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import { if_flags_text } from "../lib/net.ts";
 import { fail, print } from "../lib/stdio.ts";
+import type { Command } from "../lib/command.ts";
 
 /**
  * ifconfig (net-tools): show interfaces; `ifconfig DEV up|down`; `ifconfig DEV ADDR [netmask M]`.
@@ -49,3 +50,10 @@ export async function ifconfig(argv: readonly string[], sys: Syscalls): Promise<
   print(sys, out);
   return 0;
 }
+
+export const ifconfig_command: Command = {
+  name: "ifconfig",
+  summary: "interfaces; ifconfig DEV up|down|ADDR [netmask M]",
+  usage: "Usage: ifconfig\n\nInterfaces; ifconfig DEV up|down|ADDR [netmask M].\n",
+  main: ifconfig,
+};

@@ -1,5 +1,6 @@
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import { errno_text, fail } from "../lib/stdio.ts";
+import type { Command } from "../lib/command.ts";
 
 function parse_params(args: readonly string[]): Record<string, string> | string {
   const params: Record<string, string> = {};
@@ -30,3 +31,17 @@ export function insmod(argv: readonly string[], sys: Syscalls): Promise<number> 
 export function modprobe(argv: readonly string[], sys: Syscalls): Promise<number> {
   return load(argv, sys, "modprobe", true);
 }
+
+export const insmod_command: Command = {
+  name: "insmod",
+  summary: "load a module: insmod NAME [param=value]",
+  usage: "Usage: insmod NAME [param=value]\n\nLoad a module.\n",
+  main: insmod,
+};
+
+export const modprobe_command: Command = {
+  name: "modprobe",
+  summary: "load a module and its dependencies",
+  usage: "Usage: modprobe\n\nLoad a module and its dependencies.\n",
+  main: modprobe,
+};

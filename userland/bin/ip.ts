@@ -4,6 +4,7 @@ import { inet_aton, inet_ntoa } from "../../include/uapi/in.ts";
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import { if_flags_text, if_state } from "../lib/net.ts";
 import { fail, print } from "../lib/stdio.ts";
+import type { Command } from "../lib/command.ts";
 
 /**
  * ip (iproute2): `ip link [show [DEV]]`, `ip -s link`, `ip link set DEV up|down|mtu N|address MAC|promisc on|off|allmulticast on|off`;
@@ -203,3 +204,10 @@ export async function ip(argv: readonly string[], sys: Syscalls): Promise<number
   if ("neighbour".startsWith(obj) || obj === "neighbor") return neigh(args.slice(1), sys);
   return fail(sys, "ip", `Object "${obj}" is unknown, try "ip help".`, 255);
 }
+
+export const ip_command: Command = {
+  name: "ip",
+  summary: "ip link | addr | route | neigh (show, set, add, del)",
+  usage: `${USAGE}\n`,
+  main: ip,
+};

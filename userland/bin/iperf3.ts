@@ -17,6 +17,7 @@ import { client_strerror, iperf_run_client } from "../lib/iperf_client.ts";
 import { IPERF_VERSION_STRING } from "../lib/iperf_locale.ts";
 import { iperf_err, iperf_json_finish, iperf_reporter_callback, iperf_stats_callback } from "../lib/iperf_reporter.ts";
 import { iperf_run_server, SERVER_FATAL, SERVER_IDLE_RESTART } from "../lib/iperf_server.ts";
+import type { Command } from "../lib/command.ts";
 
 const SIGHUP = 1;
 const SIGPIPE = 13;
@@ -134,3 +135,10 @@ function iperf_errexit(test: IperfTest | null, msg: string, sys?: Syscalls): num
   } else (test?.sys ?? sys)!.write(2, `iperf3: ${msg}\n`);
   return 1;
 }
+
+export const iperf3_command: Command = {
+  name: "iperf3",
+  summary: "TCP throughput, compatible with iperf3: iperf3 -s [-1] | iperf3 -c HOST [-t S|-n BYTES] [-P N] [-R] [-J]",
+  usage: "Usage: iperf3 -s [-1]\n       iperf3 -c HOST [-t S|-n BYTES] [-P N] [-R] [-J]\n\nTCP throughput, compatible with iperf3.\n",
+  main: iperf3,
+};

@@ -3,6 +3,7 @@ import { O_DIRECTORY, O_RDONLY } from "../../include/uapi/fcntl.ts";
 import { major, minor, S_IFMT, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFSOCK, S_ISCHR, S_ISBLK, S_ISDIR, S_ISGID, S_ISLNK, S_ISUID, S_ISVTX, type Stat } from "../../include/uapi/stat.ts";
 import { CLOCK_REALTIME, type Syscalls } from "../../include/uapi/syscalls.ts";
 import { getopt, print } from "../lib/stdio.ts";
+import type { Command } from "../lib/command.ts";
 
 /**
  * ls [-1Aadhl] [FILE]... — busybox's options, messages ("ls: /x: No such file or directory") and
@@ -244,3 +245,10 @@ export async function ls(argv: readonly string[], sys: Syscalls): Promise<number
   }
   return status;
 }
+
+export const ls_command: Command = {
+  name: "ls",
+  summary: "list directory contents: ls [-1Aadhl] [FILE]...",
+  usage: `${USAGE}\n`,
+  main: ls,
+};

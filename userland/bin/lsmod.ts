@@ -1,5 +1,6 @@
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import { fail, print, read_text } from "../lib/stdio.ts";
+import type { Command } from "../lib/command.ts";
 
 /** lsmod: /proc/modules in kmod's layout (Module, Size, Used by). */
 export async function lsmod(argv: readonly string[], sys: Syscalls): Promise<number> {
@@ -15,3 +16,10 @@ export async function lsmod(argv: readonly string[], sys: Syscalls): Promise<num
   print(sys, out);
   return 0;
 }
+
+export const lsmod_command: Command = {
+  name: "lsmod",
+  summary: "list loaded modules",
+  usage: "Usage: lsmod\n\nList loaded modules.\n",
+  main: lsmod,
+};

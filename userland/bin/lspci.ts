@@ -1,6 +1,7 @@
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import { count_flag, fail, getopt, print, read_text } from "../lib/stdio.ts";
 import { PCI_BASE_CLASSES, PCI_CAP_NAMES, PCI_CLASSES, PCI_DEVICES, PCI_SUBSYSTEMS, PCI_VENDORS } from "../lib/pci_ids.ts";
+import type { Command } from "../lib/command.ts";
 
 /**
  * lspci (pciutils) over /sys/bus/pci/devices: `lspci`, `-n` (numeric), `-nn` (both), `-v`
@@ -172,3 +173,10 @@ export async function lspci(argv: readonly string[], sys: Syscalls): Promise<num
   if (out.length > 0) print(sys, out.join("\n") + "\n");
   return 0;
 }
+
+export const lspci_command: Command = {
+  name: "lspci",
+  summary: "list PCI devices (-n, -nn, -v, -k, -x, -s SLOT)",
+  usage: "Usage: lspci\n\nList PCI devices (-n, -nn, -v, -k, -x, -s SLOT).\n",
+  main: lspci,
+};

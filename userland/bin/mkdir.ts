@@ -2,6 +2,7 @@ import { EEXIST, strerror } from "../../include/linux/errno.ts";
 import { S_ISDIR } from "../../include/uapi/stat.ts";
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import { getopt, print } from "../lib/stdio.ts";
+import type { Command } from "../lib/command.ts";
 
 /** mkdir [-m MODE] [-p] DIRECTORY... (busybox's options, messages and exit status). */
 const USAGE = "Usage: mkdir [-m MODE] [-p] DIRECTORY...";
@@ -59,3 +60,10 @@ export async function mkdir(argv: readonly string[], sys: Syscalls): Promise<num
   }
   return status;
 }
+
+export const mkdir_command: Command = {
+  name: "mkdir",
+  summary: "make directories: mkdir [-p] [-m MODE] DIR...",
+  usage: `${USAGE}\n`,
+  main: mkdir,
+};

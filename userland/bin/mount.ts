@@ -2,6 +2,7 @@ import { strerror } from "../../include/linux/errno.ts";
 import { MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY } from "../../include/uapi/fcntl.ts";
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import { getopt, print, read_text } from "../lib/stdio.ts";
+import type { Command } from "../lib/command.ts";
 
 /**
  * mount — with no arguments the mount table, one line per mount as util-linux and busybox print
@@ -76,3 +77,10 @@ export async function mount(argv: readonly string[], sys: Syscalls): Promise<num
   }
   return 0;
 }
+
+export const mount_command: Command = {
+  name: "mount",
+  summary: "list mounts, or mount -t tmpfs|proc|sysfs [-o OPTS] SRC DIR",
+  usage: `${USAGE}\n`,
+  main: mount,
+};

@@ -4,6 +4,7 @@ import { SIGINT } from "../../include/linux/sched.ts";
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import { gai_strerror, getaddrinfo } from "../lib/resolv.ts";
 import { fail, getopt, print } from "../lib/stdio.ts";
+import type { Command } from "../lib/command.ts";
 
 /**
  * nc (netcat), with busybox's option spellings:
@@ -237,3 +238,10 @@ async function nc_udp(sys: Syscalls, listen: boolean, rest: string[], port_opt: 
     sys.close(fd);
   }
 }
+
+export const nc_command: Command = {
+  name: "nc",
+  summary: "TCP and UDP: nc [-w S] [-p PORT] HOST PORT | nc -l [-p] PORT | nc -z HOST PORT[-PORT] | nc -u HOST PORT [MSG] | nc -u -l PORT",
+  usage: "Usage: nc [-w S] [-p PORT] HOST PORT\n       nc -l [-p] PORT\n       nc -z HOST PORT[-PORT]\n       nc -u HOST PORT [MSG]\n       nc -u -l PORT\n\nTCP and UDP.\n",
+  main: nc,
+};

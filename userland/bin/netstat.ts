@@ -2,6 +2,7 @@ import { strerror } from "../../include/linux/errno.ts";
 import { inet_ntoa } from "../../include/uapi/in.ts";
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import { fail, getopt, print, read_text } from "../lib/stdio.ts";
+import type { Command } from "../lib/command.ts";
 
 /** net-tools' tcp_state[] names, by TCP state number. */
 const TCP_STATE: Readonly<Record<number, string>> = {
@@ -68,3 +69,10 @@ export async function netstat(argv: readonly string[], sys: Syscalls): Promise<n
   print(sys, out);
   return 0;
 }
+
+export const netstat_command: Command = {
+  name: "netstat",
+  summary: "protocol counters (-s); TCP sockets (-tan)",
+  usage: "Usage: netstat\n\nProtocol counters (-s); TCP sockets (-tan).\n",
+  main: netstat,
+};

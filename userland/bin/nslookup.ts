@@ -23,6 +23,7 @@ import {
   T_TXT,
 } from "../lib/resolv.ts";
 import { print } from "../lib/stdio.ts";
+import type { Command } from "../lib/command.ts";
 
 /**
  * nslookup (busybox's, networking/nslookup.c with FEATURE_NSLOOKUP_BIG; ringzero's busybox has no
@@ -149,3 +150,10 @@ export async function nslookup(argv: readonly string[], sys: Syscalls): Promise<
   print(sys, ";; connection timed out; no servers could be reached\n\n");
   return 1;
 }
+
+export const nslookup_command: Command = {
+  name: "nslookup",
+  summary: "query DNS: nslookup [-type=TYPE] HOST [SERVER]",
+  usage: USAGE,
+  main: nslookup,
+};

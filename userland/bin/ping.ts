@@ -4,6 +4,7 @@ import { AF_INET, inet_ntoa, IP_MTU_DISCOVER, IP_PMTUDISC_DO, IP_PMTUDISC_DONT, 
 import { gai_strerror, getaddrinfo } from "../lib/resolv.ts";
 import { CLOCK_MONOTONIC, type Syscalls } from "../../include/uapi/syscalls.ts";
 import { fail, print } from "../lib/stdio.ts";
+import type { Command } from "../lib/command.ts";
 
 /**
  * ping (iputils): ICMP echo through a ping socket. -c COUNT, -i INTERVAL (s), -s SIZE (payload
@@ -173,3 +174,10 @@ export async function ping(argv: readonly string[], sys: Syscalls): Promise<numb
   print(sys, out);
   return received > 0 ? 0 : 1;
 }
+
+export const ping_command: Command = {
+  name: "ping",
+  summary: "send ICMP echo requests: ping [-c N] [-i S] [-s N] [-W S] [-q] ADDRESS",
+  usage: `${USAGE}\n`,
+  main: ping,
+};

@@ -1,4 +1,5 @@
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
+import type { Command } from "../lib/command.ts";
 
 /** poweroff [STATUS]: turn the machine off (the exit status of `npm start` becomes STATUS). */
 export async function poweroff(argv: readonly string[], sys: Syscalls): Promise<number> {
@@ -9,3 +10,10 @@ export async function poweroff(argv: readonly string[], sys: Syscalls): Promise<
   }
   return sys.poweroff(code);
 }
+
+export const poweroff_command: Command = {
+  name: "poweroff",
+  summary: "turn the machine off",
+  usage: "Usage: poweroff\n\nTurn the machine off.\n",
+  main: poweroff,
+};

@@ -1,5 +1,6 @@
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import { fail, print, read_text } from "../lib/stdio.ts";
+import type { Command } from "../lib/command.ts";
 
 /** ps: every task from /proc/PID/status; kernel threads (no command line) in brackets. */
 export async function ps(argv: readonly string[], sys: Syscalls): Promise<number> {
@@ -18,3 +19,10 @@ export async function ps(argv: readonly string[], sys: Syscalls): Promise<number
   print(sys, rows.join("\n") + "\n");
   return 0;
 }
+
+export const ps_command: Command = {
+  name: "ps",
+  summary: "list tasks",
+  usage: "Usage: ps\n\nList tasks.\n",
+  main: ps,
+};

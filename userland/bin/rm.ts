@@ -2,6 +2,7 @@ import { ENOENT, strerror } from "../../include/linux/errno.ts";
 import { S_ISDIR } from "../../include/uapi/stat.ts";
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import { getopt, print } from "../lib/stdio.ts";
+import type { Command } from "../lib/command.ts";
 
 /** rm [-fr] FILE... (busybox's options, messages and exit status). */
 const USAGE = "Usage: rm [-frR] FILE...";
@@ -78,3 +79,10 @@ export async function rm(argv: readonly string[], sys: Syscalls): Promise<number
   }
   return status;
 }
+
+export const rm_command: Command = {
+  name: "rm",
+  summary: "remove files: rm [-fr] FILE...",
+  usage: `${USAGE}\n`,
+  main: rm,
+};

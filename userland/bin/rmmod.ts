@@ -1,5 +1,6 @@
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import { errno_text, fail } from "../lib/stdio.ts";
+import type { Command } from "../lib/command.ts";
 
 /** rmmod NAME...: unload modules; one that is in use is refused, with who uses it. */
 export async function rmmod(argv: readonly string[], sys: Syscalls): Promise<number> {
@@ -11,3 +12,10 @@ export async function rmmod(argv: readonly string[], sys: Syscalls): Promise<num
   }
   return status;
 }
+
+export const rmmod_command: Command = {
+  name: "rmmod",
+  summary: "unload a module",
+  usage: "Usage: rmmod\n\nUnload a module.\n",
+  main: rmmod,
+};

@@ -1,5 +1,6 @@
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import { fail } from "../lib/stdio.ts";
+import type { Command } from "../lib/command.ts";
 
 /** sleep NUMBER[smhd] (coreutils: fractions allowed, several arguments add up). */
 export async function sleep(argv: readonly string[], sys: Syscalls): Promise<number> {
@@ -13,3 +14,10 @@ export async function sleep(argv: readonly string[], sys: Syscalls): Promise<num
   const r = await sys.nanosleep(Math.round(total * 1e9));
   return r < 0 ? 1 : 0;
 }
+
+export const sleep_command: Command = {
+  name: "sleep",
+  summary: "sleep N[smhd]",
+  usage: "Usage: sleep\n\nSleep N[smhd].\n",
+  main: sleep,
+};

@@ -2,6 +2,7 @@ import { strerror } from "../../include/linux/errno.ts";
 import { inet_ntoa, type InetDiagSock } from "../../include/uapi/in.ts";
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import { fail, getopt, print } from "../lib/stdio.ts";
+import type { Command } from "../lib/command.ts";
 
 /** ss's state names (iproute2 misc/ss.c sstate_name), by TCP state number. */
 const SSTATE_NAME: Readonly<Record<number, string>> = {
@@ -62,3 +63,10 @@ export async function ss(argv: readonly string[], sys: Syscalls): Promise<number
   print(sys, out);
   return 0;
 }
+
+export const ss_command: Command = {
+  name: "ss",
+  summary: "TCP sockets: ss -tan (-l listening)",
+  usage: "Usage: ss -tan (-l listening)\n\nTCP sockets.\n",
+  main: ss,
+};

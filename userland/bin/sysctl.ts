@@ -1,5 +1,6 @@
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import { errno_text, print } from "../lib/stdio.ts";
+import type { Command } from "../lib/command.ts";
 
 /**
  * sysctl (procps-ng): read and write kernel parameters under /proc/sys.
@@ -68,3 +69,10 @@ export async function sysctl(argv: readonly string[], sys: Syscalls): Promise<nu
   }
   return status;
 }
+
+export const sysctl_command: Command = {
+  name: "sysctl",
+  summary: "read and set kernel parameters (/proc/sys)",
+  usage: "Usage: sysctl\n\nRead and set kernel parameters (/proc/sys).\n",
+  main: sysctl,
+};

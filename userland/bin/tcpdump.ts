@@ -7,6 +7,7 @@ import { ether_print, tcp_seq_state, ts_format, type TcpSeqState } from "../lib/
 import { LINKTYPE_ETHERNET, pcap_file_header, pcap_parse, pcap_record_header, PCAP_RECORD_HEADER_LEN } from "../../include/uapi/pcap.ts";
 import { O_CREAT, O_TRUNC, O_WRONLY } from "../../include/uapi/fcntl.ts";
 import { fail, getopt, print } from "../lib/stdio.ts";
+import type { Command } from "../lib/command.ts";
 
 /**
  * tcpdump: print every frame crossing an interface, through a packet socket (AF_PACKET,
@@ -115,3 +116,10 @@ async function tcpdump_read(sys: Syscalls, path: string, count: number, link_hea
   if (f.truncated && n < count) return fail(sys, "tcpdump", `pcap_loop: truncated dump file`, 1);
   return 0;
 }
+
+export const tcpdump_command: Command = {
+  name: "tcpdump",
+  summary: "print frames on an interface: tcpdump [-en] [-c N] [-i IFACE] (Ctrl-C stops)",
+  usage: `${USAGE}\n`,
+  main: tcpdump,
+};

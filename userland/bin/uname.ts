@@ -1,5 +1,6 @@
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import { fail, getopt, print } from "../lib/stdio.ts";
+import type { Command } from "../lib/command.ts";
 
 /** uname [-snrvma] */
 export async function uname(argv: readonly string[], sys: Syscalls): Promise<number> {
@@ -16,3 +17,10 @@ export async function uname(argv: readonly string[], sys: Syscalls): Promise<num
   print(sys, parts.join(" ") + "\n");
   return 0;
 }
+
+export const uname_command: Command = {
+  name: "uname",
+  summary: "system name (-a)",
+  usage: "Usage: uname\n\nSystem name (-a).\n",
+  main: uname,
+};

@@ -1,5 +1,6 @@
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import { fail, print, read_text } from "../lib/stdio.ts";
+import type { Command } from "../lib/command.ts";
 
 /** uptime: " 00:00:12 up 0 min,  load average: …" is procps; we print time since boot from /proc/uptime. */
 export async function uptime(argv: readonly string[], sys: Syscalls): Promise<number> {
@@ -14,3 +15,10 @@ export async function uptime(argv: readonly string[], sys: Syscalls): Promise<nu
   print(sys, `up ${up} (${secs.toFixed(2)} s since boot)\n`);
   return 0;
 }
+
+export const uptime_command: Command = {
+  name: "uptime",
+  summary: "time since boot",
+  usage: "Usage: uptime\n\nTime since boot.\n",
+  main: uptime,
+};

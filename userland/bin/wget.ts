@@ -19,6 +19,7 @@ import {
 } from "../lib/http.ts";
 import { getaddrinfo } from "../lib/resolv.ts";
 import { fail, getopt } from "../lib/stdio.ts";
+import type { Command } from "../lib/command.ts";
 
 /**
  * wget, with busybox's option spellings and messages:
@@ -154,10 +155,6 @@ export async function wget(argv: readonly string[], sys: Syscalls): Promise<numb
 
 /** wget with the file opener given (tests hand in one that keeps the bytes). */
 export async function wget_main(argv: readonly string[], sys: Syscalls, open: OpenOutput): Promise<number> {
-  if (argv.includes("--help")) {
-    await sys.write(1, HELP);
-    return 0;
-  }
   const long = short_options(argv);
   if (typeof long === "string") return fail(sys, "wget", `${long}\n${USAGE}`);
   const o = getopt(long, "qSO:T:U:");
@@ -520,3 +517,10 @@ function size5(n: number): string {
   if (u >= 100) return `${String(u).padStart(4)}${unit}`;
   return `${String(u).padStart(2)}.${v % 10}${unit}`;
 }
+
+export const wget_command: Command = {
+  name: "wget",
+  summary: "fetch a URL over HTTP: wget [-qS] [-O FILE|-] [-T SEC] [-U AGENT] URL",
+  usage: HELP,
+  main: wget,
+};

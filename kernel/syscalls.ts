@@ -22,6 +22,7 @@ import { fs_syscalls_for, sigpipe } from "./fs/fs_syscalls.ts";
 import { spawn_vfs_state, task_files } from "./fs/fs_struct.ts";
 import { vfs_read } from "./fs/read_write.ts";
 import { sock_alloc_file, sock_from_file } from "./fs/sockfs.ts";
+import { ioctl_syscalls_for } from "./fs/ioctl.ts";
 
 /**
  * The system's identity (include/linux/utsname.h, init/version.c's init_uts_ns): what uname(2)
@@ -146,6 +147,7 @@ export function syscalls_for(t: Task): Syscalls {
 
   return {
     ...fs_syscalls_for(t),
+    ...ioctl_syscalls_for(t),
     read_line: async () => {
       const f = fget(files(), 0);
       if (f === undefined) return -EBADF;
@@ -173,9 +175,6 @@ export function syscalls_for(t: Task): Syscalls {
     // Placeholders until the pipe/spawn work lands (returns -ENOSYS).
     pipe2: () => -38,
     environ: () => [],
-    isatty: () => 0,
-    tcgetattr: () => -25,
-    tcsetattr: () => -25,
     waitpid: async (pid, options = 0) => handle_signal(t, await do_wait(pid, (options & WNOHANG) !== 0)),
     kill: (pid, sig) => kill_pid(pid, sig),
     tcsetpgrp: (pid) => {

@@ -9,13 +9,13 @@ import type { Machine } from "../hw/machine.ts";
 import { serial8250_init } from "../drivers/tty/serial8250.ts";
 import { start_kernel } from "../kernel/main.ts";
 import { PROGRAMS } from "../userland/programs.ts";
-import { DEFAULT_DEVICES, DEFAULT_NETDEVS, machine_nics, plug_device } from "./board.ts";
+import { DEFAULT_DEVICES, DEFAULT_NETDEVS, plug_device, type NicDevice } from "./board.ts";
 import { parse_netdev, setup_network } from "./netdevs.ts";
-import type { E1000 } from "../hw/net/e1000.ts";
-import { VirtioNet } from "../hw/net/virtio_net.ts";
 import { inet_aton, inet_ntoa, prefix_mask } from "../include/uapi/in.ts";
 import { ip_auto_config } from "../net/ipv4/ipconfig.ts";
-import { DEFAULT_MODULES, MODULE_INDEX, VIRTIO_MODULES } from "./modules.ts";
+import { device_help_text } from "../hw/core/qdev.ts";
+import { DEVICE_TYPES } from "../hw/devices.ts";
+import { coldplug_modules, DEFAULT_MODULES, MODULE_INDEX } from "./modules.ts";
 import { monitor_command, TRACE_CHANNELS } from "./monitor.ts";
 import { parse_args, USAGE } from "./options.ts";
 import { start_lockup_watchdog } from "./lockup_watchdog.ts";
@@ -38,6 +38,10 @@ async function main(): Promise<void> {
   }
   const cfg = parse_args(process.argv.slice(2));
   if (typeof cfg === "string") die(cfg);
+  if (cfg.device_help) {
+    process.stdout.write(device_help_text(DEVICE_TYPES));
+    return;
+  }
   if (cfg.help) {
     process.stdout.write(USAGE + "\n");
     return;
@@ -75,7 +79,7 @@ async function main(): Promise<void> {
     for (const c of ch === "all" ? TRACE_CHANNELS : [ch]) machine.tracer.enable(c);
   }
   // Devices and network back-ends. -nic TYPE[,mac=…] is a NIC plus its own back-end.
-  const nic_netdev = new Map<E1000 | VirtioNet, string | undefined>();
+  const nic_netdev = new Map<NicDevice, string | undefined>();
   const explicit_net = cfg.netdevs.length > 0 || cfg.nics.length > 0 || cfg.devices.some((d) => d.startsWith("e1000") || d.startsWith("virtio-net"));
   const defaults = cfg.nodefaults ? [] : explicit_net ? DEFAULT_DEVICES.filter((d) => !d.startsWith("e1000")) : DEFAULT_DEVICES;
   const netdevs = [...(cfg.nodefaults || explicit_net ? [] : DEFAULT_NETDEVS), ...cfg.netdevs];
@@ -127,7 +131,7 @@ async function main(): Promise<void> {
     initcalls: [serial8250_init],
     late_initcalls: [ip_auto_config],
     modules: MODULE_INDEX,
-    default_modules: cfg.modules ?? (machine_nics(machine).some((n) => n instanceof VirtioNet) ? [...DEFAULT_MODULES, ...VIRTIO_MODULES] : DEFAULT_MODULES),
+    default_modules: cfg.modules ?? [...DEFAULT_MODULES, ...coldplug_modules(machine)],
     programs: PROGRAMS,
     init_argv: interactive ? ["init"] : ["init", "-c", cfg.command!],
   });

@@ -6,6 +6,7 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ModuleIndex, ModuleIndexEntry, ModuleInfo } from "../include/linux/module.ts";
+import type { Machine } from "../hw/machine.ts";
 
 const ROOT = process.env["RINGZERO_ROOT"] ?? join(fileURLToPath(import.meta.url), "..", "..");
 
@@ -17,25 +18,68 @@ function source_size(rel: string): number {
   }
 }
 
-function entry(rel: string, load: () => Promise<{ default: ModuleInfo }>): ModuleIndexEntry {
-  return { load: async () => (await load()).default, size: source_size(rel) };
+/**
+ * What a module claims (modules.alias, which depmod makes from each driver's MODULE_DEVICE_TABLE):
+ * PCI vendor:device pairs (device PCI_ANY_ID matches any), and virtio device ids for drivers on the
+ * virtio bus. Keep it equal to the driver's id_table (test/boot/modules.test.ts checks).
+ */
+export interface ModuleAlias {
+  readonly pci?: readonly (readonly [number, number])[];
+  readonly virtio?: readonly number[];
+}
+export const PCI_ANY_ID = 0xffffffff;
+
+export interface ModuleIndexEntryWithAlias extends ModuleIndexEntry {
+  readonly alias: ModuleAlias;
 }
 
-export const MODULE_INDEX: ModuleIndex = new Map([
+function entry(rel: string, load: () => Promise<{ default: ModuleInfo }>, alias: ModuleAlias = {}): ModuleIndexEntryWithAlias {
+  return { load: async () => (await load()).default, size: source_size(rel), alias };
+}
+
+/** virtio-pci claims every 1af4:1000–107f function (virtio_pci_id_table). */
+const VIRTIO_PCI_IDS = Array.from({ length: 0x80 }, (_, i): [number, number] => [0x1af4, 0x1000 + i]);
+
+export const MODULE_INDEX: ReadonlyMap<string, ModuleIndexEntryWithAlias> & ModuleIndex = new Map([
   ["netdev", entry("drivers/net/netdev.ts", () => import("../drivers/net/netdev.ts"))],
-  ["e1000", entry("drivers/net/e1000.ts", () => import("../drivers/net/e1000.ts"))],
+  ["e1000", entry("drivers/net/e1000.ts", () => import("../drivers/net/e1000.ts"), { pci: [[0x8086, 0x100e], [0x8086, 0x100f], [0x8086, 0x100c]] })],
   ["inet", entry("net/inet.ts", () => import("../net/inet.ts"))],
-  ["edu", entry("drivers/misc/edu.ts", () => import("../drivers/misc/edu.ts"))],
+  ["edu", entry("drivers/misc/edu.ts", () => import("../drivers/misc/edu.ts"), { pci: [[0x1234, 0x11e8]] })],
   ["virtio", entry("drivers/virtio/virtio.ts", () => import("../drivers/virtio/virtio.ts"))],
-  ["virtio_pci", entry("drivers/virtio/virtio_pci_common.ts", () => import("../drivers/virtio/virtio_pci_common.ts"))],
-  ["virtio_net", entry("drivers/net/virtio_net.ts", () => import("../drivers/net/virtio_net.ts"))],
+  ["virtio_pci", entry("drivers/virtio/virtio_pci_common.ts", () => import("../drivers/virtio/virtio_pci_common.ts"), { pci: VIRTIO_PCI_IDS })],
+  ["virtio_net", entry("drivers/net/virtio_net.ts", () => import("../drivers/net/virtio_net.ts"), { virtio: [1] })],
   ["test_lockup", entry("drivers/misc/test_lockup.ts", () => import("../drivers/misc/test_lockup.ts"))],
 ]);
 
-/** Loaded at boot unless --modules says otherwise (dependencies come along: e1000 brings netdev). */
-export const DEFAULT_MODULES: readonly string[] = ["e1000", "inet", "edu"];
+/** Loaded at boot unless --modules says otherwise: the network stack (drivers come by coldplug). */
+export const DEFAULT_MODULES: readonly string[] = ["inet"];
+
+/** The virtio device id behind a virtio-pci function: modern 0x1040+id, legacy by subsystem id. */
+function virtio_device_id(device: number, subsystem_id: number): number {
+  return device >= 0x1040 ? device - 0x1040 : subsystem_id;
+}
+
 /**
- * Also loaded at boot when the machine has a virtio function (what udev's coldplug does by the
- * device's modalias): the transport and the network driver.
+ * udev's coldplug at boot: the modules whose aliases match the machine's PCI functions (and, for
+ * virtio-pci functions, the virtio device behind them), in slot order, each once. What
+ * `modprobe $MODALIAS` for every device in /sys would load.
  */
-export const VIRTIO_MODULES: readonly string[] = ["virtio_pci", "virtio_net"];
+export function coldplug_modules(m: Machine): string[] {
+  const out: string[] = [];
+  const add = (name: string): void => {
+    if (!out.includes(name)) out.push(name);
+  };
+  for (const dev of m.pci.devices.values()) {
+    const c = dev.config;
+    const vendor = c[0]! | (c[1]! << 8);
+    const device = c[2]! | (c[3]! << 8);
+    for (const [name, e] of MODULE_INDEX) {
+      if (e.alias.pci?.some(([v, d]) => v === vendor && (d === device || d === PCI_ANY_ID)) !== true) continue;
+      add(name);
+      if (name !== "virtio_pci") continue;
+      const vid = virtio_device_id(device, c[0x2e]! | (c[0x2f]! << 8));
+      for (const [vname, ve] of MODULE_INDEX) if (ve.alias.virtio?.includes(vid) === true) add(vname);
+    }
+  }
+  return out;
+}

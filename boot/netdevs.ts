@@ -25,9 +25,7 @@
  */
 import type { Machine } from "../hw/machine.ts";
 import type { World } from "../hw/world.ts";
-import { E1000 } from "../hw/net/e1000.ts";
-import type { VirtioNet } from "../hw/net/virtio_net.ts";
-import { nic_model } from "./board.ts";
+import { nic_model, type NicDevice } from "./board.ts";
 import { Hub, HubPort } from "../hw/net/hub.ts";
 import { describe_netem, HUB_NETEM_DEFAULTS, HUB_NETEM_KEYS, parse_hub_netem } from "../hw/net/hub_netem.ts";
 import { net_connect, type NetEndpoint } from "../hw/net/net_endpoint.ts";
@@ -283,7 +281,7 @@ export interface NetworkSetup {
  * Create the back-ends, capture points and connections. Returns what was made, or one error line.
  * `dumps` are filter-dump objects: [netdev id, file].
  */
-export function setup_network(world: World, m: Machine, netdevs: readonly string[], nic_netdev: ReadonlyMap<E1000 | VirtioNet, string | undefined>, dumps: readonly [string, string][]): NetworkSetup | string {
+export function setup_network(world: World, m: Machine, netdevs: readonly string[], nic_netdev: ReadonlyMap<NicDevice, string | undefined>, dumps: readonly [string, string][]): NetworkSetup | string {
   const env: BackendEnv = { world, machine: m, kick: () => world.kick() };
   const backends = new Map<string, NetEndpoint>();
   const external: (SocketBackend | ExternalBackend)[] = [];

@@ -2,6 +2,7 @@
  * Command-line options, parsed in one place. Spellings follow QEMU where QEMU has the option
  * (-m, -device, -netdev, -nic, -append, -nodefaults), with GNU-style long forms beside them.
  */
+import { DEVICE_TYPES } from "../hw/devices.ts";
 import { DEFAULT_MEM_SIZE, MAX_MEM_SIZE, MIN_MEM_SIZE } from "../hw/machine.ts";
 import type { ClockMode } from "../hw/world.ts";
 import { LOCKUP_THRESH_MS_DEFAULT } from "./lockup_watchdog.ts";
@@ -38,6 +39,25 @@ export interface BootConfig {
   /** -machine iommu=on|off: a DMA remapping unit between the devices and memory. */
   iommu: boolean;
   help: boolean;
+  /** `-device help`: list the device types (QEMU's format) and exit. */
+  device_help: boolean;
+}
+
+/** "Devices: a, b, c" wrapped at 92 columns under the help text's second column. */
+function wrap_list(lead: string, names: readonly string[]): string {
+  const indent = " ".repeat(29);
+  const lines: string[] = [];
+  let line = indent + lead;
+  names.forEach((n, i) => {
+    const item = n + (i < names.length - 1 ? "," : "");
+    if (line.length + item.length + 1 > 92 && line.trim() !== lead.trim()) {
+      lines.push(line.trimEnd());
+      line = indent + "  ";
+    }
+    line += (line.endsWith(" ") ? "" : " ") + item;
+  });
+  lines.push(line);
+  return lines.join("\n");
 }
 
 export const USAGE = `usage: npm start -- [options]
@@ -52,10 +72,13 @@ Boots the ringzero machine to a shell.
                              iommu=on: a device reaches only what is mapped for it (default off)
   --clock virtual|realtime   virtual: as fast as possible; realtime: paced to the wall clock
                              (default: realtime)
-  -device, --device SPEC     add a device (QEMU syntax): edu[,addr=SLOT[.FN]]
-  -nodefaults, --nodefaults  no default devices (the default machine has edu at 00:04.0)
-  -device e1000[,netdev=ID][,mac=MAC][,addr=SLOT]
-                             add an e1000 NIC (repeatable: eth0, eth1, ...)
+  -device, --device NAME[,addr=SLOT[.FN]][,id=ID][,PROP=VALUE]...
+                             add a PCI device (QEMU syntax; repeatable). NICs also take
+                             netdev=ID and mac=MAC and become eth0, eth1, ... in slot order.
+${wrap_list("Devices: ", DEVICE_TYPES.map((t) => t.name))}
+                             (-device help lists them as QEMU does)
+  -nodefaults, --nodefaults  no default devices (the default machine: an e1000 at 00:03.0 on
+                             the user network, and edu at 00:04.0)
   -netdev, --netdev SPEC     network back-end (QEMU syntax):
                                user,id=ID[,net=A/P][,host=A][,dns=A][,dhcpstart=A]
                                     [,hostfwd=[tcp|udp]:[HADDR]:HPORT-[GADDR]:GPORT]...
@@ -128,6 +151,7 @@ export function parse_args(argv: readonly string[]): BootConfig | string {
     dma_coherent: true,
     iommu: false,
     help: false,
+    device_help: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i]!;
@@ -179,9 +203,12 @@ export function parse_args(argv: readonly string[]): BootConfig | string {
           break;
         }
         case "-device":
-        case "--device":
-          cfg.devices.push(need());
+        case "--device": {
+          const v = need();
+          if (v === "help" || v === "?") cfg.device_help = true;
+          else cfg.devices.push(v);
           break;
+        }
         case "-netdev":
         case "--netdev":
           cfg.netdevs.push(need());

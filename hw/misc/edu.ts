@@ -1,6 +1,7 @@
 import { PCI_CAP_ID_PM, PCI_VENDOR_ID_QEMU } from "../../include/kernel/pci.ts";
 import { ClockEvent, type VirtualClock } from "../clock.ts";
 import { PciDevice } from "../pci/pci_device.ts";
+import type { PciDeviceTypeInfo } from "../core/qdev.ts";
 
 /**
  * QEMU's "edu" educational PCI device (qemu/qemu docs/specs/edu.rst, hw/misc/edu.c), 1234:11E8:
@@ -168,3 +169,10 @@ export class EduDevice extends PciDevice {
     if (cmd & 4) this.raise(0x100);
   }
 }
+
+/** `-device edu` (QEMU's edu_info; pci.ids has no name for 1234:11e8, so lspci prints numbers). */
+export const EDU_TYPE: PciDeviceTypeInfo = {
+  name: "edu",
+  category: "misc",
+  realize: (_props, ctx) => new EduDevice(ctx.clock, ctx.name),
+};

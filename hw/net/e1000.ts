@@ -31,6 +31,8 @@ import { e1000_receive, e1000_rx_fifo_drain, e1000_rx_fifo_flush, RxState } from
 import { e1000_stat_add64, e1000_stat_inc, e1000_stat_read } from "./e1000_stats.ts";
 import { e1000_start_xmit, TxState } from "./e1000_tx.ts";
 import { RX_NO_LINK, type NetEndpoint } from "./net_endpoint.ts";
+import type { PciDeviceTypeInfo } from "../core/qdev.ts";
+import { nic_mac } from "./nic_props.ts";
 
 /**
  * The Intel 82540EM Gigabit Ethernet controller (PCI 8086:100E), modelled at register level after
@@ -503,3 +505,29 @@ export class E1000 extends PciDevice implements NetEndpoint {
     }
   }
 }
+
+/**
+ * The e1000 family as `-device` offers it (QEMU's e1000_devices[] and e1000_register_types): one
+ * model, three PCI device ids. "e1000" is the 82540EM, QEMU's default NIC on the pc machine.
+ */
+function e1000_type(name: string, device_id: number, device: string, alias?: string): PciDeviceTypeInfo {
+  return {
+    name,
+    ...(alias !== undefined ? { alias } : {}),
+    model: "e1000",
+    desc: "Intel Gigabit Ethernet",
+    category: "network",
+    nic: true,
+    pci_ids: { vendor_id: PCI_VENDOR_ID_INTEL, vendor: "Intel Corporation", device_id, device },
+    realize(props, ctx) {
+      const mac = nic_mac(props, ctx.nic_index);
+      return typeof mac === "string" ? mac : new E1000(ctx.clock, { mac, device_id, name: ctx.name });
+    },
+  };
+}
+
+export const E1000_TYPES: readonly PciDeviceTypeInfo[] = [
+  e1000_type("e1000", E1000_DEV_ID_82540EM, "82540EM Gigabit Ethernet Controller", "e1000-82540em"),
+  e1000_type("e1000-82544gc", E1000_DEV_ID_82544GC_COPPER, "82544GC Gigabit Ethernet Controller (Copper)"),
+  e1000_type("e1000-82545em", E1000_DEV_ID_82545EM_COPPER, "82545EM Gigabit Ethernet Controller (Copper)"),
+];

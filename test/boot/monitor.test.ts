@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { World } from "../../hw/world.ts";
 import type { E1000 } from "../../hw/net/e1000.ts";
-import { plug_device, parse_mac } from "../../boot/board.ts";
+import { plug_device } from "../../boot/board.ts";
+import { parse_mac } from "../../hw/net/nic_props.ts";
 import { monitor_command } from "../../boot/monitor.ts";
 
 function machine() {

@@ -15,7 +15,7 @@ import { inet_aton, inet_ntoa, prefix_mask } from "../include/uapi/in.ts";
 import { ip_auto_config } from "../net/ipv4/ipconfig.ts";
 import { device_help_text } from "../hw/core/qdev.ts";
 import { DEVICE_TYPES } from "../hw/devices.ts";
-import { coldplug_modules, DEFAULT_MODULES, MODULE_INDEX } from "./modules.ts";
+import { coldplug_modules, DEFAULT_MODULES, MODULE_INDEX, modules_warnings } from "./modules.ts";
 import { monitor_command, TRACE_CHANNELS } from "./monitor.ts";
 import { parse_args, USAGE } from "./options.ts";
 import { start_lockup_watchdog } from "./lockup_watchdog.ts";
@@ -127,6 +127,7 @@ async function main(): Promise<void> {
   const has_net = [...nic_netdev.values()].some((id) => id !== undefined);
 
   machine.cmdline = [interactive ? "" : "quiet", has_net || cfg.ip !== null ? ip_arg : "", cfg.append].filter((s) => s !== "").join(" ");
+  if (cfg.modules !== null) for (const w of modules_warnings(machine, cfg.modules, has_net || cfg.ip !== null)) process.stderr.write(`ringzero: warning: ${w}\n`);
   const kernel = start_kernel(machine.platform(), {
     initcalls: [serial8250_init],
     late_initcalls: [ip_auto_config],

@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ModuleIndex, ModuleIndexEntry, ModuleInfo } from "../include/linux/module.ts";
 import type { Machine } from "../hw/machine.ts";
+import type { PciDevice } from "../hw/pci/pci_device.ts";
+import { machine_nics } from "./board.ts";
 
 const ROOT = process.env["RINGZERO_ROOT"] ?? join(fileURLToPath(import.meta.url), "..", "..");
 
@@ -64,12 +66,12 @@ function virtio_device_id(device: number, subsystem_id: number): number {
  * virtio-pci functions, the virtio device behind them), in slot order, each once. What
  * `modprobe $MODALIAS` for every device in /sys would load.
  */
-export function coldplug_modules(m: Machine): string[] {
+export function coldplug_modules(m: Machine, devices: Iterable<PciDevice> = m.pci.devices.values()): string[] {
   const out: string[] = [];
   const add = (name: string): void => {
     if (!out.includes(name)) out.push(name);
   };
-  for (const dev of m.pci.devices.values()) {
+  for (const dev of devices) {
     const c = dev.config;
     const vendor = c[0]! | (c[1]! << 8);
     const device = c[2]! | (c[3]! << 8);
@@ -81,5 +83,18 @@ export function coldplug_modules(m: Machine): string[] {
       for (const [vname, ve] of MODULE_INDEX) if (ve.alias.virtio?.includes(vid) === true) add(vname);
     }
   }
+  return out;
+}
+
+/**
+ * What `--modules LIST` leaves out that IP autoconfiguration (DHCP or --ip) needs, as warning
+ * lines: inet, and a driver for each NIC (what coldplug would load for it).
+ */
+export function modules_warnings(m: Machine, modules: readonly string[], wants_ip: boolean): string[] {
+  if (!wants_ip) return [];
+  const out: string[] = [];
+  if (!modules.includes("inet")) out.push("--modules: inet is not in the list, so there is no IPv4 stack: the NICs stay unconfigured (no DHCP, no --ip)");
+  const missing = coldplug_modules(m, machine_nics(m)).filter((n) => !modules.includes(n));
+  if (missing.length > 0) out.push(`--modules: the NICs need ${missing.join(", ")}, which the list leaves out: they stay without a driver and unconfigured (modprobe loads one later)`);
   return out;
 }

@@ -31,6 +31,8 @@ export class StreamBackend extends SocketBackend {
   private readonly waiting: Socket[] = [];
   private stopped = false;
   private retry: NodeJS.Timeout | null = null;
+  /** The last connect failure was reported (once per outage, not once per retry). */
+  private connect_failure_reported = false;
   /** Reassembly state: the 4-byte header, then the frame. */
   private readonly hdr = Buffer.alloc(4);
   private hdr_have = 0;
@@ -87,11 +89,25 @@ export class StreamBackend extends SocketBackend {
   private connect(): void {
     if (this.stopped) return;
     const s = this.addr.type === "unix" ? createConnection(this.addr.path!) : createConnection(this.addr.port!, this.addr.host);
-    s.once("connect", () => this.attach(s));
-    s.once("error", () => {
+    s.once("connect", () => {
+      if (this.connect_failure_reported) this.warn(`connected to ${this.peer_address()}`);
+      this.connect_failure_reported = false;
+      this.attach(s);
+    });
+    s.once("error", (e: NodeJS.ErrnoException) => {
       s.destroy();
+      if (!this.connect_failure_reported && !this.stopped) {
+        // QEMU gives up here ("Failed to connect to …"); this client keeps trying, so a peer started
+        // later is found, but the user hears why the link is down, once per outage.
+        this.connect_failure_reported = true;
+        this.warn(`cannot connect to ${this.peer_address()}: ${connect_error_text(e)}; link down, retrying every ${this.reconnect_ms} ms`);
+      }
       if (this.sock === null) this.schedule_retry();
     });
+  }
+
+  private peer_address(): string {
+    return this.addr.type === "unix" ? this.addr.path! : `${this.addr.host}:${this.addr.port}`;
   }
 
   /**
@@ -220,4 +236,18 @@ export class StreamBackend extends SocketBackend {
     b.set(frame.subarray(0, len), 4);
     this.sock!.write(b);
   }
+}
+
+/** The errno text of a failed connect (ENOENT: "No such file or directory"), as QEMU words it. */
+function connect_error_text(e: NodeJS.ErrnoException): string {
+  const words: Readonly<Record<string, string>> = {
+    ENOENT: "No such file or directory",
+    ECONNREFUSED: "Connection refused",
+    EACCES: "Permission denied",
+    ENOTSOCK: "Socket operation on non-socket",
+    ETIMEDOUT: "Connection timed out",
+    EHOSTUNREACH: "No route to host",
+    ENETUNREACH: "Network is unreachable",
+  };
+  return (e.code !== undefined ? words[e.code] : undefined) ?? e.message;
 }

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { World } from "../../hw/world.ts";
 import { device_names, machine_nics, plug_device } from "../../boot/board.ts";
-import { coldplug_modules, MODULE_INDEX } from "../../boot/modules.ts";
+import { coldplug_modules, MODULE_INDEX, modules_warnings } from "../../boot/modules.ts";
 import { USAGE } from "../../boot/options.ts";
 import { device_help_text } from "../../hw/core/qdev.ts";
 import { DEVICE_TYPES } from "../../hw/devices.ts";
@@ -57,5 +57,13 @@ describe("device types", () => {
       const alias = MODULE_INDEX.get(name)?.alias.pci ?? [];
       expect(alias.map(([v, d]) => `${v.toString(16)}:${d.toString(16)}`).sort(), name).toEqual((await table()).map((id) => `${id.vendor.toString(16)}:${id.device.toString(16)}`).sort());
     }
+  });
+
+  it("--modules that leaves out what IP autoconfiguration needs is warned about, one line each", () => {
+    const m = machine(["e1000,addr=03.0", "edu,addr=04.0"]);
+    expect(modules_warnings(m, ["e1000"], true)).toEqual(["--modules: inet is not in the list, so there is no IPv4 stack: the NICs stay unconfigured (no DHCP, no --ip)"]);
+    expect(modules_warnings(m, ["inet"], true)).toEqual(["--modules: the NICs need e1000, which the list leaves out: they stay without a driver and unconfigured (modprobe loads one later)"]);
+    expect(modules_warnings(m, ["inet", "e1000"], true)).toEqual([]);
+    expect(modules_warnings(m, [], false)).toEqual([]);
   });
 });

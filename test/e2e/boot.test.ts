@@ -74,6 +74,21 @@ describe("npm start", () => {
     expect(d.stderr).toBe("ringzero: -device: unknown device 'floppy' (available: e1000, e1000-82540em, e1000-82544gc, e1000-82545em, edu, virtio-net, virtio-net-pci, virtio-net-pci-non-transitional)\n");
   });
 
+  it("says why: -m without a value, a stream peer that is not there, --modules without what DHCP needs; -device help", async () => {
+    const m = await run_ringzero(["-m"]);
+    expect([m.code, m.stderr]).toEqual([2, "ringzero: option '-m' needs a value\n"]);
+    const path = `/tmp/rz-no-such-peer-${process.pid}.sock`;
+    const s = await run_ringzero(["-nodefaults", "-netdev", `stream,id=n,server=off,addr.type=unix,addr.path=${path}`, "-device", "e1000,netdev=n", "--ip", "10.0.2.15/24", "-c", "true"]);
+    expect(s.code).toBe(0);
+    expect(s.stderr.split("\n").filter((l) => l.includes("cannot connect"))).toEqual([`[hw] warning: netdev n: cannot connect to ${path}: No such file or directory; link down, retrying every 1000 ms`]);
+    const r = await run_ringzero(["-nodefaults", "-netdev", "stream,id=n,server=off,addr.type=inet,addr.host=127.0.0.1,addr.port=1", "-device", "e1000,netdev=n", "--ip", "10.0.2.15/24", "-c", "true"]);
+    expect(r.stderr).toContain("[hw] warning: netdev n: cannot connect to 127.0.0.1:1: Connection refused; link down, retrying every 1000 ms\n");
+    const mods = await run_ringzero(["--modules", "e1000", "--clock", "virtual", "-c", "true"]);
+    expect(mods.stderr).toContain("ringzero: warning: --modules: inet is not in the list, so there is no IPv4 stack: the NICs stay unconfigured (no DHCP, no --ip)\n");
+    const h = await run_ringzero(["-device", "help"]);
+    expect([h.code, h.stdout.split("\n")[0]]).toEqual([0, "Network devices:"]);
+  });
+
   it("-machine dma-coherent=off,iommu=on: DHCP, ping and ethtool -t work with no DMA-API error; bad properties are refused", async () => {
     const r = await run_ringzero([...V, "-machine", "dma-coherent=off,iommu=on", "-append", "dma_debug=on", "-c", "ping -c 2 10.0.2.2; ethtool -t eth0; cat /proc/interrupts; cat /sys/kernel/debug/dma-api/error_count"]);
     expect(r.stdout).toContain("2 packets transmitted, 2 received, 0% packet loss");

@@ -1,6 +1,6 @@
 /** The kernel's vsnprintf conversions, checked against what C's printf (and Linux's %p extensions) print. */
 import { describe, expect, it } from "vitest";
-import { vsprintf } from "../../lib/vsprintf.ts";
+import { vsprintf } from "../../kernel/vsprintf.ts";
 
 describe("vsprintf", () => {
   it("formats integers, strings and chars with flags, width and precision as C does", () => {

@@ -1,5 +1,6 @@
 /**
- * vsnprintf() for kernel messages (lib/vsprintf.c, reduced): the conversions kernel code uses —
+ * vsnprintf() for kernel messages (Linux's lib/vsprintf.c, reduced; here under kernel/ because
+ * ringzero's lib/ holds only code free of kernel headers): the conversions kernel code uses —
  * %d %i %u %x %X %o %c %s %% with flags (- 0 + space #), width and precision (also `*`), length
  * modifiers (h hh l ll z t) accepted and ignored (numbers are JavaScript numbers or bigints), and
  * the pointer extensions messages use: %pM / %pMR (a MAC address, six bytes), %pI4 (an IPv4

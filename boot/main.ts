@@ -3,7 +3,6 @@
  * connect the terminal to the machine's serial port. This is the one module that holds both the
  * machine (hw/) and the kernel: it plays the board vendor, the BIOS and the terminal.
  */
-import { createInterface } from "node:readline";
 import { World } from "../hw/world.ts";
 import type { Machine } from "../hw/machine.ts";
 import { serial8250_init } from "../drivers/tty/serial8250.ts";
@@ -14,15 +13,47 @@ import { parse_netdev, setup_network } from "./netdevs.ts";
 import { inet_aton, inet_ntoa, prefix_mask } from "../include/uapi/in.ts";
 import { ip_auto_config } from "../net/ipv4/ipconfig.ts";
 import { device_help_text } from "../hw/core/qdev.ts";
+import { initramfs_files } from "./initramfs.ts";
+import { host_share_open } from "./hostfs_node.ts";
 import { DEVICE_TYPES } from "../hw/devices.ts";
 import { coldplug_modules, DEFAULT_MODULES, MODULE_INDEX, modules_warnings } from "./modules.ts";
-import { monitor_command, TRACE_CHANNELS } from "./monitor.ts";
+import { ConsoleEscape, monitor_command, TRACE_CHANNELS } from "./monitor.ts";
 import { parse_args, USAGE } from "./options.ts";
 import { start_lockup_watchdog } from "./lockup_watchdog.ts";
 import { with_kernel } from "../kernel/kernel.ts";
 import { watchdog_recover_stuck_cpu } from "../kernel/watchdog.ts";
 
+/**
+ * The host terminal, when standard input is one: raw mode while the machine runs (the guest's tty
+ * and readline edit and echo), given back however ringzero ends.
+ */
+let raw_tty = false;
+
+function restore_terminal(): void {
+  if (!raw_tty) return;
+  raw_tty = false;
+  try {
+    process.stdin.setRawMode(false);
+  } catch {
+    // stdin is already gone: nothing to give back
+  }
+}
+
+function raw_terminal(): void {
+  if (process.stdin.isTTY !== true || raw_tty) return;
+  process.stdin.setRawMode(true);
+  raw_tty = true;
+  process.on("exit", restore_terminal);
+  for (const [sig, code] of [["SIGTERM", 143], ["SIGHUP", 129]] as const) {
+    process.on(sig, () => {
+      restore_terminal();
+      process.exit(code);
+    });
+  }
+}
+
 function die(msg: string, code = 2): never {
+  restore_terminal();
   process.stderr.write(`ringzero: ${msg}\n`);
   process.exit(code);
 }
@@ -54,12 +85,14 @@ async function main(): Promise<void> {
     ip_arg = `ip=${m[1]}::${m[3] ?? ""}:${inet_ntoa(prefix_mask(prefix))}::eth0:off`;
   }
   for (const m of cfg.modules ?? []) if (!MODULE_INDEX.has(m)) die(`--modules: no module '${m}' (available: ${[...MODULE_INDEX.keys()].join(", ")})`);
+  // --share DIR[,rw]: the host directory hostfs mounts at /mnt/host, checked before boot.
+  const share = cfg.share === null ? null : host_share_open(cfg.share.dir, cfg.share.rw);
+  if (typeof share === "string") die(`--share: ${share}`);
 
   const interactive = cfg.command === null;
   const world = new World(cfg.clock);
-  // Track what follows the last newline on the console, so readline redraws keep the prompt.
+  // What follows the last newline on the console: the monitor draws it again after its output.
   let tail = "";
-  let rl: ReturnType<typeof createInterface> | null = null;
   const machine = world.add_machine({
     mem_size: cfg.mem_size,
     dma_coherent: cfg.dma_coherent,
@@ -70,10 +103,11 @@ async function main(): Promise<void> {
       process.stdout.write(text);
       const nl = text.lastIndexOf("\n");
       tail = nl >= 0 ? text.slice(nl + 1) : tail + text;
-      rl?.setPrompt(tail);
+      if (tail.length > 4096) tail = tail.slice(-4096);
     },
     trace_sink: (line) => process.stderr.write(`[hw] ${line}\n`),
   });
+  machine.hostfs = share;
   for (const ch of cfg.trace) {
     if (ch !== "all" && !(TRACE_CHANNELS as readonly string[]).includes(ch)) die(`--trace: unknown channel '${ch}' (${TRACE_CHANNELS.join(", ")}, all)`);
     for (const c of ch === "all" ? TRACE_CHANNELS : [ch]) machine.tracer.enable(c);
@@ -134,6 +168,7 @@ async function main(): Promise<void> {
     modules: MODULE_INDEX,
     default_modules: cfg.modules ?? [...DEFAULT_MODULES, ...coldplug_modules(machine)],
     programs: PROGRAMS,
+    initramfs: await initramfs_files(MODULE_INDEX, DEVICE_TYPES),
     init_argv: interactive ? ["init"] : ["init", "-c", cfg.command!],
   });
   // A JavaScript loop that never returns is caught from a second thread (boot/lockup_watchdog.ts).
@@ -142,55 +177,17 @@ async function main(): Promise<void> {
       ? start_lockup_watchdog(world, cfg.watchdog_ms, (r) => with_kernel(kernel, () => watchdog_recover_stuck_cpu(r.stuck_ms, r.frames)))
       : null;
 
-  if (interactive) {
-    world.external_sources++;
-    const tty = process.stdin.isTTY === true;
-    rl = createInterface({
-      input: process.stdin,
-      output: tty ? process.stdout : undefined,
-      terminal: tty,
-      prompt: "",
-      historySize: 500,
-      completer: (line: string): [string[], string] => {
-        const word = line.split(/\s+/).pop() ?? "";
-        const first = line.trim().split(/\s+/).length <= 1;
-        const pool = first ? [...PROGRAMS.keys(), "help", "exit"] : [...MODULE_INDEX.keys()];
-        const hits = pool.filter((c) => c.startsWith(word)).sort();
-        return [hits.length > 0 ? hits : pool.sort(), word];
-      },
-    });
-    rl.on("line", (line) => {
-      if (line.startsWith("~")) {
-        process.stdout.write(monitor_command(machine, line.slice(1)));
-        rl?.prompt(true);
-        return;
-      }
-      tail = "";
-      rl?.setPrompt("");
-      machine.uart.receive(line + "\n");
-      world.kick();
-    });
-    rl.on("SIGINT", () => {
-      rl?.write(null, { ctrl: true, name: "u" });
-      machine.uart.receive("\x03");
-      world.kick();
-    });
-    rl.on("close", () => {
-      machine.uart.receive("\x04");
-      world.external_sources--;
-      world.kick();
-    });
-  }
-
-  // -c mode: standard input reaches the command through the console (`printf … | npm start -- -c
-  // "nc HOST PORT"`), end of input is ^D, and ^C (SIGINT) goes to the foreground command as on a
-  // terminal; a third ^C within two seconds gives up on the machine.
-  const detach_stdin = interactive ? null : attach_stdin(world, machine);
+  // Standard input reaches the guest through the console UART byte for byte: on a terminal in
+  // raw mode (the guest's tty and the shell's readline edit, echo and complete; ^C is the byte
+  // 0x03, a signal only inside the guest), piped as it comes. End of input is ^D. Interactive runs
+  // watch for the monitor escape (`~` at the start of a line); `-c` runs give the command its
+  // standard input untouched, and a third ^C within two seconds gives up on the machine.
+  const detach_stdin = attach_stdin(world, machine, interactive, () => tail);
 
   const why = await world.run();
   watchdog?.stop();
-  rl?.close();
-  detach_stdin?.();
+  detach_stdin();
+  restore_terminal();
   for (const b of net.external) b.stop();
   // Frames a lossy hub still holds (delay, reorder) are counted as discarded, not lost.
   for (const h of net.hubs) h.stop();
@@ -200,35 +197,65 @@ async function main(): Promise<void> {
 }
 
 /**
- * Feed the host's standard input to the console UART byte for byte (latin1, as a serial line
- * carries bytes) until it ends; SIGINT becomes ^C. Counts as an external source while open.
- * Returns the function that lets go of both.
+ * Feed the host's standard input to the console UART until it ends (then ^D); on a terminal, in
+ * raw mode. With `monitor`, lines starting with `~` go to the monitor (ConsoleEscape). ^C — the
+ * byte on a raw terminal, SIGINT otherwise — reaches the guest; outside the monitor's reach (`-c`,
+ * or SIGINT when input is piped) a third within two seconds stops ringzero. Counts as an external
+ * source while open. Returns the function that lets go.
  */
-function attach_stdin(world: World, machine: Machine): () => void {
+function attach_stdin(world: World, machine: Machine, monitor: boolean, console_tail: () => string): () => void {
   let open = true;
   world.external_sources++;
-  const on_data = (chunk: Buffer): void => {
-    machine.uart.receive(chunk.toString("latin1"));
-    world.kick();
-  };
-  const on_end = (): void => {
-    if (!open) return;
-    open = false;
-    machine.uart.receive("\x04");
-    world.external_sources--;
+  raw_terminal();
+  const to_guest = (bytes: Uint8Array): void => {
+    machine.uart.receive(bytes);
     world.kick();
   };
   const interrupts: number[] = [];
-  const on_sigint = (): void => {
+  /** A ^C: three within two seconds and the machine is given up. */
+  const count_interrupt = (): void => {
     const now = performance.now();
     interrupts.push(now);
     while (interrupts.length > 0 && now - interrupts[0]! > 2000) interrupts.shift();
     if (interrupts.length >= 3) {
-      process.stderr.write("ringzero: interrupted three times; stopping the machine\n");
+      restore_terminal();
+      process.stderr.write("\nringzero: interrupted three times; stopping the machine\n");
       process.exit(130);
     }
-    machine.uart.receive("\x03");
-    world.kick();
+  };
+  const escape = monitor
+    ? new ConsoleEscape(
+        {
+          to_guest,
+          run: (cmd) => monitor_command(machine, cmd),
+          print: (text) => process.stdout.write(text),
+          console_tail,
+          quit: () => {
+            restore_terminal();
+            process.stderr.write("ringzero: stopped by ~.\n");
+            process.exit(0);
+          },
+        },
+        raw_tty,
+      )
+    : null;
+  const on_data = (chunk: Buffer): void => {
+    if (escape !== null) {
+      escape.feed(chunk);
+      return;
+    }
+    if (raw_tty) for (const b of chunk) if (b === 0x03) count_interrupt();
+    to_guest(chunk);
+  };
+  const on_end = (): void => {
+    if (!open) return;
+    open = false;
+    to_guest(Uint8Array.of(0x04));
+    world.external_sources--;
+  };
+  const on_sigint = (): void => {
+    count_interrupt();
+    to_guest(Uint8Array.of(0x03));
   };
   process.stdin.on("data", on_data);
   process.stdin.on("end", on_end);

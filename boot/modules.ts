@@ -33,10 +33,12 @@ export const PCI_ANY_ID = 0xffffffff;
 
 export interface ModuleIndexEntryWithAlias extends ModuleIndexEntry {
   readonly alias: ModuleAlias;
+  /** The module's source, relative to the tree (its "kernel/…/NAME.ko" place in modules.dep). */
+  readonly rel: string;
 }
 
 function entry(rel: string, load: () => Promise<{ default: ModuleInfo }>, alias: ModuleAlias = {}): ModuleIndexEntryWithAlias {
-  return { load: async () => (await load()).default, size: source_size(rel), alias };
+  return { load: async () => (await load()).default, size: source_size(rel), alias, rel };
 }
 
 /** virtio-pci claims every 1af4:1000–107f function (virtio_pci_id_table). */

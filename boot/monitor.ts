@@ -1,7 +1,8 @@
 /**
  * A small machine monitor, the analogue of QEMU's (Ctrl-A c): lines typed at the terminal that
  * start with `~` go to the machine, not to the guest. It can pull a NIC's cable and switch trace
- * channels while the machine runs.
+ * channels while the machine runs. ConsoleEscape below finds those lines in the terminal's byte
+ * stream, as ssh finds its escape character.
  */
 import type { Machine } from "../hw/machine.ts";
 import { E1000 } from "../hw/net/e1000.ts";
@@ -27,6 +28,8 @@ const HELP = `monitor commands (type them after ~):
                              e1000 and virtio-net share tx, txerr, rx, rxfilter, rxerr, interrupt
                              and unknown; eeprom is the e1000's, virtio the virtio transport's
   ~help                      this text
+  ~~                         send one ~ to the guest
+  ~.                         stop ringzero at once (the machine is not shut down)
 `;
 
 function nics(m: Machine): E1000[] {
@@ -97,4 +100,105 @@ function inject(m: Machine, args: string[]): string {
   const arg = eq < 0 ? undefined : args[0]!.slice(eq + 1);
   const err = nic instanceof VirtioNet ? virtio_net_inject_fault(nic, name, arg) : nic.inject_fault(name, arg);
   return err === "" ? `${nic.name}: ${name === "clear" ? "faults cleared" : `injected ${args[0]}`}\n` : `inject: ${err}\n`;
+}
+
+/** What a ConsoleEscape drives: the guest's serial line, the monitor, and the host terminal. */
+export interface ConsoleEscapeOps {
+  /** Bytes for the guest (the UART's receiver). */
+  to_guest(bytes: Uint8Array): void;
+  /** Run a monitor command (the text after `~`); returns what to print. */
+  run(cmd: string): string;
+  /** Write to the host terminal. */
+  print(text: string): void;
+  /** What the guest has printed since its last newline (its prompt and line), to draw again. */
+  console_tail(): string;
+  /** `~.`: leave at once. */
+  quit(): void;
+}
+
+const BS = 0x08;
+const DEL = 0x7f;
+
+/**
+ * The console's escape, as ssh's: a `~` typed as the first byte of a line (at the start, or after
+ * CR, LF, ^C or ^U went to the guest) begins a monitor command, which is collected on the host
+ * until Enter and never reaches the guest. `~~` sends one `~`; `~.` quits. Every other byte goes to
+ * the guest unchanged.
+ *
+ * `terminal`: the host's standard input is a terminal in raw mode, so the host echoes the monitor
+ * line itself (Backspace erases, ^C or ^U abandons it) and after the command's output draws the
+ * guest's prompt and line again. Without it (input piped in), monitor lines are neither echoed nor
+ * followed by a redraw: the output is just the command's, as a script expects.
+ */
+export class ConsoleEscape {
+  private readonly ops: ConsoleEscapeOps;
+  private readonly terminal: boolean;
+  private at_line_start = true;
+  /** The monitor line being typed (after its `~`), or null when bytes go to the guest. */
+  private cmd: string | null = null;
+
+  constructor(ops: ConsoleEscapeOps, terminal: boolean) {
+    this.ops = ops;
+    this.terminal = terminal;
+  }
+
+  /** Bytes from the host's standard input. */
+  feed(chunk: Uint8Array): void {
+    let start = 0;
+    const flush = (end: number): void => {
+      if (end > start) this.ops.to_guest(chunk.subarray(start, end));
+    };
+    for (let i = 0; i < chunk.length; i++) {
+      const c = chunk[i]!;
+      if (this.cmd === null) {
+        if (c === 0x7e /* ~ */ && this.at_line_start) {
+          flush(i);
+          start = i + 1;
+          this.cmd = "";
+          if (this.terminal) this.ops.print("~");
+          continue;
+        }
+        this.at_line_start = c === 0x0d || c === 0x0a || c === 0x03 || c === 0x15;
+        continue;
+      }
+      start = i + 1;
+      this.monitor_byte(c);
+    }
+    if (this.cmd === null) flush(chunk.length);
+  }
+
+  /** One byte of a monitor line. */
+  private monitor_byte(c: number): void {
+    const cmd = this.cmd!;
+    const echo = (s: string): void => {
+      if (this.terminal) this.ops.print(s);
+    };
+    if (cmd === "" && c === 0x7e) {
+      echo("\b \b");
+      this.cmd = null;
+      this.at_line_start = false;
+      this.ops.to_guest(Uint8Array.of(0x7e));
+    } else if (cmd === "" && c === 0x2e /* . */) {
+      echo(".\n");
+      this.cmd = null;
+      this.ops.quit();
+    } else if (c === 0x0d || c === 0x0a) {
+      this.cmd = null;
+      this.at_line_start = true;
+      echo("\n");
+      this.ops.print(this.ops.run(cmd));
+      echo(this.ops.console_tail());
+    } else if (c === BS || c === DEL) {
+      echo("\b \b");
+      if (cmd === "") this.cmd = null; // the ~ itself was erased: back at the start of a line
+      else this.cmd = cmd.slice(0, -1);
+    } else if (c === 0x03 || c === 0x15) {
+      this.cmd = null;
+      this.at_line_start = true;
+      echo("\b \b".repeat(cmd.length + 1));
+    } else if (c >= 0x20 && c < 0x7f) {
+      this.cmd = cmd + String.fromCharCode(c);
+      echo(String.fromCharCode(c));
+    }
+  }
 }

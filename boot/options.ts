@@ -38,6 +38,8 @@ export interface BootConfig {
   dma_coherent: boolean;
   /** -machine iommu=on|off: a DMA remapping unit between the devices and memory. */
   iommu: boolean;
+  /** --share DIR[,rw]: the host directory mounted at /mnt/host (hostfs), writable only with rw. */
+  share: { dir: string; rw: boolean } | null;
   help: boolean;
   /** `-device help`: list the device types (QEMU's format) and exit. */
   device_help: boolean;
@@ -97,6 +99,8 @@ ${wrap_list("Devices: ", DEVICE_TYPES.map((t) => t.name))}
   --ip ADDR/PREFIX[,GW]      static IPv4 address instead of DHCP
   -append, --append "ARGS"   kernel command line (quiet, loglevel=N)
   --modules LIST             modules to load at boot, comma separated ("" for none)
+  --share DIR[,rw]           share host directory DIR with the machine at /mnt/host
+                             (hostfs; read-only unless ,rw)
   --trace CHANNELS           machine trace channels, comma separated
   --watchdog-ms MS           catch a JavaScript loop that never returns after MS of wall
                              time: soft-lockup report, offender killed (default ${LOCKUP_THRESH_MS_DEFAULT}; 0: off)
@@ -150,6 +154,7 @@ export function parse_args(argv: readonly string[]): BootConfig | string {
     watchdog_ms: LOCKUP_THRESH_MS_DEFAULT,
     dma_coherent: true,
     iommu: false,
+    share: null,
     help: false,
     device_help: false,
   };
@@ -238,6 +243,14 @@ export function parse_args(argv: readonly string[]): BootConfig | string {
         case "--modules": {
           const v = need();
           cfg.modules = v === "" ? [] : v.split(",");
+          break;
+        }
+        case "--share": {
+          if (cfg.share !== null) return "--share: only one directory can be shared";
+          const v = need();
+          const m = /^(.*?)(?:,(rw|ro))?$/s.exec(v)!;
+          if (m[1] === "") return `--share: expected DIR[,rw] (got '${v}')`;
+          cfg.share = { dir: m[1]!, rw: m[2] === "rw" };
           break;
         }
         case "--trace":

@@ -1,3 +1,4 @@
+import type { HostFsOps } from "../include/asm/hostfs.ts";
 import type { FirmwareTables, Platform, PlatformOps } from "../include/asm/platform.ts";
 import { AddressSpace } from "./address_space.ts";
 import type { VirtualClock } from "./clock.ts";
@@ -58,6 +59,11 @@ export class Machine {
   readonly uart: Uart16550;
   /** The kernel command line the firmware hands over (set before platform() runs). */
   cmdline: string;
+  /**
+   * The host directory shared with the machine (`--share`), or null: the host calls hostfs makes
+   * (include/asm/hostfs.ts; boot/hostfs_node.ts on Node). Set before platform() runs.
+   */
+  hostfs: HostFsOps | null = null;
   private firmware_done = false;
   powered_off = false;
   exit_code = 0;
@@ -153,6 +159,7 @@ export class Machine {
       iommu_map: (devfn, addr, len, prot) => m.iommu?.map(devfn, addr, len, prot),
       iommu_unmap: (devfn, addr, len, prot) => m.iommu?.unmap(devfn, addr, len, prot),
       iommu_read_fault: () => m.iommu?.read_fault() ?? null,
+      ...(m.hostfs !== null ? { hostfs: m.hostfs } : {}),
     };
     return { firmware: this.firmware(), ops };
   }

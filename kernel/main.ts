@@ -6,6 +6,9 @@ import { CONSOLE_LOGLEVEL_QUIET } from "../include/linux/printk.ts";
 import { PAGE_SIZE } from "../include/linux/gfp.ts";
 import { proc_create } from "./fs/proc.ts";
 import { proc_pid_init } from "./fs/proc_pid.ts";
+import { show_iomem, show_ioports } from "./fs/proc_iomem.ts";
+import { loadavg_proc_show } from "./fs/proc_loadavg.ts";
+import { show_stat } from "./fs/proc_stat.ts";
 import { do_IRQ, do_IRQ_vector } from "./irq/handle.ts";
 import { request_irq } from "./irq/manage.ts";
 import { show_interrupts, show_irq_handlers, show_irq_spurious } from "./irq/proc.ts";
@@ -17,6 +20,8 @@ import { load_module, module_last_error, set_module_index, show_modules } from "
 import { pci_scan_root_bus } from "./pci/probe.ts";
 import { pci_sysfs_init } from "./pci/pci_sysfs.ts";
 import { find_program, run_program, set_program_table } from "./process.ts";
+import { set_initramfs_files } from "./fs/initramfs.ts";
+import { task_files } from "./fs/fs_struct.ts";
 import { mem_init } from "./mm/page_alloc.ts";
 import { fail_page_alloc_debugfs, setup_fail_page_alloc } from "./mm/fail_page_alloc.ts";
 import { set_watchdog_thresh } from "./watchdog.ts";
@@ -41,6 +46,8 @@ export interface BootOptions {
   default_modules?: readonly string[];
   /** The programs in /bin (the initramfs). */
   programs?: ReadonlyMap<string, Program>;
+  /** The initramfs's data files, path → contents (kernel/fs/initramfs.ts). */
+  initramfs?: ReadonlyMap<string, string | Uint8Array>;
   /** Run after the default modules are loaded (late_initcall: IP autoconfiguration). */
   late_initcalls?: readonly (() => Promise<number> | number)[];
   /** What pid 1 executes once the kernel is up, e.g. ["init"]. Without it pid 1 just exits. */
@@ -105,9 +112,14 @@ function proc_root_init(): void {
   proc_create("buddyinfo", show_buddyinfo);
   proc_create("meminfo", show_meminfo);
   proc_create("uptime", format_uptime);
+  proc_create("loadavg", loadavg_proc_show);
+  proc_create("stat", show_stat);
   proc_create("version", () => `ringzero version ${RINGZERO_VERSION} (node ${process.version})\n`);
   proc_create("kmsg", dmesg_text);
   proc_create("modules", show_modules);
+  proc_create("cmdline", () => `${this_kernel().platform.firmware.cmdline}\n`);
+  proc_create("iomem", show_iomem);
+  proc_create("ioports", show_ioports);
   proc_pid_init();
   for (let irq = 0; irq < nr_irqs(); irq++) {
     proc_create(`irq/${irq}/spurious`, () => show_irq_spurious(irq) ?? "");
@@ -145,6 +157,7 @@ export function start_kernel(platform: Platform, opts: BootOptions = {}): Kernel
   system_wq();
   if (opts.modules !== undefined) set_module_index(opts.modules);
   if (opts.programs !== undefined) set_program_table(opts.programs);
+  if (opts.initramfs !== undefined) set_initramfs_files(opts.initramfs);
   proc_root_init();
   current_ns(); // the root file system (tmpfs at /, /proc and /sys mounted in): init/noinitramfs.c
 
@@ -212,6 +225,9 @@ async function kernel_init(opts: BootOptions): Promise<number> {
     this_kernel().platform.ops.power_off(1);
     return 1;
   }
+  // console_on_rootfs(): init starts with /dev/console open as descriptors 0, 1 and 2 (the tty's
+  // first open: what was typed during boot reaches the line discipline after init's first steps).
+  task_files(self);
   const code = await run_program(self, prog, argv);
   if (this_kernel().powering_off) return code;
   pr_emerg(`Kernel panic - not syncing: Attempted to kill init! exitcode=0x${code.toString(16).padStart(8, "0")}`);

@@ -1,15 +1,22 @@
 import { get_current } from "./sched/core.ts";
 import { schedule_work, WorkStruct } from "./workqueue.ts";
-import { EBUSY, EEXIST, EINVAL, ENOENT } from "../include/linux/errno.ts";
+import { EBUSY, EEXIST, EINVAL, ENOENT, EPERM } from "../include/linux/errno.ts";
 import type { ModuleIndex, ModuleInfo, ModuleParamType } from "../include/linux/module.ts";
+import { kernfs_create, kernfs_create_link, kernfs_remove } from "./fs/kernfs.ts";
 import { DEFINE_PER_KERNEL, this_kernel } from "./kernel.ts";
 import { KernelBug, oops } from "./panic.ts";
+import { kstrtobool, kstrtoint, type KernelParamOps } from "./params.ts";
 import { pr_debug, pr_err, pr_warn } from "./printk.ts";
 
 /**
  * The module loader (kernel/module/main.c): load by name from the module index, run init, keep
  * reference counts (one per loaded module that depends on it, plus try_module_get holders), refuse
  * to remove a module that is in use, run exit on removal.
+ *
+ * Each loaded module has its directory /sys/module/NAME (kernel/module/sysfs.c, kernel/params.c):
+ * coresize, initstate (coming, live, going), refcnt, taint, uevent, holders/ (a link per module
+ * that depends on it) and parameters/ with the parameters the module exposes through
+ * module_param_sysfs() (module_param with a non-zero perm).
  */
 export interface LoadedModule {
   readonly info: ModuleInfo;
@@ -73,6 +80,56 @@ function cmdline_params(name: string): Record<string, string> {
   return out;
 }
 
+/** /sys/module/NAME. */
+function module_sysfs_path(name: string): string {
+  return `/sys/module/${name}`;
+}
+
+/** mod_sysfs_setup(): the module's directory, made when it starts loading (before init runs). */
+function mod_sysfs_setup(mod: LoadedModule): void {
+  const base = module_sysfs_path(mod.info.name);
+  kernfs_create(`${base}/coresize`, { show: () => `${mod.size}\n` });
+  kernfs_create(`${base}/initstate`, { show: () => `${mod.state}\n` });
+  kernfs_create(`${base}/refcnt`, { show: () => `${module_refcount(mod)}\n` });
+  kernfs_create(`${base}/taint`, { show: () => "\n" });
+  kernfs_create(`${base}/uevent`, { store: (data) => data.length });
+}
+
+/** A module that depends on `dep` is live: /sys/module/DEP/holders/NAME → ../../NAME. */
+function sysfs_add_holder(dep: string, holder: string): void {
+  kernfs_create_link(`${module_sysfs_path(dep)}/holders/${holder}`, `../../${holder}`);
+}
+
+/**
+ * module_param_cb() with a perm, at run time: show parameter `param` of loaded module `module` as
+ * /sys/module/MODULE/parameters/PARAM, read through ops.get, written through ops.set when `perm`
+ * has write bits (module_param(copybreak, uint, 0644)). perm 0 makes no file, as Linux's. The file
+ * goes with the module. Returns 0, -ENOENT when the module is not loaded (or loading), -EINVAL for
+ * a name with a slash.
+ *
+ * The file's mode is what kernfs gives an attribute with a show and a store (0644) or a show
+ * only (0444): finer perms such as 0600 are not kept.
+ */
+export function module_param_sysfs(module: string, param: string, perm: number, ops: KernelParamOps): number {
+  if (!modules.get().loaded.has(module)) return -ENOENT;
+  if (param === "" || param.includes("/")) return -EINVAL;
+  if ((perm & 0o777) === 0) return 0;
+  const set = ops.set;
+  kernfs_create(`${module_sysfs_path(module)}/parameters/${param}`, {
+    show: (perm & 0o444) !== 0 ? () => ops.get() : undefined,
+    store:
+      (perm & 0o222) !== 0
+        ? (data) => {
+            // param_attr_store: no set is -EPERM; set's error, or the whole write consumed.
+            if (set === undefined) return -EPERM;
+            const r = set(data);
+            return r < 0 ? r : data.length;
+          }
+        : undefined,
+  });
+  return 0;
+}
+
 export async function load_module(name: string, params: Record<string, string> = {}, load_deps = false): Promise<number> {
   const st = modules.get();
   st.last_error = "";
@@ -110,12 +167,14 @@ export async function load_module(name: string, params: Record<string, string> =
   params = known;
   const mod: LoadedModule = { info, size: entry.size, holders: new Set(), refcnt: 0, state: "coming" };
   st.loaded.set(name, mod);
+  mod_sysfs_setup(mod);
   // If the task running init dies inside it (the soft-lockup detector kills a spinning init, an
   // oops unwinds it), the half-loaded module must not stay behind as "coming" forever.
   const self = get_current();
   const forget = (): void => {
     if (mod.state !== "coming" || st.loaded.get(name) !== mod) return;
     st.loaded.delete(name);
+    kernfs_remove(module_sysfs_path(name));
     // The half-run init may have registered things (a PCI driver, an IRQ handler, a timer) that
     // point into the module. Its exit() releases them, in process context, as a failed init would
     // have undone its own work.
@@ -148,36 +207,31 @@ export async function load_module(name: string, params: Record<string, string> =
   }
   if (ret !== 0) {
     st.loaded.delete(name);
+    kernfs_remove(module_sysfs_path(name));
     pr_err(`${name}: module init failed with error ${ret}`);
     return fail(ret, `init failed with error ${ret}`);
   }
-  for (const dep of info.depends ?? []) st.loaded.get(dep)?.holders.add(name);
+  for (const dep of info.depends ?? []) {
+    const d = st.loaded.get(dep);
+    if (d === undefined) continue;
+    d.holders.add(name);
+    sysfs_add_holder(dep, name);
+  }
   mod.state = "live";
   st.order.push(name);
   pr_debug(`${name}: loaded (${info.description})`);
   return 0;
 }
 
-/** kstrtoint(s, 0) and friends: optional sign, 0x hex, leading-0 octal or decimal, one trailing newline. */
-function parse_kernel_int(val: string, signed: boolean): number | null {
-  const m = /^([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)\n?$/.exec(val);
-  if (m === null || (m[1] === "-" && !signed)) return null;
-  const body = m[2]!;
-  const mag = /^0[xX]/.test(body) ? parseInt(body.slice(2), 16) : body.length > 1 && body[0] === "0" ? parseInt(body, 8) : parseInt(body, 10);
-  const v = m[1] === "-" ? -mag : mag;
-  if (signed ? v < -0x80000000 || v > 0x7fffffff : v > 0xffffffff) return null;
-  return v;
-}
-
 /** Would the kernel_param_ops of `type` accept `val`? */
 export function param_parses(type: ModuleParamType, val: string): boolean {
   switch (type) {
     case "int":
-      return parse_kernel_int(val, true) !== null;
+      return kstrtoint(val, true) !== null;
     case "uint":
-      return parse_kernel_int(val, false) !== null;
+      return kstrtoint(val, false) !== null;
     case "bool":
-      return /^(y|Y|n|N|1|0|on|off|true|false)\n?$/.test(val); // kstrtobool
+      return kstrtobool(val) !== null;
     case "charp":
       return true;
   }
@@ -199,7 +253,11 @@ export async function unload_module(name: string): Promise<number> {
   }
   st.loaded.delete(name);
   st.order.splice(st.order.indexOf(name), 1);
-  for (const dep of mod.info.depends ?? []) st.loaded.get(dep)?.holders.delete(name);
+  kernfs_remove(module_sysfs_path(name));
+  for (const dep of mod.info.depends ?? []) {
+    st.loaded.get(dep)?.holders.delete(name);
+    kernfs_remove(`${module_sysfs_path(dep)}/holders/${name}`);
+  }
   pr_debug(`${name}: unloaded`);
   return 0;
 }

@@ -1,5 +1,5 @@
 import type { EthtoolCmd, EthtoolReply } from "../include/uapi/ethtool.ts";
-import type { IfChange, IfInfo } from "../include/uapi/if.ts";
+import type { IfChange, IfInfo, NeighSyscalls } from "../include/uapi/if.ts";
 import type { InetSyscalls, SockAddrIn } from "../include/uapi/in.ts";
 import type { WaitQueueHead } from "./sched/wait.ts";
 import { DEFINE_PER_KERNEL } from "./kernel.ts";
@@ -29,9 +29,12 @@ export function net_control(): NetControl | null {
  * The IPv4 stack's side of the door: the socket and configuration calls, installed by the `inet`
  * module. `socket` and `accept` are told which process owns the new descriptor, so it is closed
  * when that process exits. `sock_poll` serves poll(): a socket's current events and the wait queue
- * that is woken when they change (-EBADF for a descriptor that is not a socket).
+ * that is woken when they change (-EBADF for a descriptor that is not a socket). The neighbour
+ * table calls (RTM_*NEIGH) are here too, and addr_add takes RTM_NEWADDR's IFA_BROADCAST
+ * (`broadcast`: 0 for none; omitted, the address gets the one SIOCSIFADDR would give it).
  */
-export interface InetControl extends Omit<InetSyscalls, "socket" | "accept"> {
+export interface InetControl extends Omit<InetSyscalls, "socket" | "accept" | "addr_add">, NeighSyscalls {
+  addr_add(ifname: string, addr: number, prefix: number, broadcast?: number): number;
   socket(owner: { on_exit: (() => void)[] }, domain: number, type: number, protocol: number): number;
   accept(owner: { on_exit: (() => void)[] }, fd: number, flags: number): Promise<(SockAddrIn & { fd: number }) | number>;
   sock_poll(fd: number): { mask: number; wq: WaitQueueHead } | number;

@@ -10,16 +10,41 @@ import {
   LOGLEVEL_WARNING,
   type LogRecord,
 } from "../include/linux/printk.ts";
+import { EINVAL } from "../include/linux/errno.ts";
+import {
+  SYSLOG_ACTION_CLEAR,
+  SYSLOG_ACTION_CONSOLE_LEVEL,
+  SYSLOG_ACTION_CONSOLE_OFF,
+  SYSLOG_ACTION_CONSOLE_ON,
+  SYSLOG_ACTION_READ_ALL,
+  SYSLOG_ACTION_READ_CLEAR,
+  SYSLOG_ACTION_SIZE_BUFFER,
+  SYSLOG_ACTION_SIZE_UNREAD,
+} from "../include/uapi/syscalls.ts";
 import { DEFINE_PER_KERNEL, type Kernel } from "./kernel.ts";
 
 /** Records kept for dmesg (the ring buffer drops the oldest beyond this). */
 export const LOG_BUF_RECORDS = 4096;
+/**
+ * The buffer's size in bytes of message text (log_buf_len: 1 << CONFIG_LOG_BUF_SHIFT, whose
+ * default is 17): the oldest records go when the text held would exceed it.
+ */
+export const LOG_BUF_LEN = 1 << 17;
+/** console_loglevel's floor (CONSOLE_LOGLEVEL_MIN), and "no saved level" (LOGLEVEL_DEFAULT). */
+const MINIMUM_CONSOLE_LOGLEVEL = 1;
+const LOGLEVEL_DEFAULT = -1;
 
 class LogBuffer {
   readonly records: LogRecord[] = [];
+  /** Bytes of text the records hold (bounded by LOG_BUF_LEN). */
+  text_bytes = 0;
   next_seq = 0;
   dropped = 0;
+  /** The first record syslog's READ_ALL gives (SYSLOG_ACTION_CLEAR moves it past everything). */
+  clear_seq = 0;
   console_loglevel = CONSOLE_LOGLEVEL_DEFAULT;
+  /** The level CONSOLE_OFF saved for CONSOLE_ON to restore. */
+  saved_console_loglevel = LOGLEVEL_DEFAULT;
   /** Messages printed with a *_once call (printk_once). */
   readonly once = new Set<string>();
   readonly kernel: Kernel;
@@ -47,8 +72,9 @@ export function printk(level: number, text: string): void {
   const ts_ns = lb.kernel.platform.ops.read_clock_ns();
   const rec: LogRecord = { seq: lb.next_seq++, ts_ns, level, text };
   lb.records.push(rec);
-  if (lb.records.length > LOG_BUF_RECORDS) {
-    lb.records.shift();
+  lb.text_bytes += text.length;
+  while (lb.records.length > LOG_BUF_RECORDS || (lb.text_bytes > LOG_BUF_LEN && lb.records.length > 1)) {
+    lb.text_bytes -= lb.records.shift()!.text.length;
     lb.dropped++;
   }
   if (level < lb.console_loglevel) {
@@ -89,9 +115,72 @@ export function log_records(): readonly LogRecord[] {
   return log_buf.get().records;
 }
 
-/** dmesg -C. */
+/** dmesg -C: syslog's reads start after what is in the buffer now (the records stay, as in Linux). */
 export function log_clear(): void {
-  log_buf.get().records.length = 0;
+  const lb = log_buf.get();
+  lb.clear_seq = lb.next_seq;
+}
+
+/** One record as syslog(2) gives it: "<level>[timestamp] text" for each of its lines. */
+function syslog_format(r: LogRecord): string {
+  const prefix = `<${r.level}>${format_timestamp(r.ts_ns)} `;
+  let out = "";
+  for (const line of r.text.split("\n")) out += `${prefix}${line}\n`;
+  return out;
+}
+
+/**
+ * do_syslog() (kernel/printk/printk.c) for the actions dmesg uses: READ_ALL (the newest records
+ * since the last clear that fit in `len` bytes; `len` 0: all of them), READ_CLEAR, CLEAR,
+ * CONSOLE_OFF/ON, CONSOLE_LEVEL (`len` is the level, 1…8), SIZE_UNREAD (there is no destructive
+ * reader here: every byte held counts) and SIZE_BUFFER. Unknown actions: -EINVAL.
+ */
+export function do_syslog(type: number, len: number): string | number {
+  const lb = log_buf.get();
+  switch (type) {
+    case SYSLOG_ACTION_READ_ALL:
+    case SYSLOG_ACTION_READ_CLEAR: {
+      if (!Number.isInteger(len) || len < 0) return -EINVAL;
+      const parts: string[] = [];
+      let bytes = 0;
+      for (let i = lb.records.length - 1; i >= 0; i--) {
+        const r = lb.records[i]!;
+        if (r.seq < lb.clear_seq) break;
+        const text = syslog_format(r);
+        if (len > 0 && bytes + text.length > len) break;
+        bytes += text.length;
+        parts.push(text);
+      }
+      if (type === SYSLOG_ACTION_READ_CLEAR) lb.clear_seq = lb.next_seq;
+      return parts.reverse().join("");
+    }
+    case SYSLOG_ACTION_CLEAR:
+      lb.clear_seq = lb.next_seq;
+      return 0;
+    case SYSLOG_ACTION_CONSOLE_OFF:
+      if (lb.saved_console_loglevel === LOGLEVEL_DEFAULT) lb.saved_console_loglevel = lb.console_loglevel;
+      lb.console_loglevel = MINIMUM_CONSOLE_LOGLEVEL;
+      return 0;
+    case SYSLOG_ACTION_CONSOLE_ON:
+      if (lb.saved_console_loglevel !== LOGLEVEL_DEFAULT) {
+        lb.console_loglevel = lb.saved_console_loglevel;
+        lb.saved_console_loglevel = LOGLEVEL_DEFAULT;
+      }
+      return 0;
+    case SYSLOG_ACTION_CONSOLE_LEVEL:
+      if (!Number.isInteger(len) || len < 1 || len > 8) return -EINVAL;
+      lb.console_loglevel = Math.max(len, MINIMUM_CONSOLE_LOGLEVEL);
+      lb.saved_console_loglevel = LOGLEVEL_DEFAULT;
+      return 0;
+    case SYSLOG_ACTION_SIZE_UNREAD: {
+      let n = 0;
+      for (const r of lb.records) n += syslog_format(r).length;
+      return n;
+    }
+    case SYSLOG_ACTION_SIZE_BUFFER:
+      return LOG_BUF_LEN;
+  }
+  return -EINVAL;
 }
 
 /** The whole buffer as dmesg prints it. */

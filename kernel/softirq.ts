@@ -26,6 +26,11 @@ class SoftirqState {
 }
 const softirq_state = DEFINE_PER_KERNEL(() => new SoftirqState());
 
+/** kstat_softirqs_cpu(): how many times softirq `nr` has run on this CPU (/proc/softirqs, /proc/stat). */
+export function kstat_softirqs_cpu(nr: number): number {
+  return softirq_state.get().counts[nr] ?? 0;
+}
+
 export function open_softirq(nr: number, action: () => void): void {
   softirq_state.get().actions[nr] = action;
 }
@@ -99,12 +104,15 @@ export function softirq_recover(): void {
   st.in_pass = 0;
 }
 
-/** /proc/softirqs. */
+/**
+ * /proc/softirqs (fs/proc/softirqs.c show_softirqs): a header of 20 spaces and "CPU%-8d" per
+ * possible CPU (one here), then each softirq as "%12s:" and " %10u" per CPU.
+ */
 export function show_softirqs(): string {
   const st = softirq_state.get();
-  let out = "                    CPU0\n";
+  let out = " ".repeat(20) + "CPU0".padEnd(11) + "\n";
   for (let i = 0; i < NR_SOFTIRQS; i++) {
-    out += `${(SOFTIRQ_NAMES[i] + ":").padStart(12)} ${String(st.counts[i]).padStart(10)}\n`;
+    out += `${SOFTIRQ_NAMES[i]!.padStart(12)}: ${String(st.counts[i]).padStart(10)}\n`;
   }
   return out;
 }

@@ -1,25 +1,29 @@
-import { EAFNOSUPPORT, EBADF, EINVAL, ENODEV, ERESTARTSYS, ENOTSOCK } from "../include/linux/errno.ts";
+import { EAFNOSUPPORT, EBADF, EINVAL, ENODEV, ERESTARTSYS, ENOTSOCK, EAGAIN, ESRCH } from "../include/linux/errno.ts";
+import { O_CLOEXEC, O_NONBLOCK } from "../include/uapi/fcntl.ts";
 import { MSG_NOSIGNAL, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLRDNORM, POLLWRNORM, type PollFd, type SockAddrIn } from "../include/uapi/in.ts";
 import { major, S_ISCHR } from "../include/uapi/stat.ts";
 import { DEFINE_PER_KERNEL } from "./kernel.ts";
-import { schedule, schedule_hrtimeout_ns, find_task_by_pid } from "./sched/core.ts";
+import { get_current, schedule, schedule_hrtimeout_ns, find_task_by_pid } from "./sched/core.ts";
+import { KernelBug } from "./panic.ts";
 import { finish_wait, prepare_to_wait, WaitQueueEntry, type WaitQueueHead } from "./sched/wait.ts";
 import { inet_control, net_control } from "./net_control.ts";
-import { SIGKILL, TASK_INTERRUPTIBLE } from "../include/linux/sched.ts";
-import { CLOCK_MONOTONIC, WNOHANG, type Syscalls, type Utsname } from "../include/uapi/syscalls.ts";
+import { SIGKILL, SIGSTOP, TASK_INTERRUPTIBLE } from "../include/linux/sched.ts";
+import { CLOCK_MONOTONIC, RUSAGE_CHILDREN, RUSAGE_SELF, WNOHANG, type SpawnAttr, type SpawnFileAction, type Syscalls, type Utsname } from "../include/uapi/syscalls.ts";
 import { this_kernel } from "./kernel.ts";
 import { RINGZERO_VERSION } from "./version.ts";
 import { load_module, module_last_error, unload_module } from "./module.ts";
-import { pr_notice } from "./printk.ts";
-import { do_execve, do_wait, handle_signal, kill_pid, process_info, ProcessExit } from "./process.ts";
+import { do_syslog, pr_notice } from "./printk.ts";
+import { do_kill, do_setpgid, do_setsid, do_spawn, do_wait, exit_to_user_mode, find_zombie, handle_signal, process_exiting, process_info, ProcessExit, type ProcessInfo } from "./process.ts";
 import { sleep_interruptible_ns } from "./sched/core.ts";
 import type { Task } from "./sched/task.ts";
 import { ktime_get_ns, ktime_get_real_ns } from "./time/timekeeping.ts";
 import { tty_set_foreground } from "./tty.ts";
 import { console_read_line, console_take_pending, TTYAUX_MAJOR } from "./fs/chrdev.ts";
-import { alloc_fd, fd_install, fget, put_unused_fd, type File } from "./fs/file.ts";
+import { alloc_fd, close_fd, do_dup, fd_install, fget, put_unused_fd, type File } from "./fs/file.ts";
 import { fs_syscalls_for, sigpipe } from "./fs/fs_syscalls.ts";
-import { spawn_vfs_state, task_files } from "./fs/fs_struct.ts";
+import { copy_vfs_state, exec_vfs_state, task_files, task_fs } from "./fs/fs_struct.ts";
+import { do_filp_open } from "./fs/open.ts";
+import { create_pipe_files, is_pipe_file } from "./fs/pipe.ts";
 import { vfs_read } from "./fs/read_write.ts";
 import { sock_alloc_file, sock_from_file } from "./fs/sockfs.ts";
 import { ioctl_syscalls_for } from "./fs/ioctl.ts";
@@ -97,8 +101,16 @@ async function do_poll(t: Task, kthread: boolean, fds: PollFd[], timeout_ms: num
  *
  * Descriptors are the task's own (kernel/fs/fs_struct.ts); the file calls are kernel/fs/fs_syscalls.ts.
  * A socket call looks the descriptor up and hands the socket layer the socket's own number.
+ * A process's calls go through syscall_layer() (signal delivery on return, the queue of calls it
+ * did not await); a kernel thread's are the plain calls.
  */
 export function syscalls_for(t: Task): Syscalls {
+  const info = process_info(t);
+  const raw = raw_syscalls_for(t);
+  return info === undefined ? raw : syscall_layer(t, info, raw);
+}
+
+function raw_syscalls_for(t: Task): Syscalls {
   const k = this_kernel();
   const info = process_info(t);
   /** A kernel thread (tests, in-kernel users) has no process: it may name sockets by their own numbers. */
@@ -166,24 +178,68 @@ export function syscalls_for(t: Task): Syscalls {
     clock_gettime: (clock) => (clock === CLOCK_MONOTONIC ? ktime_get_ns() : ktime_get_real_ns()),
     getpid: () => t.pid,
     getppid: () => t.ppid,
-    spawn: (argv) => {
-      const pid = do_execve(argv);
-      const child = pid > 0 ? find_task_by_pid(pid) : undefined;
-      if (child !== undefined) spawn_vfs_state(t, child);
-      return pid;
+    spawn: (argv, attr = {}) => do_spawn(t, argv, attr, (child) => spawn_files(t, child, attr)),
+    pipe2: (flags = 0) => {
+      // O_DIRECT (packet mode) is not supported: -EINVAL as for any other flag.
+      if ((flags & ~(O_CLOEXEC | O_NONBLOCK)) !== 0) return -EINVAL;
+      const fl = files();
+      const rfd = alloc_fd(fl);
+      if (rfd < 0) return rfd;
+      const wfd = alloc_fd(fl);
+      if (wfd < 0) {
+        put_unused_fd(fl, rfd);
+        return wfd;
+      }
+      const [r, w] = create_pipe_files(flags);
+      fd_install(fl, rfd, r, (flags & O_CLOEXEC) !== 0);
+      fd_install(fl, wfd, w, (flags & O_CLOEXEC) !== 0);
+      return [rfd, wfd];
     },
-    // Placeholders until the pipe/spawn work lands (returns -ENOSYS).
-    pipe2: () => -38,
-    environ: () => [],
-    waitpid: async (pid, options = 0) => handle_signal(t, await do_wait(pid, (options & WNOHANG) !== 0)),
-    kill: (pid, sig) => kill_pid(pid, sig),
+    environ: () => info?.env ?? [],
+    waitpid: async (pid, options = 0) => {
+      const r = await do_wait(t, pid, (options & WNOHANG) !== 0);
+      if (r === 0) return -EAGAIN;
+      return typeof r === "number" ? handle_signal(t, r) : r.status;
+    },
+    wait4: async (pid, options = 0) => {
+      const r = await do_wait(t, pid, (options & WNOHANG) !== 0);
+      return typeof r === "number" ? handle_signal(t, r) : r;
+    },
+    kill: (pid, sig) => do_kill(t, pid, sig),
+    setpgid: (pid, pgid) => do_setpgid(t, pid, pgid),
+    getpgid: (pid) => {
+      const p = pid === 0 ? t : (find_task_by_pid(pid) ?? find_zombie(pid));
+      const i = p === undefined ? undefined : process_info(p);
+      return i === undefined ? -ESRCH : i.pgid;
+    },
+    setsid: () => do_setsid(t),
+    getsid: (pid) => {
+      const p = pid === 0 ? t : (find_task_by_pid(pid) ?? find_zombie(pid));
+      const i = p === undefined ? undefined : process_info(p);
+      return i === undefined ? -ESRCH : i.sid;
+    },
+    getrusage: (who) => {
+      if (info === undefined) return -EINVAL;
+      if (who === RUSAGE_SELF) return { ru_utime_ns: t.sum_exec_runtime_ns, ru_stime_ns: 0, ru_nvcsw: t.sched_voluntary, ru_nivcsw: t.sched_involuntary };
+      if (who === RUSAGE_CHILDREN) return { ru_utime_ns: info.cutime_ns, ru_stime_ns: 0, ru_nvcsw: info.cnvcsw, ru_nivcsw: info.cnivcsw };
+      return -EINVAL;
+    },
+    sethostname: (name) => {
+      // __NEW_UTS_LEN: 64 bytes. /etc/hostname is a file made at boot and does not follow.
+      if (new TextEncoder().encode(name).length > 64) return -EINVAL;
+      (utsname() as { nodename: string }).nodename = name;
+      return 0;
+    },
+    syslog: (type, arg = 0) => do_syslog(type, arg),
     tcsetpgrp: (pid) => {
       tty_set_foreground(pid);
       return 0;
     },
     sigaction: (sig, disposition) => {
-      if (sig <= 0 || sig >= 32 || sig === SIGKILL || info === undefined) return -EINVAL;
+      if (sig <= 0 || sig >= 32 || sig === SIGKILL || sig === SIGSTOP || info === undefined) return -EINVAL;
       info.disposition[sig] = disposition;
+      // Setting a signal to be ignored discards it if it is pending (kernel/signal.c do_sigaction).
+      if (disposition === "ignore") t.sigpending &= ~(1 << sig);
       return 0;
     },
     sigpending: () => {
@@ -261,7 +317,10 @@ export function syscalls_for(t: Task): Syscalls {
       return typeof r === "number" ? handle_signal(t, r) : r;
     },
     addr_list: () => inet_control()?.addr_list() ?? -EAFNOSUPPORT,
-    addr_add: (ifname, addr, prefix) => inet_control()?.addr_add(ifname, addr, prefix) ?? -EAFNOSUPPORT,
+    addr_add: (ifname, addr, prefix, broadcast) => inet_control()?.addr_add(ifname, addr, prefix, broadcast) ?? -EAFNOSUPPORT,
+    neigh_dump: () => inet_control()?.neigh_dump() ?? -EAFNOSUPPORT,
+    neigh_add: (ifname, addr, lladdr, state, flags) => inet_control()?.neigh_add(ifname, addr, lladdr, state, flags) ?? -EAFNOSUPPORT,
+    neigh_del: (ifname, addr) => inet_control()?.neigh_del(ifname, addr) ?? -EAFNOSUPPORT,
     addr_del: (ifname, addr, prefix) => inet_control()?.addr_del(ifname, addr, prefix) ?? -EAFNOSUPPORT,
     route_list: () => inet_control()?.route_list() ?? -EAFNOSUPPORT,
     route_add: (dst, prefix, gw, ifname) => inet_control()?.route_add(dst, prefix, gw, ifname) ?? -EAFNOSUPPORT,
@@ -270,4 +329,195 @@ export function syscalls_for(t: Task): Syscalls {
     dhcp: async (ifname) => handle_signal(t, (await inet_control()?.dhcp(ifname)) ?? -EAFNOSUPPORT),
     snmp: () => inet_control()?.snmp() ?? -EAFNOSUPPORT,
   };
+}
+
+/**
+ * posix_spawn's child side before exec: the parent's descriptor table copied whole (close-on-exec
+ * ones too, so a dup2 action can take a pipe end the parent keeps O_CLOEXEC), the file actions in
+ * order, then the close-on-exec descriptors closed (execve). A child started with setsid whose
+ * standard input is the console gets the console as its controlling terminal, as getty arranges
+ * for a login session. Returns 0 or the first failing action's errno.
+ */
+function spawn_files(parent: Task, child: Task, attr: SpawnAttr): number {
+  copy_vfs_state(parent, child);
+  const files = task_files(child);
+  for (const a of attr.file_actions ?? []) {
+    const r = spawn_file_action(child, a);
+    if (r < 0) return r;
+  }
+  exec_vfs_state(child);
+  const info = process_info(child);
+  const stdin = fget(files, 0);
+  if (attr.setsid === true && info !== undefined && stdin !== undefined && is_console(stdin)) info.tty = stdin.f_inode.i_rdev;
+  return 0;
+}
+
+/**
+ * One posix_spawn file action (glibc's __spawni_child): dup2 (onto itself: clears FD_CLOEXEC),
+ * close (of a descriptor that is not open: nothing, as glibc; out of range: -EBADF), open (then
+ * moved to the asked number).
+ */
+function spawn_file_action(child: Task, a: SpawnFileAction): number {
+  const files = task_files(child);
+  const in_range = (fd: number): boolean => Number.isInteger(fd) && fd >= 0 && fd < files.max_fds;
+  switch (a.action) {
+    case "dup2":
+      if (a.fd !== a.newfd) return Math.min(0, do_dup(files, a.fd, a.newfd));
+      if (fget(files, a.fd) === undefined) return -EBADF;
+      files.close_on_exec.delete(a.fd);
+      return 0;
+    case "close":
+      if (!in_range(a.fd)) return -EBADF;
+      if (fget(files, a.fd) !== undefined) close_fd(files, a.fd);
+      return 0;
+    case "open": {
+      if (!in_range(a.fd)) return -EBADF;
+      const f = do_filp_open(task_fs(child), a.path, a.flags, a.mode ?? 0o666);
+      if (typeof f === "number") return f;
+      if (fget(files, a.fd) !== undefined) close_fd(files, a.fd);
+      fd_install(files, a.fd, f, (a.flags & O_CLOEXEC) !== 0);
+      return 0;
+    }
+  }
+  return -EINVAL;
+}
+
+/** The calls that return a promise (they may sleep). TypeScript checks the list is complete. */
+type AsyncSyscall = { [K in keyof Syscalls]: Syscalls[K] extends (...args: never[]) => Promise<unknown> ? K : never }[keyof Syscalls];
+const ASYNC_SYSCALLS: Readonly<Record<AsyncSyscall, true>> = {
+  read: true,
+  write: true,
+  write_file: true,
+  read_line: true,
+  poll: true,
+  nanosleep: true,
+  waitpid: true,
+  wait4: true,
+  init_module: true,
+  delete_module: true,
+  setlink: true,
+  ethtool: true,
+  accept: true,
+  connect: true,
+  send: true,
+  recv: true,
+  sendto: true,
+  recvfrom: true,
+  dhcp: true,
+};
+
+/** The kernel's way back to a program: every syscall's frames end here (x86-64 entry). */
+const ENTRY_FRAMES = ["do_syscall_64", "entry_SYSCALL_64_after_hwframe"];
+const frames = (...inner: string[]): readonly string[] => [...inner, ...ENTRY_FRAMES];
+/** What a sleeping call sleeps in, innermost first (Linux 6.1's functions for the same sleeps). */
+const KSTACKS: Partial<Record<AsyncSyscall, readonly string[]>> = {
+  nanosleep: frames("hrtimer_nanosleep", "common_nsleep", "__x64_sys_clock_nanosleep"),
+  poll: frames("poll_schedule_timeout.constprop.0", "do_sys_poll", "__x64_sys_poll"),
+  read_line: frames("wait_woken", "n_tty_read", "tty_read", "vfs_read", "ksys_read"),
+  waitpid: frames("do_wait", "kernel_wait4", "__do_sys_wait4"),
+  wait4: frames("do_wait", "kernel_wait4", "__do_sys_wait4"),
+  accept: frames("inet_csk_accept", "inet_accept", "do_accept", "__sys_accept4", "__x64_sys_accept4"),
+  connect: frames("__inet_stream_connect", "inet_stream_connect", "__sys_connect", "__x64_sys_connect"),
+  send: frames("sock_sendmsg", "__sys_sendto", "__x64_sys_sendto"),
+  sendto: frames("sock_sendmsg", "__sys_sendto", "__x64_sys_sendto"),
+  recv: frames("sock_recvmsg", "__sys_recvfrom", "__x64_sys_recvfrom"),
+  recvfrom: frames("sock_recvmsg", "__sys_recvfrom", "__x64_sys_recvfrom"),
+};
+const READ_FRAMES = { pipe: frames("pipe_read", "vfs_read", "ksys_read"), tty: frames("wait_woken", "n_tty_read", "tty_read", "vfs_read", "ksys_read"), sock: frames("sock_read_iter", "vfs_read", "ksys_read"), other: frames("vfs_read", "ksys_read") };
+const WRITE_FRAMES = { pipe: frames("pipe_write", "vfs_write", "ksys_write"), tty: frames("tty_write", "vfs_write", "ksys_write"), sock: frames("sock_write_iter", "vfs_write", "ksys_write"), other: frames("vfs_write", "ksys_write") };
+const NO_FRAMES: readonly string[] = [];
+
+function kstack_for(t: Task, name: AsyncSyscall, fd: unknown): readonly string[] {
+  if (name !== "read" && name !== "write") return KSTACKS[name] ?? NO_FRAMES;
+  const table = name === "read" ? READ_FRAMES : WRITE_FRAMES;
+  const f = typeof fd === "number" ? fget(task_files(t), fd) : undefined;
+  if (f === undefined) return table.other;
+  return is_pipe_file(f) ? table.pipe : is_console(f) ? table.tty : sock_from_file(f) !== null ? table.sock : table.other;
+}
+
+/** The task whose system call is running just now (set around each call's synchronous part). */
+let syscall_task: Task | null = null;
+
+/** The caller of the running system call (for /proc/self); `current` outside one. */
+export function syscall_current(): Task | null {
+  return syscall_task ?? get_current();
+}
+
+/**
+ * The entry and exit of every system call of a process (kernel/entry/common.c):
+ *
+ * - On return, a pending signal whose action is to end the process ends it (exit_to_user_mode):
+ *   a synchronous call throws ProcessExit, an asynchronous one's promise rejects with it.
+ * - A process that is ending (exit_pending) ends again at its next call, whatever it caught.
+ * - A task has one kernel stack: it sleeps in one call at a time. A program that did not await a
+ *   call that went to sleep (a write into a full pipe) runs on outside its task's step; an
+ *   asynchronous call it makes then waits until every call made before it has settled, so the
+ *   bytes of un-awaited writes reach the pipe whole and in order. Calls made while the task runs
+ *   in its own step start at once (a write that does not sleep has done its work when it
+ *   returns). run_program waits for the calls still in flight before the process exits.
+ * - Their promises always have a handler: a rejection nobody awaits never becomes Node's
+ *   unhandledRejection. The process still ends at its next call (exit_pending), or as it returns.
+ */
+function syscall_layer(t: Task, info: ProcessInfo, raw: Syscalls): Syscalls {
+  const out: Record<string, unknown> = {};
+  const settle = (): void => {
+    if (--info.inflight_count === 0) info.inflight = null;
+  };
+  const settle_error = (e: unknown): void => {
+    // A kernel BUG in a call nobody awaited: the task dies of it (as a segfault) at its next call.
+    if (e instanceof ProcessExit || e instanceof KernelBug) process_exiting(info, e instanceof ProcessExit ? e.code : 128 + 11);
+    settle();
+  };
+  for (const [name, fn] of Object.entries(raw) as [string, (...args: unknown[]) => unknown][]) {
+    if (name in ASYNC_SYSCALLS) {
+      const call = name as AsyncSyscall;
+      const run = (args: unknown[]): Promise<unknown> => {
+        if (info.exit_pending !== null) return Promise.reject(new ProcessExit(info.exit_pending));
+        t.kstack = kstack_for(t, call, args[0]);
+        let r: unknown;
+        const prev = syscall_task;
+        syscall_task = t;
+        try {
+          r = fn(...args);
+        } catch (e) {
+          // Ended without sleeping (SIGPIPE on a write): it is ending from now on, not a job later.
+          if (e instanceof ProcessExit) process_exiting(info, e.code);
+          return Promise.reject(e);
+        } finally {
+          syscall_task = prev;
+        }
+        // t.kstack stays as it is: it is read only while the task sleeps, and every call that may
+        // sleep sets its own on entry.
+        return Promise.resolve(r).then((v) => {
+          exit_to_user_mode(t, info);
+          return v;
+        });
+      };
+      out[name] = (...args: unknown[]): Promise<unknown> => {
+        const before = info.inflight;
+        const p = before === null || get_current() === t ? run(args) : before.then(() => run(args));
+        info.inflight_count++;
+        const settled = p.then(settle, settle_error);
+        info.inflight = before === null ? settled : before.then(() => settled);
+        return p;
+      };
+    } else {
+      out[name] = (...args: unknown[]): unknown => {
+        if (info.exit_pending !== null) throw new ProcessExit(info.exit_pending);
+        const prev = syscall_task;
+        syscall_task = t;
+        try {
+          const r = fn(...args);
+          exit_to_user_mode(t, info);
+          return r;
+        } catch (e) {
+          if (e instanceof ProcessExit) process_exiting(info, e.code);
+          throw e;
+        } finally {
+          syscall_task = prev;
+        }
+      };
+    }
+  }
+  return out as unknown as Syscalls;
 }

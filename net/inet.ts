@@ -31,48 +31,34 @@ import type { TcpSock } from "./ipv4/tcp_sock.ts";
 import { tcp_getsockopt, tcp_setsockopt } from "./ipv4/tcp_sockopt.ts";
 import { tcp_ext, tcp_mib } from "./ipv4/tcp_net.ts";
 import { tcp_diag_dump } from "./ipv4/tcp_ipv4.ts";
-import { arp_announce, arp_rcv, neigh_flush_dev, neigh_list, show_arp, neigh_sysctl_register, neigh_sysctl_unregister } from "./ipv4/arp.ts";
+import { arp_announce, arp_rcv, neigh_add, neigh_delete, neigh_dump, neigh_flush_dev, neigh_list, show_arp, neigh_sysctl_register, neigh_sysctl_unregister } from "./ipv4/arp.ts";
 import { dhcp_forget, dhcp_run, show_pnp } from "./ipv4/dhcp.ts";
 import { inet_addr_add, inet_addr_del, inet_addr_list, inet_addr_on, inet_dev_flush, inet_on_addr_change, inet_reset } from "./ipv4/devinet.ts";
 import { ip_rcv, ip_setsockopt } from "./ipv4/ip.ts";
 import { ping_bind, ping_close, ping_release_all, ping_sendto, ping_socket } from "./ipv4/ping.ts";
 import { fib_add, fib_del, fib_flush_dev, fib_init, fib_list, fib_reset } from "./ipv4/route.ts";
-import { show_snmp, snmp } from "./ipv4/snmp.ts";
+import { snmp } from "./ipv4/snmp.ts";
+import { show_netstat, show_snmp } from "./ipv4/proc.ts";
 import { udp_bind, udp_close, udp_release_all, udp_sendto, udp_socket } from "./ipv4/udp.ts";
 
 const LOOPBACK_ADDR = inet_aton("127.0.0.1")!;
 /** fcntl's access mode of a socket descriptor. */
 const O_RDWR = 2;
 
-/** A MIB group as /proc/net/snmp and /proc/net/netstat print it: a names line and a values line. */
-function mib_lines(group: string, counters: object): string {
-  const c = counters as Record<string, number>;
-  return `${group}: ${Object.keys(c).join(" ")}\n${group}: ${Object.values(c).join(" ")}\n`;
-}
-
-/** /proc/net/snmp: the IPv4 groups with TCP's in Linux's place (before Udp). */
-function show_snmp_tcp(): string {
-  const base = show_snmp();
-  const at = base.indexOf("Udp:");
-  const tcp = mib_lines("Tcp", tcp_mib());
-  return at < 0 ? base + tcp : base.slice(0, at) + tcp + base.slice(at);
-}
-
-/** /proc/net/netstat: the TcpExt counters. */
-function show_netstat(): string {
-  return mib_lines("TcpExt", tcp_ext());
-}
-
 function hex_le(a: number): string {
   return ((((a & 0xff) << 24) | (((a >>> 8) & 0xff) << 16) | (((a >>> 16) & 0xff) << 8) | (a >>> 24)) >>> 0).toString(16).toUpperCase().padStart(8, "0");
 }
 
-/** /proc/net/route in Linux's layout (addresses as little-endian hex). */
+/**
+ * /proc/net/route as fib_route_seq_show prints the main table: addresses as little-endian hex,
+ * flags RTF_UP | RTF_GATEWAY in upper-case hex, every line padded with spaces to 127 characters.
+ */
 function show_route(): string {
-  let out = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n";
+  const line = (text: string): string => `${text.padEnd(127)}\n`;
+  let out = line("Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT");
   for (const r of fib_list()) {
     const flags = 0x1 | (r.gateway !== 0 ? 0x2 : 0);
-    out += `${r.ifname}\t${hex_le(r.dst)}\t${hex_le(r.gateway)}\t${flags.toString(16).padStart(4, "0")}\t0\t0\t0\t${hex_le(r.prefix === 0 ? 0 : (0xffffffff << (32 - r.prefix)) >>> 0)}\t0\t0\t0\n`;
+    out += line(`${r.ifname}\t${hex_le(r.dst)}\t${hex_le(r.gateway)}\t${flags.toString(16).toUpperCase().padStart(4, "0")}\t0\t0\t0\t${hex_le(r.prefix === 0 ? 0 : (0xffffffff << (32 - r.prefix)) >>> 0)}\t0\t0\t0`);
   }
   return out;
 }
@@ -242,9 +228,9 @@ const control: InetControl = {
     return { mask: (sk.rxq.length > 0 ? POLLIN | POLLRDNORM : 0) | POLLOUT | POLLWRNORM | (sk.closed ? POLLHUP : 0), wq: sk.wq };
   },
   addr_list: () => inet_addr_list(),
-  addr_add(ifname, addr, prefix) {
+  addr_add(ifname, addr, prefix, broadcast?: number) {
     const dev = dev_get_by_name(ifname);
-    return dev === undefined ? -ENODEV : inet_addr_add(dev, addr, prefix);
+    return dev === undefined ? -ENODEV : inet_addr_add(dev, addr, prefix, broadcast ?? null);
   },
   addr_del(ifname, addr, prefix) {
     const dev = dev_get_by_name(ifname);
@@ -254,10 +240,27 @@ const control: InetControl = {
   route_add(dst, prefix, gw, ifname) {
     const dev = ifname === null ? null : dev_get_by_name(ifname);
     if (dev === undefined) return -ENODEV;
-    return fib_add(dst, prefix, gw, dev);
+    // `ip route add` without `proto` asks for RTPROT_BOOT.
+    return fib_add(dst, prefix, gw, dev, "boot");
   },
   route_del: (dst, prefix) => fib_del(dst, prefix),
   neigh_list: () => neigh_list(),
+  neigh_dump: () => neigh_dump(),
+  neigh_add(ifname, addr, lladdr, state, flags) {
+    const dev = dev_get_by_name(ifname);
+    if (dev === undefined) return -ENODEV;
+    let mac: Uint8Array | null = null;
+    if (lladdr !== null) {
+      const m = /^([0-9a-f]{1,2}):([0-9a-f]{1,2}):([0-9a-f]{1,2}):([0-9a-f]{1,2}):([0-9a-f]{1,2}):([0-9a-f]{1,2})$/i.exec(lladdr);
+      if (m === null) return -EINVAL;
+      mac = Uint8Array.from(m.slice(1).map((x) => parseInt(x, 16)));
+    }
+    return neigh_add(dev, addr, mac, state, flags);
+  },
+  neigh_del(ifname, addr) {
+    const dev = dev_get_by_name(ifname);
+    return dev === undefined ? -ENODEV : neigh_delete(dev, addr);
+  },
   async dhcp(ifname) {
     const dev = dev_get_by_name(ifname);
     if (dev === undefined) return -ENODEV;
@@ -266,8 +269,8 @@ const control: InetControl = {
   },
   snmp: () => {
     const s = snmp.get();
-    // Linux's /proc/net/snmp order (Ip, Icmp, Tcp, Udp), then ours (Arp) and /proc/net/netstat's TcpExt.
-    return JSON.parse(JSON.stringify({ Ip: s.Ip, Icmp: s.Icmp, Tcp: tcp_mib(), Udp: s.Udp, Arp: s.Arp, TcpExt: tcp_ext() })) as Record<string, Record<string, number>>;
+    // /proc/net/snmp's groups (Ip with the IpExt counters), ringzero's Arp, /proc/net/netstat's TcpExt.
+    return JSON.parse(JSON.stringify({ Ip: s.Ip, Icmp: s.Icmp, Tcp: tcp_mib(), Udp: s.Udp, UdpLite: s.UdpLite, Arp: s.Arp, TcpExt: tcp_ext() })) as Record<string, Record<string, number>>;
   },
 };
 
@@ -311,7 +314,7 @@ const inet_module: ModuleInfo = {
     const t = tcp_init();
     if (t < 0) return t;
     proc_create("net/arp", show_arp);
-    proc_create("net/snmp", show_snmp_tcp);
+    proc_create("net/snmp", show_snmp);
     proc_create("net/netstat", show_netstat);
     proc_create("net/route", show_route);
     proc_create("net/pnp", show_pnp);

@@ -20,8 +20,24 @@ import { kernfs_create, kernfs_remove } from "../../kernel/fs/kernfs.ts";
 import { free_irq, request_irq } from "../../kernel/irq/manage.ts";
 import { pci_read_config_word, pci_write_config_word } from "../../kernel/pci/access.ts";
 import { pci_dev_sysfs_path } from "../../kernel/pci/pci_sysfs.ts";
-import { pci_clear_master, pci_disable_device, pci_enable_device, pci_get_drvdata, pci_iomap, pci_iounmap, pci_set_drvdata, pci_set_master } from "../../kernel/pci/pci.ts";
+import {
+  pci_clear_master,
+  pci_disable_device,
+  pci_enable_device,
+  pci_get_drvdata,
+  pci_iomap,
+  pci_iounmap,
+  pci_release_selected_regions,
+  pci_request_selected_regions,
+  pci_select_bars,
+  pci_set_drvdata,
+  pci_set_master,
+} from "../../kernel/pci/pci.ts";
+import { IORESOURCE_IO, IORESOURCE_MEM } from "../../include/linux/ioport.ts";
 import { pci_register_driver, pci_unregister_driver } from "../../kernel/pci/pci_driver.ts";
+import { pci_devices } from "../../kernel/pci/probe.ts";
+import { module_param_sysfs } from "../../kernel/module.ts";
+import { param_ops_uint } from "../../kernel/params.ts";
 import { pr_err, pr_info } from "../../kernel/printk.ts";
 import { HZ, ktime_get_ns, NSEC_PER_SEC } from "../../kernel/time/timekeeping.ts";
 import { cancel_delayed_work_sync, cancel_work_sync, DelayedWork, mod_delayed_work, schedule_work, system_wq, WorkStruct } from "../../kernel/workqueue.ts";
@@ -361,7 +377,7 @@ async function e1000_reset_task(adapter: E1000Adapter): Promise<void> {
 /* ---- probe / remove ---- */
 
 /**
- * e1000_probe(): enable the function, become bus master, map BAR0, create the netdev, reset the
+ * e1000_probe(): enable the function, claim its BARs, become bus master, map BAR0, create the netdev, reset the
  * MAC, read and check the EEPROM, set the link up, clear the multicast table, allocate and program
  * both rings, post receive buffers, take the (shared) interrupt and register the netdev — last, so
  * nothing sees it half made. A failure at any stage undoes the stages before it in reverse order
@@ -379,6 +395,12 @@ async function e1000_probe(pdev: PciDev, _ent: PciDeviceId): Promise<number> {
   let err = e1000_probe_fault("enable") ? -EIO : pci_enable_device(pdev);
   if (err) return fail(err, "enable");
   unwind.push(["err_pci_enable", () => pci_disable_device(pdev)]);
+  // e1000_is_need_ioport(): these MACs decode an I/O BAR besides BAR0, and Linux claims both under
+  // the driver's name (what /proc/iomem and /proc/ioports show below the BARs).
+  const bars = pci_select_bars(pdev, IORESOURCE_MEM | IORESOURCE_IO);
+  err = pci_request_selected_regions(pdev, bars, e1000_driver_name);
+  if (err) return fail(err, "regions");
+  unwind.push(["err_pci_reg", () => pci_release_selected_regions(pdev, bars)]);
   pci_set_master(pdev);
   unwind.push(["err_master", () => pci_clear_master(pdev)]);
   // The 82540EM sits on conventional PCI: 32-bit DMA (Linux tries 64 only for PCI-X parts).
@@ -480,8 +502,22 @@ async function e1000_remove(pdev: PciDev): Promise<void> {
   e1000_free_rx_resources(adapter);
   e1000_free_tx_resources(adapter);
   pci_iounmap(pdev, adapter.iomap);
+  pci_release_selected_regions(pdev, pci_select_bars(pdev, IORESOURCE_MEM | IORESOURCE_IO));
   pci_clear_master(pdev);
   pci_disable_device(pdev);
+}
+
+/**
+ * A write to /sys/module/e1000/parameters/copybreak: the module's value and every bound adapter's,
+ * which its receive path (e1000_clean_rx_irq) compares each frame's length with.
+ */
+function e1000_set_copybreak(v: number): void {
+  e1000_params.get().copybreak = v;
+  for (const pdev of pci_devices()) {
+    if (pdev.driver !== e1000_driver) continue;
+    const adapter = pci_get_drvdata<E1000Adapter | null | undefined>(pdev);
+    if (adapter instanceof E1000Adapter) adapter.copybreak = v;
+  }
 }
 
 /** The handler the self-test puts back after its own interrupt check. */
@@ -506,10 +542,13 @@ const e1000_module: ModuleInfo = {
     inject_fault: `make probe fail at a stage (${PROBE_STAGES.join(", ")}), for testing error paths`,
     copybreak: `Maximum size of packet that is copied to a new buffer on receive (default ${COPYBREAK_DEFAULT})`,
   },
-  param_types: { RxDescriptors: "int", TxDescriptors: "int", InterruptThrottleRate: "int", inject_fault: "charp", copybreak: "int" },
+  param_types: { RxDescriptors: "int", TxDescriptors: "int", InterruptThrottleRate: "int", inject_fault: "charp", copybreak: "uint" },
   async init(params) {
     pr_info(`e1000: Intel(R) PRO/1000 Network Driver - version ${e1000_driver_version}`);
     Object.assign(e1000_params.get(), e1000_check_options(params));
+    // module_param(copybreak, uint, 0644): the only parameter Linux's e1000 shows in sysfs (the
+    // E1000_PARAM ones have perm 0). A write takes effect on the next received frame.
+    module_param_sysfs("e1000", "copybreak", 0o644, param_ops_uint(() => e1000_params.get().copybreak, e1000_set_copybreak));
     return pci_register_driver(e1000_driver);
   },
   async exit() {

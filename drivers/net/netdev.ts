@@ -525,17 +525,23 @@ async function ethtool(ifname: string, cmd: EthtoolCmd): Promise<EthtoolReply | 
 }
 
 /** /proc/net/dev in Linux's layout. */
+/**
+ * dev_seq_show() (net/core/net-procfs.c): the two header lines, then per device
+ * "%6s: %7llu %7llu %4llu %4llu %4llu %5llu %10llu %9llu %8llu %7llu %4llu %4llu %4llu %5llu %7llu %10llu",
+ * with drop, frame and carrier summed as dev_seq_printf_stats sums them (compressed: always 0).
+ */
 function show_net_dev(): string {
   let out = "Inter-|   Receive                                                |  Transmit\n";
   out += " face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n";
+  const RX_WIDTHS = [7, 7, 4, 4, 4, 5, 10, 9];
+  const TX_WIDTHS = [8, 7, 4, 4, 4, 5, 7, 10];
   for (const d of netdev_state.get().devices) {
     const s = d.stats;
-    // The columns add up as net/core/net-procfs.c adds them.
     const frame = s.rx_length_errors + s.rx_over_errors + s.rx_crc_errors + s.rx_frame_errors;
     const carrier = s.tx_carrier_errors + s.tx_aborted_errors + s.tx_window_errors + s.tx_heartbeat_errors;
     const rx = [s.rx_bytes, s.rx_packets, s.rx_errors, s.rx_dropped + s.rx_missed_errors, s.rx_fifo_errors, frame, 0, s.multicast];
     const tx = [s.tx_bytes, s.tx_packets, s.tx_errors, s.tx_dropped, s.tx_fifo_errors, s.collisions, carrier, 0];
-    out += `${d.name.padStart(6)}: ${rx.map((v, i) => String(v).padStart(i === 0 ? 7 : i === 1 ? 7 : 4)).join(" ")} ${tx.map((v, i) => String(v).padStart(i === 0 ? 8 : i === 1 ? 7 : 4)).join(" ")}\n`;
+    out += `${d.name.padStart(6)}: ${rx.map((v, i) => String(v).padStart(RX_WIDTHS[i]!)).join(" ")} ${tx.map((v, i) => String(v).padStart(TX_WIDTHS[i]!)).join(" ")}\n`;
   }
   return out;
 }

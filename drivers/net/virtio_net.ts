@@ -228,15 +228,22 @@ function virtnet_stats_list(dev: NetDevice): [string, number][] {
 const virtnet_ethtool_ops: EthtoolOps = {
   get_drvinfo: (dev) => ({ driver: VIRTNET_DRIVER_NAME, version: VIRTNET_DRIVER_VERSION, bus_info: priv(dev).vdev.config.bus_name(priv(dev).vdev), n_stats: virtnet_stats_list(dev).length, regdump_len: 0, eedump_len: 0 }),
   get_link: (dev) => netif_carrier_ok(dev),
-  // No VIRTIO_NET_F_SPEED_DUPLEX: speed and duplex unknown (SPEED_UNKNOWN, DUPLEX_UNKNOWN), port Other.
-  get_link_ksettings: (dev) => ({ link: netif_carrier_ok(dev), speed: -1, duplex: "Unknown", autoneg: false, port: "Other" }),
+  // virtnet_get_link_ksettings: no VIRTIO_NET_F_SPEED_DUPLEX, so speed and duplex unknown
+  // (SPEED_UNKNOWN, DUPLEX_UNKNOWN), port Other, no link modes; phy_address and transceiver are
+  // left 0 (PHYAD 0, internal), which the kernel reports all the same. No get_wol, no get_msglevel.
+  get_link_ksettings: (dev) => ({ link: netif_carrier_ok(dev), speed: -1, duplex: "Unknown", autoneg: false, port: "Other", supported: [], advertising: [], phy_address: 0, transceiver: "internal" }),
   get_ethtool_stats: virtnet_stats_list,
+  // No get_regs in virtio_net: an empty dump is "Operation not supported" to ethtool -d.
   get_regs: () => [],
   get_ringparam: (dev) => {
     const vi = priv(dev);
     return { rx_max_pending: vi.rq.num, tx_max_pending: vi.sq.num, rx_pending: vi.rq.num, tx_pending: vi.sq.num };
   },
-  get_coalesce: () => ({ rx_usecs: 0, tx_usecs: 0 }),
+  // virtnet_get_coalesce without VIRTIO_NET_F_NOTF_COAL: one interrupt per frame each way (TX
+  // completions are polled by NAPI, Linux's napi_tx mode, so tx-frames is 1 too) and no delay;
+  // supported_coalesce_params is ETHTOOL_COALESCE_MAX_FRAMES | ETHTOOL_COALESCE_USECS, so those
+  // four are reported.
+  get_coalesce: () => ({ rx_usecs: 0, rx_max_frames: 1, tx_usecs: 0, tx_max_frames: 1 }),
   // One queue pair (MQ is not negotiated): Linux's virtnet_get_channels reports it as combined.
   get_channels: () => ({ max_rx: 0, max_tx: 0, max_other: 0, max_combined: 1, rx_count: 0, tx_count: 0, other_count: 0, combined_count: 1 }),
 };

@@ -3,10 +3,12 @@
  * interrupt, and in the handler drain every byte the UART holds into the tty. Built in, started by
  * an initcall (it is the console, so it cannot be a module).
  */
+import { EBUSY } from "../../include/linux/errno.ts";
 import { IRQ_HANDLED, IRQ_NONE } from "../../include/linux/interrupt.ts";
 import { inb, outb } from "../../kernel/io.ts";
 import { request_irq } from "../../kernel/irq/manage.ts";
 import { pr_info } from "../../kernel/printk.ts";
+import { release_region, request_region } from "../../kernel/resource.ts";
 import { tty_receive_char } from "../../kernel/tty.ts";
 
 /* Register offsets and bits (include/uapi/linux/serial_reg.h). */
@@ -51,13 +53,24 @@ function serial8250_interrupt(_irq: number, dev_id: unknown): typeof IRQ_HANDLED
   return n > 0 ? IRQ_HANDLED : IRQ_NONE;
 }
 
-/** Initcall: program the UART (8N1, FIFO on, RX interrupt, OUT2) and take its IRQ. */
+/** The UART's register block: 8 ports from the base. */
+const UART_REGION_SIZE = 8;
+
+/**
+ * Initcall: claim the ports (serial8250_request_std_resource: request_region under "serial", which
+ * /proc/ioports shows as "03f8-03ff : serial"), program the UART (8N1, FIFO on, RX interrupt,
+ * OUT2) and take its IRQ. -EBUSY when someone holds the ports.
+ */
 export function serial8250_init(): number {
   const up: Uart8250 = { iobase: SERIAL8250_PORT, rx: 0 };
+  if (request_region(up.iobase, UART_REGION_SIZE, "serial") === null) return -EBUSY;
   outb(UART_LCR_WLEN8, up.iobase + UART_LCR);
   outb(0x01, up.iobase + UART_FCR);
   const err = request_irq(SERIAL8250_IRQ, serial8250_interrupt, 0, "ttyS0", up);
-  if (err) return err;
+  if (err) {
+    release_region(up.iobase, UART_REGION_SIZE);
+    return err;
+  }
   outb(UART_MCR_DTR | UART_MCR_RTS | UART_MCR_OUT2, up.iobase + UART_MCR);
   outb(UART_IER_RDI, up.iobase + UART_IER);
   // Bytes that arrived before the interrupt was enabled.

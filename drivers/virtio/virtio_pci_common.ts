@@ -20,6 +20,8 @@ import { pci_alloc_irq_vectors, pci_free_irq_vectors, pci_irq_vector, PCI_IRQ_MS
 import { pci_clear_master, pci_disable_device, pci_enable_device, pci_get_drvdata, pci_set_drvdata, pci_set_master } from "../../kernel/pci/pci.ts";
 import { pci_register_driver, pci_unregister_driver } from "../../kernel/pci/pci_driver.ts";
 import { DEFINE_PER_KERNEL } from "../../kernel/kernel.ts";
+import { module_param_sysfs } from "../../kernel/module.ts";
+import { kstrtobool, param_ops_bool } from "../../kernel/params.ts";
 import { pr_err } from "../../kernel/printk.ts";
 import { register_virtio_device, unregister_virtio_device, virtio_config_changed, type VirtioDevice, type VqInfo } from "./virtio.ts";
 import { vp_modern_config_vector, vp_modern_read_isr, type VirtioPciModernDevice } from "./virtio_pci_modern_dev.ts";
@@ -328,7 +330,9 @@ const virtio_pci_module: ModuleInfo = {
   params: { force_legacy: "Force legacy mode for transitional virtio 1 devices" },
   param_types: { force_legacy: "bool" },
   init: (params) => {
-    virtio_pci_params.get().force_legacy = /^(y|Y|1|on|true)\n?$/.test(params["force_legacy"] ?? "");
+    virtio_pci_params.get().force_legacy = kstrtobool(params["force_legacy"] ?? "n") === true;
+    // module_param(force_legacy, bool, 0444): readable in sysfs, fixed once loaded.
+    module_param_sysfs("virtio_pci", "force_legacy", 0o444, param_ops_bool(() => virtio_pci_params.get().force_legacy));
     return pci_register_driver(virtio_pci_driver);
   },
   exit: async () => {

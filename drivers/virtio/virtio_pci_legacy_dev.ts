@@ -18,7 +18,7 @@ import { IORESOURCE_IO } from "../../include/linux/ioport.ts";
 import type { PciDev } from "../../include/linux/pci.ts";
 import { DMA_BIT_MASK, dma_set_mask_and_coherent } from "../../kernel/dma/mapping.ts";
 import { inb, inl, inw, outb, outl, outw } from "../../kernel/io.ts";
-import { pci_resource_flags, pci_resource_len, pci_resource_start } from "../../kernel/pci/pci.ts";
+import { pci_release_region, pci_request_region, pci_resource_flags, pci_resource_len, pci_resource_start } from "../../kernel/pci/pci.ts";
 import { pr_warn } from "../../kernel/printk.ts";
 import { VIRTIO_PCI_HOST_FEATURES, VIRTIO_PCI_GUEST_FEATURES, VIRTIO_PCI_QUEUE_PFN, VIRTIO_PCI_QUEUE_NUM, VIRTIO_PCI_QUEUE_SEL, VIRTIO_PCI_STATUS, VIRTIO_PCI_ISR, VIRTIO_MSI_CONFIG_VECTOR, VIRTIO_MSI_QUEUE_VECTOR, VIRTIO_PCI_CONFIG_OFF, VIRTIO_PCI_ABI_VERSION, VIRTIO_PCI_QUEUE_ADDR_SHIFT } from "../../include/uapi/linux/virtio_pci.ts";
 
@@ -52,8 +52,13 @@ export function vp_legacy_probe(ldev: VirtioPciLegacyDevice): number {
   else if (dma_set_mask_and_coherent(pdev, DMA_BIT_MASK(32)) !== 0) pr_warn(`${pdev.name}: virtio_pci: Failed to enable 64-bit or 32-bit DMA.  Trying to continue, but this might not work.`);
   // pci_request_region(pdev, 0, "virtio-pci-legacy") + pci_iomap(pdev, 0, 0): the I/O window.
   if ((pci_resource_flags(pdev, 0) & IORESOURCE_IO) === 0 || pci_resource_len(pdev, 0) < VIRTIO_PCI_CONFIG_OFF(true)) return -EIO;
+  const err = pci_request_region(pdev, 0, "virtio-pci-legacy");
+  if (err !== 0) return err;
   ldev.ioaddr = pci_resource_start(pdev, 0);
-  if (ldev.ioaddr === 0) return -EIO;
+  if (ldev.ioaddr === 0) {
+    pci_release_region(pdev, 0);
+    return -EIO;
+  }
   ldev.isr = ldev.ioaddr + VIRTIO_PCI_ISR;
   ldev.id.vendor = pdev.subsystem_vendor;
   ldev.id.device = pdev.subsystem_device;
@@ -62,6 +67,7 @@ export function vp_legacy_probe(ldev: VirtioPciLegacyDevice): number {
 
 /** vp_legacy_remove(): unmap the header (pci_iounmap + pci_release_region: forget the ports). */
 export function vp_legacy_remove(ldev: VirtioPciLegacyDevice): void {
+  if (ldev.ioaddr !== 0) pci_release_region(ldev.pci_dev, 0);
   ldev.ioaddr = ldev.isr = 0;
 }
 

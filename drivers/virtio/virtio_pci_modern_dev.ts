@@ -13,7 +13,7 @@ import { PCI_CAP_ID_VNDR } from "../../include/kernel/pci.ts";
 import * as C from "../../include/uapi/linux/virtio_pci.ts";
 import { readb, readl, readw, writeb, writel, writew } from "../../kernel/io.ts";
 import { pci_read_config_byte, pci_read_config_dword } from "../../kernel/pci/access.ts";
-import { pci_find_capability, pci_find_next_capability, pci_iomap_range, pci_resource_len } from "../../kernel/pci/pci.ts";
+import { pci_find_capability, pci_find_next_capability, pci_iomap_range, pci_release_selected_regions, pci_request_selected_regions, pci_resource_len } from "../../kernel/pci/pci.ts";
 import { pr_err, pr_info } from "../../kernel/printk.ts";
 
 /** struct virtio_pci_modern_device: the mapped structures of one function. */
@@ -29,6 +29,8 @@ export class VirtioPciModernDevice {
   notify_offset_multiplier = 0;
   /** Virtio device id (VIRTIO_ID_NET…) and subsystem vendor. */
   id = { device: 0, vendor: 0 };
+  /** The BARs the capabilities live in (a bit per BAR), claimed with pci_request_selected_regions. */
+  modern_bars = 0;
 
   constructor(pdev: PciDev) {
     this.pci_dev = pdev;
@@ -104,6 +106,19 @@ export function vp_modern_probe(mdev: VirtioPciModernDevice): number {
   }
   const device = virtio_pci_find_capability(pdev, C.VIRTIO_PCI_CAP_DEVICE_CFG); // optional
 
+  // Claim the BARs the structures live in (they show under the function in /proc/iomem).
+  mdev.modern_bars = 0;
+  for (const cap of [common, isr, notify, device]) if (cap !== 0) mdev.modern_bars |= 1 << pci_read_config_byte(pdev, cap + C.VIRTIO_PCI_CAP_BAR);
+  const err = pci_request_selected_regions(pdev, mdev.modern_bars, "virtio-pci-modern");
+  if (err !== 0) return err;
+  const ret = vp_modern_map(mdev, common, isr, notify, device);
+  if (ret !== 0) pci_release_selected_regions(pdev, mdev.modern_bars);
+  return ret;
+}
+
+/** The mapping half of vp_modern_probe (its err: labels release the regions on failure). */
+function vp_modern_map(mdev: VirtioPciModernDevice, common: number, isr: number, notify: number, device: number): number {
+  const pdev = mdev.pci_dev;
   const c = vp_modern_map_capability(pdev, common, C.VIRTIO_PCI_COMMON_CFG_SIZE, 0);
   if (c === null) return -EINVAL;
   mdev.common = c.addr;
@@ -127,6 +142,8 @@ export function vp_modern_probe(mdev: VirtioPciModernDevice): number {
 /** vp_modern_remove(): unmap (nothing is kept by pci_iomap; forget the addresses). */
 export function vp_modern_remove(mdev: VirtioPciModernDevice): void {
   mdev.common = mdev.isr = mdev.device = mdev.notify_base = 0;
+  pci_release_selected_regions(mdev.pci_dev, mdev.modern_bars);
+  mdev.modern_bars = 0;
 }
 
 /* ---- features, status ---- */

@@ -6,6 +6,7 @@
  * Declarations only. boot/ builds a Platform out of a hw/ machine and hands it to
  * start_kernel(); nothing in kernel/, drivers/, net/ or userland/ ever sees a device object.
  */
+import type { HostFsOps } from "./hostfs.ts";
 
 /** e820 address range types (ACPI 6.5, table 15.312 "Address Range Types"). */
 export const E820_TYPE_RAM = 1;
@@ -150,6 +151,12 @@ export interface PlatformOps {
   iommu_map(devfn: number, addr: number, len: number, prot: number): void;
   iommu_unmap(devfn: number, addr: number, len: number, prot: number): void;
   iommu_read_fault(): { readonly devfn: number; readonly addr: number; readonly write: boolean; readonly reason: number } | null;
+  /**
+   * A host directory shared with the machine (`--share DIR`), reached through host calls as User-Mode
+   * Linux reaches the host's files (include/asm/hostfs.ts); absent when nothing is shared and in a
+   * browser. The kernel mounts it at /mnt/host (kernel/fs/hostfs.ts).
+   */
+  readonly hostfs?: HostFsOps;
 }
 
 export interface Platform {

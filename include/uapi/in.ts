@@ -214,7 +214,8 @@ export interface InetSyscalls {
   /** sock_diag (inet_diag) dump of every TCP socket, as ss asks the kernel over netlink. */
   inet_diag(): InetDiagSock[] | number;
   addr_list(): IfAddr[] | number;
-  addr_add(ifname: string, addr: number, prefix: number): number;
+  /** RTM_NEWADDR: `broadcast` is IFA_BROADCAST (host order; 0 or absent: none). */
+  addr_add(ifname: string, addr: number, prefix: number, broadcast?: number): number;
   addr_del(ifname: string, addr: number, prefix: number): number;
   route_list(): RouteEntry[] | number;
   route_add(dst: number, prefix: number, gateway: number, ifname: string | null): number;

@@ -4,12 +4,38 @@
  * they stand for (noted beside each) do.
  */
 import type { EthtoolCmd, EthtoolReply } from "./ethtool.ts";
-import type { IfChange, IfInfo } from "./if.ts";
+import type { IfChange, IfInfo, NeighSyscalls } from "./if.ts";
 import type { InetSyscalls, PollFd } from "./in.ts";
 import type { Dirent, Stat, Statfs } from "./stat.ts";
 
 /** waitpid() option: report, do not wait (include/uapi/linux/wait.h). */
 export const WNOHANG = 1;
+
+/** getrusage(2) `who` (include/uapi/linux/resource.h). */
+export const RUSAGE_SELF = 0;
+export const RUSAGE_CHILDREN = -1;
+
+/**
+ * struct rusage, reduced to what the kernel measures: CPU time in nanoseconds of the kernel clock
+ * (all of it is counted as user time: stime is 0) and context switches.
+ */
+export interface Rusage {
+  readonly ru_utime_ns: number;
+  readonly ru_stime_ns: number;
+  /** Voluntary (the task slept) and involuntary (it only yielded) context switches. */
+  readonly ru_nvcsw: number;
+  readonly ru_nivcsw: number;
+}
+
+/** syslog(2) / klogctl(3) actions (include/linux/syslog.h). */
+export const SYSLOG_ACTION_READ_ALL = 3;
+export const SYSLOG_ACTION_READ_CLEAR = 4;
+export const SYSLOG_ACTION_CLEAR = 5;
+export const SYSLOG_ACTION_CONSOLE_OFF = 6;
+export const SYSLOG_ACTION_CONSOLE_ON = 7;
+export const SYSLOG_ACTION_CONSOLE_LEVEL = 8;
+export const SYSLOG_ACTION_SIZE_UNREAD = 9;
+export const SYSLOG_ACTION_SIZE_BUFFER = 10;
 
 export interface Utsname {
   readonly sysname: string;
@@ -36,6 +62,17 @@ export interface SpawnAttr {
   readonly file_actions?: readonly SpawnFileAction[];
   /** The child's environment ("NAME=value" strings); without it the child gets a copy of the caller's. */
   readonly envp?: readonly string[];
+  /**
+   * POSIX_SPAWN_SETPGROUP: the child's process group — 0 for a new group led by the child (a
+   * pipeline's first stage), or an existing group of the caller's session (its later stages);
+   * spawn fails with -EPERM for a group that does not exist there.
+   */
+  readonly pgroup?: number;
+  /**
+   * POSIX_SPAWN_SETSID: the child leads a new session and process group. If its standard input is
+   * the console, the console becomes the session's controlling terminal (as getty arranges).
+   */
+  readonly setsid?: boolean;
 }
 
 /** struct termios, reduced to the local modes (include/uapi/asm-generic/termbits.h). */
@@ -71,13 +108,17 @@ export interface FileSyscalls {
   open(path: string, flags: number, mode?: number): number;
   /**
    * read(2) into `buf`: bytes read, 0 at end of file, or -errno (-EISDIR, -EBADF, -EINTR …). The
-   * console gives at most one line per call; a socket reads as recv().
+   * console gives at most one line per call; a socket reads as recv(); a pipe gives what it holds,
+   * waits while it is empty, and gives 0 once every write end is closed (-EAGAIN with O_NONBLOCK).
    */
   read(fd: number, buf: Uint8Array): Promise<number>;
   /**
    * write(2): bytes written or -errno (-ENOSPC when the tmpfs is full, -EBADF …). A string is
-   * written as UTF-8. Descriptors 1 and 2 start on the console. A write on a socket whose peer is
-   * gone raises SIGPIPE, as send() does.
+   * written as UTF-8. Descriptors 1 and 2 start on the console. A write into a full pipe waits for
+   * room (await it: a program that does not await a write that waits has its later calls queued
+   * behind it). A write on a pipe with no reader left, or on a socket whose peer is gone, raises
+   * SIGPIPE, as send() does: the process ends (status 141) unless it ignores or catches SIGPIPE,
+   * then the write returns -EPIPE.
    */
   write(fd: number, data: string | Uint8Array): Promise<number>;
   /** lseek(2) with SEEK_SET/SEEK_CUR/SEEK_END: the new offset; -ESPIPE on sockets and the console. */
@@ -138,9 +179,29 @@ export interface FileSyscalls {
   write_file(path: string, data: string | Uint8Array): Promise<number>;
   /** The names in a directory (no "." or ".."), sorted: getdents(2) made easy. */
   readdir(path: string): string[] | number;
+  /**
+   * utimensat(2) at the working directory (AT_FDCWD): set `path`'s access and modification times
+   * to times[0] and times[1] (a tv_nsec of UTIME_NOW means the current time, UTIME_OMIT leaves that
+   * time alone), or both to now when `times` is null. The change time becomes now.
+   * AT_SYMLINK_NOFOLLOW in `flags` changes a symlink itself. 0, or -ENOENT, -ENOTDIR, -EROFS,
+   * -EINVAL (a tv_nsec out of range, an unknown flag) …
+   */
+  utimensat(path: string, times: readonly [Timespec, Timespec] | null, flags?: number): number;
+  /** chmod(2): set the permission bits (07777) of `path` (following symlinks); the change time becomes now. -ENOENT, -EROFS … */
+  chmod(path: string, mode: number): number;
 }
 
-export interface Syscalls extends InetSyscalls, FileSyscalls {
+/** struct timespec: seconds since the epoch and nanoseconds (0 … 999999999). */
+export interface Timespec {
+  tv_sec: number;
+  tv_nsec: number;
+}
+/** utimensat(2)'s special tv_nsec values (include/uapi/linux/stat.h) and its flag (linux/fcntl.h). */
+export const UTIME_NOW = (1 << 30) - 1;
+export const UTIME_OMIT = (1 << 30) - 2;
+export const AT_SYMLINK_NOFOLLOW = 0x100;
+
+export interface Syscalls extends InetSyscalls, FileSyscalls, NeighSyscalls {
   /** read(2) on fd 0 in canonical mode: one line with its newline; null at end of input; -EINTR. */
   read_line(): Promise<string | null | number>;
   /**
@@ -179,14 +240,51 @@ export interface Syscalls extends InetSyscalls, FileSyscalls {
   tcgetattr(fd: number): Termios | number;
   tcsetattr(fd: number, t: Termios): number;
   /**
-   * waitpid(2): the child's exit status (128+signal if a signal ended it), or -ECHILD. With
-   * WNOHANG it does not wait: -EAGAIN while the child still runs.
+   * waitpid(2): wait for a child to exit and reap it; its exit status (128+signal if a signal ended
+   * it), or -ECHILD. `pid` > 0 is that child, -1 any child, 0 any child in the caller's process
+   * group, < -1 any child in group -pid. With WNOHANG it does not wait: -EAGAIN while the children
+   * asked for still run. -EINTR if a caught signal came first.
    */
   waitpid(pid: number, options?: number): Promise<number>;
-  /** kill(2). */
+  /**
+   * wait4(2): as waitpid, and says which child it reaped: { pid, status }. With WNOHANG, 0 while
+   * the children asked for still run (as Linux). Orphans are init's children (init reaps them).
+   */
+  wait4(pid: number, options?: number): Promise<{ pid: number; status: number } | number>;
+  /**
+   * kill(2): `pid` > 0 that process, 0 the caller's process group, -1 every process but init and
+   * the caller, < -1 process group -pid. Signal 0 only checks that the target exists (0 or
+   * -ESRCH). Everyone is root: init (pid 1) and kernel threads drop the signals they do not catch
+   * and the call still returns 0, as Linux does. -EINVAL for a signal outside 0…31.
+   */
   kill(pid: number, sig: number): number;
-  /** tcsetpgrp(3) on the console: who gets ^C. */
-  tcsetpgrp(pid: number): number;
+  /** setpgid(2): put `pid` (0: the caller) in process group `pgid` (0: its own pid) of its session. */
+  setpgid(pid: number, pgid: number): number;
+  /** getpgid(2) of `pid` (0: the caller), or -ESRCH. */
+  getpgid(pid: number): number;
+  /** setsid(2): a new session led by the caller (no controlling terminal); its id, or -EPERM for a group leader. */
+  setsid(): number;
+  /** getsid(2) of `pid` (0: the caller), or -ESRCH. */
+  getsid(pid: number): number;
+  /** getrusage(2): RUSAGE_SELF, or RUSAGE_CHILDREN (the reaped children, their children included). */
+  getrusage(who: number): Rusage | number;
+  /** sethostname(2): uname's nodename (and /proc/sys/kernel/hostname); -EINVAL over 64 bytes. /etc/hostname does not follow. */
+  sethostname(name: string): number;
+  /**
+   * syslog(2) (klogctl): SYSLOG_ACTION_READ_ALL gives the kernel log since the last clear as text,
+   * each line "<level>[seconds] message"; READ_CLEAR gives it and clears; CLEAR clears (dmesg -c,
+   * -C); CONSOLE_OFF / CONSOLE_ON silence and restore the console; CONSOLE_LEVEL sets
+   * console_loglevel to `arg` (1…8, dmesg -n); SIZE_UNREAD and SIZE_BUFFER give bytes. Others: -EINVAL.
+   */
+  syslog(type: number, arg?: number): string | number;
+  /**
+   * tcsetpgrp(3) on the console: make process group `pgrp` the foreground one. ^C and ^\ send
+   * SIGINT / SIGQUIT to every process in that group (a whole pipeline), as Linux's n_tty does; a
+   * process that leads its group (pid == pgid: a session leader, a pipeline's first stage) names
+   * its group by its pid. 0, or -EINVAL for a negative id, -ESRCH when no process has that group
+   * (or pid). The console is every session's: the caller's session is not checked.
+   */
+  tcsetpgrp(pgrp: number): number;
   /** sigaction(2), reduced to the disposition. */
   sigaction(sig: number, disposition: SigDisposition): number;
   /** Pending caught signals as a bitmask (1 << sig); reading clears them. */

@@ -8,16 +8,12 @@
  * machine's "random" bytes replay exactly (tests are deterministic). Not for cryptography.
  */
 import { ENOSPC } from "../../include/linux/errno.ts";
-import { O_RDWR } from "../../include/uapi/fcntl.ts";
+import { O_NONBLOCK, O_RDWR } from "../../include/uapi/fcntl.ts";
 import { POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from "../../include/uapi/in.ts";
 import { makedev, S_IFCHR } from "../../include/uapi/stat.ts";
-import { SIGKILL } from "../../include/linux/sched.ts";
 import { DEFINE_PER_KERNEL } from "../kernel.ts";
-import { kthread_run } from "../kthread.ts";
-import { get_current, send_sig } from "../sched/core.ts";
 import type { Task } from "../sched/task.ts";
-import { init_waitqueue_head, wait_event_interruptible, wake_up_all, type WaitQueueHead } from "../sched/wait.ts";
-import { tty_read_line, tty_write } from "../tty.ts";
+import { tty_input_available, tty_open, tty_read, tty_read_line, tty_read_wait, tty_write } from "../tty.ts";
 import { File, FMODE_READ, FMODE_WRITE, type FileOperations } from "./file.ts";
 import { anon_inode } from "./anon_inodes.ts";
 import { noop_llseek } from "./read_write.ts";
@@ -92,113 +88,47 @@ const random_fops: FileOperations = {
 /* ---- the console ---- */
 
 /**
- * Standard input made pollable. The console's line discipline (kernel/tty.ts) offers only a
- * blocking read, so the first poll() of the console by a task starts a reader thread for it that
- * reads one line ahead into `lines` and wakes `wq`; that task's reads then take their lines from
- * here. The thread is stopped (by a signal) when the task exits; a line it had read and nobody took
- * is lost, as unread input in a dying process's buffer is.
+ * n_tty_read in canonical mode for the read_line call: the next line with its newline, null at end
+ * of input (^D), or -ERESTARTSYS when a signal came first; in non-canonical mode, the bytes there
+ * are. `t` is the reader (process context); the input is the tty's, shared by every reader.
  */
-class StdinReader {
-  readonly lines: (string | null)[] = [];
-  readonly wq: WaitQueueHead = init_waitqueue_head("stdin");
-  task: Task | null = null;
-  stopped = false;
-}
-const stdin_readers = DEFINE_PER_KERNEL(() => new WeakMap<Task, StdinReader>());
-
-function stdin_reader(t: Task): StdinReader {
-  const map = stdin_readers.get();
-  const known = map.get(t);
-  if (known !== undefined) return known;
-  const reader = new StdinReader();
-  map.set(t, reader);
-  reader.task = kthread_run(
-    async () => {
-      while (!reader.stopped) {
-        if (reader.lines.length > 0) {
-          if ((await wait_event_interruptible(reader.wq, () => reader.lines.length === 0 || reader.stopped)) < 0) break;
-          continue;
-        }
-        const line = await tty_read_line();
-        if (typeof line === "number") break;
-        reader.lines.push(line);
-        wake_up_all(reader.wq);
-      }
-    },
-    null,
-    "stdin_reader",
-  );
-  t.on_exit.push(() => {
-    reader.stopped = true;
-    if (reader.task !== null && !reader.task.exited) send_sig(SIGKILL, reader.task);
-  });
-  return reader;
+export function console_read_line(_t: Task): Promise<string | null | number> {
+  return tty_read_line();
 }
 
 /**
- * n_tty_read in canonical mode for task `t`: the next line with its newline, null at end of input
- * (^D), or -ERESTARTSYS when a signal came first. Process context.
+ * What read(2) left of a line for read_line to take first. Always null: a line read in part stays
+ * in the tty (as in n_tty's read_buf), so read_line and read() take it from there in order.
  */
-export async function console_read_line(t: Task): Promise<string | null | number> {
-  const reader = stdin_readers.get().get(t);
-  if (reader === undefined) return tty_read_line();
-  const w = await wait_event_interruptible(reader.wq, () => reader.lines.length > 0);
-  if (w < 0) return w;
-  const line = reader.lines.shift()!;
-  wake_up_all(reader.wq);
-  return line;
+export function console_take_pending(_f: File): string | null {
+  return null;
 }
 
-/** An open console: bytes of a line not yet read, and a decoder that keeps split UTF-8 sequences. */
-interface ConsoleFile {
-  pending: Uint8Array;
-  decoder: InstanceType<typeof TextDecoder>;
+/** An open console: a decoder that keeps UTF-8 sequences split across write() calls whole. */
+function console_decoder(f: File): InstanceType<typeof TextDecoder> {
+  if (f.private_data === null) f.private_data = new TextDecoder();
+  return f.private_data as InstanceType<typeof TextDecoder>;
 }
 
-function console_state(f: File): ConsoleFile {
-  if (f.private_data === null) f.private_data = { pending: new Uint8Array(0), decoder: new TextDecoder() } satisfies ConsoleFile;
-  return f.private_data as ConsoleFile;
-}
-
-/** A line that read(2) left partly unread (read_line takes it before reading more). */
-export function console_take_pending(f: File): string | null {
-  const st = console_state(f);
-  if (st.pending.length === 0) return null;
-  const s = new TextDecoder().decode(st.pending);
-  st.pending = new Uint8Array(0);
-  return s;
-}
-
+/** tty_fops: read and poll go to the line discipline (kernel/tty.ts), write to the UART. */
 const console_fops: FileOperations = {
-  async read(f, buf) {
-    const st = console_state(f);
-    if (st.pending.length === 0) {
-      const t = get_current();
-      if (t === null) return 0;
-      const line = await console_read_line(t);
-      if (typeof line === "number") return line;
-      if (line === null) return 0;
-      st.pending = new TextEncoder().encode(line);
-    }
-    const n = Math.min(buf.length, st.pending.length);
-    buf.set(st.pending.subarray(0, n));
-    st.pending = st.pending.subarray(n);
-    return n;
+  open: () => {
+    tty_open();
+    return 0;
   },
+  read: (f, buf) => tty_read(buf, (f.f_flags & O_NONBLOCK) !== 0),
   write(f, data) {
-    tty_write(console_state(f).decoder.decode(data, { stream: true }));
+    tty_write(console_decoder(f).decode(data, { stream: true }));
     return data.length;
   },
   write_text: (_f, text) => tty_write(text),
-  poll(f) {
-    const t = get_current();
-    const out = POLLOUT | POLLWRNORM;
-    if (t === null) return { mask: out, wq: null };
-    const r = stdin_reader(t);
-    const readable = r.lines.length > 0 || console_state(f).pending.length > 0;
-    return { mask: out | (readable ? POLLIN | POLLRDNORM : 0), wq: r.wq };
-  },
+  poll: () => ({ mask: POLLOUT | POLLWRNORM | (tty_input_available() ? POLLIN | POLLRDNORM : 0), wq: tty_read_wait() }),
 };
+
+/** Is `f` an open tty (the console or /dev/tty): tty_paranoia_check's f_op == &tty_fops. */
+export function is_tty_file(f: File): boolean {
+  return f.f_op === console_fops;
+}
 
 /* ---- the registry ---- */
 
@@ -243,6 +173,7 @@ export const DEFAULT_DEV_NODES: readonly { name: string; rdev: number; perm: num
 
 /** The console opened for reading and writing, as init's descriptors 0, 1 and 2 are. */
 export function open_console(): File {
+  tty_open();
   return new File(null, console_inode.get(), console_fops, FMODE_READ | FMODE_WRITE, O_RDWR);
 }
 

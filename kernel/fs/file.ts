@@ -144,13 +144,19 @@ export function do_dup(files: FilesStruct, oldfd: number, newfd: number, min = 0
   return newfd;
 }
 
-/** dup_fd() + do_close_on_exec(): the table a spawned child starts with. */
-export function dup_fd_exec(files: FilesStruct): FilesStruct {
+/** dup_fd(): a copy of the whole table, close-on-exec marks included (fork). */
+export function dup_fd(files: FilesStruct): FilesStruct {
   const n = new FilesStruct();
   files.fd.forEach((f, fd) => {
-    if (f !== undefined && f !== null && !files.close_on_exec.has(fd)) n.fd[fd] = get_file(f);
+    if (f !== undefined && f !== null) n.fd[fd] = get_file(f);
   });
+  for (const fd of files.close_on_exec) if (n.fd[fd] !== undefined) n.close_on_exec.add(fd);
   return n;
+}
+
+/** do_close_on_exec(): close the descriptors marked FD_CLOEXEC (execve). */
+export function do_close_on_exec(files: FilesStruct): void {
+  for (const fd of [...files.close_on_exec]) close_fd(files, fd);
 }
 
 /** exit_files(): close every descriptor (the task is exiting). */

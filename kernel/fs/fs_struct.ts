@@ -3,14 +3,14 @@
  * kernel/exit.c's exit_files/exit_fs): its root, working directory and umask, and its descriptor
  * table. Made on first use: root and working directory at `/`, umask 022, descriptors 0, 1 and 2
  * on the console (what init gets from /dev/console and every process inherits). A spawned child
- * starts with copies of its parent's (spawn_vfs_state). All is given back when the task exits:
+ * starts with copies of its parent's (copy_vfs_state, then exec_vfs_state). All is given back when the task exits:
  * every descriptor is closed.
  */
 import { DEFINE_PER_KERNEL } from "../kernel.ts";
 import type { Task } from "../sched/task.ts";
 import { open_console } from "./chrdev.ts";
 import type { Path } from "./dcache.ts";
-import { dup_fd_exec, exit_files, fd_install, FilesStruct, get_file } from "./file.ts";
+import { do_close_on_exec, dup_fd, exit_files, fd_install, FilesStruct, get_file } from "./file.ts";
 import { current_ns } from "./namespace.ts";
 
 export class FsStruct {
@@ -68,15 +68,27 @@ export function task_files(t: Task): FilesStruct {
   return task_vfs(t).files;
 }
 
+/** The task's descriptor table and fs_struct if it has made them (for /proc: looking must not make them). */
+export function task_vfs_if_any(t: Task): { fs: FsStruct; files: FilesStruct } | undefined {
+  return task_vfs_map.get().get(t);
+}
+
 /**
- * fork + exec for the VFS: `child` starts with `parent`'s root, working directory and umask, and a
- * copy of its descriptor table without the close-on-exec ones. Call before the child first runs.
+ * fork for the VFS (copy_fs + copy_files): `child` starts with `parent`'s root, working directory
+ * and umask, and a copy of its whole descriptor table, close-on-exec marks included. Call before
+ * the child first runs; exec_vfs_state() then does exec's part.
  */
-export function spawn_vfs_state(parent: Task, child: Task): void {
+export function copy_vfs_state(parent: Task, child: Task): void {
   // A child that already made its own (it ran before this) keeps it.
   if (child.exited || task_vfs_map.get().has(child)) return;
   const p = task_vfs(parent);
   const fs = new FsStruct(p.fs.root, p.fs.pwd);
   fs.umask = p.fs.umask;
-  install(child, { fs, files: dup_fd_exec(p.files) });
+  install(child, { fs, files: dup_fd(p.files) });
 }
+
+/** exec for the VFS (do_close_on_exec): the descriptors marked close-on-exec are closed. */
+export function exec_vfs_state(t: Task): void {
+  do_close_on_exec(task_files(t));
+}
+

@@ -23,7 +23,7 @@ import { do_mkdir, do_rename, do_rmdir, do_symlink, do_unlink } from "./namei_op
 import { do_chdir, do_filp_open, do_ftruncate, do_getcwd, do_mount_path, do_truncate_path, do_umount_path, nameidata } from "./open.ts";
 import { vfs_getdents, vfs_llseek, vfs_read, vfs_write } from "./read_write.ts";
 import { sock_from_file } from "./sockfs.ts";
-import { generic_fillattr, vfs_readlink, vfs_stat, vfs_statfs } from "./stat.ts";
+import { do_chmod, do_utimes, generic_fillattr, vfs_readlink, vfs_stat, vfs_statfs } from "./stat.ts";
 
 /** Bytes of non-sleeping file I/O after which a task yields. */
 export const FILE_IO_YIELD_BYTES = 64 * 1024;
@@ -221,6 +221,8 @@ export function fs_syscalls_for(t: Task): FileSyscalls {
     rename: (oldpath, newpath) => do_rename(fs(), oldpath, newpath),
     symlink: (target, linkpath) => do_symlink(fs(), target, linkpath),
     readlink: (path) => vfs_readlink(fs(), path),
+    utimensat: (path, times, flags = 0) => do_utimes(fs(), path, times, flags),
+    chmod: (path, mode) => do_chmod(fs(), path, mode),
     truncate: (path, length) => do_truncate_path(fs(), path, length),
     ftruncate(fd, length) {
       const f = file(fd);

@@ -7,7 +7,7 @@
  * as root (uid 0, gid 0): there is no credential model, so permission checks stop at what a file
  * system supports (EACCES for a kernfs file without show/store) and at read-only mounts (EROFS).
  */
-import type { Statfs } from "../../include/uapi/stat.ts";
+import { S_IALLUGO, type Statfs } from "../../include/uapi/stat.ts";
 import { DEFINE_PER_KERNEL } from "../kernel.ts";
 import { ktime_get_real_ns } from "../time/timekeeping.ts";
 import type { Dentry } from "./dcache.ts";
@@ -101,10 +101,10 @@ export class Inode {
   i_gid = 0;
   i_rdev = 0;
   i_size = 0;
-  /** Times in nanoseconds since the epoch (current_time()). */
-  i_atime: number;
-  i_mtime: number;
-  i_ctime: number;
+  /** Access, modification and change times (current_time(), or what utimensat set). */
+  i_atime: Timespec64;
+  i_mtime: Timespec64;
+  i_ctime: Timespec64;
   i_op: InodeOperations;
   i_fop: FileOperations;
   /** Open files on this inode: an unlinked inode keeps its data until the last one closes. */
@@ -127,9 +127,32 @@ export class Inode {
   }
 }
 
-/** current_time(): the timestamp for an inode change (whole microseconds, as tmpfs's granularity allows). */
-export function current_time(): number {
-  return Math.floor(ktime_get_real_ns() / 1000) * 1000;
+/**
+ * struct timespec64: an inode timestamp, seconds and nanoseconds kept apart so a time set by
+ * utimensat survives to the nanosecond (a double of nanoseconds since the epoch would not).
+ * Immutable: an inode's time is replaced, never changed in place.
+ */
+export interface Timespec64 {
+  readonly tv_sec: number;
+  readonly tv_nsec: number;
+}
+
+/**
+ * current_time(): the timestamp for an inode change, in whole microseconds (the wall clock is a
+ * double of nanoseconds since the epoch, exact only to a few hundred nanoseconds at today's dates).
+ */
+export function current_time(): Timespec64 {
+  const ns = ktime_get_real_ns();
+  let tv_sec = Math.floor(ns / 1e9);
+  let usec = Math.floor((ns - tv_sec * 1e9) / 1000);
+  if (usec < 0) {
+    tv_sec--;
+    usec += 1_000_000;
+  } else if (usec >= 1_000_000) {
+    tv_sec++;
+    usec -= 1_000_000;
+  }
+  return { tv_sec, tv_nsec: usec * 1000 };
 }
 
 /** An inode's data or metadata changed: mtime and ctime move (mtime only for data). */
@@ -137,6 +160,33 @@ export function inode_touch(inode: Inode, data: boolean): void {
   const now = current_time();
   if (data) inode.i_mtime = now;
   inode.i_ctime = now;
+}
+
+/** struct iattr's ia_valid bits (include/linux/fs.h): what notify_change() sets. */
+export const ATTR_MODE = 1 << 0;
+export const ATTR_ATIME = 1 << 4;
+export const ATTR_MTIME = 1 << 5;
+export const ATTR_CTIME = 1 << 6;
+
+/** struct iattr, reduced to what chmod(2) and utimensat(2) change. */
+export interface Iattr {
+  ia_valid: number;
+  ia_mode?: number;
+  ia_atime?: Timespec64;
+  ia_mtime?: Timespec64;
+  ia_ctime?: Timespec64;
+}
+
+/**
+ * notify_change() with setattr_copy() (fs/attr.c): apply `attr` to `inode`. Every file system here
+ * keeps its inodes in memory, so the generic copy is the whole of it; the caller has checked the
+ * mount (EROFS) and the values. ATTR_MODE changes only the permission bits, never the file type.
+ */
+export function notify_change(inode: Inode, attr: Iattr): void {
+  if ((attr.ia_valid & ATTR_MODE) !== 0 && attr.ia_mode !== undefined) inode.i_mode = (inode.i_mode & ~S_IALLUGO) | (attr.ia_mode & S_IALLUGO);
+  if ((attr.ia_valid & ATTR_ATIME) !== 0 && attr.ia_atime !== undefined) inode.i_atime = attr.ia_atime;
+  if ((attr.ia_valid & ATTR_MTIME) !== 0 && attr.ia_mtime !== undefined) inode.i_mtime = attr.ia_mtime;
+  if ((attr.ia_valid & ATTR_CTIME) !== 0) inode.i_ctime = attr.ia_ctime ?? current_time();
 }
 
 /** iput() of an open file or a link: when neither remains, the file system frees the inode's data. */

@@ -11,10 +11,27 @@
  * directories 0555 (proc) or 0755 (sysfs); links 0777.
  *
  * Reading an open file generates its text once, on the first read at position 0 (seq_file style:
- * a reader sees one consistent snapshot; seeking back to 0 refreshes it). Each write(2) is one
- * call of the attribute's store, as sysfs does.
+ * a reader sees one consistent snapshot; seeking back to 0 refreshes it).
+ *
+ * Writing, as Linux's kernfs_fop_write_iter / proc_reg_write / proc_sys_call_handler do, so that
+ * `echo 0000:00:03.0 > /sys/bus/pci/drivers/e1000/unbind` is an ordinary open, write, close:
+ *
+ * - open(O_WRONLY|O_CREAT|O_TRUNC) of an existing attribute is fine: O_CREAT finds it, O_TRUNC
+ *   changes nothing (kernfs and proc accept the size change and ignore it).
+ * - Each write(2) is one call of the attribute's store with what that call wrote — in sysfs at
+ *   most PAGE_SIZE bytes of it (a longer write is short, the rest goes in the next call). A store's
+ *   negative errno is the write's result; what it consumed advances the position. A write of
+ *   nothing stores nothing and returns 0.
+ * - Access a file has no handler for: sysfs (KERNFS_ROOT_EXTRA_OPEN_PERM_CHECK) and /proc/sys
+ *   (sysctl_perm) refuse the open with -EACCES, even for root. Other proc files are opened (root
+ *   passes the permission check) and the read or write fails: -EIO for a proc_dir_entry without
+ *   proc_read/proc_write (pde_read/pde_write), -EINVAL for a /proc/PID file without that operation.
+ * - A new name: sysfs directories have no create (-EACCES, lookup_open), proc's lookups fail with
+ *   -ENOENT (proc_lookup_de, proc_sys_lookup), so creating or making a directory there does too;
+ *   mkdir and symlink in sysfs are -EPERM (no such inode operation).
  */
-import { EACCES, EINVAL, ENOENT } from "../../include/linux/errno.ts";
+import { EACCES, EINVAL, EIO, ENOENT } from "../../include/linux/errno.ts";
+import { PAGE_SIZE } from "../../include/linux/gfp.ts";
 import { PROC_SUPER_MAGIC, S_IFDIR, S_IFLNK, S_IFREG, SYSFS_MAGIC, type Statfs } from "../../include/uapi/stat.ts";
 import { kernfs_lookup_node, kernfs_readdir, type KernfsFile, type KernfsNode } from "./kernfs.ts";
 import { Dentry } from "./dcache.ts";
@@ -25,6 +42,8 @@ import { generic_file_llseek } from "./read_write.ts";
 interface KernfsSbInfo {
   /** The kernfs path this super block shows at its root ("/proc", "/sys"). */
   root: string;
+  /** Which file system's rules apply to opening and writing (see the header). */
+  flavour: "proc" | "sysfs";
   magic: number;
   dir_mode: number;
   file_size: number;
@@ -49,6 +68,7 @@ export function is_kernfs_sb(sb: SuperBlock): boolean {
 function same_node(a: KernfsNode, b: KernfsNode): boolean {
   if (a.kind !== b.kind) return false;
   if (a.kind === "file") return a.file === (b as { file: KernfsFile }).file;
+  if (a.kind === "link") return a.mode === (b as { mode?: number }).mode;
   return true;
 }
 
@@ -56,21 +76,38 @@ function file_mode(f: KernfsFile): number {
   return S_IFREG | (f.show !== undefined ? 0o444 : 0) | (f.store !== undefined ? 0o200 : 0);
 }
 
-function make_inode(sb: SuperBlock, node: KernfsNode): Inode {
+/** What a kernfs file's inode keeps (i_private). */
+interface KernfsInodeInfo {
+  file: KernfsFile;
+  /** Opening for an access without a handler is refused (-EACCES): sysfs and /proc/sys. */
+  strict_open: boolean;
+  /** A /proc/PID file (-EINVAL rather than -EIO for an operation it lacks). */
+  dynamic: boolean;
+}
+
+function dir_iops(sb: SuperBlock): InodeOperations {
+  return info(sb).flavour === "proc" ? proc_dir_iops : kernfs_dir_iops;
+}
+
+function make_inode(sb: SuperBlock, node: KernfsNode, path: string): Inode {
   const i = info(sb);
   if (node.kind === "dir") {
-    const inode = new Inode(sb, S_IFDIR | i.dir_mode, kernfs_dir_iops, kernfs_dir_fops);
+    const inode = new Inode(sb, S_IFDIR | (node.mode ?? i.dir_mode), dir_iops(sb), kernfs_dir_fops);
     inode.i_nlink = 2;
     return inode;
   }
   if (node.kind === "link") {
-    const inode = new Inode(sb, S_IFLNK | 0o777, kernfs_link_iops, {});
-    inode.i_size = node.target.length;
+    const inode = new Inode(sb, S_IFLNK | (node.mode ?? 0o777), kernfs_link_iops, {});
+    inode.i_size = node.size ?? node.target.length;
     return inode;
   }
   const inode = new Inode(sb, file_mode(node.file), {}, kernfs_file_fops);
   inode.i_size = i.file_size;
-  inode.i_private = node.file;
+  inode.i_private = {
+    file: node.file,
+    strict_open: i.flavour === "sysfs" || path.startsWith("/proc/sys/"),
+    dynamic: node.dynamic === true,
+  } satisfies KernfsInodeInfo;
   return inode;
 }
 
@@ -100,18 +137,26 @@ function kernfs_lookup(dir: Dentry, name: string): Dentry | null {
     return null;
   }
   if (cached !== undefined && cached.d.d_parent === dir && same_node(cached.node, node)) {
-    if (node.kind === "link") cached.d.d_inode.i_size = node.target.length;
+    if (node.kind === "link") cached.d.d_inode.i_size = node.size ?? node.target.length;
     return cached.d;
   }
   if (cached !== undefined) cached.d.d_unhashed = true;
   if (i.cache.size >= KERNFS_DCACHE_MAX) shrink_dcache(i);
-  const d = new Dentry(name, dir, make_inode(dir.d_sb, node));
+  const d = new Dentry(name, dir, make_inode(dir.d_sb, node, p));
   d.d_fsdata = p;
   i.cache.set(p, { d, node });
   return d;
 }
 
 const kernfs_dir_iops: InodeOperations = { lookup: kernfs_lookup };
+
+/** proc's lookup of a missing name fails with -ENOENT, so making one there fails so too (see the header). */
+const proc_dir_iops: InodeOperations = {
+  lookup: kernfs_lookup,
+  create: () => -ENOENT,
+  mkdir: () => -ENOENT,
+  symlink: () => -ENOENT,
+};
 
 const kernfs_dir_fops: FileOperations = {
   iterate(f: File): DirEntry[] | number {
@@ -139,19 +184,26 @@ interface KernfsOpenFile {
   text: Uint8Array | null;
 }
 
+/** The errno of an operation the file has no handler for, once it is open (see the header). */
+function missing_op(ii: KernfsInodeInfo): number {
+  return ii.dynamic ? -EINVAL : -EIO;
+}
+
 const kernfs_file_fops: FileOperations = {
   open(inode, f) {
-    const kf = inode.i_private as KernfsFile;
-    if ((f.f_mode & FMODE_READ) !== 0 && kf.show === undefined) return -EACCES;
-    if ((f.f_mode & FMODE_WRITE) !== 0 && kf.store === undefined) return -EACCES;
+    const ii = inode.i_private as KernfsInodeInfo;
+    if (ii.strict_open) {
+      if ((f.f_mode & FMODE_READ) !== 0 && ii.file.show === undefined) return -EACCES;
+      if ((f.f_mode & FMODE_WRITE) !== 0 && ii.file.store === undefined) return -EACCES;
+    }
     f.private_data = { text: null } satisfies KernfsOpenFile;
     return 0;
   },
   read(f, buf) {
     const of = f.private_data as KernfsOpenFile;
     if (of.text === null || f.f_pos === 0) {
-      const kf = f.f_inode.i_private as KernfsFile;
-      const r = kf.show?.() ?? -EACCES;
+      const ii = f.f_inode.i_private as KernfsInodeInfo;
+      const r = ii.file.show?.() ?? missing_op(ii);
       if (typeof r === "number") return r;
       of.text = typeof r === "string" ? new TextEncoder().encode(r) : r;
     }
@@ -161,14 +213,26 @@ const kernfs_file_fops: FileOperations = {
     return n;
   },
   write(f, data) {
-    const kf = f.f_inode.i_private as KernfsFile;
-    if (kf.store === undefined) return -EACCES;
-    return kf.store(new TextDecoder().decode(data));
+    const ii = f.f_inode.i_private as KernfsInodeInfo;
+    const store = ii.file.store;
+    if (store === undefined) return missing_op(ii);
+    if (data.length === 0) return 0;
+    const bytes = info(f.f_inode.i_sb).flavour === "sysfs" ? data.subarray(0, PAGE_SIZE) : data;
+    const text = new TextDecoder().decode(bytes);
+    // The store counts characters; the write reports bytes.
+    const done = (r: number): number => {
+      if (r < 0) return r;
+      const n = r >= text.length ? bytes.length : new TextEncoder().encode(text.slice(0, r)).length;
+      f.f_pos += n;
+      return n;
+    };
+    const r = store(text);
+    return typeof r === "number" ? done(r) : r.then(done);
   },
   llseek: generic_file_llseek,
 };
 
-function kernfs_fs_type(name: string, root: string, magic: number, dir_mode: number, file_size: number): FileSystemType {
+function kernfs_fs_type(name: "proc" | "sysfs", root: string, magic: number, dir_mode: number, file_size: number): FileSystemType {
   const type: FileSystemType = {
     name,
     nodev: true,
@@ -178,8 +242,8 @@ function kernfs_fs_type(name: string, root: string, magic: number, dir_mode: num
         statfs: (s): Statfs => ({ f_type: magic, f_bsize: 4096, f_blocks: 0, f_bfree: 0, f_bavail: 0, f_files: 0, f_ffree: 0, f_namelen: 255, f_frsize: 4096, f_flags: s.s_flags }),
       });
       sb.s_flags = flags & 1; // MS_RDONLY
-      sb.s_fs_info = { root, magic, dir_mode, file_size, cache: new Map() } satisfies KernfsSbInfo;
-      const inode = new Inode(sb, S_IFDIR | dir_mode, kernfs_dir_iops, kernfs_dir_fops);
+      sb.s_fs_info = { root, flavour: name, magic, dir_mode, file_size, cache: new Map() } satisfies KernfsSbInfo;
+      const inode = new Inode(sb, S_IFDIR | dir_mode, dir_iops(sb), kernfs_dir_fops);
       inode.i_nlink = 2;
       sb.s_root = new Dentry("/", null, inode);
       sb.s_root.d_fsdata = root;

@@ -4,8 +4,10 @@
  *
  * Everything runs as root, so the permission bits are not enforced; what is refused is what the
  * file or mount cannot do: a write to a read-only mount (-EROFS), a create in a directory whose file
- * system has no create (-EACCES, as vfs_create), a kernfs file opened for an access it has no
- * show/store for (-EACCES).
+ * system has no create (-EACCES, as lookup_open; proc's refuses with -ENOENT), a sysfs or
+ * /proc/sys file opened for an access it has no show/store for (-EACCES; kernel/fs/kernfs_vfs.ts).
+ * O_CREAT on an existing file opens it; O_TRUNC truncates only where the file system has a size to
+ * change (kernfs files ignore it, as Linux's do).
  */
 import { EEXIST, EINVAL, EISDIR, ENOENT, ENOTDIR, ENXIO, ELOOP, EACCES, ENAMETOOLONG, EROFS } from "../../include/linux/errno.ts";
 import { MS_NODEV, NAME_MAX, O_ACCMODE, O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_TRUNC, O_WRONLY } from "../../include/uapi/fcntl.ts";

@@ -4,19 +4,26 @@
  *   /bin   one entry per built-in program (the initramfs's; mode 0755, no bytes: they are built in)
  *   /dev   console, full, null, random, tty, urandom, zero (character devices, kernel/fs/chrdev.ts)
  *   /etc   hostname (the kernel's nodename), hosts, resolv.conf → /proc/net/pnp (as Linux's
- *          ip=dhcp setups link it, so the DHCP lease's name servers are the resolver's)
+ *          ip=dhcp setups link it, so the DHCP lease's name servers are the resolver's), passwd
+ *          and group (root, and Debian's nobody/nogroup)
  *   /mnt, /root, /tmp (1777), and /proc and /sys with proc and sysfs mounted on them
+ *   /mnt/host with the host directory the machine shares (hostfs, kernel/fs/hostfs.ts), when it
+ *          shares one: read-only unless shared rw, nosuid and nodev (an fstab line's worth)
  *
- * and /proc/mounts, /proc/filesystems. The tmpfs gets Linux's default limits (half of RAM).
+ * then the boot loader's data files (kernel/fs/initramfs.ts), and /proc/mounts, /proc/filesystems. The tmpfs gets Linux's default limits (half of RAM).
  */
-import { MS_NODEV, MS_NOEXEC, MS_NOSUID, O_WRONLY } from "../../include/uapi/fcntl.ts";
+import { strerror } from "../../include/linux/errno.ts";
+import { MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, O_WRONLY } from "../../include/uapi/fcntl.ts";
 import { S_IFCHR, S_ISVTX } from "../../include/uapi/stat.ts";
 import { totalram_pages } from "../mm/page_alloc.ts";
 import { program_names } from "../process.ts";
+import { pr_err } from "../printk.ts";
 import { utsname } from "../syscalls.ts";
 import { DEFAULT_DEV_NODES } from "./chrdev.ts";
 import type { Dentry } from "./dcache.ts";
 import { File, FMODE_WRITE, fput } from "./file.ts";
+import { hostfs_fs_type, hostfs_ops } from "./hostfs.ts";
+import { unpack_to_rootfs } from "./initramfs.ts";
 import { proc_fs_type, sysfs_fs_type } from "./kernfs_vfs.ts";
 import { do_mount, Mount, MntNamespace, register_filesystem, show_filesystems, show_mounts } from "./namespace.ts";
 import { proc_create } from "./proc.ts";
@@ -27,6 +34,7 @@ export function init_rootfs(): MntNamespace {
   register_filesystem(sysfs_fs_type);
   register_filesystem(shmem_fs_type);
   register_filesystem(proc_fs_type);
+  if (hostfs_ops() !== null) register_filesystem(hostfs_fs_type);
   const half = Math.max(1, Math.floor(totalram_pages() / 2));
   const sb = shmem_fill_super(half, half, 0o755);
   return new MntNamespace(new Mount(sb, "tmpfs", 0, null, null));
@@ -59,7 +67,10 @@ export function populate_rootfs(ns: MntNamespace): void {
   create_file(etc, "hostname", 0o644, `${host}\n`);
   create_file(etc, "hosts", 0o644, `127.0.0.1\tlocalhost\n127.0.1.1\t${host}\n`);
   etc.d_inode.i_op.symlink!(etc, "resolv.conf", "/proc/net/pnp");
-  mkdir(root, "mnt", 0o755);
+  // The accounts of a minimal Debian system: root (everything runs as uid 0) and nobody/nogroup.
+  create_file(etc, "passwd", 0o644, "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n");
+  create_file(etc, "group", 0o644, "root:x:0:\nnogroup:x:65534:\n");
+  const mnt = mkdir(root, "mnt", 0o755);
   const proc = mkdir(root, "proc", 0o555);
   mkdir(root, "root", 0o700);
   const sys = mkdir(root, "sys", 0o555);
@@ -67,6 +78,13 @@ export function populate_rootfs(ns: MntNamespace): void {
   const flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
   do_mount("proc", { mnt: ns.root, dentry: proc }, "proc", flags, "");
   do_mount("sysfs", { mnt: ns.root, dentry: sys }, "sysfs", flags, "");
+  const share = hostfs_ops();
+  if (share !== null) {
+    const host = mkdir(mnt, "host", 0o755);
+    const r = do_mount("hostfs", { mnt: ns.root, dentry: host }, "hostfs", MS_NOSUID | MS_NODEV | (share.read_only ? MS_RDONLY : 0), "");
+    if (r < 0) pr_err(`hostfs: cannot mount ${share.root} on /mnt/host: ${strerror(r)}`);
+  }
+  unpack_to_rootfs(root);
   proc_create("mounts", show_mounts);
   proc_create("filesystems", show_filesystems);
 }

@@ -22,7 +22,7 @@ export class IrqAction {
 
 /**
  * The controller an interrupt comes through (struct irq_chip): its name as /proc/interrupts shows
- * it ("IO-APIC", "PCI-MSIX-0000:00:05.0"), and mask / unmask / EOI for one descriptor. Hard-IRQ or
+ * it ("IO-APIC", "PCI-MSI"), and mask / unmask / EOI for one descriptor. Hard-IRQ or
  * process context; never sleeps.
  */
 export interface IrqChip {

@@ -59,11 +59,30 @@ class MsiState {
 }
 const msi_state = DEFINE_PER_KERNEL(() => new MsiState());
 
-/** The MSI-X chip of one function: masking writes the entry's Vector Control, EOI goes to the local APIC. */
-function msix_chip(dev: PciDev, table: number): IrqChip {
-  const ctrl = (d: IrqDesc): number => table + d.hwirq * PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_VECTOR_CTRL;
+/** Bits of an MSI hwirq that hold the vector's index (msi_index: MSI-X tables have up to 2048 entries). */
+const MSI_INDEX_BITS = 11;
+
+/**
+ * pci_msi_domain_calc_hwirq() (Linux 6.1): the irq's number in the PCI-MSI domain, which
+ * /proc/interrupts prints after the chip name — the vector's index, the function's requester id
+ * (bus << 8 | devfn) above it, and the PCI domain (0 here) from bit 27: 00:03.0's vector 0 is 49152.
+ */
+export function pci_msi_domain_calc_hwirq(dev: PciDev, index: number): number {
+  return index + ((dev.bus << 8) | dev.devfn) * 2 ** MSI_INDEX_BITS;
+}
+
+/** The vector index an MSI hwirq holds (its low bits). */
+const msi_index = (d: IrqDesc): number => d.hwirq % 2 ** MSI_INDEX_BITS;
+
+/**
+ * The MSI-X chip of one function: masking writes the entry's Vector Control, EOI goes to the local
+ * APIC. Named "PCI-MSI" as Linux 6.1's x86 pci_msi_controller is, for MSI and MSI-X alike (the
+ * per-device "PCI-MSIX-0000:00:05.0" names came with the per-device MSI domains of 6.2).
+ */
+function msix_chip(table: number): IrqChip {
+  const ctrl = (d: IrqDesc): number => table + msi_index(d) * PCI_MSIX_ENTRY_SIZE + PCI_MSIX_ENTRY_VECTOR_CTRL;
   return {
-    name: `PCI-MSIX-${dev.name}`,
+    name: "PCI-MSI",
     mask: (d) => writel((readl(ctrl(d)) | PCI_MSIX_ENTRY_CTRL_MASKBIT) >>> 0, ctrl(d)),
     unmask: (d) => writel((readl(ctrl(d)) & ~PCI_MSIX_ENTRY_CTRL_MASKBIT) >>> 0, ctrl(d)),
     eoi: () => this_kernel().platform.ops.lapic_eoi(),
@@ -86,11 +105,11 @@ function msix_setup(dev: PciDev, nvec: number): number {
   // Function Mask while the entries are written (msix_capability_init), then Enable.
   const flags = pci_read_config_word(dev, cap + PCI_MSIX_FLAGS);
   pci_write_config_word(dev, cap + PCI_MSIX_FLAGS, flags | PCI_MSIX_FLAGS_MASKALL | PCI_MSIX_FLAGS_ENABLE);
-  const chip = msix_chip(dev, table);
+  const chip = msix_chip(table);
   const irqs: number[] = [];
   const vectors: number[] = [];
   for (let n = 0; n < nvec; n++) {
-    const irq = irq_alloc_desc(chip, n, "edge");
+    const irq = irq_alloc_desc(chip, pci_msi_domain_calc_hwirq(dev, n), "edge");
     const vector = irq_alloc_vector(irq);
     if (vector < 0) {
       irq_free_desc(irq);

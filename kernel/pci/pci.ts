@@ -7,12 +7,15 @@ import {
   PCI_COMMAND_MEMORY,
   PCI_STATUS,
   PCI_STATUS_CAP_LIST,
+  PCI_STD_NUM_BARS,
 } from "../../include/kernel/pci.ts";
-import { EINVAL } from "../../include/linux/errno.ts";
+import { EBUSY } from "../../include/linux/errno.ts";
 import { IORESOURCE_IO, IORESOURCE_MEM, resource_size } from "../../include/linux/ioport.ts";
 import type { PciDev } from "../../include/linux/pci.ts";
 import { ioremap } from "../io.ts";
 import { WARN } from "../panic.ts";
+import { pr_warn } from "../printk.ts";
+import { __release_region, __request_region } from "../resource.ts";
 import { pci_read_config_byte, pci_read_config_word, pci_write_config_word } from "./access.ts";
 
 /**
@@ -136,9 +139,64 @@ export function pci_name(dev: PciDev): string {
   return dev.name;
 }
 
-/** pci_request_regions(): claim the BARs for `name` (-EINVAL if the function has none). */
-export function pci_request_regions(dev: PciDev, _name: string): number {
-  return dev.resource.some((r) => r.flags !== 0) ? 0 : -EINVAL;
+/** pci_select_bars(): the mask of BARs (bit n for BAR n) whose resource has any of `flags`. */
+export function pci_select_bars(dev: PciDev, flags: number): number {
+  let bars = 0;
+  for (let i = 0; i < PCI_STD_NUM_BARS; i++) if (((dev.resource[i]?.flags ?? 0) & flags) !== 0) bars |= 1 << i;
+  return bars;
 }
 
-export function pci_release_regions(_dev: PciDev): void {}
+/** %pR of a BAR: "[io  0xc000-0xc007]", "[mem 0xc0100000-0xc011ffff]". */
+function bar_string(dev: PciDev, bar: number): string {
+  const r = dev.resource[bar]!;
+  const io = (r.flags & IORESOURCE_IO) !== 0;
+  const hex = (n: number): string => n.toString(16).padStart(io ? 4 : 8, "0");
+  return `[${io ? "io " : "mem"} 0x${hex(r.start)}-0x${hex(r.end)}]`;
+}
+
+/**
+ * pci_request_region(): claim BAR `bar` for `name` (request_region / request_mem_region), so that
+ * /proc/ioports or /proc/iomem shows `name` under the BAR. An absent BAR is nothing to claim (0).
+ * -EBUSY, with Linux's warning, when someone holds part of it already.
+ */
+export function pci_request_region(dev: PciDev, bar: number, name: string): number {
+  const r = dev.resource[bar];
+  if (r === undefined || pci_resource_len(dev, bar) === 0) return 0;
+  const type = (r.flags & IORESOURCE_IO) !== 0 ? IORESOURCE_IO : (r.flags & IORESOURCE_MEM) !== 0 ? IORESOURCE_MEM : 0;
+  if (type === 0) return 0;
+  if (__request_region(type, r.start, resource_size(r), name) !== null) return 0;
+  pr_warn(`${dev.driver?.name ?? "pci"} ${dev.name}: BAR ${bar}: can't reserve ${bar_string(dev, bar)}`);
+  return -EBUSY;
+}
+
+/** pci_release_region(): give back what pci_request_region claimed for BAR `bar`. */
+export function pci_release_region(dev: PciDev, bar: number): void {
+  const r = dev.resource[bar];
+  if (r === undefined || pci_resource_len(dev, bar) === 0) return;
+  const type = (r.flags & IORESOURCE_IO) !== 0 ? IORESOURCE_IO : IORESOURCE_MEM;
+  __release_region(type, r.start, resource_size(r));
+}
+
+/** pci_request_selected_regions(): claim each BAR in the mask `bars`; all or none (-EBUSY). */
+export function pci_request_selected_regions(dev: PciDev, bars: number, name: string): number {
+  for (let i = 0; i < PCI_STD_NUM_BARS; i++) {
+    if ((bars & (1 << i)) === 0) continue;
+    if (pci_request_region(dev, i, name) === 0) continue;
+    for (let j = 0; j < i; j++) if ((bars & (1 << j)) !== 0) pci_release_region(dev, j);
+    return -EBUSY;
+  }
+  return 0;
+}
+
+export function pci_release_selected_regions(dev: PciDev, bars: number): void {
+  for (let i = 0; i < PCI_STD_NUM_BARS; i++) if ((bars & (1 << i)) !== 0) pci_release_region(dev, i);
+}
+
+/** pci_request_regions(): claim every BAR of the function for `name` (0 or -EBUSY). */
+export function pci_request_regions(dev: PciDev, name: string): number {
+  return pci_request_selected_regions(dev, (1 << PCI_STD_NUM_BARS) - 1, name);
+}
+
+export function pci_release_regions(dev: PciDev): void {
+  pci_release_selected_regions(dev, (1 << PCI_STD_NUM_BARS) - 1);
+}

@@ -1,10 +1,10 @@
-import { EBUSY, EINVAL, EIO, ENODEV } from "../../include/linux/errno.ts";
+import { EBUSY, EINVAL, EIO } from "../../include/linux/errno.ts";
 import { PCI_CFG_SPACE_EXP_SIZE } from "../../include/kernel/pci.ts";
 import type { PciDev } from "../../include/linux/pci.ts";
 import { kernfs_create, kernfs_create_link, kernfs_get_target_path } from "../fs/kernfs.ts";
 import { pci_bus_read_config } from "./access.ts";
 import { pci_disable_device, pci_enable_device, pci_is_enabled } from "./pci.ts";
-import { device_release_driver, driver_bind } from "./pci_driver.ts";
+import { pci_bus_sysfs_add } from "./pci_driver.ts";
 import { pci_devices, type PciDevice } from "./probe.ts";
 
 /**
@@ -13,8 +13,9 @@ import { pci_devices, type PciDevice } from "./probe.ts";
  * modelled) with config (binary, 4 KiB), vendor, device, subsystem_vendor, subsystem_device,
  * class, revision, irq, resource, enable, modalias, uevent, msi_irqs/ (kernel/pci/msi.ts), and the
  * links driver → ../../../bus/pci/drivers/NAME (while bound) and subsystem → ../../../bus/pci.
- * /sys/bus/pci/devices/NAME links to it; /sys/bus/pci/drivers/NAME holds bind, unbind, uevent
- * and a link per bound device. lspci reads all of this through /sys/bus/pci/devices.
+ * /sys/bus/pci/devices/NAME links to it; /sys/bus/pci/drivers/NAME (bind, unbind, new_id,
+ * remove_id, uevent, a link per bound device) is kernel/pci/pci_driver.ts's. lspci reads all of
+ * this through /sys/bus/pci/devices.
  */
 function hex(n: number, w: number): string {
   return "0x" + n.toString(16).padStart(w, "0");
@@ -78,10 +79,6 @@ function enable_store(dev: PciDev, data: string): number {
   return r < 0 ? r : data.length;
 }
 
-function find(name: string): PciDevice | undefined {
-  return pci_devices().find((d) => d.name === name.trim());
-}
-
 /** pci_create_sysfs_dev_files() and the device's links, for one function. */
 function pci_dev_sysfs_add(dev: PciDevice): void {
   const base = pci_dev_sysfs_path(dev);
@@ -104,37 +101,12 @@ function pci_dev_sysfs_add(dev: PciDevice): void {
   kernfs_create_link(bus_link, kernfs_get_target_path(bus_link, base));
 }
 
-/** At boot, after enumeration: every function's directory and its /sys/bus/pci/devices link. */
+/**
+ * At boot, after enumeration: every function's directory and its /sys/bus/pci/devices link, and
+ * the bus's drivers_autoprobe and drivers_probe. Each driver's directory is made when it registers
+ * (kernel/pci/pci_driver.ts).
+ */
 export function pci_sysfs_init(): void {
   for (const dev of pci_devices()) pci_dev_sysfs_add(dev);
-}
-
-/**
- * Called when a PCI driver registers: its directory /sys/bus/pci/drivers/NAME with bind, unbind,
- * uevent (write-only, as Linux's) and a link named after each device while it is bound to NAME.
- * pci_unregister_driver removes the directory.
- */
-export function pci_driver_sysfs_add(name: string): void {
-  const base = `/sys/bus/pci/drivers/${name}`;
-  kernfs_create(`${base}/bind`, {
-    store: async (data) => {
-      const dev = find(data);
-      if (dev === undefined) return -ENODEV;
-      const r = await driver_bind(name, dev);
-      return r < 0 ? r : data.length;
-    },
-  });
-  kernfs_create(`${base}/unbind`, {
-    store: async (data) => {
-      const dev = find(data);
-      if (dev === undefined || dev.driver?.name !== name) return -ENODEV;
-      await device_release_driver(dev);
-      return data.length;
-    },
-  });
-  kernfs_create(`${base}/uevent`, { store: (data) => data.length });
-  for (const dev of pci_devices()) {
-    const link = `${base}/${dev.name}`;
-    kernfs_create_link(link, () => (dev.driver?.name === name ? kernfs_get_target_path(link, pci_dev_sysfs_path(dev)) : null));
-  }
+  pci_bus_sysfs_add();
 }

@@ -7,6 +7,9 @@ import {
   TASK_NORMAL,
   TASK_RUNNING,
   TASK_UNINTERRUPTIBLE,
+  SIGKILL,
+  SIGSTOP,
+  sig_default_action,
 } from "../../include/linux/sched.ts";
 import { DEFINE_PER_KERNEL, this_kernel } from "../kernel.ts";
 import { KernelBug, LockupKill, oops } from "../panic.ts";
@@ -15,6 +18,7 @@ import { del_timer, mod_timer_ns, TimerList } from "../time/timer.ts";
 import { Task, type TaskFn } from "./task.ts";
 import { __wake_up } from "./wait.ts";
 import { hung_task_note_sleep, hung_task_note_wake } from "../hung_task.ts";
+import { calc_global_load_tick, calc_load_nohz_start } from "./loadavg.ts";
 
 /**
  * The scheduler (kernel/sched/core.c): cooperative tasks on one CPU, run in FIFO order.
@@ -36,8 +40,19 @@ class RunQueue {
   readonly tasks = new Map<number, Task>();
   next_pid = 1;
   nr_switches = 0;
+  /** Tasks created since boot (total_forks: /proc/stat "processes"). */
+  total_forks = 0;
+  /** CPU time of every step run since boot, in ns (the tasks' sum_exec_runtime, the dead ones' too). */
+  exec_ns_total = 0;
+  /**
+   * Tasks asleep in TASK_UNINTERRUPTIBLE (rq->nr_uninterruptible, kept as a set): they count in
+   * the load average. Entered in schedule(), left on wake-up.
+   */
+  readonly uninterruptible = new Set<Task>();
   /** The task whose step is running, and what ends that step (it reached schedule() or exited). */
   stepping: Task | null = null;
+  /** The kernel clock when the running step began (its length is added to the task's CPU time). */
+  step_start_ns = 0;
   step_done: ((busy: Promise<boolean>) => void) | null = null;
   /** The executor of each step's promise, made once so that a step allocates only the promise. */
   readonly capture_step_done = (resolve: (busy: Promise<boolean>) => void): void => {
@@ -113,8 +128,16 @@ export function schedule(): Promise<void> {
   if (!might_sleep()) return RESOLVED;
   const t = get_current()!;
   const rq = runqueue.get();
-  if (t.state === TASK_RUNNING) rq.enqueue(t);
-  else if ((t.state & TASK_UNINTERRUPTIBLE) !== 0) hung_task_note_sleep(t, t.nvcsw);
+  if (t.state === TASK_RUNNING) {
+    t.sched_involuntary++;
+    rq.enqueue(t);
+  } else {
+    t.sched_voluntary++;
+    if ((t.state & TASK_UNINTERRUPTIBLE) !== 0) {
+      rq.uninterruptible.add(t);
+      hung_task_note_sleep(t, t.nvcsw);
+    }
+  }
   return new Promise<void>(park_current);
 }
 
@@ -137,6 +160,9 @@ function end_step(rq: RunQueue): void {
   if (t !== null) {
     const k = this_kernel();
     if (k.current === t) k.current = null;
+    const ran = ktime_get_ns() - rq.step_start_ns;
+    t.sum_exec_runtime_ns += ran;
+    rq.exec_ns_total += ran;
   }
   const done = rq.step_done;
   rq.step_done = null;
@@ -159,6 +185,7 @@ export const cond_resched = sched_yield;
  */
 export function wake_up_state(t: Task, state_mask: number): boolean {
   if ((t.state & state_mask) === 0) return false;
+  if ((t.state & TASK_UNINTERRUPTIBLE) !== 0) runqueue.get().uninterruptible.delete(t);
   t.state = TASK_RUNNING;
   if (!t.on_rq && t !== this_kernel().current) runqueue.get().enqueue(t);
   return true;
@@ -170,12 +197,13 @@ export function wake_up_process(t: Task): boolean {
 
 /**
  * Create a task (not yet runnable: wake_up_process() starts it). Used by kthread_create and by
- * the process layer.
+ * the process layer, which names the parent itself (a system call may run while its task is
+ * between steps, when `current` is not set).
  */
-export function create_task(fn: TaskFn, comm: string, flags: number): Task {
+export function create_task(fn: TaskFn, comm: string, flags: number, parent: Task | null = get_current()): Task {
   const rq = runqueue.get();
-  const parent = get_current();
   const t = new Task(rq.next_pid++, parent?.pid ?? 0, comm, flags, ktime_get_ns(), fn);
+  rq.total_forks++;
   t.resume = () => {
     t.resume = null;
     void run_task_body(t);
@@ -207,6 +235,7 @@ function do_exit(t: Task, code: number): void {
   t.exited = true;
   t.state = EXIT_DEAD;
   if (t.sleep_timer !== null) del_timer(t.sleep_timer);
+  rq.uninterruptible.delete(t);
   for (const fn of t.on_exit.splice(0)) {
     try {
       fn();
@@ -235,13 +264,23 @@ export function kill_stuck_task(t: object): void {
   do_exit(task, 128 + 9);
 }
 
-/** A task that was created but never woken goes away without running (kthread_stop on it). */
+/**
+ * A task that was created but never woken goes away without running (kthread_stop on it, a spawn
+ * whose file actions failed). What was set up for it (its exit hooks: descriptors …) is given back.
+ */
 export function abort_new_task(t: Task, code: number): void {
   if (t.state !== TASK_NEW) return;
   t.resume = null;
   t.exit_code = code;
   t.exited = true;
   t.state = EXIT_DEAD;
+  for (const fn of t.on_exit.splice(0)) {
+    try {
+      fn();
+    } catch (e) {
+      oops(`BUG: exception in an exit hook of ${t.comm}`, e);
+    }
+  }
   runqueue.get().tasks.delete(t.pid);
   __wake_up(t.exit_wq, TASK_NORMAL, 0);
 }
@@ -254,8 +293,14 @@ export function abort_new_task(t: Task, code: number): void {
  */
 export function sched_step(): boolean | Promise<boolean> {
   const rq = runqueue.get();
+  const now = ktime_get_ns();
+  // The scheduler tick's load-average sample (kernel/sched/loadavg.ts): runnable + D-state tasks.
+  calc_global_load_tick(now, rq.nr_running + rq.uninterruptible.size);
   const t = rq.dequeue();
-  if (t === null) return false;
+  if (t === null) {
+    calc_load_nohz_start(rq.uninterruptible.size); // the CPU goes idle: its tick stops
+    return false;
+  }
   const resume = t.resume;
   if (resume === null) return true; // woken twice before it ran: nothing to resume
   t.resume = null;
@@ -265,16 +310,43 @@ export function sched_step(): boolean | Promise<boolean> {
   rq.nr_switches++;
   const done = new Promise<boolean>(rq.capture_step_done);
   rq.stepping = t;
+  rq.step_start_ns = now;
   resume();
   return done;
 }
 
+/** nr_running(): tasks running or runnable — the queue and the task whose step runs now. */
 export function nr_running(): number {
-  return runqueue.get().nr_running;
+  const rq = runqueue.get();
+  return rq.nr_running + (rq.stepping !== null ? 1 : 0);
+}
+
+/** Live tasks (nr_threads, less the zombies, which the process layer keeps). */
+export function nr_threads(): number {
+  return runqueue.get().tasks.size;
+}
+
+/** The last pid handed out (the pid namespace's idr cursor − 1: /proc/loadavg's last field). */
+export function last_pid(): number {
+  return runqueue.get().next_pid - 1;
+}
+
+/** Tasks created since boot (total_forks). */
+export function nr_processes(): number {
+  return runqueue.get().total_forks;
 }
 
 export function nr_context_switches(): number {
   return runqueue.get().nr_switches;
+}
+
+/**
+ * CPU time of all task steps since boot, in ns: the tasks' sum_exec_runtime (exited ones
+ * included) and what the step running now has taken so far.
+ */
+export function task_cputime_total_ns(): number {
+  const rq = runqueue.get();
+  return rq.exec_ns_total + (rq.stepping !== null ? ktime_get_ns() - rq.step_start_ns : 0);
 }
 
 export function find_task_by_pid(pid: number): Task | undefined {
@@ -286,14 +358,16 @@ export function task_list(): Task[] {
   return [...runqueue.get().tasks.values()].sort((a, b) => a.pid - b.pid);
 }
 
-/** ps STAT letter. */
+/**
+ * The state letter of /proc/PID/stat and ps (fs/proc/array.c task_state_array): R running or
+ * runnable (a new task waiting for its first step too: TASK_NEW is not a reported state), S
+ * interruptible sleep, D uninterruptible sleep, X dead. Zombies ("Z") are the process layer's.
+ */
 export function task_state_char(t: Task): string {
   if (t.exited) return "X";
-  if (t.state === TASK_RUNNING) return "R";
   if (t.state & TASK_INTERRUPTIBLE) return "S";
   if (t.state & TASK_UNINTERRUPTIBLE) return "D";
-  if (t.state === TASK_NEW) return "N";
-  return "?";
+  return "R";
 }
 
 /** The per-task timer behind schedule_timeout (Linux keeps it on the sleeper's stack). */
@@ -395,8 +469,25 @@ export function signal_pending(t: Task): boolean {
   return t.sigpending !== 0;
 }
 
-/** send_sig(): post signal `sig` to `t` and wake it from an interruptible sleep. */
+/**
+ * sig_ignored() (kernel/signal.c): a signal the task ignores — explicitly, or by its default
+ * action (SIGCHLD, SIGCONT, SIGURG, SIGWINCH) — is dropped when sent, as Linux discards it at
+ * generation. Stop signals with the default action are dropped too: there is no stopped state
+ * (job control) yet. SIGKILL and SIGSTOP cannot be ignored. Kernel threads (no sighand) take every
+ * signal as pending, as the kernel's own users of send_sig expect.
+ */
+export function sig_ignored(t: Task, sig: number): boolean {
+  if (sig === SIGKILL) return false;
+  const d = t.sighand?.[sig] ?? "default";
+  if (sig === SIGSTOP) return t.sighand !== null;
+  if (d === "ignore") return true;
+  if (d !== "default" || t.sighand === null) return false;
+  return sig_default_action(sig) !== "terminate";
+}
+
+/** send_sig(): post signal `sig` to `t` and wake it from an interruptible sleep (unless it ignores it). */
 export function send_sig(sig: number, t: Task): void {
+  if (sig <= 0 || sig >= 32 || sig_ignored(t, sig)) return;
   t.sigpending |= 1 << sig;
   wake_up_state(t, TASK_INTERRUPTIBLE);
 }

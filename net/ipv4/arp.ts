@@ -1,5 +1,6 @@
-import { EHOSTUNREACH, EINVAL, ENOBUFS } from "../../include/linux/errno.ts";
+import { EHOSTUNREACH, EINVAL, ENOBUFS, EEXIST, ENOENT } from "../../include/linux/errno.ts";
 import { ETH_P_ARP, ETH_P_IP, ETH_ZLEN, PBUF_SIZE, type NetDevice, type PBuf } from "../../include/net/netdevice.ts";
+import { NLM_F_CREATE, NLM_F_EXCL, NUD_FAILED, NUD_INCOMPLETE, NUD_PERMANENT, NUD_REACHABLE, NUD_STALE, type NeighInfo } from "../../include/uapi/if.ts";
 import { inet_ntoa, type NeighEntry } from "../../include/uapi/in.ts";
 import { DEFINE_PER_KERNEL } from "../../kernel/kernel.ts";
 import { pbuf_alloc, pbuf_put } from "../../kernel/mm/pbuf.ts";
@@ -19,6 +20,11 @@ import { snmp } from "./snmp.ts";
  * told "host unreachable". An interface that comes up announces itself with a gratuitous ARP.
  */
 export const ARP_RETRIES = 3;
+/**
+ * neigh_parms ucast_probes: an unresolved entry starts its probe count here (neigh->probes), so it
+ * fails once it reaches ARP_UCAST_PROBES + ARP_RETRIES (mcast_probes), as neigh_max_probes says.
+ */
+export const ARP_UCAST_PROBES = 3;
 export const ARP_RETRANS_NS = 1000 * NSEC_PER_MSEC;
 /** REACHABLE → STALE after this long without confirmation (base_reachable_time 30 s). */
 export const ARP_REACHABLE_NS = 30_000 * NSEC_PER_MSEC;
@@ -67,6 +73,11 @@ class Neigh {
   updated = 0;
   /** Last time a packet went out through this entry (n->used): recently used entries count as referenced. */
   used = 0;
+  /** When the entry was made: n->used's starting value, as Linux's neigh_alloc sets it (`used` stays 0 here, for the gc). */
+  created = 0;
+  /** Last time the peer proved reachable (n->confirmed); a new entry's lies 2 × base_reachable_time back. */
+  confirmed = 0;
+  /** Probes sent (n->probes): resolution starts it at ARP_UCAST_PROBES; kept once resolved. */
   probes = 0;
   readonly queue: [PBuf, XmitError | null][] = [];
   readonly timer: TimerList;
@@ -172,6 +183,8 @@ function neigh_alloc(addr: number, dev: NetDevice): Neigh | null {
     }
   }
   const n = new Neigh(addr, dev, neigh_timer);
+  n.updated = n.created = now;
+  n.confirmed = now - 2 * ARP_REACHABLE_NS;
   tbl.entries.set(key(addr, dev), n);
   tbl.allocs++;
   if (!timer_pending(tbl.gc_timer)) mod_timer_ns(tbl.gc_timer, now + NEIGH_GC_INTERVAL_NS);
@@ -273,8 +286,9 @@ function fill_and_send(n: Neigh, p: PBuf): number {
 function neigh_timer(n: Neigh): void {
   const now = ktime_get_ns();
   if (n.state === "INCOMPLETE") {
-    if (++n.probes < ARP_RETRIES) {
+    if (n.probes < ARP_UCAST_PROBES + ARP_RETRIES) {
       const src = inet_addr_on(n.dev)?.addr ?? 0;
+      n.probes++;
       arp_send(n.dev, ARPOP_REQUEST, n.addr, null, src);
       mod_timer_ns(n.timer, now + ARP_RETRANS_NS);
       return;
@@ -282,10 +296,7 @@ function neigh_timer(n: Neigh): void {
     n.state = "FAILED";
     n.updated = now;
     snmp.get().Arp.Unresolved++;
-    for (const [p, on_error] of n.queue.splice(0)) {
-      on_error?.(-EHOSTUNREACH, p);
-      pbuf_put(p);
-    }
+    neigh_invalidate(n);
     mod_timer_ns(n.timer, now + ARP_GC_NS);
     return;
   }
@@ -302,11 +313,18 @@ function neigh_timer(n: Neigh): void {
   mod_timer_ns(n.timer, n.updated + ARP_REACHABLE_NS);
 }
 
+/** neigh_invalidate(): resolution failed; every packet waiting in `n` is refused (host unreachable). */
+function neigh_invalidate(n: Neigh): void {
+  for (const [p, on_error] of n.queue.splice(0)) {
+    on_error?.(-EHOSTUNREACH, p);
+    pbuf_put(p);
+  }
+}
+
 function neigh_update(n: Neigh, mac: Uint8Array, off: number): void {
   for (let i = 0; i < 6; i++) n.mac[i] = mac[off + i]!;
   n.state = "REACHABLE";
-  n.updated = ktime_get_ns();
-  n.probes = 0;
+  n.updated = n.confirmed = ktime_get_ns();
   mod_timer_ns(n.timer, n.updated + ARP_REACHABLE_NS);
   for (const [p] of n.queue.splice(0)) fill_and_send(n, p);
 }
@@ -343,6 +361,7 @@ export function neigh_output(p: PBuf, dev: NetDevice, nexthop: number, on_error:
     }
     n = fresh;
     n.used = ktime_get_ns();
+    n.probes = ARP_UCAST_PROBES + 1;
     arp_send(dev, ARPOP_REQUEST, nexthop, null, inet_addr_on(dev)?.addr ?? 0);
     mod_timer_ns(n.timer, ktime_get_ns() + ARP_RETRANS_NS);
   }
@@ -406,6 +425,82 @@ export function neigh_list(): NeighEntry[] {
   return [...arp_tbl.get().values()].map((n) => ({ addr: n.addr, ifname: n.dev.name, mac: n.state === "INCOMPLETE" || n.state === "FAILED" ? "" : mac_to_string(n.mac), state: n.state }));
 }
 
+const NUD_BITS: Record<NeighEntry["state"], number> = { INCOMPLETE: NUD_INCOMPLETE, REACHABLE: NUD_REACHABLE, STALE: NUD_STALE, FAILED: NUD_FAILED, PERMANENT: NUD_PERMANENT };
+/** USER_HZ: nda_cacheinfo counts in clock ticks of 1/100 s. */
+const NSEC_PER_USER_TICK = 10 * NSEC_PER_MSEC;
+
+/**
+ * neigh_dump_info() (RTM_GETNEIGH): every entry with its NDA_CACHEINFO — ages in USER_HZ ticks, and
+ * ndm_refcnt, which counts the entry's pending timer as Linux's neigh_add_timer holds a reference
+ * (NUD_IN_TIMER: resolving or REACHABLE) — and NDA_PROBES. NDA_LLADDR only for valid states.
+ */
+export function neigh_dump(): NeighInfo[] {
+  const now = ktime_get_ns();
+  const age = (t: number): number => Math.max(0, Math.floor((now - t) / NSEC_PER_USER_TICK));
+  return [...arp_tbl.get().values()].map((n) => ({
+    addr: n.addr,
+    ifname: n.dev.name,
+    lladdr: n.state === "INCOMPLETE" || n.state === "FAILED" ? "" : mac_to_string(n.mac),
+    state: NUD_BITS[n.state],
+    refcnt: n.state === "INCOMPLETE" || n.state === "REACHABLE" ? 1 : 0,
+    used: age(Math.max(n.used, n.created)),
+    confirmed: age(n.confirmed),
+    updated: age(n.updated),
+    probes: n.probes,
+  }));
+}
+
+/**
+ * neigh_add() (RTM_NEWNEIGH, `ip neigh add|replace|change`): set `dev`'s entry for `addr` to
+ * `state` (NUD_PERMANENT, NUD_REACHABLE or NUD_STALE — the states this table keeps) with link-layer
+ * address `mac` (6 bytes), or the one the entry has when `mac` is null. `flags`: NLM_F_CREATE to
+ * make a missing entry, NLM_F_EXCL to refuse an existing one, NLM_F_REPLACE to change one. An
+ * administrative update overrides a permanent entry and releases packets waiting for resolution.
+ * Returns 0, -EEXIST, -ENOENT, -EINVAL (a state not kept, or no address known: "No link layer
+ * address given") or -ENOBUFS (table full). Process context.
+ */
+export function neigh_add(dev: NetDevice, addr: number, mac: Uint8Array | null, state: number, flags: number): number {
+  const st = state === NUD_PERMANENT ? "PERMANENT" : state === NUD_REACHABLE ? "REACHABLE" : state === NUD_STALE ? "STALE" : null;
+  if (st === null || (mac !== null && mac.length !== 6)) return -EINVAL;
+  const tbl = neigh_tbl.get();
+  const k = key(addr, dev);
+  let n = tbl.entries.get(k);
+  if (n !== undefined && (flags & NLM_F_EXCL) !== 0) return -EEXIST;
+  if (n === undefined && (flags & NLM_F_CREATE) === 0) return -ENOENT;
+  const known = n !== undefined && n.state !== "INCOMPLETE" && n.state !== "FAILED";
+  if (mac === null && !known) return -EINVAL;
+  if (n === undefined) {
+    const fresh = neigh_alloc(addr, dev);
+    if (fresh === null) return -ENOBUFS;
+    n = fresh;
+  }
+  const now = ktime_get_ns();
+  if (mac !== null) n.mac.set(mac);
+  n.state = st;
+  n.updated = now;
+  // NUD_CONNECTED states are confirmed by the update itself.
+  if (st !== "STALE") n.confirmed = now;
+  del_timer(n.timer);
+  if (st === "REACHABLE") mod_timer_ns(n.timer, now + ARP_REACHABLE_NS);
+  else if (st === "STALE") mod_timer_ns(n.timer, now + ARP_REACHABLE_NS + ARP_GC_NS);
+  for (const [p] of n.queue.splice(0)) fill_and_send(n, p);
+  return 0;
+}
+
+/**
+ * neigh_delete() (RTM_DELNEIGH): `dev`'s entry for `addr` goes, whatever its state; packets still
+ * waiting for it are refused as a failed resolution refuses them. 0 or -ENOENT. Process context.
+ */
+export function neigh_delete(dev: NetDevice, addr: number): number {
+  const tbl = neigh_tbl.get();
+  const k = key(addr, dev);
+  const n = tbl.entries.get(k);
+  if (n === undefined) return -ENOENT;
+  neigh_invalidate(n);
+  neigh_destroy(tbl, k, n);
+  return 0;
+}
+
 /** Forget every entry on `dev` (it went down or away), dropping queued packets. */
 export function neigh_flush_dev(dev: NetDevice): void {
   const tbl = neigh_tbl.get();
@@ -416,7 +511,8 @@ export function neigh_flush_dev(dev: NetDevice): void {
 export function show_arp(): string {
   let out = "IP address       HW type     Flags       HW address            Mask     Device\n";
   for (const n of arp_tbl.get().values()) {
-    const flags = n.state === "REACHABLE" || n.state === "STALE" ? "0x2" : "0x0";
+    // arp_state_to_flags(): ATF_PERM | ATF_COM for a permanent entry, ATF_COM for one with an address.
+    const flags = n.state === "PERMANENT" ? "0x6" : n.state === "REACHABLE" || n.state === "STALE" ? "0x2" : "0x0";
     out += `${inet_ntoa(n.addr).padEnd(17)}0x1         ${flags.padEnd(12)}${(n.state === "INCOMPLETE" || n.state === "FAILED" ? "00:00:00:00:00:00" : mac_to_string(n.mac)).padEnd(22)}*        ${n.dev.name}\n`;
   }
   return out;

@@ -10,7 +10,7 @@ import { HZ, ktime_get_ns, NSEC_PER_SEC } from "../../kernel/time/timekeeping.ts
 import { dev_add_tap, dev_queue_xmit, mac_to_string } from "../../drivers/net/netdev.ts";
 import { csum_fold, csum_partial, csum_tcpudp_nofold, ip_compute_csum } from "../../lib/inet_checksum.ts";
 import { sock_queue_rcv, sock_recv, type Sock } from "../socket.ts";
-import { inet_addr_add, inet_addr_del, inet_addr_on, inet_is_broadcast, inet_local } from "./devinet.ts";
+import { inet_addr_add, inet_addr_del, inet_addr_on, inet_addr_set_lifetime, inet_is_broadcast, inet_local } from "./devinet.ts";
 import { ip_build_header, L4_OFF } from "./ip.ts";
 import { fib_add, fib_del } from "./route.ts";
 import { udp_bind, udp_close, udp_sendto, udp_socket } from "./udp.ts";
@@ -241,6 +241,8 @@ function apply(dev: NetDevice, r: Reply): Lease {
     fib_add(0, 0, r.router, dev, "dhcp");
   }
   const lease_s = r.lease || 86400;
+  // The address lives as long as the lease (dhclient-script's `valid_lft L preferred_lft L`), renewed with it.
+  inet_addr_set_lifetime(dev, r.yiaddr, lease_s, lease_s);
   const t1_s = r.t1 > 0 && r.t1 < lease_s ? r.t1 : Math.floor(lease_s / 2);
   const t2_s = r.t2 > t1_s && r.t2 < lease_s ? r.t2 : Math.max(t1_s, Math.floor((lease_s * 7) / 8));
   const lease: Lease = { dev, addr: r.yiaddr, prefix, router: r.router, dns: r.dns, server: r.server || (old?.server ?? 0), lease_s, t1_s, t2_s, obtained_ns: ktime_get_ns(), renewals: old?.renewals ?? 0, renew_work: old?.renew_work ?? null };

@@ -8,7 +8,7 @@ import { inet_local } from "./devinet.ts";
 import { ping_err, ping_rcv } from "./ping.ts";
 import { inet_protocol_err } from "./protocol.ts";
 import { ip_rt_update_pmtu } from "./route.ts";
-import { snmp } from "./snmp.ts";
+import { icmp_in_count, icmp_out_count, snmp } from "./snmp.ts";
 import { udp_err } from "./udp.ts";
 
 /**
@@ -119,9 +119,9 @@ export function icmp_rcv(p: PBuf, ip: IpInfo): void {
     return;
   }
   const type = d[off]!;
+  icmp_in_count(type);
   switch (type) {
     case ICMP_ECHO: {
-      s.InEchos++;
       if (ip.bcast) break;
       // Reuse the buffer: the request's ICMP message becomes the reply's. The header (and options)
       // in front of it are dropped by moving the frame start, so it sits at L4_OFF without a copy.
@@ -129,23 +129,18 @@ export function icmp_rcv(p: PBuf, ip: IpInfo): void {
       const r = p.head + L4_OFF;
       d[r] = ICMP_ECHOREPLY;
       ip_l4_csum(p, r, 2, 0);
-      s.OutMsgs++;
-      s.OutEchoReps++;
+      icmp_out_count(ICMP_ECHOREPLY);
       ip_output(p, len, IPPROTO_ICMP, ip.saddr, ip.daddr);
       return;
     }
     case ICMP_ECHOREPLY:
-      s.InEchoReps++;
       ping_rcv(p, ip, off, len);
       break;
     case ICMP_DEST_UNREACH:
     case ICMP_TIME_EXCEEDED:
-    case ICMP_PARAMETERPROB: {
-      if (type === ICMP_DEST_UNREACH) s.InDestUnreachs++;
-      else if (type === ICMP_TIME_EXCEEDED) s.InTimeExcds++;
+    case ICMP_PARAMETERPROB:
       icmp_unreach(p, ip, off, len);
       break;
-    }
     default:
       // Types past NR_ICMP_TYPES (18) are errors, as icmp_rcv counts them; known types with no
       // handler here (timestamp, redirect, …) are consumed as icmp_discard does.
@@ -236,10 +231,7 @@ export function icmp_send(orig: PBuf, ip: IpInfo, type: number, code: number, in
   d.set(od.subarray(ip.iph, ip.iph + quote), o + 8);
   const len = 8 + quote;
   ip_l4_csum(p, o, 2, 0);
-  const s = snmp.get().Icmp;
-  s.OutMsgs++;
-  if (type === ICMP_DEST_UNREACH) s.OutDestUnreachs++;
-  else if (type === ICMP_TIME_EXCEEDED) s.OutTimeExcds++;
+  icmp_out_count(type);
   // From the address the packet was for when it was ours, else the route's (a locally sent one).
   ip_output(p, len, IPPROTO_ICMP, ip.saddr, inet_local(ip.daddr) !== undefined ? ip.daddr : 0);
 }

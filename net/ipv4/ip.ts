@@ -215,11 +215,13 @@ export function ip_local_error(sk: Sock, err: number, daddr: number, port: numbe
  */
 export function ip_rcv(p: PBuf, _dev: NetDevice): void {
   const s = snmp.get().Ip;
-  s.InReceives++;
   const d = p.data;
   const v = p.view;
   const iph = p.head + ETH_HLEN;
   const avail = p.len - ETH_HLEN;
+  // __IP_UPD_PO_STATS(IPSTATS_MIB_IN): the datagram as it arrived, link padding and all.
+  s.InReceives++;
+  s.InOctets += Math.max(0, avail);
   const headlen = p.len - p.data_len - ETH_HLEN;
   if (avail < IP_HLEN || headlen < IP_HLEN || d[iph]! >> 4 !== 4) {
     s.InHdrErrors++;
@@ -228,7 +230,18 @@ export function ip_rcv(p: PBuf, _dev: NetDevice): void {
   }
   const ihl = (d[iph]! & 0x0f) * 4;
   const tot_len = v.getUint16(iph + 2);
-  if (ihl < IP_HLEN || ihl > headlen) {
+  if (ihl < IP_HLEN) {
+    s.InHdrErrors++;
+    pbuf_put(p);
+    return;
+  }
+  // IPSTATS_MIB_NOECTPKTS + the ECN bits of the TOS: InNoECTPkts, InECT1Pkts, InECT0Pkts, InCEPkts.
+  const ecn = d[iph + 1]! & 3;
+  if (ecn === 0) s.InNoECTPkts++;
+  else if (ecn === 1) s.InECT1Pkts++;
+  else if (ecn === 2) s.InECT0Pkts++;
+  else s.InCEPkts++;
+  if (ihl > headlen) {
     s.InHdrErrors++;
     pbuf_put(p);
     return;
@@ -257,6 +270,11 @@ export function ip_rcv(p: PBuf, _dev: NetDevice): void {
     s.InAddrErrors++;
     pbuf_put(p);
     return;
+  }
+  if (bcast) {
+    // ip_rcv_finish_core, RTN_BROADCAST: IPSTATS_MIB_INBCAST, the datagram without padding.
+    s.InBcastPkts++;
+    s.InBcastOctets += tot_len;
   }
   ip_local_deliver(p, bcast);
 }

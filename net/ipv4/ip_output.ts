@@ -62,6 +62,13 @@ export function ip_output(p: PBuf, l4_len: number, proto: number, daddr: number,
     pbuf_put(p);
     return -EMSGSIZE;
   }
+  // IP_UPD_PO_STATS(IPSTATS_MIB_OUT) counts the octets of the whole datagram, before fragmentation;
+  // ip_finish_output2 the broadcasts (IPSTATS_MIB_OUTBCAST).
+  s.OutOctets += tot;
+  if (inet_is_broadcast(daddr)) {
+    s.OutBcastPkts++;
+    s.OutBcastOctets += tot;
+  }
   const mtu = pmtudisc === IP_PMTUDISC_PROBE ? ip_dev_mtu(rt.dev) : ip_dst_mtu(rt.dev, daddr);
   // __ip_make_skb: DF for DO and PROBE, and for WANT when it fits and the path MTU is not locked
   // (a datagram too big for WANT is fragmented without DF: ip_sk_ignore_df). A GSO frame is

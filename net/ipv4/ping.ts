@@ -6,7 +6,7 @@ import { sock_alloc, sock_queue_rcv, sock_release, type Sock } from "../socket.t
 import { ICMP_DEST_UNREACH, ICMP_ECHO, ICMP_HOST_UNREACH, icmp_err_text } from "./icmp.ts";
 import { IP_HLEN, IP_MAX_MTU, ip_l4_csum, ip_local_error, ip_make_pbuf, ip_output, ip_sk_pmtudisc, L4_OFF, pbuf_copy_out, pbuf_store_bits, type IpInfo } from "./ip.ts";
 import { ip_dev_mtu, ip_dst_mtu, ip_route_output } from "./route.ts";
-import { snmp } from "./snmp.ts";
+import { icmp_out_count } from "./snmp.ts";
 
 /**
  * Ping sockets (net/ipv4/ping.c): socket(AF_INET, SOCK_DGRAM, IPPROTO_ICMP). The application
@@ -72,8 +72,7 @@ export function ping_sendto(sk: Sock, data: Uint8Array, daddr: number): number {
   p.view.setUint16(o + 4, sk.port); // identifier
   ip_l4_csum(p, o, 2, 0);
   const seq = p.view.getUint16(o + 6);
-  snmp.get().Icmp.OutMsgs++;
-  snmp.get().Icmp.OutEchos++;
+  icmp_out_count(ICMP_ECHO);
   const r = ip_output(
     p,
     data.length,

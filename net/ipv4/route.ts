@@ -143,8 +143,21 @@ export function ip_route_output(dst: number): RouteResult | null {
   return { dev: best.dev, nexthop: best.gateway !== 0 ? best.gateway : dst, src };
 }
 
+/**
+ * The main table as an RTM_GETROUTE dump (and /proc/net/route) gives it: in fib_trie's order —
+ * by destination, and for one destination the longest prefix first. The connected routes of a
+ * loopback device are not in it: Linux keeps them in the local table (fib_add_ifaddr, RTN_LOCAL).
+ */
 export function fib_list(): RouteEntry[] {
-  return fib.get().routes.map((r) => ({ dst: r.dst, prefix: r.prefix, gateway: r.gateway, ifname: r.dev.name, src: inet_addr_on(r.dev)?.addr ?? 0, proto: r.proto }));
+  return fib
+    .get()
+    .routes.filter((r) => !(r.proto === "kernel" && r.dev.type === "loopback"))
+    .sort((a, b) => a.dst - b.dst || b.prefix - a.prefix)
+    .map((r) => {
+      // A connected route's preferred source is the address that brought it (fib_add_ifaddr's prim).
+      const own = inet_addrs().find((a) => a.dev === r.dev && a.prefix === r.prefix && ((a.addr & a.mask) >>> 0) === r.dst);
+      return { dst: r.dst, prefix: r.prefix, gateway: r.gateway, ifname: r.dev.name, src: (own ?? inet_addr_on(r.dev))?.addr ?? 0, proto: r.proto };
+    });
 }
 
 export function fib_flush_dev(dev: NetDevice): void {

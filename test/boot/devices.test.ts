@@ -8,6 +8,7 @@ import { World } from "../../hw/world.ts";
 import { device_names, machine_nics, plug_device } from "../../boot/board.ts";
 import { coldplug_modules, MODULE_INDEX, modules_warnings } from "../../boot/modules.ts";
 import { USAGE } from "../../boot/options.ts";
+import { modules_alias, modules_dep, pci_ids } from "../../boot/initramfs.ts";
 import { device_help_text } from "../../hw/core/qdev.ts";
 import { DEVICE_TYPES } from "../../hw/devices.ts";
 import type { PciDeviceId } from "../../include/linux/pci.ts";
@@ -65,5 +66,22 @@ describe("device types", () => {
     expect(modules_warnings(m, ["inet"], true)).toEqual(["--modules: the NICs need e1000, which the list leaves out: they stay without a driver and unconfigured (modprobe loads one later)"]);
     expect(modules_warnings(m, ["inet", "e1000"], true)).toEqual([]);
     expect(modules_warnings(m, [], false)).toEqual([]);
+  });
+
+  it("the initramfs carries kmod's modules.alias and a pci.ids made from the registrations", () => {
+    const alias = modules_alias(MODULE_INDEX);
+    expect(alias).toContain("alias pci:v00008086d0000100Esv*sd*bc*sc*i* e1000\n");
+    expect(alias).toContain("alias pci:v00001234d000011E8sv*sd*bc*sc*i* edu\n");
+    expect(alias).toContain("alias virtio:d00000001v* virtio_net\n");
+    const ids = pci_ids(DEVICE_TYPES);
+    expect(ids).toContain("8086  Intel Corporation\n\t100c  82544GC Gigabit Ethernet Controller (Copper)\n\t100e  82540EM Gigabit Ethernet Controller\n");
+    expect(ids).toContain("1af4  Red Hat, Inc.\n\t1041  Virtio 1.0 network device\n");
+  });
+
+  it("modules.dep names every module with what it needs first, as depmod writes it", async () => {
+    const dep = await modules_dep(MODULE_INDEX);
+    expect(dep).toContain("kernel/drivers/net/e1000.ko: kernel/drivers/net/netdev.ko\n");
+    expect(dep).toContain("kernel/drivers/virtio/virtio_pci.ko: kernel/drivers/virtio/virtio.ko\n");
+    expect(dep.split("\n").filter((l) => l !== "")).toHaveLength(MODULE_INDEX.size);
   });
 });

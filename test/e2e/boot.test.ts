@@ -33,7 +33,8 @@ describe("npm start", () => {
     expect(r.stdout).toContain(
       [
         "00:04.0 Unclassified device [00ff]: Device 1234:11e8 (rev 10)",
-        "\tSubsystem: Red Hat, Inc. QEMU Virtual Machine",
+        // pci.ids has no 1234:11e8, so no entry for its QEMU subsystem either (real lspci agrees).
+        "\tSubsystem: Red Hat, Inc. Device 1100",
         "\tFlags: bus master, medium devsel, latency 0, IRQ 10",
         "\tMemory at c0000000 (32-bit, non-prefetchable) [size=1M]",
         "\tCapabilities: [40] Power Management version 3",
@@ -157,7 +158,7 @@ describe("npm start", () => {
     expect(r.stdout).toContain("rmmod: ERROR: Module netdev is in use by: inet e1000\n");
 
     expect(r.stdout).toMatch(/^3: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP/m); // a new ifindex after re-registration, as in Linux
-    expect(r.stdout).toMatch(/^0x00100: RCTL +0x[0-9a-f]{8} +EN BAM SECRC$/m);
+    expect(r.stdout).toMatch(/^0x00100: RCTL \(Receive control register\) 0x[0-9A-F]{8}\n {6}Receiver: {26}enabled$/m);
     expect(r.stdout).toMatch(/^RX ring: 256 descriptors at 0x[0-9a-f]+\n {2}head \(hw\) 0 {2}tail \(hw\) 254 {2}next_to_use 255 {2}next_to_clean 0$/m);
     expect(r.stdout).toMatch(/^e1000 +\d+ {2}0$/m);
     expect(r.stdout).toMatch(/^netdev +\d+ {2}2 (e1000,inet|inet,e1000)$/m);
@@ -166,7 +167,7 @@ describe("npm start", () => {
   it("ip and ethtool refuse bad input with one line and a non-zero status", async () => {
     const r = await run_ringzero([...V, "-c", "ip link set eth9 up"]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toBe('ip: Cannot find device "eth9"\n');
+    expect(r.stdout).toBe('Cannot find device "eth9"\n');
     const e = await run_ringzero([...V, "-c", "ethtool -G eth0 rx 100"]);
     expect(e.code).toBe(1);
     expect(e.stdout).toBe("ethtool: Invalid argument\n");
@@ -193,8 +194,8 @@ describe("npm start", () => {
     expect(r.stdout).toContain("ping: nosuchhost: Name or service not known\ns=2\n");
     expect(r.stdout).toContain("ping: invalid argument: '0'\ns=2\n");
     expect(r.stdout).toContain("ping: usage error: Destination address required\ns=2\n");
-    expect(r.stdout).toContain("ifconfig: eth7: error fetching interface information: Device not found\ns=1\n");
-    expect(r.stdout).toContain('ip: Device "eth7" does not exist.\ns=1\n');
+    expect(r.stdout).toContain("eth7: error fetching interface information: Device not found\ns=1\n");
+    expect(r.stdout).toContain('Device "eth7" does not exist.\ns=1\n');
     expect(r.stdout).toContain("dhclient: eth5: no such interface\ns=1\n");
   });
 
@@ -216,7 +217,8 @@ describe("npm start", () => {
   it("boots to an interactive prompt and reads commands from the terminal", async () => {
     const r = await run_ringzero(V, "echo hello from ringzero\nfree -m\nbogus\n");
     expect(r.code).toBe(127); // at end of input the shell exits with its last status, as sh does
-    expect(r.stdout).toContain("ringzero:/# hello from ringzero\n");
+    // The console echoes the command (the shell's readline draws it after the prompt).
+    expect(r.stdout).toMatch(/ringzero:\/# (echo hello from ringzero\n)?hello from ringzero\n/);
     expect(r.stdout).toMatch(/Mem: +\d+ +\d+ +\d+/);
     expect(r.stdout).toContain("sh: bogus: command not found\n");
     expect(r.stdout).toMatch(/ringzero:\/# exit\n/); // end of input logs out

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { boot_guest } from "../../fuzz/machine.ts";
+import { run_shell } from "../../fuzz/shell.ts";
 
 describe("shell: ^C typed ahead", () => {
   it("runs the command that follows and keeps answering", async () => {
@@ -16,7 +17,15 @@ describe("shell: ^C typed ahead", () => {
     g.machine.uart.receive("echo al''ive\n");
     await g.world.run({ for_ns: 1e9 });
     const out = g.take_console();
-    expect(out).toMatch(/# hi\n/);
-    expect(out).toMatch(/# alive\n/);
+    expect(out).toMatch(/# echo hi\nhi\n/);
+    expect(out).toMatch(/# echo al''ive\nalive\n/);
   });
+});
+
+describe("shell fuzz: the grammar", () => {
+  it("no input line throws or hangs: every one is followed by a shell that answers", async () => {
+    const r = await run_shell({ seed: 16, ops: 40, kinds: ["grammar", "operators", "tokens", "control"] });
+    expect(r.failures).toEqual([]);
+    expect([r.hangs, r.escapes]).toEqual([0, 0]);
+  }, 120_000);
 });

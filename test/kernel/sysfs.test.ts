@@ -26,7 +26,7 @@ import { virtio_devices } from "../../drivers/virtio/virtio.ts";
 import { virtio_dev_sysfs_add, virtio_dev_sysfs_path, virtio_dev_sysfs_remove, virtio_driver_sysfs_add, virtio_features_text } from "../../drivers/virtio/virtio_sysfs.ts";
 import { serial8250_init } from "../../drivers/tty/serial8250.ts";
 import { PROGRAMS } from "../../userland/programs.ts";
-import { PROMPT } from "../../userland/sh.ts";
+import { PROMPT } from "../../userland/sh/sh.ts";
 import { boot_test_machine, type TestMachine } from "../helpers/boot.ts";
 import { boot_net_machine, MODULES } from "../helpers/net_machine.ts";
 import { MAC_A } from "../helpers/nic_harness.ts";
@@ -130,7 +130,7 @@ describe("PCI and net class sysfs of an e1000", () => {
     expect(kernfs_read(`${DEV}/irq`)).toMatch(/^\d+\n$/);
     expect(kernfs_readlink(`${DEV}/driver`)).toBe("../../../bus/pci/drivers/e1000");
     expect(kernfs_readlink(`${DEV}/subsystem`)).toBe("../../../bus/pci");
-    expect(kernfs_readdir(`${DEV}/driver`)).toEqual(["0000:00:03.0", "bind", "uevent", "unbind"]);
+    expect(kernfs_readdir(`${DEV}/driver`)).toEqual(["0000:00:03.0", "bind", "new_id", "remove_id", "uevent", "unbind"]);
     expect(kernfs_readlink("/sys/bus/pci/drivers/e1000/0000:00:03.0")).toBe("../../../../devices/pci0000:00/0000:00:03.0");
     expect(kernfs_read(`${DEV}/uevent`)).toBe(
       "DRIVER=e1000\nPCI_CLASS=20000\nPCI_ID=8086:100E\nPCI_SUBSYS_ID=1AF4:1100\nPCI_SLOT_NAME=0000:00:03.0\nMODALIAS=pci:v00008086d0000100Esv00001AF4sd00001100bc02sc00i00\n",
@@ -142,7 +142,7 @@ describe("PCI and net class sysfs of an e1000", () => {
     expect(await tm.in_task(() => kernfs_write(`${DEV}/enable`, "0"))).toBe(-EBUSY);
     expect(await tm.in_task(() => kernfs_write("/sys/bus/pci/drivers/e1000/unbind", "0000:00:03.0"))).toBeGreaterThan(0);
     expect(kernfs_readlink(`${DEV}/driver`)).toBe(-ENOENT);
-    expect(kernfs_readdir("/sys/bus/pci/drivers/e1000")).toEqual(["bind", "uevent", "unbind"]);
+    expect(kernfs_readdir("/sys/bus/pci/drivers/e1000")).toEqual(["bind", "new_id", "remove_id", "uevent", "unbind"]);
     expect(text(kernfs_read(`${DEV}/uevent`))).not.toMatch(/DRIVER=/);
     expect(kernfs_read("/sys/class/net/eth0/address")).toBe(-ENOENT);
     expect(kernfs_readdir(`${DEV}/net`)).toBe(-ENOENT);

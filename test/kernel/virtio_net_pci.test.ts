@@ -6,7 +6,7 @@ import { expect, it } from "vitest";
 import { VirtioNet } from "../../hw/net/virtio_net.ts";
 import { serial8250_init } from "../../drivers/tty/serial8250.ts";
 import { PROGRAMS } from "../../userland/programs.ts";
-import { PROMPT } from "../../userland/sh.ts";
+import { PROMPT } from "../../userland/sh/sh.ts";
 import { boot_test_machine } from "../helpers/boot.ts";
 import { MAC_A } from "../helpers/nic_harness.ts";
 

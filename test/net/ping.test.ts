@@ -73,7 +73,7 @@ describe("several NICs and machines", () => {
     expect(out).toContain("bound to 10.0.3.15\n");
     expect(out).toMatch(/--- 10\.0\.2\.2 ping statistics ---\n2 packets transmitted, 2 received/);
     expect(out).toMatch(/--- 10\.0\.3\.2 ping statistics ---\n2 packets transmitted, 2 received/);
-    expect(out).toContain("10.0.3.0/24 dev eth1 proto kernel scope link src 10.0.3.15\n");
+    expect(out).toContain("10.0.3.0/24 dev eth1 proto kernel scope link src 10.0.3.15 \n");
     expect(a.frames_in).toBeGreaterThan(0);
     expect(b.frames_in).toBeGreaterThan(0);
   });

@@ -1,14 +1,19 @@
-import { strerror } from "../../include/linux/errno.ts";
-import type { EthtoolCmd, EthtoolFeature, EthtoolReply } from "../../include/uapi/ethtool.ts";
+import { ENODEV, EOPNOTSUPP, strerror } from "../../include/linux/errno.ts";
+import type { EthtoolCmd, EthtoolFeature, EthtoolRegs, EthtoolReply, EthtoolTestResult } from "../../include/uapi/ethtool.ts";
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import { fail, print } from "../lib/stdio.ts";
+import { e1000_dump_regs } from "../lib/ethtool_e1000.ts";
+import { ethtool_coalesce_text, ethtool_rings_text, ethtool_settings_text } from "../lib/ethtool_netlink.ts";
 import type { Command } from "../lib/command.ts";
 
 /**
- * ethtool: `ethtool DEV` (link settings), `-i` (driver), `-S` (statistics), `-d` (register dump),
- * `-g`/`-G DEV rx N tx N` (rings), `-c`/`-C DEV rx-usecs N` (interrupt coalescing), `-t DEV`
- * (offline self-test), `-k` / `-K DEV rx|tx|sg|tso|FEATURE on|off …` (offload features),
- * `--dump-rings DEV` (ringzero: the ring inspector).
+ * ethtool (6.1, as Debian 12 runs it against a 6.1 kernel): `ethtool DEV` (link settings, as the
+ * netlink LINKMODES/LINKINFO/WOL/DEBUG/LINKSTATE replies print), `-i` (driver), `-S`
+ * (statistics), `-d` (register dump: the driver's own dumper for e1000, else hex), `-g`/`-G DEV
+ * rx N tx N` (rings), `-c`/`-C DEV rx-usecs N` (interrupt coalescing), `-t DEV [offline]`
+ * (self-test), `-k` / `-K DEV rx|tx|sg|tso|FEATURE on|off …` (offload features), `--dump-rings
+ * DEV` (ringzero: the ring inspector). Errors are ethtool's: the ioctl commands' "Cannot …: "
+ * messages and exit codes, and "netlink error: …" (exit 1) for those that go over netlink.
  */
 const USAGE = "Usage: ethtool [ -i | -S | -d | -g | -l | -c | -k | -t | --dump-rings ] DEVNAME | ethtool -G DEVNAME [rx N] [tx N] | ethtool -C DEVNAME rx-usecs N | ethtool -K DEVNAME [rx|tx|sg|tso|FEATURE on|off] ...";
 
@@ -97,9 +102,89 @@ async function set_features(sys: Syscalls, dev: string, rest: string[]): Promise
 async function call(sys: Syscalls, dev: string, cmd: EthtoolCmd): Promise<EthtoolReply | string> {
   const r = await sys.ethtool(dev, cmd);
   if (typeof r !== "number") return r;
-  if (r === -19) return `Cannot get device settings: No such device`;
-  if (r === -95) return `Operation not supported`;
+  if (r === -ENODEV) return `Cannot get device settings: No such device`;
+  if (r === -EOPNOTSUPP) return `Operation not supported`;
   return strerror(r);
+}
+
+/** The request as ethtool makes it; the kernel's errno when it fails (no answer at all: -EOPNOTSUPP). */
+async function request(sys: Syscalls, dev: string, cmd: EthtoolCmd): Promise<EthtoolReply | number> {
+  const r = await sys.ethtool(dev, cmd);
+  return r ?? -EOPNOTSUPP;
+}
+
+/** A netlink request's failure as ethtool's nlsock reports it (the kernel's extack first), exit 1. */
+function netlink_error(sys: Syscalls, err: number): number {
+  const extack = err === -ENODEV ? "netlink error: no device matches name (offset 24)\n" : "";
+  sys.write(2, `${extack}netlink error: ${strerror(err)}\n`);
+  return 1;
+}
+
+/** An ioctl command's failure: perror(what) and ethtool's exit code for it. */
+function ioctl_error(sys: Syscalls, what: string, err: number, status: number): number {
+  sys.write(2, `${what}: ${strerror(err)}\n`);
+  return status;
+}
+
+/** dump_hex(): ethtool's fallback for a register dump no dumper decodes. */
+function dump_hex(data: Uint8Array): string {
+  let out = "Offset\t\tValues\n------\t\t------";
+  for (let i = 0; i < data.length; i++) {
+    if (i % 16 === 0) out += `\n0x${i.toString(16).padStart(4, "0")}:\t\t`;
+    out += `${data[i]!.toString(16).padStart(2, "0")} `;
+  }
+  return out + "\n";
+}
+
+/** do_gregs(): driver info, then the dump, decoded by the driver's dumper when ethtool has one. */
+async function do_gregs(sys: Syscalls, dev: string): Promise<number> {
+  const info = await request(sys, dev, { cmd: "drvinfo" });
+  if (typeof info === "number" || info.kind !== "drvinfo") return ioctl_error(sys, "Cannot get driver information", typeof info === "number" ? info : -EOPNOTSUPP, 72);
+  const r = await request(sys, dev, { cmd: "regs" });
+  if (typeof r === "number" || r.kind !== "regs" || r.regs.length === 0) return ioctl_error(sys, "Cannot get register dump", typeof r === "number" ? r : -EOPNOTSUPP, 74);
+  const regs: EthtoolRegs = r.regs;
+  const version = regs[0]![2];
+  const words = regs.slice(1).map((w) => w[2] >>> 0);
+  const text = info.info.driver === "e1000" || info.info.driver === "e1000e" ? e1000_dump_regs(version, words) : null;
+  if (text !== null) {
+    await print(sys, text);
+    return 0;
+  }
+  const bytes = new Uint8Array(words.length * 4);
+  const view = new DataView(bytes.buffer);
+  words.forEach((w, i) => view.setUint32(i * 4, w, true));
+  await print(sys, dump_hex(bytes));
+  return 0;
+}
+
+/** do_test() and dump_test(): the verdict, each test's string and result word, a blank line; exit 2 on failure (ETH_TEST_FL_FAILED). */
+async function do_test(sys: Syscalls, dev: string): Promise<number> {
+  const r = await request(sys, dev, { cmd: "test" });
+  if (typeof r === "number" || r.kind !== "test") {
+    const err = typeof r === "number" ? r : -EOPNOTSUPP;
+    return err === -ENODEV ? ioctl_error(sys, "Cannot get strings", err, 74) : ioctl_error(sys, "Cannot test", err, 74);
+  }
+  const results: EthtoolTestResult[] = r.results;
+  const failed = results.some((t) => t.result !== 0);
+  let out = `The test result is ${failed ? "FAIL" : "PASS"}\n`;
+  if (results.length > 0) out += "The test extra info:\n";
+  for (const t of results) out += `${t.name}\t ${t.result}\n`;
+  await print(sys, out + "\n");
+  return failed ? 2 : 0;
+}
+
+/** nl_gset(): the settings block; "No data available" (75) when the device answers nothing. */
+async function do_gset(sys: Syscalls, dev: string): Promise<number> {
+  const r = await request(sys, dev, { cmd: "link" });
+  if (typeof r === "number" || r.kind !== "link") {
+    const err = typeof r === "number" ? r : -EOPNOTSUPP;
+    // The five requests nl_gset makes each fail the same way; a missing device is reported by each.
+    if (err === -ENODEV) for (let i = 0; i < 5; i++) sys.write(2, "netlink error: no device matches name (offset 24)\nnetlink error: No such device\n");
+    await print(sys, "No data available\n");
+    return 75;
+  }
+  await print(sys, ethtool_settings_text(dev, r.settings));
+  return 0;
 }
 
 function pairs(args: string[], allowed: string[]): Record<string, number> | string {
@@ -123,8 +208,7 @@ export async function ethtool(argv: readonly string[], sys: Syscalls): Promise<n
   let cmd: EthtoolCmd;
   switch (opt) {
     case "":
-      cmd = { cmd: "link" };
-      break;
+      return do_gset(sys, dev);
     case "-i":
     case "--driver":
       cmd = { cmd: "drvinfo" };
@@ -135,8 +219,7 @@ export async function ethtool(argv: readonly string[], sys: Syscalls): Promise<n
       break;
     case "-d":
     case "--register-dump":
-      cmd = { cmd: "regs" };
-      break;
+      return do_gregs(sys, dev);
     case "--dump-rings":
       cmd = { cmd: "rings_dump" };
       break;
@@ -163,9 +246,10 @@ export async function ethtool(argv: readonly string[], sys: Syscalls): Promise<n
       return set_features(sys, dev, rest);
     case "-t":
     case "--test":
-      if (rest.length > 0 && rest[0] !== "offline") return fail(sys, "ethtool", `only the offline test exists (got '${rest[0]}')`);
-      cmd = { cmd: "test" };
-      break;
+      // The core runs the offline test only (it passes no ETH_TEST_FL_* flags to the driver).
+      if (rest.length > 1 || (rest.length === 1 && !["online", "offline", "external_lb"].includes(rest[0]!))) return fail(sys, "ethtool", `bad command line argument(s)\n${USAGE}`);
+      if (rest.length === 1 && rest[0] !== "offline") return fail(sys, "ethtool", `only the offline test exists (got '${rest[0]}')`);
+      return do_test(sys, dev);
     case "-G":
     case "--set-ring": {
       const p = pairs(rest, ["rx", "tx"]);
@@ -185,16 +269,27 @@ export async function ethtool(argv: readonly string[], sys: Syscalls): Promise<n
     default:
       return fail(sys, "ethtool", `bad command line argument(s)\n${USAGE}`);
   }
-  const r = await call(sys, dev, cmd);
-  if (typeof r === "string") return fail(sys, "ethtool", r, 1);
-  switch (r.kind) {
-    case "link": {
-      const s = r.settings;
-      // A NIC with no PHY (virtio) reports no ports or modes, as ethtool prints for it.
-      const modes = s.port === "Other" ? `\tSupported ports: [  ]\n\tSupported link modes:   Not reported\n` : `\tSupported ports: [ TP ]\n\tSupported link modes:   10baseT/Half 10baseT/Full\n\t                        100baseT/Half 100baseT/Full\n\t                        1000baseT/Full\n`;
-      print(sys, `Settings for ${dev}:\n${modes}\tSpeed: ${s.link && s.speed >= 0 ? `${s.speed}Mb/s` : "Unknown!"}\n\tDuplex: ${s.duplex === "Unknown" ? "Unknown! (255)" : s.duplex}\n\tAuto-negotiation: ${s.autoneg ? "on" : "off"}\n\tPort: ${s.port}\n\tLink detected: ${s.link ? "yes" : "no"}\n`);
-      return 0;
+  const r = await request(sys, dev, cmd);
+  if (typeof r === "number") {
+    // How ethtool reports each request's failure: over netlink, or as the ioctl's perror.
+    switch (cmd.cmd) {
+      case "drvinfo":
+        return ioctl_error(sys, "Cannot get driver information", r, 71);
+      case "stats":
+        return ioctl_error(sys, "Cannot get stats strings information", r, 96);
+      case "ring":
+      case "coalesce":
+      case "channels":
+      case "features":
+        return netlink_error(sys, r);
+      default:
+        return fail(sys, "ethtool", r === -ENODEV ? "Cannot get device settings: No such device" : r === -EOPNOTSUPP ? "Operation not supported" : strerror(r), 1);
     }
+  }
+  switch (r.kind) {
+    case "link":
+      await print(sys, ethtool_settings_text(dev, r.settings));
+      return 0;
     case "drvinfo": {
       const i = r.info;
       const yn = (n: number | undefined): string => ((n ?? 0) > 0 ? "yes" : "no");
@@ -204,14 +299,11 @@ export async function ethtool(argv: readonly string[], sys: Syscalls): Promise<n
     case "stats":
       print(sys, "NIC statistics:\n" + r.stats.map(([k, v]) => `     ${k}: ${v}\n`).join(""));
       return 0;
-    case "regs":
-      print(sys, r.regs.map(([name, off, val, text]) => `0x${off.toString(16).padStart(5, "0")}: ${name.padEnd(8)} 0x${val.toString(16).padStart(8, "0")}  ${text}\n`).join(""));
-      return 0;
     case "text":
       print(sys, r.text);
       return 0;
     case "ring":
-      print(sys, `Ring parameters for ${dev}:\nPre-set maximums:\nRX:\t\t${r.ring.rx_max_pending}\nTX:\t\t${r.ring.tx_max_pending}\nCurrent hardware settings:\nRX:\t\t${r.ring.rx_pending}\nTX:\t\t${r.ring.tx_pending}\n`);
+      await print(sys, ethtool_rings_text(dev, r.ring));
       return 0;
     case "channels": {
       const c = r.channels;
@@ -220,15 +312,11 @@ export async function ethtool(argv: readonly string[], sys: Syscalls): Promise<n
       return 0;
     }
     case "coalesce":
-      print(sys, `Coalesce parameters for ${dev}:\nrx-usecs: ${r.coalesce.rx_usecs}\ntx-usecs: ${r.coalesce.tx_usecs}\n`);
+      await print(sys, ethtool_coalesce_text(dev, r.coalesce));
       return 0;
-    case "test": {
-      const pass = r.results.every((t) => t.result === 0);
-      let out = `The test result is ${pass ? "PASS" : "FAIL"}\nThe test extra info:\n`;
-      for (const t of r.results) out += `${t.name}\t ${t.result}\t(${t.detail})\n`;
-      print(sys, out);
-      return pass ? 0 : 1;
-    }
+    case "regs":
+    case "test":
+      return 0; // asked for by do_gregs and do_test, not here
     case "features":
       print(sys, `Features for ${dev}:\n` + show_features(r.features));
       return 0;

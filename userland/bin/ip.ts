@@ -1,80 +1,86 @@
 import { strerror } from "../../include/linux/errno.ts";
+import { IFF_UP } from "../../include/net/netdevice.ts";
 import type { IfChange, IfInfo } from "../../include/uapi/if.ts";
-import { inet_aton, inet_ntoa } from "../../include/uapi/in.ts";
+import { inet_aton, inet_ntoa, prefix_mask } from "../../include/uapi/in.ts";
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
-import { if_flags_text, if_state } from "../lib/net.ts";
-import { fail, print } from "../lib/stdio.ts";
+import { addr_lines, link_header, link_stats_lines } from "../lib/ipaddress.ts";
+import { do_ipneigh } from "../lib/ipneigh.ts";
+import { print } from "../lib/stdio.ts";
 import type { Command } from "../lib/command.ts";
 
-/**
- * ip (iproute2): `ip link [show [DEV]]`, `ip -s link`, `ip link set DEV up|down|mtu N|address MAC|promisc on|off|allmulticast on|off`;
- * `ip addr [show [DEV]]`, `ip addr add|del ADDR/PREFIX dev DEV`; `ip route [show]`,
- * `ip route add PREFIX|default [via GW] [dev DEV]`, `ip route del PREFIX|default`; `ip neigh`.
- */
-const USAGE = "Usage: ip [-s] { link | addr | route | neigh } [ COMMAND ]";
+/** usage() of ip/ip.c (iproute2 6.1), on stderr with exit status 255. */
+const USAGE =
+  "Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }\n" +
+  "       ip [ -force ] -batch filename\n" +
+  "where  OBJECT := { address | addrlabel | amt | fou | help | ila | ioam | l2tp |\n" +
+  "                   link | macsec | maddress | monitor | mptcp | mroute | mrule |\n" +
+  "                   neighbor | neighbour | netconf | netns | nexthop | ntable |\n" +
+  "                   ntbl | route | rule | sr | tap | tcpmetrics |\n" +
+  "                   token | tunnel | tuntap | vrf | xfrm }\n" +
+  "       OPTIONS := { -V[ersion] | -s[tatistics] | -d[etails] | -r[esolve] |\n" +
+  "                    -h[uman-readable] | -iec | -j[son] | -p[retty] |\n" +
+  "                    -f[amily] { inet | inet6 | mpls | bridge | link } |\n" +
+  "                    -4 | -6 | -M | -B | -0 |\n" +
+  "                    -l[oops] { maximum-addr-flush-attempts } | -br[ief] |\n" +
+  "                    -o[neline] | -t[imestamp] | -ts[hort] | -b[atch] [filename] |\n" +
+  "                    -rc[vbuf] [size] | -n[etns] name | -N[umeric] | -a[ll] |\n" +
+  "                    -c[olor]}\n";
 
-/**
- * print_link_stats64() of iproute2 6.x: columns start at the width of their header (10 for bytes,
- * "packets", "errors", "dropped", "heartbt", "overrun", "compressed") and grow to fit every number
- * shown; each number is followed by one space. `level` 2 (-s -s) adds the error breakdown lines,
- * with "nohandler" only when it is non-zero, and "transns" (carrier changes).
- */
-export function link_stats_lines(i: IfInfo, level: number): string {
-  const s = i.stats;
-  const cols = [10, 7, 6, 7, 7, 7, 10];
-  const size = (...v: number[]): void => v.forEach((n, k) => (cols[k] = Math.max(cols[k]!, String(n).length)));
-  size(s.rx_bytes, s.rx_packets, s.rx_errors, s.rx_dropped, s.rx_missed_errors, s.multicast, 0);
-  size(s.tx_bytes, s.tx_packets, s.tx_errors, s.tx_dropped, s.tx_carrier_errors, s.collisions, 0);
-  if (level > 1) {
-    size(0, s.rx_length_errors, s.rx_crc_errors, s.rx_frame_errors, s.rx_fifo_errors, s.rx_over_errors, s.rx_nohandler);
-    size(0, s.tx_aborted_errors, s.tx_fifo_errors, s.tx_window_errors, s.tx_heartbeat_errors, i.carrier_changes, 0);
-  }
-  const c = (k: number): number => cols[k]!;
-  const num = (k: number, v: number): string => `${String(v).padStart(c(k))} `;
-  const hdr = (labels: string[]): string => labels.map((l, k) => l.padStart(k === 0 ? c(0) - 4 : c(k))).join(" ");
-  let out = `    RX: ${hdr(["bytes", "packets", "errors", "dropped", "missed", "mcast", ""])}\n`;
-  out += `    ${[s.rx_bytes, s.rx_packets, s.rx_errors, s.rx_dropped, s.rx_missed_errors, s.multicast].map((v, k) => num(k, v)).join("")}\n`;
-  if (level > 1) {
-    const nh = s.rx_nohandler !== 0;
-    out += `    RX errors:${"".padStart(c(0) - 10)} ${["length", "crc", "frame", "fifo", "overrun"].map((l, k) => l.padStart(c(k + 1))).join(" ")} ${nh ? " nohandler".padStart(c(6) + 1) : ""}\n`;
-    out += `${"".padStart(c(0) + 5)}${[s.rx_length_errors, s.rx_crc_errors, s.rx_frame_errors, s.rx_fifo_errors, s.rx_over_errors].map((v, k) => num(k + 1, v)).join("")}${nh ? num(6, s.rx_nohandler) : ""}\n`;
-  }
-  out += `    TX: ${hdr(["bytes", "packets", "errors", "dropped", "carrier", "collsns", ""])}\n`;
-  out += `    ${[s.tx_bytes, s.tx_packets, s.tx_errors, s.tx_dropped, s.tx_carrier_errors, s.collisions].map((v, k) => num(k, v)).join("")}\n`;
-  if (level > 1) {
-    out += `    TX errors:${"".padStart(c(0) - 10)} ${["aborted", "fifo", "window", "heartbt"].map((l, k) => l.padStart(c(k + 1))).join(" ")} ${"transns".padStart(c(5))}\n`;
-    out += `${"".padStart(c(0) + 5)}${[s.tx_aborted_errors, s.tx_fifo_errors, s.tx_window_errors, s.tx_heartbeat_errors, i.carrier_changes].map((v, k) => num(k + 1, v)).join("")}\n`;
-  }
-  return out;
+/** One line on stderr, as iproute2 prints its complaints; returns `status`. */
+function err(sys: Syscalls, line: string, status: number): number {
+  sys.write(2, `${line}\n`);
+  return status;
 }
 
-function link_lines(i: IfInfo, stats: number): string {
-  const brd = i.type === "loopback" ? "00:00:00:00:00:00" : "ff:ff:ff:ff:ff:ff";
-  let out = `${i.ifindex}: ${i.name}: ${if_flags_text(i)} mtu ${i.mtu} qdisc noqueue state ${if_state(i)} mode DEFAULT group default\n`;
-  out += `    link/${i.type} ${i.mac} brd ${brd}\n`;
-  if (stats > 0) out += link_stats_lines(i, stats);
-  return out;
+/** matches(): `word` is a beginning of `full` (iproute2 lets every keyword be cut short). */
+function matches(word: string | undefined, full: string): boolean {
+  return word !== undefined && word.length > 0 && full.startsWith(word);
+}
+
+function incomplete(sys: Syscalls): number {
+  return err(sys, 'Command line is not complete. Try option "help"', 255);
+}
+
+/** The links, or the one `dev` names (with iproute2's message when it does not exist). */
+function pick_links(sys: Syscalls, dev: string | undefined): IfInfo[] | number {
+  const links = sys.getlinks();
+  if (typeof links === "number") return err(sys, `Cannot send link get request: ${strerror(links)}`, 1);
+  if (dev === undefined) return links;
+  const one = links.filter((l) => l.name === dev);
+  return one.length === 0 ? err(sys, `Device "${dev}" does not exist.`, 1) : one;
+}
+
+/** The device a show command names: `[dev] DEV`, and whether `up` was given. */
+function show_args(args: string[]): { dev: string | undefined; up: boolean } {
+  let dev: string | undefined;
+  let up = false;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === "dev") dev = args[++i];
+    else if (args[i] === "up") up = true;
+    else dev = args[i];
+  }
+  return { dev, up };
 }
 
 async function link(args: string[], sys: Syscalls, stats: number): Promise<number> {
-  const sub = args[0] ?? "show";
-  if (sub === "show" || sub === "list" || sub === "ls") {
-    const links = sys.getlinks();
-    if (typeof links === "number") return fail(sys, "ip", `cannot list links: ${strerror(links)}`);
-    const dev = args[1] === "dev" ? args[2] : args[1];
-    const shown = dev === undefined ? links : links.filter((l) => l.name === dev);
-    if (dev !== undefined && shown.length === 0) return fail(sys, "ip", `Device "${dev}" does not exist.`);
-    print(sys, shown.map((l) => link_lines(l, stats)).join(""));
+  const sub = args[0];
+  if (sub === undefined || matches(sub, "show") || matches(sub, "lst") || matches(sub, "list")) {
+    const a = show_args(args.slice(1));
+    const links = pick_links(sys, a.dev);
+    if (typeof links === "number") return links;
+    let out = "";
+    for (const l of links) if (!a.up || l.flags & IFF_UP) out += link_header(l, true) + (stats > 0 ? link_stats_lines(l, stats) : "");
+    await print(sys, out);
     return 0;
   }
-  if (sub === "set") {
+  if (matches(sub, "set") || matches(sub, "change")) {
     let dev = args[1];
     let rest = args.slice(2);
     if (dev === "dev") {
       dev = args[2];
       rest = args.slice(3);
     }
-    if (dev === undefined || rest.length === 0) return fail(sys, "ip", USAGE, 255);
+    if (dev === undefined) return err(sys, 'Not enough information: "dev" argument is required.', 255);
     const change: IfChange = {};
     for (let k = 0; k < rest.length; k++) {
       const w = rest[k]!;
@@ -82,132 +88,237 @@ async function link(args: string[], sys: Syscalls, stats: number): Promise<numbe
       else if (w === "down") change.up = false;
       else if (w === "mtu") {
         const n = Number(rest[++k]);
-        if (!Number.isInteger(n)) return fail(sys, "ip", `Error: argument "${rest[k] ?? ""}" is wrong: Invalid "mtu" value`, 255);
+        if (!Number.isInteger(n)) return err(sys, `Error: argument "${rest[k] ?? ""}" is wrong: Invalid "mtu" value`, 255);
         change.mtu = n;
-      } else if (w === "address") {
+      } else if (matches(w, "address")) {
         const mac = rest[++k];
-        if (mac === undefined || !/^([0-9a-f]{2}:){5}[0-9a-f]{2}$/i.test(mac)) return fail(sys, "ip", `Error: "${mac ?? ""}" is not a valid link-layer address.`, 255);
+        if (mac === undefined || !/^([0-9a-f]{1,2}:){5}[0-9a-f]{1,2}$/i.test(mac)) return err(sys, `"${mac ?? ""}" is invalid lladdr.`, 255);
         change.mac = mac;
       } else if (w === "promisc" || w === "allmulticast") {
         const v = rest[++k];
-        if (v !== "on" && v !== "off") return fail(sys, "ip", `Error: argument of "${w}" must be "on" or "off", not "${v ?? ""}".`, 255);
+        if (v !== "on" && v !== "off") return err(sys, `Error: argument of "${w}" must be "on" or "off", not "${v ?? ""}"`, 255);
         if (w === "promisc") change.promisc = v === "on";
         else change.allmulti = v === "on";
-      } else return fail(sys, "ip", `Error: either "dev" is duplicate, or "${w}" is a garbage.`, 255);
+      } else return err(sys, `Error: either "dev" is duplicate, or "${w}" is a garbage.`, 255);
     }
     const r = await sys.setlink(dev, change);
-    if (r === -19) return fail(sys, "ip", `Cannot find device "${dev}"`, 1);
-    if (r < 0) return fail(sys, "ip", `RTNETLINK answers: ${strerror(r)}`, 2);
+    if (r === -19) return err(sys, `Cannot find device "${dev}"`, 1);
+    if (r < 0) return err(sys, `RTNETLINK answers: ${strerror(r)}`, 2);
     return 0;
   }
-  return fail(sys, "ip", `Command "${sub}" is unknown, try "ip link help".`, 255);
+  return err(sys, `Command "${sub}" is unknown, try "ip link help".`, 255);
 }
 
+/** get_prefix(): "10.0.2.15/24" (or a bare address, /32), or null. */
 function parse_prefix(s: string): [number, number] | null {
-  if (s === "default") return [0, 0];
+  if (s === "default" || s === "all" || s === "any") return [0, 0];
   const m = /^([\d.]+)(?:\/(\d+))?$/.exec(s);
   const a = m ? inet_aton(m[1]!) : null;
   const p = m?.[2] === undefined ? 32 : Number(m[2]);
   return a === null || p > 32 ? null : [a, p];
 }
 
-function addr(args: string[], sys: Syscalls): number | Promise<number> {
-  const sub = args[0] ?? "show";
-  if (sub === "show" || sub === "list" || sub === "ls") {
-    const links = sys.getlinks();
+/** addr_add with RTM_NEWADDR's IFA_BROADCAST (0: none) — a kernel without it picks SIOCSIFADDR's. */
+type AddrAdd = (ifname: string, addr: number, prefix: number, broadcast?: number) => number;
+
+async function addr(args: string[], sys: Syscalls, stats: number): Promise<number> {
+  const sub = args[0];
+  if (sub === undefined || matches(sub, "show") || matches(sub, "lst") || matches(sub, "list")) {
+    const a = show_args(args.slice(1));
+    const links = pick_links(sys, a.dev);
+    if (typeof links === "number") return links;
     const addrs = sys.addr_list();
-    if (typeof links === "number" || typeof addrs === "number") return fail(sys, "ip", `cannot list addresses: ${strerror(typeof links === "number" ? links : (addrs as number))}`);
-    const dev = args[1] === "dev" ? args[2] : args[1];
-    if (dev !== undefined && !links.some((l) => l.name === dev)) return fail(sys, "ip", `Device "${dev}" does not exist.`);
+    const inet = typeof addrs === "number" ? [] : addrs;
     let out = "";
-    for (const l of links.filter((x) => dev === undefined || x.name === dev)) {
-      out += link_lines(l, 0).replace(" mode DEFAULT group default", " group default qlen 1000");
-      for (const a of addrs.filter((x) => x.ifname === l.name)) {
-        const scope = (a.addr >>> 24) === 127 ? "host" : "global";
-        out += `    inet ${inet_ntoa(a.addr)}/${a.prefix}${scope === "global" ? ` brd ${inet_ntoa(a.broadcast)}` : ""} scope ${scope} ${l.name}\n`;
+    for (const l of links) {
+      if (a.up && !(l.flags & IFF_UP)) continue;
+      out += link_header(l, false);
+      for (const x of inet.filter((y) => y.ifname === l.name)) out += addr_lines(x);
+      if (stats > 0) out += link_stats_lines(l, stats);
+    }
+    await print(sys, out);
+    return 0;
+  }
+  const del = matches(sub, "delete");
+  if (matches(sub, "add") || del) {
+    let local: [number, number] | null = null;
+    let dev: string | null = null;
+    let brd: number | "+" | null = null;
+    for (let i = 1; i < args.length; i++) {
+      const w = args[i]!;
+      if (w === "dev") {
+        const v = args[++i];
+        if (v === undefined) return incomplete(sys);
+        dev = v;
+      } else if (matches(w, "broadcast") || w === "brd") {
+        const v = args[++i];
+        if (v === undefined) return incomplete(sys);
+        const b = v === "+" ? "+" : v === "-" ? 0 : inet_aton(v);
+        if (b === null) return err(sys, `Error: inet address is expected rather than "${v}".`, 1);
+        brd = b;
+      } else {
+        const v = w === "local" ? args[++i] : w;
+        if (v === undefined) return incomplete(sys);
+        if (local !== null) return err(sys, `Error: either "local" is duplicate, or "${v}" is a garbage.`, 255);
+        local = parse_prefix(v);
+        if (local === null) return err(sys, `Error: any valid prefix is expected rather than "${v}".`, 1);
       }
     }
-    print(sys, out);
+    if (dev === null) return err(sys, 'Not enough information: "dev" argument is required.', 255);
+    if (local === null) return err(sys, "Not enough information: address argument is required.", 255);
+    const links = sys.getlinks();
+    if (typeof links !== "number" && !links.some((l) => l.name === dev)) return err(sys, `Cannot find device "${dev}"`, 1);
+    const [a, p] = local;
+    let r: number;
+    if (del) r = sys.addr_del(dev, a, p);
+    else {
+      // `brd +`: the subnet's all-ones address; no brd: none.
+      const b = brd === "+" ? (p < 31 ? ((a & prefix_mask(p)) | (~prefix_mask(p) >>> 0)) >>> 0 : 0) : (brd ?? 0);
+      r = (sys.addr_add as AddrAdd)(dev, a, p, b);
+    }
+    if (r === -19) return err(sys, `Cannot find device "${dev}"`, 1);
+    if (r < 0) return err(sys, `RTNETLINK answers: ${strerror(r)}`, 2);
     return 0;
   }
-  if (sub === "add" || sub === "del") {
-    const p = args[1] === undefined ? null : parse_prefix(args[1]);
-    const dev = args[2] === "dev" ? args[3] : undefined;
-    if (p === null || dev === undefined) return fail(sys, "ip", `Usage: ip addr ${sub} ADDR/PREFIX dev DEV`, 255);
-    const r = sub === "add" ? sys.addr_add(dev, p[0], p[1]) : sys.addr_del(dev, p[0], p[1]);
-    if (r === -19) return fail(sys, "ip", `Cannot find device "${dev}"`, 1);
-    if (r < 0) return fail(sys, "ip", `RTNETLINK answers: ${strerror(r)}`, 2);
-    return 0;
-  }
-  return fail(sys, "ip", `Command "${sub}" is unknown, try "ip addr help".`, 255);
+  return err(sys, `Command "${sub}" is unknown, try "ip address help".`, 255);
 }
 
-function route(args: string[], sys: Syscalls): number {
-  const sub = args[0] ?? "show";
-  if (sub === "show" || sub === "list" || sub === "ls") {
+/**
+ * print_route() for the main table: "default via 10.0.2.2 dev eth0 proto dhcp " — a /32 without
+ * its length, proto left out when it is boot (what `ip route add` gives), scope link for routes
+ * without a gateway, src for the connected ones, linkdown when the device has no carrier. Every
+ * line ends in a space, as iproute2's does. Routes on a device that is down are not in the table.
+ */
+function route_line(r: { dst: number; prefix: number; gateway: number; ifname: string; src: number; proto: string }, link: IfInfo | undefined): string {
+  let out = r.prefix === 0 ? "default " : r.prefix === 32 ? `${inet_ntoa(r.dst)} ` : `${inet_ntoa(r.dst)}/${r.prefix} `;
+  if (r.gateway !== 0) out += `via ${inet_ntoa(r.gateway)} `;
+  out += `dev ${r.ifname} `;
+  if (r.proto !== "boot") out += `proto ${r.proto} `;
+  if (r.gateway === 0) out += "scope link ";
+  if (r.proto === "kernel" && r.src !== 0) out += `src ${inet_ntoa(r.src)} `;
+  if (link !== undefined && link.type !== "loopback" && !link.carrier) out += "linkdown ";
+  return `${out}\n`;
+}
+
+async function route(args: string[], sys: Syscalls): Promise<number> {
+  const sub = args[0];
+  if (sub === undefined || matches(sub, "list") || matches(sub, "show") || matches(sub, "lst")) {
     const routes = sys.route_list();
-    if (typeof routes === "number") return fail(sys, "ip", `cannot list routes: ${strerror(routes)}`);
+    if (typeof routes === "number") return err(sys, `Cannot send dump request: ${strerror(routes)}`, 1);
+    const links = sys.getlinks();
+    const all = typeof links === "number" ? [] : links;
     let out = "";
-    for (const r of [...routes].sort((a, b) => a.prefix - b.prefix)) {
-      const dst = r.prefix === 0 ? "default" : `${inet_ntoa(r.dst)}/${r.prefix}`;
-      out += r.gateway !== 0 ? `${dst} via ${inet_ntoa(r.gateway)} dev ${r.ifname} proto ${r.proto}\n` : `${dst} dev ${r.ifname} proto kernel scope link src ${inet_ntoa(r.src)}\n`;
+    for (const r of routes) {
+      const l = all.find((x) => x.name === r.ifname);
+      if (l !== undefined && !(l.flags & IFF_UP)) continue;
+      out += route_line(r, l);
     }
-    print(sys, out);
+    await print(sys, out);
     return 0;
   }
-  if (sub === "add" || sub === "del") {
-    const p = args[1] === undefined ? null : parse_prefix(args[1]);
-    if (p === null) return fail(sys, "ip", `Usage: ip route ${sub} PREFIX|default [via GW] [dev DEV]`, 255);
-    if (sub === "del") {
+  const del = matches(sub, "delete");
+  if (matches(sub, "add") || del) {
+    const p = args[1] === undefined ? null : parse_prefix(args[1] === "to" ? (args[2] ?? "") : args[1]);
+    if (args[1] === undefined) return incomplete(sys);
+    if (p === null) return err(sys, `Error: any valid prefix is expected rather than "${args[1]}".`, 1);
+    if (del) {
       const r = sys.route_del(p[0], p[1]);
-      return r < 0 ? fail(sys, "ip", `RTNETLINK answers: ${r === -3 ? "No such process" : strerror(r)}`, 2) : 0;
+      return r < 0 ? err(sys, `RTNETLINK answers: ${r === -3 ? "No such process" : strerror(r)}`, 2) : 0;
     }
     let gw = 0;
     let dev: string | null = null;
-    for (let i = 2; i < args.length; i += 2) {
+    for (let i = args[1] === "to" ? 3 : 2; i < args.length; i += 2) {
       if (args[i] === "via") {
         const g = inet_aton(args[i + 1] ?? "");
-        if (g === null) return fail(sys, "ip", `Error: inet address is expected rather than "${args[i + 1] ?? ""}".`, 255);
+        if (g === null) return err(sys, `Error: inet address is expected rather than "${args[i + 1] ?? ""}".`, 1);
         gw = g;
       } else if (args[i] === "dev" && args[i + 1] !== undefined) dev = args[i + 1]!;
-      else return fail(sys, "ip", `Error: either "to" is duplicate, or "${args[i]}" is a garbage.`, 255);
+      else return err(sys, `Error: either "to" is duplicate, or "${args[i]}" is a garbage.`, 255);
     }
     const r = sys.route_add(p[0], p[1], gw, dev);
-    if (r === -19) return fail(sys, "ip", `Cannot find device "${dev}"`, 1);
-    if (r < 0) return fail(sys, "ip", `RTNETLINK answers: ${strerror(r)}`, 2);
+    if (r === -19) return err(sys, `Cannot find device "${dev}"`, 1);
+    if (r < 0) return err(sys, `RTNETLINK answers: ${strerror(r)}`, 2);
     return 0;
   }
-  return fail(sys, "ip", `Command "${sub}" is unknown, try "ip route help".`, 255);
+  return err(sys, `Command "${sub}" is unknown, try "ip route help".`, 255);
 }
 
-function neigh(args: string[], sys: Syscalls): number {
-  if (args.length > 0 && args[0] !== "show" && args[0] !== "list") return fail(sys, "ip", `Command "${args[0]}" is unknown, try "ip neigh help".`, 255);
-  const n = sys.neigh_list();
-  if (typeof n === "number") return fail(sys, "ip", `cannot list neighbours: ${strerror(n)}`);
-  print(sys, n.map((e) => `${inet_ntoa(e.addr)} dev ${e.ifname} ${e.mac ? `lladdr ${e.mac} ` : ""}${e.state}\n`).join(""));
-  return 0;
-}
+type ObjectFn = (args: string[], sys: Syscalls, stats: number) => Promise<number>;
 
+/** ip.c's cmds[], in its order (an abbreviation takes the first it begins); null: not here. */
+const OBJECTS: readonly [string, ObjectFn | null][] = [
+  ["address", addr],
+  ["addrlabel", null],
+  ["maddress", null],
+  ["route", (a, s) => route(a, s)],
+  ["rule", null],
+  ["neighbor", do_ipneigh],
+  ["neighbour", do_ipneigh],
+  ["ntable", null],
+  ["ntbl", null],
+  ["link", link],
+  ["l2tp", null],
+  ["fou", null],
+  ["ila", null],
+  ["macsec", null],
+  ["tunnel", null],
+  ["tunl", null],
+  ["tuntap", null],
+  ["tap", null],
+  ["token", null],
+  ["tcpmetrics", null],
+  ["tcp_metrics", null],
+  ["monitor", null],
+  ["xfrm", null],
+  ["mroute", null],
+  ["mrule", null],
+  ["netns", null],
+  ["netconf", null],
+  ["vrf", null],
+  ["sr", null],
+  ["nexthop", null],
+  ["mptcp", null],
+  ["ioam", null],
+  ["help", async (_a, s) => err(s, USAGE.slice(0, -1), 255)],
+];
+
+/**
+ * ip (iproute2 6.1): `ip [-s [-s]] link [show [dev] DEV]`, `ip link set DEV up|down|mtu N|address
+ * MAC|promisc on|off|allmulticast on|off`; `ip [-s] addr [show [dev] DEV]`, `ip addr add|del
+ * ADDR/PREFIX [brd ADDR|+] dev DEV`; `ip route [show]`, `ip route add PREFIX|default [via GW] [dev
+ * DEV]`, `ip route del PREFIX|default`; `ip [-s] neigh [show|flush] [dev DEV] [nud STATE] [PREFIX]`,
+ * `ip neigh add|change|replace|del ADDR [lladdr MAC] [nud STATE] dev DEV`, `ip neigh get ADDR dev
+ * DEV`; `ip help`, `ip -V`.
+ */
 export async function ip(argv: readonly string[], sys: Syscalls): Promise<number> {
   let args = argv.slice(1);
   let stats = 0;
   while (args[0]?.startsWith("-")) {
-    if (args[0] === "-s" || args[0] === "-stats" || args[0] === "-statistics") stats++;
-    else return fail(sys, "ip", `Option "${args[0]}" is unknown, try "ip -help".`, 255);
+    const opt = args[0].startsWith("--") ? args[0].slice(1) : args[0];
+    if (opt === "--") {
+      args = args.slice(1);
+      break;
+    }
+    if (matches(opt, "-stats") || matches(opt, "-statistics")) stats++;
+    else if (opt === "-4") {
+      // IPv4 is the only family there is.
+    } else if (matches(opt, "-Version")) {
+      await print(sys, "ip utility, iproute2-6.1.0\n");
+      return 0;
+    } else if (matches(opt, "-help")) return err(sys, USAGE.slice(0, -1), 255);
+    else return err(sys, `Option "${args[0]}" is unknown, try "ip -help".`, 255);
     args = args.slice(1);
   }
   const obj = args[0];
-  if (obj === undefined) return fail(sys, "ip", USAGE, 255);
-  if ("link".startsWith(obj)) return link(args.slice(1), sys, stats);
-  if ("address".startsWith(obj)) return addr(args.slice(1), sys);
-  if ("route".startsWith(obj)) return route(args.slice(1), sys);
-  if ("neighbour".startsWith(obj) || obj === "neighbor") return neigh(args.slice(1), sys);
-  return fail(sys, "ip", `Object "${obj}" is unknown, try "ip help".`, 255);
+  if (obj === undefined) return err(sys, USAGE.slice(0, -1), 255);
+  const hit = OBJECTS.find(([name]) => matches(obj, name));
+  if (hit === undefined || hit[1] === null) return err(sys, `Object "${obj}" is unknown, try "ip help".`, 1);
+  return hit[1](args.slice(1), sys, stats);
 }
 
 export const ip_command: Command = {
   name: "ip",
-  summary: "ip link | addr | route | neigh (show, set, add, del)",
-  usage: `${USAGE}\n`,
+  summary: "ip [-s] link | addr | route | neigh (show, set, add, del, flush)",
+  usage: USAGE,
   main: ip,
 };

@@ -3,6 +3,7 @@ import { inet_ntoa } from "../../include/uapi/in.ts";
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import { fail, getopt, print, read_text } from "../lib/stdio.ts";
 import type { Command } from "../lib/command.ts";
+import { parsesnmp } from "../lib/netstat_statistics.ts";
 
 /** net-tools' tcp_state[] names, by TCP state number. */
 const TCP_STATE: Readonly<Record<number, string>> = {
@@ -31,21 +32,29 @@ function proc_addr(s: string, wildcard_port: boolean): string {
 
 /**
  * netstat (net-tools):
- *   netstat -s                 the protocol counters, grouped as net-tools prints them
+ *   netstat -s [-t] [-u] [-w]  the protocol counters of /proc/net/snmp and /proc/net/netstat, in
+ *                              net-tools' prose (statistics.c); -t, -u, -w (raw: Ip, Icmp) narrow it
  *   netstat -t [-a|-l] [-n]    TCP sockets from /proc/net/tcp, in net-tools' columns (-n implied)
  */
 export async function netstat(argv: readonly string[], sys: Syscalls): Promise<number> {
-  const o = getopt(argv, "stanlu");
+  const o = getopt(argv, "stanluw");
   if (typeof o === "string") return fail(sys, "netstat", o);
   if (o.opts.has("s")) {
-    const s = sys.snmp();
-    if (typeof s === "number") return fail(sys, "netstat", strerror(s));
-    let out = "";
-    for (const [group, counters] of Object.entries(s)) {
-      out += `${group}:\n`;
-      for (const [k, v] of Object.entries(counters)) out += `    ${k}: ${v}\n`;
+    const t = o.opts.has("t");
+    const u = o.opts.has("u");
+    const w = o.opts.has("w");
+    // No protocol named: all of them.
+    const flags = t || u || w ? { raw: w, tcp: t, udp: u } : { raw: true, tcp: true, udp: true };
+    const snmp = read_text(sys, "/proc/net/snmp");
+    // net-tools perror()s and still exits 0.
+    if (typeof snmp === "number") {
+      fail(sys, "cannot open /proc/net/snmp", strerror(snmp));
+      return 0;
     }
-    print(sys, out);
+    const ext = read_text(sys, "/proc/net/netstat");
+    const r = parsesnmp(snmp, typeof ext === "number" ? null : ext, flags);
+    await print(sys, r.out);
+    for (const e of r.errors) await sys.write(2, `${e}\n`);
     return 0;
   }
   if (!o.opts.has("t") && o.opts.has("u")) return fail(sys, "netstat", "only TCP sockets are listed (-t)");
@@ -72,7 +81,7 @@ export async function netstat(argv: readonly string[], sys: Syscalls): Promise<n
 
 export const netstat_command: Command = {
   name: "netstat",
-  summary: "protocol counters (-s); TCP sockets (-tan)",
-  usage: "Usage: netstat\n\nProtocol counters (-s); TCP sockets (-tan).\n",
+  summary: "protocol counters (-s [-t|-u|-w]); TCP sockets (-tan)",
+  usage: "Usage: netstat -s [-t|-u|-w]\n       netstat -t [-a|-l] [-n]\n\nProtocol counters (-s, from /proc/net/snmp and /proc/net/netstat); TCP sockets (-t).\n",
   main: netstat,
 };

@@ -11,20 +11,88 @@ import type { Command } from "../lib/command.ts";
  * bytes, up to 65507: requests longer than the path MTU are fragmented by the kernel), -M
  * do|dont|want|probe (IP_MTU_DISCOVER: with do, a request longer than the MTU is refused and
  * "local error: message too long, mtu=N" printed), -W TIMEOUT (s to wait after the last request),
- * -q. Round-trip times are measured on the kernel clock: from the send call to the receive
- * timestamp the driver stamped on the reply. Exit status: 0 if any reply came, 1 if none, 2 on
- * errors. Ctrl-C stops it and prints the statistics.
+ * -q. Output is iputils 20221126's: a reply is timed only when the request had room (16 bytes,
+ * -s 16 or more) for the send time, which comes back in the reply and is subtracted from the
+ * kernel's receive timestamp; smaller requests get reply lines without time= and no rtt line.
+ * Exit status: 0 if any reply came, 1 if none, 2 on errors. Ctrl-C stops it and prints the
+ * statistics.
  */
 const USAGE = "Usage: ping [-q] [-c count] [-i interval] [-s packetsize] [-M pmtudisc_option] [-W timeout] destination";
 
 const PMTUDISC: Readonly<Record<string, number>> = { dont: IP_PMTUDISC_DONT, want: IP_PMTUDISC_WANT, do: IP_PMTUDISC_DO, probe: IP_PMTUDISC_PROBE };
 
-/** iputils' format: three significant digits of milliseconds. */
+/** struct timeval on x86_64: what a request must carry for its reply to be timed. */
+const TIMEVAL_SIZE = 16;
+
+/**
+ * A round-trip time as iputils prints it (gather_statistics): `us` whole microseconds, shown with
+ * three significant digits of milliseconds, rounding as iputils' integer arithmetic does.
+ */
 export function format_rtt(us: number): string {
-  if (us >= 100_000 - 50) return `${Math.round(us / 1000)}`;
-  if (us >= 10_000 - 5) return (us / 1000).toFixed(1);
-  if (us >= 1_000) return (us / 1000).toFixed(2);
-  return (us / 1000).toFixed(3);
+  const t = Math.floor(us);
+  if (t >= 100_000 - 50) return `${Math.floor((t + 500) / 1000)}`;
+  if (t >= 10_000 - 5) return `${Math.floor((t + 50) / 1000)}.${Math.floor(((t + 50) % 1000) / 100)}`;
+  if (t >= 1000) return `${Math.floor((t + 5) / 1000)}.${String(Math.floor(((t + 5) % 1000) / 10)).padStart(2, "0")}`;
+  return `${Math.floor(t / 1000)}.${String(t % 1000).padStart(3, "0")}`;
+}
+
+/** printf's %g (six significant digits, no trailing zeros) of a C float, for the loss percentage. */
+function percent_g(v: number): string {
+  return String(Number(Math.fround(v).toPrecision(6)));
+}
+
+/** "%ld.%03ld" of microseconds, as the rtt line prints each value. */
+function ms3(us: number): string {
+  return `${Math.trunc(us / 1000)}.${String(Math.trunc(us % 1000)).padStart(3, "0")}`;
+}
+
+/** iputils' llsqrt: the integer square root by Newton's method (floor). */
+function llsqrt(a: number): number {
+  let prev = Infinity;
+  let x = a;
+  if (x > 0) {
+    while (x < prev) {
+      prev = x;
+      x = Math.floor((x + Math.floor(a / x)) / 2);
+    }
+  }
+  return x;
+}
+
+/**
+ * The statistics block iputils' finish() prints: transmitted, received, duplicates, errors, loss
+ * (a float printed with %g), the time from the start to the last request sent, then the rtt line
+ * when replies were timed — else an empty line, as iputils ends with a bare newline either way.
+ */
+export interface PingStats {
+  ntransmitted: number;
+  nreceived: number;
+  nrepeats: number;
+  nerrors: number;
+  /** Milliseconds from the start to the last transmission (rounded as iputils rounds). */
+  time_ms: number;
+  /** Replies (duplicates included) were timed: the request carried a timestamp. */
+  timing: boolean;
+  /** Round-trip times in whole microseconds: min, max, sum and sum of squares. */
+  tmin: number;
+  tmax: number;
+  tsum: number;
+  tsum2: number;
+}
+
+export function ping_statistics(target: string, s: PingStats): string {
+  let out = `\n--- ${target} ping statistics ---\n${s.ntransmitted} packets transmitted, ${s.nreceived} received`;
+  if (s.nrepeats > 0) out += `, +${s.nrepeats} duplicates`;
+  if (s.nerrors > 0) out += `, +${s.nerrors} errors`;
+  if (s.ntransmitted > 0) out += `, ${percent_g(((s.ntransmitted - s.nreceived) * 100) / s.ntransmitted)}% packet loss, time ${s.time_ms}ms`;
+  out += "\n";
+  if (s.nreceived > 0 && s.timing) {
+    const total = s.nreceived + s.nrepeats;
+    const tmavg = Math.trunc(s.tsum / total);
+    const tmvar = s.tsum < 2 ** 31 - 1 ? Math.trunc((s.tsum2 - (s.tsum * s.tsum) / total) / total) : Math.trunc(s.tsum2 / total - tmavg * tmavg);
+    out += `rtt min/avg/max/mdev = ${ms3(s.tmin)}/${ms3(tmavg)}/${ms3(s.tmax)}/${ms3(llsqrt(tmvar))} ms`;
+  }
+  return out + "\n";
 }
 
 function number_arg(v: string, int: boolean, min: number, max: number): number | null {
@@ -90,48 +158,55 @@ export async function ping(argv: readonly string[], sys: Syscalls): Promise<numb
   const now = (): number => sys.clock_gettime(CLOCK_MONOTONIC);
   const host = inet_ntoa(dst);
   print(sys, `PING ${target} (${host}) ${size}(${size + 28}) bytes of data.\n`);
-  const sent_at = new Map<number, number>();
-  const rtts: number[] = [];
-  let transmitted = 0;
-  let received = 0;
-  let errors = 0;
+  // iputils' bookkeeping (struct ping_rts): the echo data is the bytes 0, 1, 2, … and, when it
+  // has room for one (timing), starts with the send time as a struct timeval; a reply is timed
+  // from the timestamp it carries back. The clock is the kernel's monotonic one, which the
+  // receive timestamp (SO_TIMESTAMP) is taken on.
+  const timing = size >= TIMEVAL_SIZE;
+  const received_seqs = new Set<number>();
+  const st: PingStats = { ntransmitted: 0, nreceived: 0, nrepeats: 0, nerrors: 0, time_ms: 0, timing, tmin: Infinity, tmax: 0, tsum: 0, tsum2: 0 };
   /** Sends refused with EMSGSIZE whose local error has not been read yet. */
   let pending_local = 0;
   const start = now();
   let next_send = start;
   let last_send = start;
   const pkt = new Uint8Array(8 + size);
-  for (let i = 0; i < size; i++) pkt[8 + i] = (i + 8) & 0xff;
+  const pv = new DataView(pkt.buffer);
+  for (let i = 0; i < size; i++) pkt[8 + i] = i & 0xff;
   for (;;) {
-    if (transmitted < count && now() >= next_send) {
-      const seq = (transmitted + 1) & 0xffff;
+    if (st.ntransmitted < count && now() >= next_send) {
+      const seq = (st.ntransmitted + 1) & 0xffff;
       pkt[0] = 8;
       pkt[1] = 0;
       pkt[6] = seq >> 8;
       pkt[7] = seq & 0xff;
+      received_seqs.delete(seq);
       const t = now();
+      if (timing) {
+        const us = Math.floor(t / 1000);
+        pv.setBigInt64(8, BigInt(Math.floor(us / 1e6)), true);
+        pv.setBigInt64(16, BigInt(us % 1e6), true);
+      }
       const r = await sys.sendto(fd, pkt, dst, 0);
       if (r === -4) break; // ^C
-      if (r === -ENETUNREACH && transmitted === 0) {
+      if (r === -ENETUNREACH && st.ntransmitted === 0) {
         sys.close(fd);
         return fail(sys, "ping", "connect: Network is unreachable", 2);
       }
-      transmitted++;
+      st.ntransmitted++;
       last_send = t;
       if (r < 0) {
-        errors++;
+        st.nerrors++;
         // EMSGSIZE comes with a local error on the socket, printed when it is read below.
         if (r === -EMSGSIZE) pending_local++;
         else if (!quiet) print(sys, `ping: sendmsg: ${strerror(r)}\n`);
-      } else {
-        sent_at.set(seq, t);
       }
       next_send = t + interval * 1e9;
     }
-    if (transmitted >= count && received + errors >= count && pending_local === 0) break;
-    const until = transmitted < count ? next_send : last_send + linger * 1e9;
+    if (st.ntransmitted >= count && st.nreceived + st.nerrors >= count && pending_local === 0) break;
+    const until = st.ntransmitted < count ? next_send : last_send + linger * 1e9;
     const wait_ms = pending_local > 0 ? 0 : Math.max(0, Math.ceil((until - now()) / 1e6));
-    if (transmitted >= count && wait_ms === 0 && pending_local === 0) break;
+    if (st.ntransmitted >= count && wait_ms === 0 && pending_local === 0) break;
     const d = await sys.recvfrom(fd, wait_ms);
     if (d === -4) break; // ^C
     if (typeof d === "number") {
@@ -139,7 +214,7 @@ export async function ping(argv: readonly string[], sys: Syscalls): Promise<numb
       if (wait_ms === 0) pending_local = 0;
       continue;
     }
-    const seq = (d.data[6]! << 8) | d.data[7]!;
+    const seq = d.data.length >= 8 ? (d.data[6]! << 8) | d.data[7]! : 0;
     if (d.error !== undefined && d.error.from === 0) {
       // A local error (SO_EE_ORIGIN_LOCAL), already counted when its send failed.
       if (pending_local > 0) pending_local--;
@@ -147,32 +222,45 @@ export async function ping(argv: readonly string[], sys: Syscalls): Promise<numb
       continue;
     }
     if (d.error !== undefined) {
-      errors++;
+      st.nerrors++;
       if (!quiet) print(sys, `From ${inet_ntoa(d.error.from)} icmp_seq=${seq} ${d.error.text}\n`);
       continue;
     }
-    const t0 = sent_at.get(seq);
-    if (t0 === undefined) continue;
-    const dup = rtts.length > 0 && !sent_at.has(seq);
-    const rtt_us = (d.tstamp_ns - t0) / 1000;
-    sent_at.delete(seq);
-    received++;
-    rtts.push(rtt_us);
-    if (!quiet) print(sys, `${d.data.length} bytes from ${inet_ntoa(d.addr)}: icmp_seq=${seq} ttl=${d.ttl} time=${format_rtt(rtt_us)} ms${dup ? " (DUP!)" : ""}\n`);
+    if (d.data.length < 8 || d.data[0] !== 0) continue; // not an echo reply
+    // gather_statistics(): time it from the timestamp it carries, then count it once per sequence.
+    const cc = d.data.length;
+    let triptime = 0;
+    const timed = timing && cc >= 8 + TIMEVAL_SIZE;
+    if (timed) {
+      const rv = new DataView(d.data.buffer, d.data.byteOffset, d.data.byteLength);
+      const sent_us = Number(rv.getBigInt64(8, true)) * 1e6 + Number(rv.getBigInt64(16, true));
+      triptime = Math.max(0, Math.floor(d.tstamp_ns / 1000) - sent_us);
+      st.tsum += triptime;
+      st.tsum2 += triptime * triptime;
+      st.tmin = Math.min(st.tmin, triptime);
+      st.tmax = Math.max(st.tmax, triptime);
+    }
+    const dup = received_seqs.has(seq);
+    if (dup) st.nrepeats++;
+    else {
+      st.nreceived++;
+      received_seqs.add(seq);
+    }
+    if (quiet) continue;
+    let line = `${cc} bytes from ${inet_ntoa(d.addr)}: icmp_seq=${seq} ttl=${d.ttl}`;
+    if (cc < size + 8) {
+      print(sys, `${line} (truncated)\n`);
+      continue;
+    }
+    if (timing) line += ` time=${format_rtt(triptime)} ms`;
+    if (dup) line += " (DUP!)";
+    print(sys, line + "\n");
   }
   sys.close(fd);
-  const elapsed = Math.round((now() - start) / 1e6);
-  const loss = transmitted === 0 ? 0 : Math.round(((transmitted - received) * 100) / transmitted);
-  let out = `\n--- ${target} ping statistics ---\n${transmitted} packets transmitted, ${received} received, ${errors > 0 ? `+${errors} errors, ` : ""}${loss}% packet loss, time ${elapsed}ms\n`;
-  if (rtts.length > 0) {
-    const min = Math.min(...rtts);
-    const max = Math.max(...rtts);
-    const avg = rtts.reduce((s, x) => s + x, 0) / rtts.length;
-    const mdev = Math.sqrt(Math.max(0, rtts.reduce((s, x) => s + x * x, 0) / rtts.length - avg * avg));
-    out += `rtt min/avg/max/mdev = ${(min / 1000).toFixed(3)}/${(avg / 1000).toFixed(3)}/${(max / 1000).toFixed(3)}/${(mdev / 1000).toFixed(3)} ms\n`;
-  }
-  print(sys, out);
-  return received > 0 ? 0 : 1;
+  // finish(): the time runs to the last request sent (iputils' cur_time), rounded to the ms.
+  st.time_ms = Math.floor((last_send - start + 500_000) / 1e6);
+  print(sys, ping_statistics(target, st));
+  return st.nreceived > 0 ? 0 : 1;
 }
 
 export const ping_command: Command = {

@@ -20,6 +20,7 @@ import type { LocalApic } from "./lapic.ts";
  * |----------------------------------------------------------|---------|
  * | one interrupt taken (entry, flow handler, handlers, EOI) | 1000 ns |
  * | one kernel step (a softirq pass or one task step)        |  250 ns |
+ * | one system call that did not sleep (entry, work, exit)   | 1000 ns |
  *
  * The run loop adds a slice's charge to the clock after the slice in `virtual` mode, so runs stay
  * deterministic. In `realtime` mode the clock follows the wall clock, and the host's own time spent
@@ -29,6 +30,8 @@ import type { LocalApic } from "./lapic.ts";
 export const CPU_COST = {
   IRQ_NS: 1000,
   STEP_NS: 250,
+  /** Charged by the kernel (platform op charge_ns) when it preempts a task at return to user mode. */
+  SYSCALL_NS: 1000,
 } as const;
 
 export class Cpu {

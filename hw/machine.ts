@@ -146,6 +146,9 @@ export class Machine {
       delay_ns: (ns) => {
         if (ns > 0) m.clock.advance_to(m.clock.now_ns() + ns);
       },
+      charge_ns: (ns) => {
+        if (ns > 0) m.cpu.charge_ns += ns;
+      },
       set_cpu_entry: (entry) => m.cpu.set_entry(entry),
       console_write: (text) => m.console_write(text),
       power_off: (code) => m.power_off(code),

@@ -76,8 +76,16 @@ export function should_fail(attr: FaultAttr, size: number): boolean {
   if (attr.probability < 100 && attr.probability <= attr.random() % 100) return false;
   attr.failures++;
   if (attr.verbose > 0) {
-    const head = `FAULT_INJECTION: forcing a failure.\nname ${attr.name}, interval ${attr.interval}, probability ${attr.probability}, space ${attr.space}, times ${attr.times}`;
-    printk(LOGLEVEL_NOTICE, attr.verbose > 1 ? `${head}\n${call_trace()}` : head);
+    printk(
+      LOGLEVEL_NOTICE,
+      "FAULT_INJECTION: forcing a failure.\nname %s, interval %d, probability %d, space %d, times %d%s\n",
+      attr.name,
+      attr.interval,
+      attr.probability,
+      attr.space,
+      attr.times,
+      attr.verbose > 1 ? `\n${call_trace()}` : "",
+    );
   }
   if (attr.times !== -1) attr.times--;
   return true;

@@ -97,6 +97,7 @@ function report_hung_task(t: Task): void {
     .filter((l) => !/kernel\/(hung_task|sched\/core)\.ts/.test(l));
   printk(
     LOGLEVEL_ERR,
+    "%s\n",
     [
       `INFO: task ${t.comm}:${t.pid} blocked for more than ${hung_task.get().timeout_s} seconds.`,
       `      ${print_tainted()} ${RINGZERO_VERSION} #1`,

@@ -62,11 +62,11 @@ function parse_cmdline(cmdline: string): void {
     if (m) set_console_loglevel(Number(m[1]));
     const [key, value] = word.split("=", 2) as [string, string | undefined];
     if (value === undefined) continue;
-    if (key === "fail_page_alloc" && !setup_fail_page_alloc(value)) pr_warn(`fail_page_alloc: expected <interval>,<probability>,<space>,<times>, got '${value}'`);
-    if (key === "dma_debug" && !dma_debug_cmdline(value)) pr_warn(`dma_debug: expected on or off, got '${value}'`);
+    if (key === "fail_page_alloc" && !setup_fail_page_alloc(value)) pr_warn("fail_page_alloc: expected <interval>,<probability>,<space>,<times>, got '%s'\n", value);
+    if (key === "dma_debug" && !dma_debug_cmdline(value)) pr_warn("dma_debug: expected on or off, got '%s'\n", value);
     if (key === "watchdog_thresh") {
       if (/^\d+$/.test(value)) set_watchdog_thresh(Number(value));
-      else pr_warn(`watchdog_thresh: expected seconds, got '${value}'`);
+      else pr_warn("watchdog_thresh: expected seconds, got '%s'\n", value);
     }
   }
 }
@@ -81,7 +81,7 @@ function print_memory_map(platform: Platform): void {
     const kind = e.type === E820_TYPE_RAM ? "usable" : "reserved";
     lines.push(`BIOS-e820: [mem ${hex(e.addr)}-${hex(e.addr + e.size - 1)}] ${kind}`);
   }
-  pr_info(lines.join("\n"));
+  pr_info("%s\n", lines.join("\n"));
 }
 
 function timer_interrupt(): typeof IRQ_HANDLED {
@@ -136,19 +136,19 @@ export function start_kernel(platform: Platform, opts: BootOptions = {}): Kernel
   const k = new Kernel(platform);
   set_this_kernel(k);
   parse_cmdline(platform.firmware.cmdline);
-  pr_notice(`ringzero version ${RINGZERO_VERSION} (node ${process.version}) #1`);
-  pr_info(`Command line: ${platform.firmware.cmdline}`);
+  pr_notice("ringzero version %s (node %s) #1\n", RINGZERO_VERSION, process.version);
+  pr_info("Command line: %s\n", platform.firmware.cmdline);
   print_memory_map(platform);
 
   const zone = mem_init();
   const kb = (pages: number): number => (pages * PAGE_SIZE) / 1024;
-  pr_info(`Memory: ${kb(zone.free_pages)}K/${kb(zone.present_pages)}K available (${kb(zone.present_pages - zone.managed_pages)}K reserved)`);
+  pr_info("Memory: %dK/%dK available (%dK reserved)\n", kb(zone.free_pages), kb(zone.present_pages), kb(zone.present_pages - zone.managed_pages));
 
-  pr_info(`NR_IRQS: ${nr_irqs()}, I/O APIC with ${platform.firmware.ioapic_lines} lines`);
+  pr_info("NR_IRQS: %d, I/O APIC with %d lines\n", nr_irqs(), platform.firmware.ioapic_lines);
   open_softirq(TIMER_SOFTIRQ, run_timers);
   const err = request_irq(platform.firmware.timer_gsi, timer_interrupt, IRQF_TIMER, "timer", null);
   if (err !== 0) throw new Error(`cannot register the timer interrupt: ${err}`);
-  pr_info(`clocksource: tsc: virtual clock, 1 ns resolution; clockevents: lapic-deadline on GSI ${platform.firmware.timer_gsi}`);
+  pr_info("clocksource: tsc: virtual clock, 1 ns resolution; clockevents: lapic-deadline on GSI %d\n", platform.firmware.timer_gsi);
 
   // Before any driver can map: with a DMAR table, DMA reaches only what is mapped from here on.
   intel_iommu_init();
@@ -206,22 +206,22 @@ async function kernel_init(opts: BootOptions): Promise<number> {
   pci_sysfs_init();
   for (const initcall of opts.initcalls ?? []) {
     const r = await initcall();
-    if (r !== 0) pr_err(`initcall ${initcall.name} returned ${r}`);
+    if (r !== 0) pr_err("initcall %s returned %d\n", initcall.name, r);
   }
   for (const name of opts.default_modules ?? []) {
     const r = await load_module(name, {}, true);
-    if (r !== 0) pr_err(`modprobe ${name}: ${module_last_error()}`);
+    if (r !== 0) pr_err("modprobe %s: %s\n", name, module_last_error());
   }
   for (const initcall of opts.late_initcalls ?? []) {
     const r = await initcall();
-    if (r !== 0) pr_err(`late initcall ${initcall.name} returned ${r}`);
+    if (r !== 0) pr_err("late initcall %s returned %d\n", initcall.name, r);
   }
   const argv = opts.init_argv;
   if (argv === undefined) return 0;
   const self = get_current()!;
   const prog = find_program(argv[0] ?? "");
   if (prog === undefined) {
-    pr_emerg(`Kernel panic - not syncing: No working init found (tried ${argv[0]})`);
+    pr_emerg("Kernel panic - not syncing: No working init found (tried %s)\n", String(argv[0]));
     this_kernel().platform.ops.power_off(1);
     return 1;
   }
@@ -230,7 +230,7 @@ async function kernel_init(opts: BootOptions): Promise<number> {
   task_files(self);
   const code = await run_program(self, prog, argv);
   if (this_kernel().powering_off) return code;
-  pr_emerg(`Kernel panic - not syncing: Attempted to kill init! exitcode=0x${code.toString(16).padStart(8, "0")}`);
+  pr_emerg("Kernel panic - not syncing: Attempted to kill init! exitcode=0x%08x\n", code);
   this_kernel().platform.ops.power_off(code);
   return code;
 }

@@ -155,11 +155,11 @@ export async function load_module(name: string, params: Record<string, string> =
   const known: Record<string, string> = {};
   for (const [key, val] of Object.entries({ ...cmdline_params(name), ...params })) {
     if (info.params === undefined || !(key in info.params)) {
-      pr_warn(`${name}: unknown parameter '${key}' ignored`);
+      pr_warn("%s: unknown parameter '%s' ignored\n", name, key);
       continue;
     }
     if (!param_parses(info.param_types?.[key] ?? "charp", val)) {
-      pr_err(`${name}: \`${val}' invalid for parameter \`${key}'`);
+      pr_err("%s: `%s' invalid for parameter `%s'\n", name, val, key);
       return fail(-EINVAL, "Invalid parameters");
     }
     known[key] = val;
@@ -178,7 +178,7 @@ export async function load_module(name: string, params: Record<string, string> =
     // The half-run init may have registered things (a PCI driver, an IRQ handler, a timer) that
     // point into the module. Its exit() releases them, in process context, as a failed init would
     // have undone its own work.
-    pr_err(`${name}: init was killed; running its exit to release what it registered`);
+    pr_err("%s: init was killed; running its exit to release what it registered\n", name);
     schedule_work(
       new WorkStruct(async () => {
         try {
@@ -208,7 +208,7 @@ export async function load_module(name: string, params: Record<string, string> =
   if (ret !== 0) {
     st.loaded.delete(name);
     kernfs_remove(module_sysfs_path(name));
-    pr_err(`${name}: module init failed with error ${ret}`);
+    pr_err("%s: module init failed with error %d\n", name, ret);
     return fail(ret, `init failed with error ${ret}`);
   }
   for (const dep of info.depends ?? []) {
@@ -219,7 +219,7 @@ export async function load_module(name: string, params: Record<string, string> =
   }
   mod.state = "live";
   st.order.push(name);
-  pr_debug(`${name}: loaded (${info.description})`);
+  pr_debug("%s: loaded (%s)\n", name, info.description);
   return 0;
 }
 
@@ -258,7 +258,7 @@ export async function unload_module(name: string): Promise<number> {
     st.loaded.get(dep)?.holders.delete(name);
     kernfs_remove(`${module_sysfs_path(dep)}/holders/${name}`);
   }
-  pr_debug(`${name}: unloaded`);
+  pr_debug("%s: unloaded\n", name);
   return 0;
 }
 

@@ -91,7 +91,7 @@ function report(level: number, header: string, detail: string, err?: unknown): v
   const lines = ["------------[ cut here ]------------", header];
   if (detail) lines.push(detail);
   lines.push(context_line(), call_trace(err), "---[ end trace 0000000000000000 ]---");
-  printk(level, lines.join("\n"));
+  printk(level, "%s\n", lines.join("\n"));
 }
 
 /**

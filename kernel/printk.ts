@@ -22,6 +22,7 @@ import {
   SYSLOG_ACTION_SIZE_UNREAD,
 } from "../include/uapi/syscalls.ts";
 import { DEFINE_PER_KERNEL, type Kernel } from "./kernel.ts";
+import { vsprintf } from "./vsprintf.ts";
 
 /** Records kept for dmesg (the ring buffer drops the oldest beyond this). */
 export const LOG_BUF_RECORDS = 4096;
@@ -45,8 +46,10 @@ class LogBuffer {
   console_loglevel = CONSOLE_LOGLEVEL_DEFAULT;
   /** The level CONSOLE_OFF saved for CONSOLE_ON to restore. */
   saved_console_loglevel = LOGLEVEL_DEFAULT;
-  /** Messages printed with a *_once call (printk_once). */
+  /** Formats printed with a *_once call (printk_once). */
   readonly once = new Set<string>();
+  /** The newest record was stored without a trailing newline: pr_cont() may extend it. */
+  cont_open = false;
   readonly kernel: Kernel;
   constructor(k: Kernel) {
     this.kernel = k;
@@ -63,43 +66,100 @@ export function format_timestamp(ts_ns: number): string {
   return `[${String(sec).padStart(5, " ")}.${frac}]`;
 }
 
+/** MESSAGE_LOGLEVEL_DEFAULT: the level of a KERN_CONT fragment that has no record to join. */
+const MESSAGE_LOGLEVEL_DEFAULT = LOGLEVEL_WARNING;
+
+/** Write `text`'s lines to the console, each behind the timestamp, if `level` is below console_loglevel. */
+function console_emit(lb: LogBuffer, level: number, ts_ns: number, text: string): void {
+  if (level >= lb.console_loglevel) return;
+  const prefix = format_timestamp(ts_ns);
+  let out = "";
+  for (const line of text.split("\n")) out += `${prefix} ${line}\n`;
+  lb.kernel.platform.ops.console_write(out);
+}
+
 /**
- * printk: append to the log buffer and, if the level is below console_loglevel, write it to the
- * console. Any context (IRQ included). Multi-line text is kept as one record.
+ * vprintk_store() + the console: store one message already formatted. A trailing "\n" ends the
+ * record and is not kept in its text (inner newlines stay: a multi-line message is one record whose
+ * every line dmesg and the console print behind the timestamp). A message without it leaves the
+ * record open: a pr_cont() that comes next joins it; any other printk starts a new record, so the
+ * open one simply stays as it is (Linux 6.1 finalizes it the same way when the next record is
+ * reserved).
+ *
+ * The console gets each call's text at once as whole lines. Linux holds an unterminated record
+ * back from its consoles until it is finalized; ringzero's console has no later moment at which a
+ * held line would be flushed ahead of other console output (userland's writes, a power-off), so an
+ * open record is shown as a finished line, and a continuation that joins it in the log buffer goes
+ * to the console as line(s) of its own behind the same timestamp.
  */
-export function printk(level: number, text: string): void {
+function vprintk_store(level: number, cont: boolean, text: string): void {
   const lb = log_buf.get();
+  const newline = text.endsWith("\n");
+  if (newline) text = text.slice(0, -1);
+  const last = lb.records.at(-1);
+  if (cont && lb.cont_open && last !== undefined) {
+    lb.records[lb.records.length - 1] = { ...last, text: last.text + text };
+    lb.text_bytes += text.length;
+    lb.cont_open = !newline;
+    log_buf_trim(lb);
+    if (text !== "") console_emit(lb, last.level, last.ts_ns, text);
+    return;
+  }
   const ts_ns = lb.kernel.platform.ops.read_clock_ns();
   const rec: LogRecord = { seq: lb.next_seq++, ts_ns, level, text };
   lb.records.push(rec);
   lb.text_bytes += text.length;
+  lb.cont_open = !newline;
+  log_buf_trim(lb);
+  console_emit(lb, level, ts_ns, text);
+}
+
+/** Drop the oldest records beyond LOG_BUF_RECORDS or LOG_BUF_LEN bytes of text (the newest stays). */
+function log_buf_trim(lb: LogBuffer): void {
   while (lb.records.length > LOG_BUF_RECORDS || (lb.text_bytes > LOG_BUF_LEN && lb.records.length > 1)) {
     lb.text_bytes -= lb.records.shift()!.text.length;
     lb.dropped++;
   }
-  if (level < lb.console_loglevel) {
-    const prefix = format_timestamp(ts_ns);
-    let out = "";
-    for (const line of text.split("\n")) out += `${prefix} ${line}\n`;
-    lb.kernel.platform.ops.console_write(out);
-  }
 }
 
-export const pr_emerg = (text: string): void => printk(LOGLEVEL_EMERG, text);
-export const pr_alert = (text: string): void => printk(LOGLEVEL_ALERT, text);
-export const pr_crit = (text: string): void => printk(LOGLEVEL_CRIT, text);
-export const pr_err = (text: string): void => printk(LOGLEVEL_ERR, text);
-export const pr_warn = (text: string): void => printk(LOGLEVEL_WARNING, text);
-export const pr_notice = (text: string): void => printk(LOGLEVEL_NOTICE, text);
-export const pr_info = (text: string): void => printk(LOGLEVEL_INFO, text);
-export const pr_debug = (text: string): void => printk(LOGLEVEL_DEBUG, text);
+/**
+ * printk(level, fmt, ...args): Linux's printk with the level given apart from the format (KERN_*
+ * is not spelled into the string). `fmt` is a vsprintf format (kernel/vsprintf.ts) and ends with
+ * "\n" as in Linux; values go in `args`, never into `fmt` (a "%" in a value is then printed as
+ * it is). Any context (IRQ included); appends to the log buffer and writes to the console if
+ * `level` is below console_loglevel.
+ */
+export function printk(level: number, fmt: string, ...args: unknown[]): void {
+  vprintk_store(level, false, vsprintf(fmt, args));
+}
 
-/** pr_err_once(): print `text` the first time only (printk_once, keyed by the text). */
-export function pr_err_once(text: string): void {
+type PrintkFn = (fmt: string, ...args: unknown[]) => void;
+
+export const pr_emerg: PrintkFn = (fmt, ...args) => printk(LOGLEVEL_EMERG, fmt, ...args);
+export const pr_alert: PrintkFn = (fmt, ...args) => printk(LOGLEVEL_ALERT, fmt, ...args);
+export const pr_crit: PrintkFn = (fmt, ...args) => printk(LOGLEVEL_CRIT, fmt, ...args);
+export const pr_err: PrintkFn = (fmt, ...args) => printk(LOGLEVEL_ERR, fmt, ...args);
+export const pr_warn: PrintkFn = (fmt, ...args) => printk(LOGLEVEL_WARNING, fmt, ...args);
+export const pr_notice: PrintkFn = (fmt, ...args) => printk(LOGLEVEL_NOTICE, fmt, ...args);
+export const pr_info: PrintkFn = (fmt, ...args) => printk(LOGLEVEL_INFO, fmt, ...args);
+export const pr_debug: PrintkFn = (fmt, ...args) => printk(LOGLEVEL_DEBUG, fmt, ...args);
+
+/**
+ * pr_cont() (printk(KERN_CONT …)): continue the last record if it was left open (stored without a
+ * trailing newline), at that record's level and timestamp; a "\n" at the end closes it. With no
+ * open record the text starts a record of its own at the default message level, as in Linux.
+ */
+export const pr_cont: PrintkFn = (fmt, ...args) => vprintk_store(MESSAGE_LOGLEVEL_DEFAULT, true, vsprintf(fmt, args));
+
+/**
+ * pr_err_once(): print the first time only. Linux's printk_once keeps a flag per call site; here
+ * the format string stands for the call site (the same format from two places prints once).
+ */
+export function pr_err_once(fmt: string, ...args: unknown[]): void {
   const once = log_buf.get().once;
-  if (once.has(text)) return;
-  once.add(text);
-  pr_err(text);
+  if (once.has(fmt)) return;
+  once.add(fmt);
+  pr_err(fmt, ...args);
 }
 
 export function console_loglevel(): number {

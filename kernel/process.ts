@@ -61,6 +61,13 @@ export interface ProcessInfo {
    */
   inflight: Promise<unknown> | null;
   inflight_count: number;
+  /**
+   * Calls made since the task last gave up the CPU, and its context-switch count then: a process
+   * whose calls never sleep is preempted at return to user mode every SYSCALLS_PER_SLICE calls
+   * (kernel/syscalls.ts), as the scheduler tick would preempt it on Linux.
+   */
+  slice_calls: number;
+  slice_switches: number;
   /** CPU time and context switches of the children it reaped, theirs included (signal->cutime, cnvcsw, cnivcsw). */
   cutime_ns: number;
   cnvcsw: number;
@@ -132,6 +139,8 @@ function new_info(t: Task, argv: readonly string[], env: string[], pgid: number,
     exit_pending: null,
     inflight: null,
     inflight_count: 0,
+    slice_calls: 0,
+    slice_switches: 0,
     cutime_ns: 0,
     cnvcsw: 0,
     cnivcsw: 0,
@@ -159,7 +168,7 @@ export async function run_program(t: Task, prog: Program, argv: readonly string[
     // A kernel BUG or lockup inside a system call was reported already; the task dies of it.
     if (e instanceof KernelBug) throw e;
     const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    pr_info(`${t.comm}[${t.pid}]: segfault (${what})`);
+    pr_info("%s[%d]: segfault (%s)\n", t.comm, t.pid, what);
     return 128 + 11;
   }
 }

@@ -3,7 +3,7 @@ import { O_CLOEXEC, O_NONBLOCK } from "../include/uapi/fcntl.ts";
 import { MSG_NOSIGNAL, POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLRDNORM, POLLWRNORM, type PollFd, type SockAddrIn } from "../include/uapi/in.ts";
 import { major, S_ISCHR } from "../include/uapi/stat.ts";
 import { DEFINE_PER_KERNEL } from "./kernel.ts";
-import { get_current, schedule, schedule_hrtimeout_ns, find_task_by_pid } from "./sched/core.ts";
+import { cond_resched, get_current, schedule, schedule_hrtimeout_ns, find_task_by_pid } from "./sched/core.ts";
 import { KernelBug } from "./panic.ts";
 import { finish_wait, prepare_to_wait, WaitQueueEntry, type WaitQueueHead } from "./sched/wait.ts";
 import { inet_control, net_control } from "./net_control.ts";
@@ -231,10 +231,7 @@ function raw_syscalls_for(t: Task): Syscalls {
       return 0;
     },
     syslog: (type, arg = 0) => do_syslog(type, arg),
-    tcsetpgrp: (pid) => {
-      tty_set_foreground(pid);
-      return 0;
-    },
+    tcsetpgrp: (pgrp) => tty_set_foreground(pgrp),
     sigaction: (sig, disposition) => {
       if (sig <= 0 || sig >= 32 || sig === SIGKILL || sig === SIGSTOP || info === undefined) return -EINVAL;
       info.disposition[sig] = disposition;
@@ -382,6 +379,30 @@ function spawn_file_action(child: Task, a: SpawnFileAction): number {
   return -EINVAL;
 }
 
+/**
+ * Calls that may sleep but did not, in a row, before the task is made to give the CPU up on its
+ * way back to user mode (exit_to_user_mode_loop's need_resched): without it a process writing to
+ * the console (`yes`) or reading /dev/zero would hold the only CPU until the lockup detector
+ * killed it, and ^C could never be delivered. The scheduler tick's job, counted in calls here
+ * because a task's step takes no virtual time.
+ */
+export const SYSCALLS_PER_SLICE = 256;
+/** What one such call costs the virtual clock (hw/cpu.ts's CPU_COST.SYSCALL_NS: the kernel may not import hw/). */
+const SYSCALL_COST_NS = 1000;
+
+function need_resched(t: Task, info: ProcessInfo): boolean {
+  const switches = t.sched_voluntary + t.sched_involuntary;
+  if (switches !== info.slice_switches) {
+    info.slice_switches = switches;
+    info.slice_calls = 0;
+  }
+  if (++info.slice_calls < SYSCALLS_PER_SLICE || get_current() !== t) return false;
+  info.slice_calls = 0;
+  // The calls took CPU time: on the virtual clock, a microsecond each (hw/cpu.ts's CPU_COST).
+  this_kernel().platform.ops.charge_ns(SYSCALLS_PER_SLICE * SYSCALL_COST_NS);
+  return true;
+}
+
 /** The calls that return a promise (they may sleep). TypeScript checks the list is complete. */
 type AsyncSyscall = { [K in keyof Syscalls]: Syscalls[K] extends (...args: never[]) => Promise<unknown> ? K : never }[keyof Syscalls];
 const ASYNC_SYSCALLS: Readonly<Record<AsyncSyscall, true>> = {
@@ -490,7 +511,7 @@ function syscall_layer(t: Task, info: ProcessInfo, raw: Syscalls): Syscalls {
         // sleep sets its own on entry.
         return Promise.resolve(r).then((v) => {
           exit_to_user_mode(t, info);
-          return v;
+          return need_resched(t, info) ? cond_resched().then(() => (exit_to_user_mode(t, info), v)) : v;
         });
       };
       out[name] = (...args: unknown[]): Promise<unknown> => {

@@ -101,6 +101,7 @@ function report_soft_lockup(stuck_s: number, trace: string[]): void {
   const cur = k.current as { pid: number; comm: string } | null;
   printk(
     LOGLEVEL_EMERG,
+    "%s\n",
     [
       `watchdog: BUG: soft lockup - CPU#0 stuck for ${stuck_s}s! [${who.comm}:${who.pid}]`,
       modules_line(),
@@ -140,7 +141,7 @@ function print_unwind_note(): void {
   else if (k.softirq_count > 0) what = "abandoning the softirq pass";
   else if (cur !== null) what = `killing ${cur.comm} (pid ${cur.pid})`;
   else what = "abandoning the kernel step";
-  printk(LOGLEVEL_ERR, `watchdog: a JavaScript loop cannot be preempted; ${what} to recover CPU#0`);
+  printk(LOGLEVEL_ERR, "watchdog: a JavaScript loop cannot be preempted; %s to recover CPU#0\n", what);
 }
 
 /**
@@ -214,6 +215,7 @@ export function note_irq_storm(desc: IrqDesc, ret: IrqReturn): void {
   const handlers = desc.actions.map((a) => ` ${a.handler.name || "(anonymous)"} [${a.name}]`);
   printk(
     LOGLEVEL_EMERG,
+    "%s\n",
     [
       `watchdog: Watchdog detected hard LOCKUP on cpu 0: interrupt storm on IRQ ${desc.irq}`,
       `irq ${desc.irq}: ${n} interrupts in ${(elapsed / NSEC_PER_MSEC).toFixed(0)} ms, all claimed (~${share}% of CPU#0 at 1 us each)`,

@@ -149,10 +149,10 @@ async function edu_probe(pdev: PciDev): Promise<number> {
           kernfs_create(`${base}/dma_test`, { show: () => "write anything to run the DMA round trip; read the result\n", store: async (d) => {
             edu.factorial = 0;
             const res = await edu_dma_test(edu);
-            pr_info(`edu ${pdev.name}: DMA test: ${res.trim()}`);
+            pr_info("edu %s: DMA test: %s\n", pdev.name, res.trim());
             return res.startsWith("ok") ? d.length : -EIO;
           } });
-          pr_info(`edu ${pdev.name}: edu v${id >>> 24}.${(id >>> 16) & 0xff}, irq ${pdev.irq}, 5! = ${f}`);
+          pr_info("edu %s: edu v%d.%d, irq %d, 5! = %d\n", pdev.name, id >>> 24, (id >>> 16) & 0xff, pdev.irq, f);
           return 0;
         }
         free_irq(pdev.irq, edu);

@@ -56,7 +56,7 @@ function test_lockup_spin(how: string, time_secs: number): void {
   const end = time_secs > 0 ? performance.now() + time_secs * 1000 : Infinity;
   let spins = 0;
   while (performance.now() < end) spins++;
-  pr_info(`test_lockup: spun ${spins} times`);
+  pr_info("test_lockup: spun %d times\n", spins);
 }
 
 function test_lockup_irq(_irq: number, dev: unknown): IrqReturn {
@@ -91,14 +91,14 @@ const test_lockup: ModuleInfo = {
     const time_secs = int_param(params, "time_secs", 0);
     const irq = int_param(params, "irq", 11);
     if (!(CONTEXTS as readonly string[]).includes(context) || !(HOWS as readonly string[]).includes(how) || Number.isNaN(time_secs) || Number.isNaN(irq)) {
-      pr_err(`test_lockup: context=${CONTEXTS.join("|")} how=${HOWS.join("|")} time_secs=N irq=N`);
+      pr_err("test_lockup: context=%s how=%s time_secs=N irq=N\n", CONTEXTS.join("|"), HOWS.join("|"));
       return -EINVAL;
     }
     if (how === "dstate" && context !== "init") {
-      pr_err("test_lockup: how=dstate sleeps, which only process context (context=init) may do");
+      pr_err("test_lockup: how=dstate sleeps, which only process context (context=init) may do\n");
       return -EINVAL;
     }
-    pr_notice(`test_lockup: context=${context} how=${how} time_secs=${time_secs}${context === "irq" ? ` irq=${irq}` : ""}`);
+    pr_notice("test_lockup: context=%s how=%s time_secs=%d%s\n", context, how, time_secs, context === "irq" ? ` irq=${irq}` : "");
     switch (context) {
       case "init":
         if (how === "dstate") {

@@ -231,7 +231,7 @@ export async function e1000_reinit_locked(adapter: E1000Adapter): Promise<void> 
   adapter.resetting = true;
   await e1000_down(adapter);
   const err = await e1000_reset(adapter);
-  if (err) pr_err(`e1000 ${adapter.pdev.name} ${adapter.netdev.name}: hardware reset failed (${err})`);
+  if (err) pr_err("e1000 %s %s: hardware reset failed (%d)\n", adapter.pdev.name, adapter.netdev.name, err);
   else e1000_up(adapter);
   adapter.resetting = false;
 }
@@ -279,12 +279,13 @@ function e1000_set_mac(netdev: NetDevice, mac: Uint8Array): number {
 
 /* ---- watchdog and reset ---- */
 
-function link_message(adapter: E1000Adapter): string {
+/** Take the link's speed and duplex from STATUS and say the link is up, as e1000_watchdog does. */
+function e1000_print_link_up(adapter: E1000Adapter): void {
   const status = er32(adapter, E1000_STATUS);
   const speed = status & E1000_STATUS_SPEED_MASK;
   adapter.link_speed = speed === E1000_STATUS_SPEED_1000 ? 1000 : speed === E1000_STATUS_SPEED_100 ? 100 : 10;
   adapter.link_full_duplex = (status & E1000_STATUS_FD) !== 0;
-  return `e1000: ${adapter.netdev.name} NIC Link is Up ${adapter.link_speed} Mbps ${adapter.link_full_duplex ? "Full" : "Half"} Duplex, Flow Control: None`;
+  pr_info("e1000: %s NIC Link is Up %d Mbps %s Duplex, Flow Control: %s\n", adapter.netdev.name, adapter.link_speed, adapter.link_full_duplex ? "Full" : "Half", "None");
 }
 
 /**
@@ -302,11 +303,11 @@ async function e1000_watchdog(adapter: E1000Adapter): Promise<void> {
   const link = (status & E1000_STATUS_LU) !== 0;
   adapter.get_link_status = false;
   if (link && !netif_carrier_ok(netdev)) {
-    pr_info(link_message(adapter));
+    e1000_print_link_up(adapter);
     netif_carrier_on(netdev);
   } else if (!link && netif_carrier_ok(netdev)) {
     adapter.link_speed = 0;
-    pr_info(`e1000: ${netdev.name} NIC Link is Down`);
+    pr_info("e1000: %s NIC Link is Down\n", netdev.name);
     netif_carrier_off(netdev);
   }
   e1000_update_stats(adapter);
@@ -325,9 +326,17 @@ async function e1000_watchdog(adapter: E1000Adapter): Promise<void> {
     const tdh = er32(adapter, E1000_TDH);
     if (tdh === adapter.last_tdh) {
       pr_err(
-        `e1000 ${adapter.pdev.name} ${netdev.name}: Detected Tx Unit Hang\n` +
-          `  TDH                  <${tdh.toString(16)}>\n  TDT                  <${er32(adapter, E1000_TDT).toString(16)}>\n` +
-          `  next_to_use          <${ring.next_to_use.toString(16)}>\n  next_to_clean        <${ring.next_to_clean.toString(16)}>`,
+        "e1000 %s %s: Detected Tx Unit Hang\n" +
+          "  TDH                  <%x>\n" +
+          "  TDT                  <%x>\n" +
+          "  next_to_use          <%x>\n" +
+          "  next_to_clean        <%x>\n",
+        adapter.pdev.name,
+        netdev.name,
+        tdh,
+        er32(adapter, E1000_TDT),
+        ring.next_to_use,
+        ring.next_to_clean,
       );
       adapter.tx_timeout_count++;
       adapter.reset_count++;
@@ -356,7 +365,7 @@ function e1000_check_pci_errors(adapter: E1000Adapter): boolean {
   const errs = status & (PCI_STATUS_REC_MASTER_ABORT | PCI_STATUS_SIG_SYSTEM_ERROR | PCI_STATUS_REC_TARGET_ABORT | PCI_STATUS_SIG_TARGET_ABORT | PCI_STATUS_DETECTED_PARITY);
   if (errs === 0) return false;
   const what = errs & PCI_STATUS_REC_MASTER_ABORT ? "master abort" : errs & (PCI_STATUS_REC_TARGET_ABORT | PCI_STATUS_SIG_TARGET_ABORT) ? "target abort" : errs & PCI_STATUS_DETECTED_PARITY ? "parity error" : "system error";
-  pr_err(`e1000 ${pdev.name} ${adapter.netdev.name}: PCI bus error (${what}), status 0x${status.toString(16).padStart(4, "0")}`);
+  pr_err("e1000 %s %s: PCI bus error (%s), status 0x%04x\n", pdev.name, adapter.netdev.name, what, status);
   pci_write_config_word(pdev, PCI_STATUS, errs); // write-1-to-clear
   adapter.pci_bus_errors++;
   const now = ktime_get_ns();
@@ -370,7 +379,7 @@ function e1000_check_pci_errors(adapter: E1000Adapter): boolean {
 
 async function e1000_reset_task(adapter: E1000Adapter): Promise<void> {
   if (adapter.down || e1000_removed(adapter)) return;
-  pr_info(`e1000 ${adapter.pdev.name} ${adapter.netdev.name}: Reset adapter`);
+  pr_info("e1000 %s %s: Reset adapter\n", adapter.pdev.name, adapter.netdev.name);
   await e1000_reinit_locked(adapter);
 }
 
@@ -388,7 +397,7 @@ async function e1000_probe(pdev: PciDev, _ent: PciDeviceId): Promise<number> {
   const unwind: [string, () => void | Promise<void>][] = [];
   const fail = async (err: number, stage: string): Promise<number> => {
     for (const [, undo] of unwind.reverse()) await undo();
-    pr_err(`e1000 ${pdev.name}: probe failed at ${stage} (${err})`);
+    pr_err("e1000 %s: probe failed at %s (%d)\n", pdev.name, stage, err);
     return err;
   };
 
@@ -406,7 +415,7 @@ async function e1000_probe(pdev: PciDev, _ent: PciDeviceId): Promise<number> {
   // The 82540EM sits on conventional PCI: 32-bit DMA (Linux tries 64 only for PCI-X parts).
   err = dma_set_mask_and_coherent(pdev, DMA_BIT_MASK(32));
   if (err) {
-    pr_err("e1000: No usable DMA config, aborting");
+    pr_err("e1000: No usable DMA config, aborting\n");
     return fail(err, "dma");
   }
 
@@ -441,12 +450,12 @@ async function e1000_probe(pdev: PciDev, _ent: PciDeviceId): Promise<number> {
 
   err = e1000_probe_fault("eeprom") ? -EIO : e1000_validate_eeprom_checksum(adapter);
   if (err) {
-    pr_err(`e1000 ${pdev.name}: The EEPROM Checksum Is Not Valid`);
+    pr_err("e1000 %s: The EEPROM Checksum Is Not Valid\n", pdev.name);
     return fail(err, "eeprom");
   }
   const mac = e1000_read_mac_addr(adapter);
   if ((mac[0]! & 1) !== 0 || mac.every((b) => b === 0)) {
-    pr_err(`e1000 ${pdev.name}: Invalid MAC Address`);
+    pr_err("e1000 %s: Invalid MAC Address\n", pdev.name);
     return fail(-EIO, "eeprom");
   }
   netdev.dev_addr.set(mac);
@@ -480,8 +489,8 @@ async function e1000_probe(pdev: PciDev, _ent: PciDeviceId): Promise<number> {
 
   pci_set_drvdata(pdev, adapter);
   kernfs_create(`/sys/kernel/debug/e1000/${netdev.name}/rings`, { show: () => e1000_dump_rings(netdev) });
-  pr_info(`e1000 ${pdev.name} ${netdev.name}: (PCI:33MHz:32-bit) ${[...mac].map((b) => b.toString(16).padStart(2, "0")).join(":")}`);
-  pr_info(`e1000 ${pdev.name} ${netdev.name}: Intel(R) PRO/1000 Network Connection`);
+  pr_info("e1000 %s %s: (PCI:33MHz:32-bit) %pM\n", pdev.name, netdev.name, mac);
+  pr_info("e1000 %s %s: Intel(R) PRO/1000 Network Connection\n", pdev.name, netdev.name);
   return 0;
 }
 
@@ -544,7 +553,7 @@ const e1000_module: ModuleInfo = {
   },
   param_types: { RxDescriptors: "int", TxDescriptors: "int", InterruptThrottleRate: "int", inject_fault: "charp", copybreak: "uint" },
   async init(params) {
-    pr_info(`e1000: Intel(R) PRO/1000 Network Driver - version ${e1000_driver_version}`);
+    pr_info("e1000: Intel(R) PRO/1000 Network Driver - version %s\n", e1000_driver_version);
     Object.assign(e1000_params.get(), e1000_check_options(params));
     // module_param(copybreak, uint, 0644): the only parameter Linux's e1000 shows in sysfs (the
     // E1000_PARAM ones have perm 0). A write takes effect on the next received frame.

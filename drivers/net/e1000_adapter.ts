@@ -259,7 +259,7 @@ function e1000_check_removed(adapter: E1000Adapter, reg: number): void {
   if (adapter.hw_addr === 0) return;
   if (reg !== E1000_STATUS && readl(adapter.hw_addr + E1000_STATUS) >>> 0 !== E1000_REMOVED_VALUE) return;
   adapter.hw_addr = 0;
-  pr_err(`e1000 ${adapter.pdev.name} ${adapter.netdev.name}: PCIe link lost, device now detached`);
+  pr_err("e1000 %s %s: PCIe link lost, device now detached\n", adapter.pdev.name, adapter.netdev.name);
   netif_device_detach(adapter.netdev);
   netif_carrier_off(adapter.netdev);
 }

@@ -60,10 +60,10 @@ const hex = (n: number, w: number): string => (n >>> 0).toString(16).toUpperCase
 
 /** e_info / e_err: the driver's messages, prefixed with the PCI device and interface as netdev_info does. */
 function e_info(a: E1000Adapter, msg: string): void {
-  pr_info(`e1000 ${a.pdev.name} ${a.netdev.name}: ${msg}`);
+  pr_info("e1000 %s %s: %s\n", a.pdev.name, a.netdev.name, msg);
 }
 function e_err(a: E1000Adapter, msg: string): void {
-  pr_err(`e1000 ${a.pdev.name} ${a.netdev.name}: ${msg}`);
+  pr_err("e1000 %s %s: %s\n", a.pdev.name, a.netdev.name, msg);
 }
 
 /** Register test: patterns written to read/write registers must read back through their masks. */

@@ -168,23 +168,23 @@ export function e1000_check_itr_option(value: string | undefined): E1000ItrOptio
   const v = Number(value);
   switch (v) {
     case 0:
-      pr_info(`e1000: ${name} turned off`);
+      pr_info("e1000: %s turned off\n", name);
       return { itr_setting: 0, itr: 0 };
     case 1:
-      pr_info(`e1000: ${name} set to dynamic mode`);
+      pr_info("e1000: %s set to dynamic mode\n", name);
       return { itr_setting: 1, itr: E1000_START_ITR };
     case 3:
-      pr_info(`e1000: ${name} set to dynamic conservative mode`);
+      pr_info("e1000: %s set to dynamic conservative mode\n", name);
       return { itr_setting: 3, itr: E1000_START_ITR };
     case 4:
-      pr_info(`e1000: ${name} set to simplified (2000-8000) ints mode`);
+      pr_info("e1000: %s set to simplified (2000-8000) ints mode\n", name);
       return { itr_setting: 4, itr: 4 };
   }
   if (v >= MIN_ITR && v <= MAX_ITR) {
-    pr_info(`e1000: ${name} set to ${v}`);
+    pr_info("e1000: %s set to %d\n", name, v);
     // save the setting, because the dynamic bits change itr; the low two bits are the mode bits
     return { itr_setting: v & ~3, itr: v };
   }
-  pr_info(`e1000: Invalid ${name} value specified (${value}) using default of ${DEFAULT_ITR}`);
+  pr_info("e1000: Invalid %s value specified (%s) using default of %d\n", name, value, DEFAULT_ITR);
   return { itr_setting: DEFAULT_ITR, itr: E1000_START_ITR };
 }

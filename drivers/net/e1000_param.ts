@@ -55,10 +55,10 @@ function e1000_validate_option(value: string | undefined, opt: E1000RangeOption)
   if (value === undefined) return opt.def;
   const v = Number(value);
   if (v >= opt.min && v <= opt.max) {
-    pr_info(`e1000: ${opt.name} set to ${v}`);
+    pr_info("e1000: %s set to %d\n", opt.name, v);
     return v;
   }
-  pr_info(`e1000: Invalid ${opt.name} value specified (${value}) using default of ${opt.def}`);
+  pr_info("e1000: Invalid %s value specified (%s) using default of %d\n", opt.name, value, opt.def);
   return opt.def;
 }
 
@@ -74,14 +74,14 @@ export function e1000_check_options(params: Readonly<Record<string, string>>): P
   const { itr_setting, itr } = e1000_check_itr_option(params["InterruptThrottleRate"]);
   let f = params["inject_fault"] ?? "";
   if (f !== "" && !(PROBE_STAGES as readonly string[]).includes(f)) {
-    pr_info(`e1000: Invalid inject_fault value specified (${f}) using default of none (valid: ${PROBE_STAGES.join(", ")})`);
+    pr_info("e1000: Invalid inject_fault value specified (%s) using default of none (valid: %s)\n", f, PROBE_STAGES.join(", "));
     f = "";
   }
   let copybreak = COPYBREAK_DEFAULT;
   if (params["copybreak"] !== undefined) {
     const v = Number(params["copybreak"]);
     if (v >= 0) copybreak = v;
-    else pr_info(`e1000: Invalid copybreak value specified (${params["copybreak"]}) using default of ${COPYBREAK_DEFAULT}`);
+    else pr_info("e1000: Invalid copybreak value specified (%s) using default of %d\n", params["copybreak"], COPYBREAK_DEFAULT);
   }
   return { rx_descriptors: rx, tx_descriptors: tx, itr_setting, itr, inject_fault: f, copybreak };
 }

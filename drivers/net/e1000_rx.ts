@@ -159,7 +159,7 @@ export function e1000_alloc_rx_buffers(adapter: E1000Adapter, count: number): nu
       // The whole buffer belongs to the device until the frame comes back (RCTL.BSIZE = 2048).
       const dma = dma_map_single(adapter.pdev, p.data, 0, PBUF_SIZE, DMA_FROM_DEVICE);
       if (dma_mapping_error(adapter.pdev, dma) !== 0) {
-        pr_err_once(`e1000 ${adapter.pdev.name}: RX DMA map failed`);
+        pr_err_once("e1000 %s: RX DMA map failed\n", adapter.pdev.name);
         pbuf_put(p);
         adapter.alloc_rx_buff_failed++;
         break;

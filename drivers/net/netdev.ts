@@ -194,7 +194,7 @@ export function dev_set_rx_mode(dev: NetDevice): void {
 function dev_set_rx_flag(dev: NetDevice, flag: number, on: boolean): void {
   if (((dev.flags & flag) !== 0) === on) return;
   dev.flags = on ? dev.flags | flag : dev.flags & ~flag;
-  if (flag === IFF_PROMISC) pr_info(`${dev.driver ? `${dev.driver} ${dev.parent} ` : ""}${dev.name}: ${on ? "entered" : "left"} promiscuous mode`);
+  if (flag === IFF_PROMISC) pr_info("%s%s: %s promiscuous mode\n", dev.driver ? `${dev.driver} ${dev.parent} ` : "", dev.name, on ? "entered" : "left");
   dev_set_rx_mode(dev);
 }
 

@@ -66,7 +66,7 @@ import {
 import { pbuf_put } from "../../kernel/mm/pbuf.ts";
 import { pr_err, pr_info } from "../../kernel/printk.ts";
 import { cancel_delayed_work_sync, schedule_delayed_work } from "../../kernel/workqueue.ts";
-import { alloc_etherdev, mac_to_string, napi_complete_done, napi_disable, napi_enable, napi_schedule, netif_carrier_off, netif_carrier_ok, netif_carrier_on, netif_napi_add, register_netdev, unregister_netdev } from "./netdev.ts";
+import { alloc_etherdev, napi_complete_done, napi_disable, napi_enable, napi_schedule, netif_carrier_off, netif_carrier_ok, netif_carrier_on, netif_napi_add, register_netdev, unregister_netdev } from "./netdev.ts";
 import { virtnet_set_mac_address, virtnet_set_rx_mode, VirtnetCtrl } from "./virtio_net_ctrl.ts";
 import {
   register_virtio_driver,
@@ -184,10 +184,10 @@ function virtnet_update_status(vi: VirtnetInfo): void {
   if (status & VIRTIO_NET_S_LINK_UP) {
     netif_carrier_on(dev);
     if (vi.opened) netif_wake_queue(dev);
-    pr_info(`${dev.name}: link up`);
+    pr_info("%s: link up\n", dev.name);
   } else {
     netif_carrier_off(dev);
-    pr_info(`${dev.name}: link down`);
+    pr_info("%s: link down\n", dev.name);
   }
 }
 
@@ -325,7 +325,7 @@ async function virtnet_probe(vdev: VirtioDevice): Promise<number> {
   if (has_cvq) infos.push({ name: "control", callback: null });
   let err = await virtio_find_vqs(vdev, infos);
   if (err) {
-    pr_err(`${vdev.name}: virtio_net: failed to find virtqueues: ${err}`);
+    pr_err("%s: virtio_net: failed to find virtqueues: %d\n", vdev.name, err);
     vdev.priv = null;
     return err;
   }
@@ -349,7 +349,7 @@ async function virtnet_probe(vdev: VirtioDevice): Promise<number> {
   netif_carrier_off(dev);
   err = register_netdev(dev);
   if (err) {
-    pr_err(`${vdev.name}: virtio_net: registering device failed: ${err}`);
+    pr_err("%s: virtio_net: registering device failed: %d\n", vdev.name, err);
     await remove_vq_common(vi);
     vdev.priv = null;
     return err;
@@ -360,14 +360,14 @@ async function virtnet_probe(vdev: VirtioDevice): Promise<number> {
   // A random address the device does not know: tell it, or its filter would drop our frames
   // (Linux does this since 6.4, and fails the probe when the device refuses).
   if (!virtio_has_feature(vdev, VIRTIO_NET_F_MAC) && virtio_has_feature(vdev, VIRTIO_NET_F_CTRL_MAC_ADDR) && virtnet_set_mac_address(vi.ctrl, vdev, dev.dev_addr) !== 0) {
-    pr_err(`${vdev.name}: virtio_net: failed to set the random MAC address`);
+    pr_err("%s: virtio_net: failed to set the random MAC address\n", vdev.name);
     await unregister_netdev(dev);
     await remove_vq_common(vi);
     vdev.priv = null;
     return -EINVAL;
   }
   virtnet_update_status(vi);
-  pr_info(`${dev.name}: virtio_net ${vdev.name} (${dev.parent}) ${mac_to_string(dev.dev_addr)}, features 0x${vdev.features.toString(16)}, ${vi.rq.num}/${vi.sq.num} descriptors`);
+  pr_info("%s: virtio_net %s (%s) %pM, features 0x%llx, %d/%d descriptors\n", dev.name, vdev.name, dev.parent, dev.dev_addr, vdev.features, vi.rq.num, vi.sq.num);
   return 0;
 }
 
@@ -403,7 +403,7 @@ function virtnet_validate(vdev: VirtioDevice): number {
   if (!virtio_has_feature(vdev, VIRTIO_NET_F_CTRL_VQ)) {
     for (const [f, name] of [[VIRTIO_NET_F_CTRL_RX, "VIRTIO_NET_F_CTRL_RX"], [VIRTIO_NET_F_CTRL_MAC_ADDR, "VIRTIO_NET_F_CTRL_MAC_ADDR"]] as const) {
       if (virtio_has_feature(vdev, f)) {
-        pr_err(`${vdev.name}: device advertises feature ${name} but not VIRTIO_NET_F_CTRL_VQ`);
+        pr_err("%s: device advertises feature %s but not VIRTIO_NET_F_CTRL_VQ\n", vdev.name, name);
         return -EINVAL;
       }
     }

@@ -98,7 +98,7 @@ export class VirtnetCtrl {
     sg_init_one(this.sgl[n]!, b, CTRL_STATUS, 1);
     const err = virtqueue_add_sgs(this.cvq, this.sgl, n, 1, this);
     if (err < 0) {
-      pr_warn(`${this.vdev.name}: Failed to add sgs for command vq: ${err}.`);
+      pr_warn("%s: Failed to add sgs for command vq: %d.\n", this.vdev.name, err);
       this.errors++;
       return false;
     }
@@ -136,16 +136,16 @@ export function virtnet_set_rx_mode(ctrl: VirtnetCtrl | null, dev: NetDevice): v
   const allmulti = (dev.flags & IFF_ALLMULTI) !== 0 ? 1 : 0;
   const b = ctrl.buf;
   b[CTRL_DATA] = promisc;
-  if (!ctrl.send_command(VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC, [1])) pr_warn(`${dev.name}: Failed to ${promisc ? "en" : "dis"}able promisc mode.`);
+  if (!ctrl.send_command(VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC, [1])) pr_warn("%s: Failed to %sable promisc mode.\n", dev.name, promisc ? "en" : "dis");
   b[CTRL_DATA] = allmulti;
-  if (!ctrl.send_command(VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_ALLMULTI, [1])) pr_warn(`${dev.name}: Failed to ${allmulti ? "en" : "dis"}able allmulti mode.`);
+  if (!ctrl.send_command(VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_ALLMULTI, [1])) pr_warn("%s: Failed to %sable allmulti mode.\n", dev.name, allmulti ? "en" : "dis");
   // struct virtio_net_ctrl_mac ×2: {le32 entries; u8 macs[entries][6]}, unicast then multicast.
   const uc_count = 0;
   const mc_count = 0;
   const v = ctrl.view;
   v.setUint32(CTRL_DATA, uc_count, true);
   v.setUint32(CTRL_DATA + 4 + uc_count * ETH_ALEN, mc_count, true);
-  if (!ctrl.send_command(VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_TABLE_SET, [4 + uc_count * ETH_ALEN, 4 + mc_count * ETH_ALEN])) pr_warn(`${dev.name}: Failed to set MAC filter table.`);
+  if (!ctrl.send_command(VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_TABLE_SET, [4 + uc_count * ETH_ALEN, 4 + mc_count * ETH_ALEN])) pr_warn("%s: Failed to set MAC filter table.\n", dev.name);
 }
 
 /**
@@ -157,7 +157,7 @@ export function virtnet_set_mac_address(ctrl: VirtnetCtrl | null, vdev: VirtioDe
   if (ctrl !== null && virtio_has_feature(vdev, VIRTIO_NET_F_CTRL_MAC_ADDR)) {
     ctrl.buf.set(mac.subarray(0, ETH_ALEN), CTRL_DATA);
     if (!ctrl.send_command(VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_ADDR_SET, [ETH_ALEN])) {
-      pr_warn(`${vdev.name}: Failed to set mac address by vq command.`);
+      pr_warn("%s: Failed to set mac address by vq command.\n", vdev.name);
       return -EINVAL;
     }
   } else if (virtio_has_feature(vdev, VIRTIO_NET_F_MAC) && !virtio_has_feature(vdev, VIRTIO_F_VERSION_1)) {

@@ -119,7 +119,7 @@ export function refill_work(vi: VirtnetInfo): void {
  * every frame the device completes ends in exactly one of rx_packets and rx_dropped.
  */
 function rx_length_error(vi: VirtnetInfo, p: PBuf, why: string): void {
-  pr_debug(`${vi.dev.name}: rx error: ${why}`);
+  pr_debug("%s: rx error: %s\n", vi.dev.name, why);
   vi.dev.stats.rx_length_errors++;
   vi.dev.stats.rx_dropped++;
   vi.stats.rx_drops++;
@@ -128,7 +128,7 @@ function rx_length_error(vi: VirtnetInfo, p: PBuf, why: string): void {
 
 /** A header the driver refuses (virtio_net_hdr_to_skb failed): Linux's frame_err path. */
 function rx_frame_error(vi: VirtnetInfo, p: PBuf, why: string): void {
-  pr_debug(`${vi.dev.name}: ${why}`);
+  pr_debug("%s: %s\n", vi.dev.name, why);
   vi.dev.stats.rx_frame_errors++;
   vi.dev.stats.rx_dropped++;
   vi.stats.rx_drops++;
@@ -145,10 +145,10 @@ function receive_mergeable(vi: VirtnetInfo, p: PBuf, len: number): number {
   const num_buf = p.view.getUint16(vi.rx_buf_offset + VIRTIO_NET_HDR_NUM_BUFFERS, true);
   let frame_len = len - vi.hdr_len;
   let ok = num_buf >= 1;
-  if (!ok) pr_debug(`${vi.dev.name}: rx error: num_buffers 0`);
+  if (!ok) pr_debug("%s: rx error: num_buffers 0\n", vi.dev.name);
   // Checked here, not before, so the frame's other buffers are taken back too (Linux: err_skb).
   if (len > p.len) {
-    pr_debug(`${vi.dev.name}: rx error: len ${len} exceeds truesize ${p.len}`);
+    pr_debug("%s: rx error: len %d exceeds truesize %d\n", vi.dev.name, len, p.len);
     ok = false;
   }
   for (let k = 1; k < num_buf; k++) {
@@ -160,10 +160,10 @@ function receive_mergeable(vi: VirtnetInfo, p: PBuf, len: number): number {
     const l = vi.used.len;
     vi.stats.rx_merged_bufs++;
     if (l > q.len) {
-      pr_debug(`${vi.dev.name}: rx error: len ${l} exceeds truesize ${q.len}`);
+      pr_debug("%s: rx error: len %d exceeds truesize %d\n", vi.dev.name, l, q.len);
       ok = false;
     } else if (ok && PBUF_HEADROOM + frame_len + l > PBUF_SIZE) {
-      pr_debug(`${vi.dev.name}: rx error: frame of ${frame_len + l}+ bytes does not fit a buffer`);
+      pr_debug("%s: rx error: frame of %d+ bytes does not fit a buffer\n", vi.dev.name, frame_len + l);
       ok = false;
     } else if (ok) {
       memcpy(p.data, PBUF_HEADROOM + frame_len, q.data, vi.rx_buf_offset, l);

@@ -75,6 +75,6 @@ export function serial8250_init(): number {
   outb(UART_IER_RDI, up.iobase + UART_IER);
   // Bytes that arrived before the interrupt was enabled.
   serial8250_interrupt(SERIAL8250_IRQ, up);
-  pr_info(`serial8250: ttyS0 at I/O 0x${up.iobase.toString(16)} (irq = ${SERIAL8250_IRQ}) is a 16550A`);
+  pr_info("serial8250: ttyS0 at I/O 0x%x (irq = %d) is a 16550A\n", up.iobase, SERIAL8250_IRQ);
   return 0;
 }

@@ -174,7 +174,7 @@ export function virtio_cread_bytes(vdev: VirtioDevice, off: number, len: number)
 export function virtio_device_ready(vdev: VirtioDevice): void {
   const status = vdev.config.get_status(vdev);
   if (status & VIRTIO_CONFIG_S_DRIVER_OK) {
-    pr_err(`${vdev.name}: virtio_device_ready: DRIVER_OK already set`);
+    pr_err("%s: virtio_device_ready: DRIVER_OK already set\n", vdev.name);
     return;
   }
   vdev.config.set_status(vdev, status | VIRTIO_CONFIG_S_DRIVER_OK);
@@ -243,7 +243,7 @@ function virtio_features_ok(vdev: VirtioDevice): number {
   virtio_add_status(vdev, VIRTIO_CONFIG_S_FEATURES_OK);
   const status = vdev.config.get_status(vdev);
   if ((status & VIRTIO_CONFIG_S_FEATURES_OK) === 0) {
-    pr_err(`${vdev.name}: virtio: device refuses features: ${vdev.features.toString(16)}`);
+    pr_err("%s: virtio: device refuses features: %llx\n", vdev.name, vdev.features);
     return -ENODEV;
   }
   return 0;
@@ -300,7 +300,7 @@ async function virtio_dev_remove(vdev: VirtioDevice): Promise<void> {
   vdev.driver = null;
   vdev.priv = null;
   // The driver must have reset the device; as Linux, the core leaves it acknowledged for a rebind.
-  if (vdev.config.get_status(vdev) !== 0) pr_err(`${vdev.name}: driver ${drv.name} left the device status ${vdev.config.get_status(vdev)} (no reset in remove)`);
+  if (vdev.config.get_status(vdev) !== 0) pr_err("%s: driver %s left the device status %d (no reset in remove)\n", vdev.name, drv.name, vdev.config.get_status(vdev));
   virtio_add_status(vdev, VIRTIO_CONFIG_S_ACKNOWLEDGE);
 }
 
@@ -310,7 +310,7 @@ async function bus_probe_device(vdev: VirtioDevice): Promise<void> {
     const err = await virtio_dev_probe(vdev, drv);
     if (err === 0) return;
     // The device stays FAILED (as Linux) until the transport registers it again.
-    pr_err(`${drv.name}: probe of ${vdev.name} failed with error ${err}`);
+    pr_err("%s: probe of %s failed with error %d\n", drv.name, vdev.name, err);
     return;
   }
 }
@@ -361,7 +361,7 @@ export async function register_virtio_driver(drv: VirtioDriver): Promise<number>
       virtio_add_status(vdev, VIRTIO_CONFIG_S_ACKNOWLEDGE);
     }
     const err = await virtio_dev_probe(vdev, drv);
-    if (err) pr_err(`${drv.name}: probe of ${vdev.name} failed with error ${err}`);
+    if (err) pr_err("%s: probe of %s failed with error %d\n", drv.name, vdev.name, err);
   }
   return 0;
 }

@@ -285,7 +285,7 @@ async function virtio_pci_probe(pdev: PciDev, _id: PciDeviceId): Promise<number>
     pci_set_drvdata(pdev, vp);
     err = await register_virtio_device(vp.vdev);
     if (err) {
-      pr_err(`${pdev.name}: virtio_pci: failed to register the virtio device: ${err}`);
+      pr_err("%s: virtio_pci: failed to register the virtio device: %d\n", pdev.name, err);
       pci_set_drvdata(pdev, null);
       pci_clear_master(pdev);
       virtio_pci_transport_remove(vp);

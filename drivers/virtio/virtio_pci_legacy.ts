@@ -73,7 +73,7 @@ function vp_finalize_features(vdev: VirtioDevice): number {
   vring_transport_features(vdev);
   if (vdev.features >> 32n !== 0n) {
     // Linux: BUG_ON((u32)vdev->features != vdev->features).
-    pr_err(`${vdev.name}: virtio_pci: legacy device given features above bit 31: 0x${vdev.features.toString(16)}`);
+    pr_err("%s: virtio_pci: legacy device given features above bit 31: 0x%llx\n", vdev.name, vdev.features);
     return -EINVAL;
   }
   vp_legacy_set_features(ldev_of(vdev), Number(vdev.features));
@@ -110,7 +110,7 @@ function setup_vq(vp: VirtioPciDevice, index: number, info: VqInfo, msix_vec: nu
   if (vq === null) return -ENOMEM;
   const q_pfn = vp_legacy_ring_pfn(vq.desc_addr);
   if (q_pfn < 0) {
-    pr_err(`${vp.pci_dev.name}: platform bug: legacy virtio-pci must not be used with RAM above 0x${(2 ** (32 + PAGE_SHIFT - 30)).toString(16)}GB`);
+    pr_err("%s: platform bug: legacy virtio-pci must not be used with RAM above 0x%llxGB\n", vp.pci_dev.name, 2 ** (32 + PAGE_SHIFT - 30));
     vring_del_virtqueue(vq);
     return q_pfn;
   }
@@ -145,7 +145,7 @@ const virtio_pci_config_ops: VirtioConfigOps = {
   get_status: (vdev) => vp_legacy_get_status(ldev_of(vdev)),
   set_status: (vdev, status) => {
     // We should never be setting status to 0 (that is vp_reset).
-    if (status === 0) pr_err(`${vdev.name}: virtio_pci: set_status(0) outside reset`);
+    if (status === 0) pr_err("%s: virtio_pci: set_status(0) outside reset\n", vdev.name);
     vp_legacy_set_status(ldev_of(vdev), status);
   },
   reset: vp_reset,

@@ -49,7 +49,7 @@ export function vp_legacy_probe(ldev: VirtioPciLegacyDevice): number {
   // Buffers may be anywhere; the ring's address must fit a 32-bit page number (44 bits), which
   // Linux asks of the coherent allocator with dma_set_coherent_mask(DMA_BIT_MASK(44)).
   if (dma_set_mask_and_coherent(pdev, DMA_BIT_MASK(64)) === 0) pdev.coherent_dma_mask = DMA_BIT_MASK(32 + VIRTIO_PCI_QUEUE_ADDR_SHIFT);
-  else if (dma_set_mask_and_coherent(pdev, DMA_BIT_MASK(32)) !== 0) pr_warn(`${pdev.name}: virtio_pci: Failed to enable 64-bit or 32-bit DMA.  Trying to continue, but this might not work.`);
+  else if (dma_set_mask_and_coherent(pdev, DMA_BIT_MASK(32)) !== 0) pr_warn("%s: virtio_pci: Failed to enable 64-bit or 32-bit DMA.  Trying to continue, but this might not work.\n", pdev.name);
   // pci_request_region(pdev, 0, "virtio-pci-legacy") + pci_iomap(pdev, 0, 0): the I/O window.
   if ((pci_resource_flags(pdev, 0) & IORESOURCE_IO) === 0 || pci_resource_len(pdev, 0) < VIRTIO_PCI_CONFIG_OFF(true)) return -EIO;
   const err = pci_request_region(pdev, 0, "virtio-pci-legacy");

@@ -61,7 +61,7 @@ async function vp_reset(vdev: VirtioDevice): Promise<void> {
   const m = mdev_of(vdev);
   vp_modern_set_status(m, 0);
   for (let ms = 0; vp_modern_get_status(m) !== 0; ms++) {
-    if (ms === 1000) pr_warn(`${vdev.name}: virtio_pci: device still resetting after 1 s`);
+    if (ms === 1000) pr_warn("%s: virtio_pci: device still resetting after 1 s\n", vdev.name);
     await msleep(1);
   }
 }
@@ -71,7 +71,7 @@ function vp_finalize_features(vdev: VirtioDevice): number {
   const m = mdev_of(vdev);
   vring_transport_features(vdev);
   if (!virtio_has_feature(vdev, VIRTIO_F_VERSION_1)) {
-    pr_err(`${m.pci_dev.name}: virtio: device uses modern interface but does not have VIRTIO_F_VERSION_1`);
+    pr_err("%s: virtio: device uses modern interface but does not have VIRTIO_F_VERSION_1\n", m.pci_dev.name);
     return -EINVAL;
   }
   vp_modern_set_features(m, vdev.features);
@@ -95,7 +95,7 @@ function setup_vq(vp: VirtioPciDevice, index: number, info: VqInfo, msix_vec: nu
   const num = vp_modern_get_queue_size(m, index);
   if (num === 0 || vp_modern_get_queue_enable(m, index)) return -ENOENT;
   if (num & (num - 1)) {
-    pr_warn(`${vp.pci_dev.name}: virtio_pci: bad queue size ${num}`);
+    pr_warn("%s: virtio_pci: bad queue size %d\n", vp.pci_dev.name, num);
     return -EINVAL;
   }
   const notify = vp_modern_map_vq_notify(m, index);
@@ -134,7 +134,7 @@ const virtio_pci_config_ops: VirtioConfigOps = {
   get_status: (vdev) => vp_modern_get_status(mdev_of(vdev)),
   set_status: (vdev, status) => {
     // Writing 0 is a reset: use vp_reset for it.
-    if (status === 0) pr_err(`${vdev.name}: virtio_pci: set_status(0) outside reset`);
+    if (status === 0) pr_err("%s: virtio_pci: set_status(0) outside reset\n", vdev.name);
     vp_modern_set_status(mdev_of(vdev), status);
   },
   reset: vp_reset,
@@ -154,7 +154,7 @@ export async function virtio_pci_modern_probe(pdev: PciDev): Promise<VirtioPciDe
   const err = vp_modern_probe(mdev);
   if (err) return err;
   if (dma_set_mask_and_coherent(pdev, DMA_BIT_MASK(64)) !== 0 && dma_set_mask_and_coherent(pdev, DMA_BIT_MASK(32)) !== 0) {
-    pr_warn(`${pdev.name}: virtio_pci: failed to enable 64-bit or 32-bit DMA. Trying to continue, but this might not work.`);
+    pr_warn("%s: virtio_pci: failed to enable 64-bit or 32-bit DMA. Trying to continue, but this might not work.\n", pdev.name);
   }
   const vp = new VirtioPciDevice(pdev, mdev);
   vp.setup_vq = setup_vq;

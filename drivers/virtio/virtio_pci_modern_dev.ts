@@ -60,17 +60,17 @@ function vp_modern_map_capability(dev: PciDev, off: number, minlen: number, size
   const offset = pci_read_config_dword(dev, off + C.VIRTIO_PCI_CAP_OFFSET);
   let length = pci_read_config_dword(dev, off + C.VIRTIO_PCI_CAP_LENGTH);
   if (length <= 0 || length < minlen) {
-    pr_err(`${dev.name}: virtio_pci: bad capability len ${length} (>=${minlen} expected)`);
+    pr_err("%s: virtio_pci: bad capability len %d (>=%d expected)\n", dev.name, length, minlen);
     return null;
   }
   if (size !== 0 && length > size) length = size;
   if (offset + length > pci_resource_len(dev, bar)) {
-    pr_err(`${dev.name}: virtio_pci: map virtio ${length}@${offset} out of range on bar ${bar} length ${pci_resource_len(dev, bar)}`);
+    pr_err("%s: virtio_pci: map virtio %d@%d out of range on bar %d length %d\n", dev.name, length, offset, bar, pci_resource_len(dev, bar));
     return null;
   }
   const addr = pci_iomap_range(dev, bar, offset, length);
   if (addr === 0) {
-    pr_err(`${dev.name}: virtio_pci: unable to map virtio ${length}@${offset} on bar ${bar}`);
+    pr_err("%s: virtio_pci: unable to map virtio %d@%d on bar %d\n", dev.name, length, offset, bar);
     return null;
   }
   return { addr, len: length };
@@ -95,13 +95,13 @@ export function vp_modern_probe(mdev: VirtioPciModernDevice): number {
 
   const common = virtio_pci_find_capability(pdev, C.VIRTIO_PCI_CAP_COMMON_CFG);
   if (common === 0) {
-    pr_info(`virtio-pci ${pdev.name}: virtio_pci: leaving for legacy driver`); // dev_info
+    pr_info("virtio-pci %s: virtio_pci: leaving for legacy driver\n", pdev.name); // dev_info
     return -ENODEV;
   }
   const isr = virtio_pci_find_capability(pdev, C.VIRTIO_PCI_CAP_ISR_CFG);
   const notify = virtio_pci_find_capability(pdev, C.VIRTIO_PCI_CAP_NOTIFY_CFG);
   if (isr === 0 || notify === 0) {
-    pr_err(`${pdev.name}: virtio_pci: missing capabilities ${isr}/${notify}`);
+    pr_err("%s: virtio_pci: missing capabilities %d/%d\n", pdev.name, isr, notify);
     return -EINVAL;
   }
   const device = virtio_pci_find_capability(pdev, C.VIRTIO_PCI_CAP_DEVICE_CFG); // optional
@@ -255,7 +255,7 @@ export function vp_modern_map_vq_notify(mdev: VirtioPciModernDevice, index: numb
   const off = readw(mdev.common + C.VIRTIO_PCI_COMMON_Q_NOFF);
   const at = off * mdev.notify_offset_multiplier;
   if (at + 2 > mdev.notify_len) {
-    pr_err(`${mdev.pci_dev.name}: virtio_pci: bad notification offset ${off} (x ${mdev.notify_offset_multiplier}) for queue ${index} > ${mdev.notify_len}`);
+    pr_err("%s: virtio_pci: bad notification offset %d (x %d) for queue %d > %d\n", mdev.pci_dev.name, off, mdev.notify_offset_multiplier, index, mdev.notify_len);
     return 0;
   }
   return mdev.notify_base + at;

@@ -125,6 +125,12 @@ export interface PlatformOps {
   set_timer_deadline(deadline_ns: number): void;
   /** Spin the CPU for `ns` nanoseconds (udelay): time passes, device events fire, no interrupts are taken. */
   delay_ns(ns: number): void;
+  /**
+   * Account `ns` of CPU work done in the current step (system calls that did not sleep): added to
+   * the machine's clock after the step in `virtual` mode, as the run loop's own per-step charge is;
+   * in `realtime` mode the host's time already is the cost.
+   */
+  charge_ns(ns: number): void;
   /** Install the kernel's entry points on the CPU. */
   set_cpu_entry(entry: CpuEntry): void;
   /** The console (serial port): output from printk and userland. */

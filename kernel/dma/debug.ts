@@ -325,5 +325,5 @@ export function dma_debug_init(): void {
   // ringzero's own: the mappings recorded now (Linux shows its entry pool instead: num_free_entries).
   kernfs_create(`${base}/nr_entries`, ro(() => st.nr_entries));
   kernfs_create(`${base}/dump`, { show: dump });
-  if (st.enabled) pr_info("DMA-API: debugging enabled (dma_debug=on)");
+  if (st.enabled) pr_info("DMA-API: debugging enabled (dma_debug=on)\n");
 }

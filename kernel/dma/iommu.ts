@@ -65,17 +65,21 @@ function dmar_fault(): IrqReturn {
   const st = iommu_state.get();
   const now = ktime_get_ns();
   if (now - st.window_start_ns >= RATELIMIT_INTERVAL_NS) {
-    if (st.suppressed > 0) pr_err(`DMAR: ${st.suppressed} fault reports suppressed`);
+    if (st.suppressed > 0) pr_err("DMAR: %d fault reports suppressed\n", st.suppressed);
     st.window_start_ns = now;
     st.printed = 0;
     st.suppressed = 0;
   }
   while (f !== null) {
     if (st.printed++ < RATELIMIT_BURST) {
-      const bdf = `00:${PCI_SLOT(f.devfn).toString(16).padStart(2, "0")}.${PCI_FUNC(f.devfn)}`;
       pr_err(
-        `DMAR: [DMA ${f.write ? "Write" : "Read"} NO_PASID] Request device [${bdf}] fault addr 0x${f.addr.toString(16)} ` +
-          `[fault reason 0x${f.reason.toString(16).padStart(2, "0")}] ${REASON[f.reason] ?? "Unknown"}`,
+        "DMAR: [DMA %s NO_PASID] Request device [00:%02x.%d] fault addr 0x%x [fault reason 0x%02x] %s\n",
+        f.write ? "Write" : "Read",
+        PCI_SLOT(f.devfn),
+        PCI_FUNC(f.devfn),
+        f.addr,
+        f.reason,
+        REASON[f.reason] ?? "Unknown",
       );
     } else {
       st.suppressed++;
@@ -95,11 +99,11 @@ export function intel_iommu_init(): void {
   if (dmar === null) return;
   const err = request_irq(dmar.fault_gsi, dmar_fault, 0, "dmar0", null);
   if (err !== 0) {
-    pr_err(`DMAR: cannot take the fault interrupt (${err}); IOMMU left off`);
+    pr_err("DMAR: cannot take the fault interrupt (%d); IOMMU left off\n", err);
     return;
   }
   this_kernel().platform.ops.iommu_enable(true);
   iommu_state.get().present = true;
-  pr_info("DMAR: IOMMU enabled");
-  pr_info("DMAR: Intel(R) Virtualization Technology for Directed I/O (identity-mapped domains)");
+  pr_info("DMAR: IOMMU enabled\n");
+  pr_info("DMAR: Intel(R) Virtualization Technology for Directed I/O (identity-mapped domains)\n");
 }

@@ -42,7 +42,7 @@ export function unpack_to_rootfs(root: Dentry): void {
     }
     const d = typeof dir === "number" ? dir : name === undefined ? -EINVAL : dir.d_inode.i_op.create!(dir, name, 0o644);
     if (typeof d === "number") {
-      pr_err(`Initramfs unpacking failed: ${path}: error ${d}`);
+      pr_err("Initramfs unpacking failed: %s: error %d\n", path, d);
       continue;
     }
     const f = new File(null, d.d_inode, d.d_inode.i_fop, FMODE_WRITE, O_WRONLY);

@@ -82,7 +82,7 @@ export function populate_rootfs(ns: MntNamespace): void {
   if (share !== null) {
     const host = mkdir(mnt, "host", 0o755);
     const r = do_mount("hostfs", { mnt: ns.root, dentry: host }, "hostfs", MS_NOSUID | MS_NODEV | (share.read_only ? MS_RDONLY : 0), "");
-    if (r < 0) pr_err(`hostfs: cannot mount ${share.root} on /mnt/host: ${strerror(r)}`);
+    if (r < 0) pr_err("hostfs: cannot mount %s on /mnt/host: %s\n", share.root, strerror(r));
   }
   unpack_to_rootfs(root);
   proc_create("mounts", show_mounts);

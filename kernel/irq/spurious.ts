@@ -42,5 +42,5 @@ export function irq_disable_reporting(desc: IrqDesc, headline: string): void {
   const lines = [headline, "handlers:"];
   for (const a of desc.actions) lines.push(`[<${a.name}>] ${a.handler.name || "(anonymous)"}`);
   lines.push(`Disabling IRQ #${desc.irq}`);
-  printk(LOGLEVEL_ERR, lines.join("\n"));
+  printk(LOGLEVEL_ERR, "%s\n", lines.join("\n"));
 }

@@ -165,7 +165,7 @@ export function pci_request_region(dev: PciDev, bar: number, name: string): numb
   const type = (r.flags & IORESOURCE_IO) !== 0 ? IORESOURCE_IO : (r.flags & IORESOURCE_MEM) !== 0 ? IORESOURCE_MEM : 0;
   if (type === 0) return 0;
   if (__request_region(type, r.start, resource_size(r), name) !== null) return 0;
-  pr_warn(`${dev.driver?.name ?? "pci"} ${dev.name}: BAR ${bar}: can't reserve ${bar_string(dev, bar)}`);
+  pr_warn("%s %s: BAR %d: can't reserve %s\n", dev.driver?.name ?? "pci", dev.name, bar, bar_string(dev, bar));
   return -EBUSY;
 }
 

@@ -63,7 +63,7 @@ async function driver_probe_device(drv: PciDriver, dev: PciDev): Promise<number>
     ret = -EINVAL;
   }
   if (ret !== 0) {
-    pr_err(`${drv.name} ${dev.name}: probe with driver ${drv.name} failed with error ${ret}`);
+    pr_err("%s %s: probe with driver %s failed with error %d\n", drv.name, dev.name, drv.name, ret);
     debug_dma_device_released(dev); // a failed probe must have unmapped everything too
     dev.driver = null;
     return ret;
@@ -130,7 +130,7 @@ export async function driver_bind(name: string, dev: PciDev): Promise<number> {
   const drv = pci_state.get().drivers.find((d) => d.name === name);
   if (drv === undefined || pci_match_device(drv, dev) === null) return -ENODEV;
   const r = await driver_probe_device(drv, dev);
-  if (r === 0) pr_info(`${drv.name} ${dev.name}: bound`);
+  if (r === 0) pr_info("%s %s: bound\n", drv.name, dev.name);
   return r;
 }
 

@@ -142,9 +142,9 @@ function pci_setup_device(bus: number, devfn: number): PciDevice {
     const route = this_kernel().platform.firmware.pci_irq_routes.find((r) => r.bus === bus && r.slot === PCI_SLOT(devfn) && r.pin === dev.pin);
     dev.irq = route?.gsi ?? 0;
   }
-  pr_info(`pci ${dev.name}: [${hex(dev.vendor, 4)}:${hex(dev.device, 4)}] type ${hex(dev.hdr_type, 2)} class 0x${hex(dev.class, 6)}`);
+  pr_info("pci %s: [%04x:%04x] type %02x class 0x%06x\n", dev.name, dev.vendor, dev.device, dev.hdr_type, dev.class);
   dev.resource.forEach((r, i) => {
-    if (r.flags !== 0) pr_info(`pci ${dev.name}: BAR ${i} ${describe_resource(r)}`);
+    if (r.flags !== 0) pr_info("pci %s: BAR %d %s\n", dev.name, i, describe_resource(r));
   });
   return dev;
 }
@@ -154,7 +154,7 @@ export function pci_scan_root_bus(): readonly PciDevice[] {
   const st = pci_state.get();
   for (const mcfg of this_kernel().platform.firmware.mcfg) {
     const bus = mcfg.start_bus;
-    pr_info(`PCI: MMCONFIG for domain 0000 [bus ${hex(mcfg.start_bus, 2)}-${hex(mcfg.end_bus, 2)}] at [mem 0x${hex(mcfg.base, 8)}]`);
+    pr_info("PCI: MMCONFIG for domain 0000 [bus %02x-%02x] at [mem 0x%08x]\n", mcfg.start_bus, mcfg.end_bus, mcfg.base);
     for (let slot = 0; slot < 32; slot++) {
       for (let fn = 0; fn < 8; fn++) {
         const devfn = PCI_DEVFN(slot, fn);

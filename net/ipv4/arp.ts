@@ -177,7 +177,7 @@ function neigh_alloc(addr: number, dev: NetDevice): Neigh | null {
       tbl.table_fulls++;
       if (now - tbl.last_overflow_msg >= NEIGH_OVERFLOW_MSG_NS) {
         tbl.last_overflow_msg = now;
-        pr_info("arp_cache: neighbor table overflow!");
+        pr_info("arp_cache: neighbor table overflow!\n");
       }
       return null;
     }

@@ -1,7 +1,7 @@
 import { EADDRNOTAVAIL, EEXIST, EINVAL } from "../../include/linux/errno.ts";
 import { IFF_BROADCAST, type NetDevice } from "../../include/net/netdevice.ts";
 import { IFA_F_DEPRECATED, IFA_F_PERMANENT, IFA_F_SECONDARY, INFINITY_LIFE_TIME, RT_SCOPE_HOST, RT_SCOPE_UNIVERSE, type IfAddrInfo } from "../../include/uapi/if.ts";
-import { inet_ntoa, prefix_mask, type IfAddr } from "../../include/uapi/in.ts";
+import { prefix_mask, type IfAddr } from "../../include/uapi/in.ts";
 import { DEFINE_PER_KERNEL } from "../../kernel/kernel.ts";
 import { pr_info } from "../../kernel/printk.ts";
 import { ktime_get_ns, NSEC_PER_SEC } from "../../kernel/time/timekeeping.ts";
@@ -75,7 +75,7 @@ export function inet_addr_add(dev: NetDevice, addr: number, prefix: number, broa
   const brd = broadcast ?? ((dev.flags & IFF_BROADCAST) !== 0 && prefix < 31 ? ((addr & mask) | (~mask >>> 0)) >>> 0 : 0);
   const a: InIfAddr = { dev, addr, prefix, mask, broadcast: brd >>> 0, scope: addr >>> 24 === 127 ? RT_SCOPE_HOST : RT_SCOPE_UNIVERSE, valid_lft: INFINITY_LIFE_TIME, preferred_lft: INFINITY_LIFE_TIME, tstamp_ns: ktime_get_ns() };
   st.addrs.push(a);
-  if (dev.type !== "loopback") pr_info(`${dev.name}: address ${inet_ntoa(addr)}/${prefix}`);
+  if (dev.type !== "loopback") pr_info("%s: address %pI4/%d\n", dev.name, addr, prefix);
   for (const fn of st.on_change) fn(a, true);
   return 0;
 }

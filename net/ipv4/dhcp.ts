@@ -7,7 +7,7 @@ import { pr_info } from "../../kernel/printk.ts";
 import { DelayedWork, mod_delayed_work, cancel_delayed_work, system_wq } from "../../kernel/workqueue.ts";
 import { kthread_run } from "../../kernel/kthread.ts";
 import { HZ, ktime_get_ns, NSEC_PER_SEC } from "../../kernel/time/timekeeping.ts";
-import { dev_add_tap, dev_queue_xmit, mac_to_string } from "../../drivers/net/netdev.ts";
+import { dev_add_tap, dev_queue_xmit } from "../../drivers/net/netdev.ts";
 import { csum_fold, csum_partial, csum_tcpudp_nofold, ip_compute_csum } from "../../lib/inet_checksum.ts";
 import { sock_queue_rcv, sock_recv, type Sock } from "../socket.ts";
 import { inet_addr_add, inet_addr_del, inet_addr_on, inet_addr_set_lifetime, inet_is_broadcast, inet_local } from "./devinet.ts";
@@ -298,14 +298,14 @@ export async function dhcp_run(dev: NetDevice): Promise<number> {
       const ack = await exchange(dev, () => send_broadcast(dev, build(DHCPREQUEST, xid, dev.dev_addr, { requested: held.addr })), xid, [DHCPACK, DHCPNAK], 2, 1000, sk);
       if (ack !== null && ack.type === DHCPACK && ack.yiaddr === held.addr) {
         const l = apply(dev, ack);
-        pr_info(`DHCP: ${dev.name}: lease of ${inet_ntoa(l.addr)} confirmed by ${inet_ntoa(l.server)} (INIT-REBOOT) for ${l.lease_s} s`);
+        pr_info("DHCP: %s: lease of %pI4 confirmed by %pI4 (INIT-REBOOT) for %d s\n", dev.name, l.addr, l.server, l.lease_s);
         return 0;
       }
       if (ack !== null) {
-        pr_info(`DHCP: ${dev.name}: ${inet_ntoa(held.addr)} refused (DHCPNAK); starting over`);
+        pr_info("DHCP: %s: %pI4 refused (DHCPNAK); starting over\n", dev.name, held.addr);
         lease_drop(dev);
       } else {
-        pr_info(`DHCP: ${dev.name}: no answer to INIT-REBOOT for ${inet_ntoa(held.addr)}; starting over`);
+        pr_info("DHCP: %s: no answer to INIT-REBOOT for %pI4; starting over\n", dev.name, held.addr);
       }
     }
     const xid = xids.get().next++;
@@ -313,10 +313,17 @@ export async function dhcp_run(dev: NetDevice): Promise<number> {
     if (offer === null) return -ETIMEDOUT;
     const ack = await exchange(dev, () => send_broadcast(dev, build(DHCPREQUEST, xid, dev.dev_addr, { requested: offer.yiaddr, server: offer.server })), xid, [DHCPACK, DHCPNAK], 3, 1000, sk);
     if (ack === null || ack.type === DHCPNAK) return -ETIMEDOUT;
-    pr_info(`IP-Config: Got DHCP answer from ${inet_ntoa(ack.server)}, my address is ${inet_ntoa(ack.yiaddr)}`);
+    pr_info("IP-Config: Got DHCP answer from %pI4, my address is %pI4\n", ack.server, ack.yiaddr);
     const l = apply(dev, ack);
     pr_info(
-      `IP-Config: Complete:\n     device=${dev.name}, hwaddr=${mac_to_string(dev.dev_addr)}, ipaddr=${inet_ntoa(l.addr)}, mask=${inet_ntoa(((0xffffffff << (32 - l.prefix)) >>> 0))}, gw=${inet_ntoa(l.router)}\n     nameserver0=${inet_ntoa(l.dns)}, lease ${l.lease_s} s`,
+      "IP-Config: Complete:\n     device=%s, hwaddr=%pM, ipaddr=%pI4, mask=%pI4, gw=%pI4\n     nameserver0=%pI4, lease %d s\n",
+      dev.name,
+      dev.dev_addr,
+      l.addr,
+      (0xffffffff << (32 - l.prefix)) >>> 0,
+      l.router,
+      l.dns,
+      l.lease_s,
     );
     return 0;
   } finally {
@@ -334,7 +341,7 @@ async function dhcp_renew(dev: NetDevice): Promise<void> {
   if (l === undefined) return;
   const elapsed_s = (ktime_get_ns() - l.obtained_ns) / NSEC_PER_SEC;
   if (elapsed_s >= l.lease_s) {
-    pr_info(`DHCP: ${dev.name}: lease of ${inet_ntoa(l.addr)} expired; starting over`);
+    pr_info("DHCP: %s: lease of %pI4 expired; starting over\n", dev.name, l.addr);
     lease_drop(dev);
     await dhcp_run(dev);
     return;
@@ -366,7 +373,7 @@ async function dhcp_renew(dev: NetDevice): Promise<void> {
     if (ack !== null && ack.type === DHCPACK && ack.yiaddr === l.addr) {
       l.renewals++;
       apply(dev, ack).renewals = l.renewals;
-      pr_info(`DHCP: ${dev.name}: lease of ${inet_ntoa(l.addr)} ${rebinding ? "rebound" : "renewed"} for ${ack.lease || 86400} s`);
+      pr_info("DHCP: %s: lease of %pI4 %s for %d s\n", dev.name, l.addr, rebinding ? "rebound" : "renewed", ack.lease || 86400);
     } else if (ack !== null) {
       nak = true;
     } else {
@@ -380,7 +387,7 @@ async function dhcp_renew(dev: NetDevice): Promise<void> {
     c.close();
   }
   if (nak) {
-    pr_info(`DHCP: ${dev.name}: ${inet_ntoa(l.addr)} refused (DHCPNAK); starting over`);
+    pr_info("DHCP: %s: %pI4 refused (DHCPNAK); starting over\n", dev.name, l.addr);
     lease_drop(dev);
     await dhcp_run(dev);
   }

@@ -1,6 +1,5 @@
 import { EINVAL } from "../../include/linux/errno.ts";
 import { CHECKSUM_NONE, CHECKSUM_UNNECESSARY, ETH_HLEN, PBUF_SIZE, type PBuf } from "../../include/net/netdevice.ts";
-import { inet_ntoa } from "../../include/uapi/in.ts";
 import { DEFINE_PER_KERNEL } from "../../kernel/kernel.ts";
 import { kernfs_create, kernfs_remove } from "../../kernel/fs/kernfs.ts";
 import { pbuf_linearize, pbuf_put } from "../../kernel/mm/pbuf.ts";
@@ -371,7 +370,7 @@ function ip_frag_reasm(q: Ipq): PBuf | null {
     const head = q.frags[0]!;
     if (!bad_ecn && ktime_get_ns() - f.last_oversize_msg >= 5 * NSEC_PER_SEC) {
       f.last_oversize_msg = ktime_get_ns();
-      pr_info(`Oversized IP packet from ${inet_ntoa(head.view.getUint32(head.head - q.first_ihl + 12))}`);
+      pr_info("Oversized IP packet from %pI4\n", head.view.getUint32(head.head - q.first_ihl + 12));
     }
     s.ReasmFails++;
     ipq_destroy(q);

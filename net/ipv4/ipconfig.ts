@@ -1,6 +1,6 @@
 import { EINVAL, ENODEV } from "../../include/linux/errno.ts";
 import { IFF_UP, type NetDevice } from "../../include/net/netdevice.ts";
-import { inet_aton, inet_ntoa, prefix_mask } from "../../include/uapi/in.ts";
+import { inet_aton, prefix_mask } from "../../include/uapi/in.ts";
 import { this_kernel } from "../../kernel/kernel.ts";
 import { pr_err, pr_info } from "../../kernel/printk.ts";
 import { msleep } from "../../kernel/sched/core.ts";
@@ -33,14 +33,14 @@ export async function ip_auto_config(): Promise<number> {
   const name = f[5] || netdev_list().find((d) => d.type === "ether")?.name;
   const dev = name === undefined ? undefined : dev_get_by_name(name);
   if (dev === undefined) {
-    pr_err(`IP-Config: no network device${name ? ` ${name}` : ""} to configure`);
+    pr_err("IP-Config: no network device%s to configure\n", name ? ` ${name}` : "");
     return -ENODEV;
   }
   if ((dev.flags & IFF_UP) === 0) await dev_open(dev);
-  if (!(await wait_carrier(dev, 2000))) pr_info(`IP-Config: ${dev.name}: no carrier yet`);
+  if (!(await wait_carrier(dev, 2000))) pr_info("IP-Config: %s: no carrier yet\n", dev.name);
   if (dhcp) {
     const r = await dhcp_run(dev);
-    if (r !== 0) pr_err(`IP-Config: ${dev.name}: no DHCP answer; the interface stays unconfigured (dhclient ${dev.name} tries again)`);
+    if (r !== 0) pr_err("IP-Config: %s: no DHCP answer; the interface stays unconfigured (dhclient %s tries again)\n", dev.name, dev.name);
     return 0;
   }
   const addr = inet_aton(f[0] ?? "");
@@ -48,11 +48,11 @@ export async function ip_auto_config(): Promise<number> {
   const mask = f[3] ? inet_aton(f[3]) : prefix_mask(24);
   const prefix = mask === null ? -1 : netmask_to_prefix(mask);
   if (addr === null || gw === null || prefix < 0) {
-    pr_err(`IP-Config: cannot parse ip=${arg}`);
+    pr_err("IP-Config: cannot parse ip=%s\n", arg);
     return -EINVAL;
   }
   inet_addr_add(dev, addr, prefix);
   if (gw !== 0) fib_add(0, 0, gw, dev, "boot");
-  pr_info(`IP-Config: Complete:\n     device=${dev.name}, ipaddr=${inet_ntoa(addr)}, mask=${inet_ntoa(prefix_mask(prefix))}, gw=${gw === 0 ? "255.255.255.255" : inet_ntoa(gw)}`);
+  pr_info("IP-Config: Complete:\n     device=%s, ipaddr=%pI4, mask=%pI4, gw=%pI4\n", dev.name, addr, prefix_mask(prefix), gw === 0 ? 0xffffffff : gw);
   return 0;
 }

@@ -34,9 +34,11 @@ describe("ls", () => {
     const out = undate(r.out);
     expect(out).toContain("bin  dev  etc  mnt  proc  root  sys  tmp\n");
     expect(out).toContain(
-      "total 8\n" +
+      "total 16\n" +
+        "-rw-r--r-- 1 root root 27 DATE group\n" +
         "-rw-r--r-- 1 root root  9 DATE hostname\n" +
         "-rw-r--r-- 1 root root 39 DATE hosts\n" +
+        "-rw-r--r-- 1 root root 89 DATE passwd\n" +
         "lrwxrwxrwx 1 root root 13 DATE resolv.conf -> /proc/net/pnp\n",
     );
     expect(out).toContain(
@@ -57,7 +59,7 @@ describe("ls", () => {
   it("-a shows dot entries, -A hides . and ..; several directories get headers; missing ones busybox's message and status 1", async () => {
     const r = await run_shell("mkdir /tmp/d /tmp/d/.hidden /tmp/d/sub; ls /tmp/d; ls -a /tmp/d; ls -A /tmp/d; ls /tmp/d /etc; ls /nope /tmp/d; echo status=$?");
     expect(r.out).toContain("sub\n.  ..  .hidden  sub\n.hidden  sub\n");
-    expect(r.out).toContain("/etc:\nhostname  hosts  resolv.conf\n\n/tmp/d:\nsub\n");
+    expect(r.out).toContain("/etc:\ngroup  hostname  hosts  passwd  resolv.conf\n\n/tmp/d:\nsub\n");
     expect(r.out).toContain("ls: /nope: No such file or directory\n/tmp/d:\nsub\nstatus=1\n");
   });
 
@@ -85,7 +87,7 @@ describe("mkdir, rm, mount, cat", () => {
     );
     expect(r.out).toContain("rm: '/tmp/t' is a directory\ns=1\n");
     expect(r.out).toContain("rm: can't remove '/tmp/none': No such file or directory\ns=1\ns=0\ns=0\nls: /tmp/t: No such file or directory\n");
-    expect(r.out).toContain("hosts  resolv.conf\n");
+    expect(r.out).toContain("group  hosts  passwd  resolv.conf\n");
     expect(r.out).toContain("rm: can't remove '/proc/meminfo': Operation not permitted\ns=1\n");
     expect(r.out).toContain("rm: can't remove '.' or '..'\ns=1\nUsage: rm [-frR] FILE...\ns=1\n");
   });
@@ -101,7 +103,7 @@ describe("mkdir, rm, mount, cat", () => {
 
   it("cat reads any file through the VFS, reports busybox's errors and keeps going", async () => {
     const r = await run_shell("cat /etc/hostname /nope /etc/resolv.conf; echo s=$?; cat /tmp; echo s=$?; cat /dev/null; echo s=$?; cat /sys/bus/pci/devices/0000:00:00.0/vendor");
-    expect(r.out).toContain("ringzero\ncat: /nope: No such file or directory\ncat: /etc/resolv.conf: No such file or directory\ns=1\n");
+    expect(r.out).toContain("ringzero\ncat: can't open '/nope': No such file or directory\ncat: can't open '/etc/resolv.conf': No such file or directory\ns=1\n");
     expect(r.out).toContain("cat: read error: Is a directory\ns=1\ns=0\n0x8086\n");
   });
 });

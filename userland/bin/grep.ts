@@ -1,4 +1,4 @@
-import { S_ISDIR, S_ISLNK } from "../../include/uapi/stat.ts";
+import { S_ISDIR, S_ISLNK, S_ISREG } from "../../include/uapi/stat.ts";
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import type { Command } from "../lib/command.ts";
 import { PosixRegex, type ReMatch } from "../lib/regex.ts";
@@ -18,7 +18,9 @@ import { strerror } from "../../include/linux/errno.ts";
  * again from its end (so "grep -w ^" selects nothing); -x wants a match of the whole line; context
  * groups are separated by "--"; -c, -q, -l and -L turn off -n and context; "-ov" prints only the
  * prefixes; a directory given without -r reads as empty; -e/-f patterns with newlines are several
- * patterns, and -o prints the matches of the first pattern that selected the line.
+ * patterns, and -o prints the matches of the first pattern that selected the line. -r and -R
+ * read only regular files below a directory (a device such as /proc/self/fd/0 is skipped, as GNU
+ * grep does; busybox would read it) and never enter a directory twice on one path.
  * Where busybox cuts a corner and GNU grep does not, this one follows GNU: with -o, every match
  * printed passes the -w test (busybox tests only the first), and -F -o prints each occurrence as
  * it appears in the line (busybox prints the pattern once).
@@ -78,6 +80,8 @@ interface Grep {
   last_line_printed: number;
   open_errors: boolean;
   cur_file: string;
+  /** Directories (dev:ino) being walked by -r/-R. */
+  readonly walking: Set<string>;
 }
 
 /** A match of `p` in `line` at or after `from`, with busybox's -w rule (retry from a failed match's end). */
@@ -197,16 +201,23 @@ async function grep_dir(g: Grep, dir: string): Promise<boolean | "quit"> {
     const st = g.o.has("R") ? g.sys.stat(path) : g.sys.lstat(path);
     if (typeof st === "number") continue;
     let r: boolean | "quit";
-    if (S_ISDIR(st.st_mode)) r = await grep_dir(g, path);
-    else if (S_ISLNK(st.st_mode)) {
+    if (S_ISDIR(st.st_mode)) {
+      // -R follows links: a directory already on the way down (/proc/self/cwd …) is not entered again.
+      const id = `${st.st_dev}:${st.st_ino}`;
+      if (g.walking.has(id)) continue;
+      g.walking.add(id);
+      r = await grep_dir(g, path);
+      g.walking.delete(id);
+    } else if (S_ISLNK(st.st_mode)) {
       const target = g.sys.stat(path);
       if (typeof target === "number") {
         if (!g.o.has("s")) g.sys.write(2, `grep: ${path}: ${strerror(target)}\n`);
         continue;
       }
-      if (S_ISDIR(target.st_mode)) continue;
+      if (!S_ISREG(target.st_mode)) continue;
       r = await grep_path(g, path);
-    } else r = await grep_path(g, path);
+    } else if (S_ISREG(st.st_mode)) r = await grep_path(g, path);
+    else continue; // devices, FIFOs and sockets met on the way down are skipped (GNU's rule)
     if (r === "quit") return r;
     matched ||= r;
   }
@@ -297,6 +308,7 @@ export async function grep(argv: readonly string[], sys: Syscalls): Promise<numb
     last_line_printed: 0,
     open_errors: false,
     cur_file: "",
+    walking: new Set(),
   };
   const hH = parsed.last_of("Hh");
   if (hH === "H") g.print_filename = true;
@@ -313,7 +325,9 @@ export async function grep(argv: readonly string[], sys: Syscalls): Promise<numb
       const st = o.has("r") || o.has("R") ? sys.stat(file) : -1;
       if (typeof st !== "number" && S_ISDIR(st.st_mode)) {
         if (hH !== "h") g.print_filename = true;
+        g.walking.add(`${st.st_dev}:${st.st_ino}`);
         r = await grep_dir(g, file);
+        g.walking.clear();
       } else r = await grep_path(g, file);
     }
     if (r === "quit") return 0;

@@ -3,7 +3,7 @@ import { O_RDONLY } from "../../include/uapi/fcntl.ts";
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import type { Command } from "../lib/command.ts";
 import { ALL, Dumper } from "../lib/dump.ts";
-import { BKM_SUFFIXES, BufReader, BufWriter, fail, getopt_ordered, show_usage, utf8_to_bstr, xatoi_positive } from "../lib/stdio.ts";
+import { BKM_SUFFIXES, BufReader, BufWriter, fail, getopt_ordered, show_usage, utf8_to_bstr, xatoi_positive, xstrtoull_sfx } from "../lib/stdio.ts";
 
 /**
  * hexdump [-bcdoxCv] [-e FMT] [-f FMT_FILE] [-n LEN] [-s OFS] [FILE]... (busybox
@@ -41,21 +41,6 @@ const ADD_STRINGS: Readonly<Record<string, string>> = {
 };
 const ADD_FIRST = '"%07.7_Ax\\n"';
 
-/** xstrtoull_range_sfx(base 0): decimal, 0x hex or 0 octal, with an optional suffix. */
-export function parse_offset(s: string, suffixes: Readonly<Record<string, number>>): number | string {
-  const m = /^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)(.*)$/s.exec(s);
-  if (m === null) return `invalid number '${s}'`;
-  const t = m[1]!;
-  let v = /^0[xX]/.test(t) ? Number.parseInt(t.slice(2), 16) : t.length > 1 && t.startsWith("0") ? Number.parseInt(t.slice(1), 8) : Number(t);
-  if (m[2] !== "") {
-    const mult = suffixes[m[2]!];
-    if (mult === undefined) return `invalid number '${s}'`;
-    v *= mult;
-  }
-  if (!Number.isSafeInteger(v)) return `number ${s} is not in 0..9223372036854775807 range`;
-  return v;
-}
-
 export async function hexdump(argv: readonly string[], sys: Syscalls): Promise<number> {
   const o = getopt_ordered(argv, "bcdoxCe:f:n:s:v");
   if (typeof o === "string") return show_usage(sys, "hexdump", USAGE, o);
@@ -80,7 +65,7 @@ export async function hexdump(argv: readonly string[], sys: Syscalls): Promise<n
       if (typeof n === "string") return fail(sys, "hexdump", n);
       d.length = n;
     } else if (c === "s") {
-      const n = parse_offset(v as string, BKM_SUFFIXES);
+      const n = xstrtoull_sfx(v as string, BKM_SUFFIXES);
       if (typeof n === "string") return fail(sys, "hexdump", n);
       d.skip = n;
     } else if (c === "v") d.vflag = ALL;

@@ -188,10 +188,6 @@ function scan(sys: Syscalls, path: string, o: Opts): Entry[] | null {
 }
 
 export async function ls(argv: readonly string[], sys: Syscalls): Promise<number> {
-  if (argv[1] === "--help") {
-    print(sys, HELP);
-    return 0;
-  }
   const p = getopt(argv, "1Aadhl");
   if (typeof p === "string") {
     sys.write(2, `ls: ${p}\n${USAGE}\n`);
@@ -249,6 +245,6 @@ export async function ls(argv: readonly string[], sys: Syscalls): Promise<number
 export const ls_command: Command = {
   name: "ls",
   summary: "list directory contents: ls [-1Aadhl] [FILE]...",
-  usage: `${USAGE}\n`,
+  usage: HELP,
   main: ls,
 };

@@ -1,7 +1,7 @@
 import { EEXIST, strerror } from "../../include/linux/errno.ts";
 import { S_ISDIR } from "../../include/uapi/stat.ts";
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
-import { getopt, print } from "../lib/stdio.ts";
+import { getopt } from "../lib/stdio.ts";
 import type { Command } from "../lib/command.ts";
 
 /** mkdir [-m MODE] [-p] DIRECTORY... (busybox's options, messages and exit status). */
@@ -32,10 +32,6 @@ function make_parents(sys: Syscalls, path: string, mode: number): number {
 }
 
 export async function mkdir(argv: readonly string[], sys: Syscalls): Promise<number> {
-  if (argv[1] === "--help") {
-    print(sys, HELP);
-    return 0;
-  }
   const p = getopt(argv, "m:p");
   if (typeof p === "string" || p.args.length === 0) {
     sys.write(2, `${typeof p === "string" ? `mkdir: ${p}\n` : ""}${USAGE}\n`);
@@ -64,6 +60,6 @@ export async function mkdir(argv: readonly string[], sys: Syscalls): Promise<num
 export const mkdir_command: Command = {
   name: "mkdir",
   summary: "make directories: mkdir [-p] [-m MODE] DIR...",
-  usage: `${USAGE}\n`,
+  usage: HELP,
   main: mkdir,
 };

@@ -27,10 +27,6 @@ function unmangle(s: string): string {
 }
 
 export async function mount(argv: readonly string[], sys: Syscalls): Promise<number> {
-  if (argv[1] === "--help") {
-    print(sys, HELP);
-    return 0;
-  }
   const p = getopt(argv, "rat:o:");
   if (typeof p === "string") {
     sys.write(2, `mount: ${p}\n${USAGE}\n`);
@@ -81,6 +77,6 @@ export async function mount(argv: readonly string[], sys: Syscalls): Promise<num
 export const mount_command: Command = {
   name: "mount",
   summary: "list mounts, or mount -t tmpfs|proc|sysfs [-o OPTS] SRC DIR",
-  usage: `${USAGE}\n`,
+  usage: HELP,
   main: mount,
 };

@@ -1,7 +1,7 @@
 import { ENOENT, strerror } from "../../include/linux/errno.ts";
 import { S_ISDIR } from "../../include/uapi/stat.ts";
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
-import { getopt, print } from "../lib/stdio.ts";
+import { getopt } from "../lib/stdio.ts";
 import type { Command } from "../lib/command.ts";
 
 /** rm [-fr] FILE... (busybox's options, messages and exit status). */
@@ -51,10 +51,6 @@ function remove(sys: Syscalls, path: string, force: boolean, recurse: boolean): 
 }
 
 export async function rm(argv: readonly string[], sys: Syscalls): Promise<number> {
-  if (argv[1] === "--help") {
-    print(sys, HELP);
-    return 0;
-  }
   const p = getopt(argv, "frR");
   if (typeof p === "string") {
     sys.write(2, `rm: ${p}\n${USAGE}\n`);
@@ -83,6 +79,6 @@ export async function rm(argv: readonly string[], sys: Syscalls): Promise<number
 export const rm_command: Command = {
   name: "rm",
   summary: "remove files: rm [-fr] FILE...",
-  usage: `${USAGE}\n`,
+  usage: HELP,
   main: rm,
 };

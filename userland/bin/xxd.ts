@@ -3,8 +3,7 @@ import { O_RDONLY, SEEK_SET } from "../../include/uapi/fcntl.ts";
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import type { Command } from "../lib/command.ts";
 import { ALL, Dumper } from "../lib/dump.ts";
-import { BufReader, BufWriter, fail, getopt_ordered, show_usage, utf8_to_bstr, xatoi_positive } from "../lib/stdio.ts";
-import { parse_offset } from "./hexdump.ts";
+import { BufReader, BufWriter, fail, getopt_ordered, show_usage, utf8_to_bstr, xatoi_positive, xstrtoull_sfx } from "../lib/stdio.ts";
 
 /**
  * xxd [-pri] [-g N] [-c N] [-l LEN] [-s OFS] [-o OFS] [FILE] (busybox util-linux/hexdump_xxd.c,
@@ -142,14 +141,14 @@ export async function xxd(argv: readonly string[], sys: Syscalls): Promise<numbe
   d.vflag = ALL;
   const l = o.value("l");
   if (l !== undefined) {
-    const n = parse_offset(l, {});
+    const n = xstrtoull_sfx(l, {});
     if (typeof n === "string" || n > 0x7fffffff) return fail(sys, "xxd", typeof n === "string" ? n : `number ${l} is not in 0..2147483647 range`);
     d.length = n;
   }
   const s = o.value("s");
   let skip = 0;
   if (s !== undefined) {
-    const n = parse_offset(s, {});
+    const n = xstrtoull_sfx(s, {});
     if (typeof n === "string") return fail(sys, "xxd", n);
     skip = d.skip = n;
   }
@@ -157,7 +156,7 @@ export async function xxd(argv: readonly string[], sys: Syscalls): Promise<numbe
   const ov = o.value("o");
   if (ov !== undefined) {
     const neg = ov.startsWith("-");
-    const n = parse_offset(neg ? ov.slice(1) : ov, {});
+    const n = xstrtoull_sfx(neg ? ov.slice(1) : ov, {});
     if (typeof n === "string") return fail(sys, "xxd", `invalid number '${ov}'`);
     d.xxd_displayoff = neg ? -n : n;
   }

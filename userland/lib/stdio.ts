@@ -257,9 +257,9 @@ export class BufReader {
 /**
  * A buffered writer over write(2) (stdio's FILE for writing): output collects until `size` bytes,
  * or a newline on a terminal (line buffering, as stdio does when isatty), then goes out with one
- * awaited write, so a full pipe holds the writer back. Once a write fails, later output is dropped:
- * `broken` says the reader went away (-EPIPE, which a tool takes as a quiet stop), `error` holds
- * the errno of any failure.
+ * awaited write, so a full pipe holds the writer back. Output is byte strings (see above) or bytes.
+ * Once a write fails, later output is dropped and `error` holds its errno (-EPIPE: the reader
+ * went away, which a tool takes as a quiet stop).
  */
 export class BufWriter {
   error = 0;
@@ -275,11 +275,6 @@ export class BufWriter {
     this.fd = fd;
     this.size = size;
     this.line_buffered = sys.isatty(fd) === 1;
-  }
-
-  /** The reader of a pipe went away. */
-  get broken(): boolean {
-    return this.error === -EPIPE;
   }
 
   /** Has a write failed (output is being dropped)? */
@@ -440,6 +435,24 @@ export function xatou_sfx(s: string, upper = 0xffffffff, suffixes: Readonly<Reco
   }
   if (r < BigInt(lower) || r > BigInt(upper)) return `number ${s} is not in ${lower}..${upper} range`;
   return Number(r);
+}
+
+/**
+ * xstrtoull_range_sfx() with base 0 (hexdump -s, xxd -s -l -o): decimal, 0x hex or 0 octal, with
+ * an optional suffix from `suffixes`; else busybox's message.
+ */
+export function xstrtoull_sfx(s: string, suffixes: Readonly<Record<string, number>>): number | string {
+  const m = /^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)(.*)$/s.exec(s);
+  if (m === null) return `invalid number '${s}'`;
+  const t = m[1]!;
+  let v = /^0[xX]/.test(t) ? Number.parseInt(t.slice(2), 16) : t.length > 1 && t.startsWith("0") ? Number.parseInt(t.slice(1), 8) : Number(t);
+  if (m[2] !== "") {
+    const mult = suffixes[m[2]!];
+    if (mult === undefined) return `invalid number '${s}'`;
+    v *= mult;
+  }
+  if (!Number.isSafeInteger(v)) return `number ${s} is not in 0..9223372036854775807 range`;
+  return v;
 }
 
 /** xatoi_positive(): 0 … INT_MAX. */

@@ -248,7 +248,7 @@ function raw_syscalls_for(t: Task): Syscalls {
     delete_module: (name) => unload_module(name),
     module_error: () => module_last_error(),
     poweroff: (code) => {
-      pr_notice("reboot: Power down");
+      pr_notice("reboot: Power down\n");
       k.powering_off = true;
       k.platform.ops.power_off(code);
       throw new ProcessExit(code);

@@ -4,7 +4,7 @@
  * %d %i %u %x %X %o %c %s %% with flags (- 0 + space #), width and precision (also `*`), length
  * modifiers (h hh l ll z t) accepted and ignored (numbers are JavaScript numbers or bigints), and
  * the pointer extensions messages use: %pM / %pMR (a MAC address, six bytes), %pI4 (an IPv4
- * address, four bytes or a host-order number), %pe (an errno as its name, e.g. -ENOMEM).
+ * address, four bytes or a host-order number), %pe (an errno as its name, e.g. -ENOMEM, as Linux prints it).
  * A conversion with no argument left prints as Linux's "(null)" would not: it prints the
  * directive itself, so a broken format is visible rather than thrown.
  */
@@ -57,7 +57,8 @@ function pointer(fmt: string, i: number, v: Arg): [number, string] {
   }
   if (ext.startsWith("e")) {
     const n = Number(v);
-    return [1, Number.isInteger(n) && n < 0 ? (errname(-n) ?? String(n)) : String(n)];
+    const name = Number.isInteger(n) && n < 0 ? errname(-n) : undefined;
+    return [1, name !== undefined ? `-${name}` : String(n)];
   }
   return [0, typeof v === "object" && v !== null ? `[${v.constructor.name}]` : String(v)];
 }

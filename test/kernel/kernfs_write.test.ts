@@ -107,7 +107,7 @@ const EXTRA: [string, Program][] = [
   [
     "say",
     async (argv: readonly string[]) => {
-      pr_info(argv.slice(1).join(" "));
+      pr_info("%s\n", argv.slice(1).join(" "));
       return 0;
     },
   ],

@@ -15,7 +15,7 @@ describe("vsprintf", () => {
     const mac = Uint8Array.from([0x52, 0x54, 0x00, 0x12, 0x34, 0x56]);
     expect(vsprintf("%pM %pMR", [mac, mac])).toBe("52:54:00:12:34:56 56:34:12:00:54:52");
     expect(vsprintf("%pI4 %pI4", [Uint8Array.from([10, 0, 2, 15]), 0x0a000202])).toBe("10.0.2.15 10.0.2.2");
-    expect(vsprintf("error %pe", [-12])).toBe("error ENOMEM");
+    expect(vsprintf("error %pe, %pe", [-12, 7])).toBe("error -ENOMEM, 7");
   });
 
   it("never throws on a broken format or missing arguments: the directive shows", () => {

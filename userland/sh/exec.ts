@@ -12,13 +12,22 @@
  *   stage's text (there is no fork): it gets the shell's variables and positional parameters.
  * - `&` runs the and-or list as a background job (jobs.ts) without waiting.
  *
- * ^C: the console's tty signals the one process tcsetpgrp named (kernel/tty.ts keeps a pid). The
- * shell keeps the terminal for itself and catches SIGINT; while it waits for a foreground job it
- * relays the SIGINT to every process of the job that is still running, as the kernel would signal
- * the job's process group. If a process of the job died of that SIGINT, the shell stops the rest
- * of what it is running (the command line; a non-interactive shell exits with 130), as bash does;
- * a process that handled it (ping printing its summary) lets the shell go on. An interactive shell
- * also puts each job in a process group of its own, as job-control shells do.
+ * ^C: the console's tty sends SIGINT to every process of its foreground process group (n_tty's
+ * isig → kill_pgrp); the shell relays nothing.
+ * - An interactive shell does job control, as bash does: each job (a pipeline, a single program, a
+ *   background list) gets a process group of its own, led by its first process; a foreground job
+ *   gets the terminal (tcsetpgrp(job's group)) as soon as its group exists, and the shell takes the
+ *   terminal back once every process of the job has ended. ^C then reaches the job only; if a
+ *   process of the job died of it, the shell drops the rest of the command line (bash's
+ *   ADDINTERRUPT for a foreground job killed by SIGINT) and ends the "^C" line the tty echoed.
+ * - A non-interactive shell (sh -c, a script) does no job control, as bash -c: its foreground
+ *   commands stay in the shell's own process group, so ^C reaches the shell and them at once, once
+ *   each. The shell (catching SIGINT) waits for the command: if the command died of SIGINT the
+ *   shell stops and exits with 130; if it handled it (ping printing its summary, iperf3 its report)
+ *   the shell goes on, as bash's wait-and-cooperative-exit does. Background jobs, which POSIX says
+ *   run with SIGINT ignored when job control is off, are put in a process group of their own
+ *   instead (spawn cannot set a disposition for the child alone, there being no fork): ^C does not
+ *   reach them either way.
  */
 import { EINTR, ENOENT, EPERM, strerror } from "../../include/linux/errno.ts";
 import { SIGINT } from "../../include/linux/sched.ts";
@@ -50,6 +59,16 @@ interface Launch {
 
 /** A started stage (its pid), or one that ended before it could start (its status; the message is out). */
 type Stage = { readonly pid: number } | { readonly status: number };
+
+/**
+ * The process group a job's processes go in when they get one of their own (job control, or a
+ * background job): `pgid` is 0 until the first process is started (it leads the group). A
+ * foreground job's group is given the terminal once it exists.
+ */
+interface JobGroup {
+  pgid: number;
+  readonly foreground: boolean;
+}
 
 /** The environment and argv of a child shell that runs `src` as a pipeline stage or a background job. */
 function subshell(sh: ShellState, src: string): Launch {
@@ -163,7 +182,9 @@ export class Executor {
     const sh = this.sh;
     // A pipeline of programs starts as it is; anything else runs in a child shell.
     const direct = ao.rest.length === 0 && !ao.first.bang && ao.first.cmds.every((c) => c.kind === "simple" && !this.is_builtin(c));
-    const stages = direct ? await this.launch_pipeline(ao.first.cmds) : [await this.spawn_one(subshell(sh, ao.src))];
+    // A group of its own even without job control: ^C (the foreground group's) must not reach it.
+    const group: JobGroup = { pgid: 0, foreground: false };
+    const stages = direct ? await this.launch_pipeline(ao.first.cmds, group) : [await this.spawn_one(subshell(sh, ao.src), group)];
     if (stages === null) return;
     await add_job(sh, stages.map((s) => ("pid" in s ? s.pid : -1)), ao.src);
   }
@@ -181,8 +202,9 @@ export class Executor {
     let status: number;
     if (p.cmds.length === 1) status = await this.run_in_shell(p.cmds[0]!);
     else {
-      const stages = await this.launch_pipeline(p.cmds);
-      status = stages === null ? 1 : await this.wait_foreground(stages);
+      const group = this.foreground_group();
+      const stages = await this.launch_pipeline(p.cmds, group);
+      status = stages === null ? 1 : await this.wait_foreground(stages, group);
     }
     return p.bang ? (status === 0 ? 1 : 0) : status;
   }
@@ -191,12 +213,11 @@ export class Executor {
    * Start every stage of a pipeline: pipes between them, then each stage's own redirections (in
    * that order, as POSIX says). null if a pipe could not be made (what started is waited for).
    */
-  private async launch_pipeline(cmds: readonly Command[]): Promise<Stage[] | null> {
+  private async launch_pipeline(cmds: readonly Command[], group: JobGroup | null): Promise<Stage[] | null> {
     const sh = this.sh;
     const sys = sh.sys;
     const out: Stage[] = [];
     let prev_read = -1;
-    let pgid = 0;
     for (let i = 0; i < cmds.length; i++) {
       const c = cmds[i]!;
       let pipe: [number, number] | null = null;
@@ -205,7 +226,7 @@ export class Executor {
         if (typeof r === "number") {
           await sh.err(`pipe: ${strerror(r)}`);
           if (prev_read >= 0) sys.close(prev_read);
-          await this.wait_foreground(out);
+          await this.wait_foreground(out, group);
           return null;
         }
         pipe = r;
@@ -214,8 +235,7 @@ export class Executor {
       if (prev_read >= 0) io.push({ action: "dup2", fd: prev_read, newfd: 0 });
       if (pipe !== null) io.push({ action: "dup2", fd: pipe[1], newfd: 1 });
       const l = c.kind !== "simple" || this.is_builtin(c) ? subshell(sh, c.src) : await this.prepare_simple(c);
-      const st: Stage = typeof l === "number" ? { status: l } : await this.spawn_one({ ...l, actions: [...io, ...l.actions] }, pgid);
-      if (pgid === 0 && "pid" in st) pgid = st.pid;
+      const st: Stage = typeof l === "number" ? { status: l } : await this.spawn_one({ ...l, actions: [...io, ...l.actions] }, group);
       out.push(st);
       // The shell's copies go as soon as the stages that use them have theirs.
       if (prev_read >= 0) sys.close(prev_read);
@@ -228,17 +248,33 @@ export class Executor {
   }
 
   /**
-   * Start one process; a stage that failed to start says why (127: no such command). An
-   * interactive shell puts each job in a process group of its own (`pgroup`: 0 makes a new one led
-   * by this process, else the job's group), as job-control shells do, so nothing meant for the
-   * shell's group reaches its jobs.
+   * The group of a foreground job: one of its own with the terminal when the shell does job
+   * control (interactive), else none (the shell's group, see the file comment).
    */
-  private async spawn_one(l: Launch, pgroup = 0): Promise<Stage> {
+  private foreground_group(): JobGroup | null {
+    return this.sh.interactive ? { pgid: 0, foreground: true } : null;
+  }
+
+  /**
+   * Start one process; a stage that failed to start says why (127: no such command). With a
+   * `group` the process joins it, or leads it if it has no process yet; a foreground group gets
+   * the terminal the moment it is made, before anything is awaited, so a ^C typed from then on is
+   * the job's. Without one the process stays in the shell's group.
+   */
+  private async spawn_one(l: Launch, group: JobGroup | null = null): Promise<Stage> {
     const sh = this.sh;
-    const attr = { file_actions: l.actions, envp: l.envp, ...(sh.interactive ? { pgroup } : {}) };
+    const attr = { file_actions: l.actions, envp: l.envp, ...(group !== null ? { pgroup: group.pgid } : {}) };
     let pid = sh.sys.spawn(l.argv, attr);
-    // The group's leader may be gone already (a stage that ended at once): lead a new group then.
-    if (pid === -EPERM && pgroup !== 0) pid = sh.sys.spawn(l.argv, { ...attr, pgroup: 0 });
+    let leads = group?.pgid === 0;
+    // Every process of the group may be gone already (stages that ended at once): lead a new one then.
+    if (pid === -EPERM && group !== null && group.pgid !== 0) {
+      pid = sh.sys.spawn(l.argv, { ...attr, pgroup: 0 });
+      leads = true;
+    }
+    if (group !== null && leads && pid >= 0) {
+      group.pgid = pid;
+      if (group.foreground) sh.sys.tcsetpgrp(pid);
+    }
     for (const fd of l.opened) sh.sys.close(fd);
     if (pid >= 0) return { pid };
     const name = l.argv[0] ?? "";
@@ -288,33 +324,35 @@ export class Executor {
   }
 
   /**
-   * Wait for a foreground job's stages and return the last one's status. SIGINT that reaches the
-   * shell meanwhile is relayed to the processes still running; if one of them dies of it, the
-   * shell unwinds (see the file comment).
+   * Wait for a foreground job's stages and return the last one's status; with a job-control group,
+   * the shell takes the terminal back afterwards. If a stage died of SIGINT from the terminal the
+   * shell unwinds (see the file comment): under job control that the job died of it is enough (the
+   * shell, outside the foreground group, got nothing); without, the shell got the same ^C.
    */
-  private async wait_foreground(stages: readonly Stage[]): Promise<number> {
+  private async wait_foreground(stages: readonly Stage[], group: JobGroup | null): Promise<number> {
     const sh = this.sh;
     const sys = sh.sys;
     const statuses: (number | null)[] = stages.map((s) => ("status" in s ? s.status : null));
-    let interrupted = false;
+    let got_sigint = false;
     for (let i = 0; i < stages.length; i++) {
       const s = stages[i]!;
       if (!("pid" in s)) continue;
       for (;;) {
         const st = await sys.waitpid(s.pid);
+        // A ^C: the stages got it too (they are in the foreground group); nothing to pass on.
         if (st === -EINTR) {
-          if ((sys.sigpending() & SIGINT_BIT) !== 0) {
-            interrupted = true;
-            stages.forEach((p, k) => {
-              if ("pid" in p && statuses[k] === null) sys.kill(p.pid, SIGINT);
-            });
-          }
+          if ((sys.sigpending() & SIGINT_BIT) !== 0) got_sigint = true;
           continue;
         }
         statuses[i] = st < 0 ? 127 : st;
         break;
       }
     }
+    // A SIGINT that came while the shell was not asleep in waitpid is still pending.
+    if ((sys.sigpending() & SIGINT_BIT) !== 0) got_sigint = true;
+    const job_control = group?.foreground === true;
+    if (job_control) sys.tcsetpgrp(sys.getpgid(0));
+    const interrupted = job_control || got_sigint;
     const died_of_sigint = statuses.some((s) => s === 128 + SIGINT);
     if (statuses.some((s) => s === 128 + 11)) await sys.write(2, "Segmentation fault\n");
     // The tty echoed "^C" and no newline: an interactive shell ends that line for the job that died
@@ -434,7 +472,9 @@ export class Executor {
     const b = BUILTINS.get(name);
     if (b === undefined) {
       const l = await this.prepare_program(argv, assigns, c.redirs);
-      return typeof l === "number" ? l : this.wait_foreground([await this.spawn_one(l)]);
+      if (typeof l === "number") return l;
+      const group = this.foreground_group();
+      return this.wait_foreground([await this.spawn_one(l, group)], group);
     }
     // NAME=value before a builtin holds for that builtin only.
     const saved = assigns.map(([k]) => [k, sh.vars.get(k) === undefined ? undefined : { ...sh.vars.get(k)! }] as const);

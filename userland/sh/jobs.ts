@@ -1,8 +1,8 @@
 /**
  * Background jobs (bash's jobs.c, reduced): `cmd &` makes a job of its processes; finished jobs are
  * reaped and reported before the next prompt ("[1]+  Done                    sleep 1"); the
- * builtins jobs, wait [PID|%N] and kill [-SIG] PID|%N. ^C never reaches a background job: only the
- * foreground job's processes get the SIGINT the shell relays (exec.ts).
+ * builtins jobs, wait [PID|%N] and kill [-SIG] PID|%N. ^C never reaches a background job: it runs
+ * in a process group of its own, and the tty signals only its foreground group (exec.ts).
  */
 import { EAGAIN, EINTR, strerror } from "../../include/linux/errno.ts";
 import { SIGINT, SIGKILL, SIGTERM } from "../../include/linux/sched.ts";

@@ -112,7 +112,7 @@ async function run_lines(sh: ShellState, ex: Executor, next_line: (continuation:
   for (;;) {
     if (sh.interactive && buf === "") {
       await report_jobs(sh);
-      sys.tcsetpgrp(sys.getpid());
+      sys.tcsetpgrp(sys.getpgid(0)); // the terminal is the shell's while it reads (exec.ts gives it to jobs)
     }
     // A ^C from while the last command ran was for it, not for the line about to be read.
     sys.sigpending();
@@ -211,6 +211,9 @@ export async function sh(argv: readonly string[], sys: Syscalls): Promise<number
       return typeof l === "string" && l.endsWith("\n") ? l.slice(0, -1) : l;
     });
   }
+  // Job control (exec.ts): the shell leads a process group of its own, which takes the terminal
+  // at each prompt (bash's initialize_job_control; a login shell from init leads one already).
+  if (sys.getpgid(0) !== sys.getpid()) sys.setpgid(0, 0);
   const history: string[] = [];
   return run_lines(shell, ex, async (continuation) => {
     const ps = continuation ? (shell.get("PS2") ?? DEFAULT_PS2) : expand_prompt(shell, shell.get("PS1") ?? DEFAULT_PS1);

@@ -42,7 +42,7 @@ const hb = new Int32Array(workerData.sab);
 const thresh = workerData.thresh_ms;
 const HB_SEQ = ${HB_SEQ}, HB_STATE = ${HB_STATE}, RUNNING = ${HEARTBEAT_RUNNING};
 let session = null;
-let last_seq = -1, since = Date.now(), catching = false, stuck_seq = -1, stuck_ms = 0;
+let last_seq = -1, since = Date.now(), catching = false, stuck_seq = -1, stuck_ms = 0, caught_seq = -1;
 const urls = new Map();
 function post(method, params) {
   return new Promise((resolve) => session.post(method, params || {}, (err, res) => resolve(err ? null : res)));
@@ -77,6 +77,9 @@ function on_paused(ev) {
     session = null;
   });
   parentPort.postMessage({ stuck_ms, frames: raw });
+  // The caught slice stays "running" until the main thread has reported it and restarted the run
+  // loop (loading source maps may itself take longer than the threshold): never catch it twice.
+  caught_seq = stuck_seq;
   last_seq = -1;
   catching = false;
 }
@@ -97,7 +100,7 @@ setInterval(() => {
   if (catching) return;
   const seq = Atomics.load(hb, HB_SEQ);
   const now = Date.now();
-  if (Atomics.load(hb, HB_STATE) !== RUNNING || seq !== last_seq) {
+  if (Atomics.load(hb, HB_STATE) !== RUNNING || seq !== last_seq || seq === caught_seq) {
     last_seq = seq;
     since = now;
     return;

@@ -76,14 +76,18 @@ class Tty {
   rx_bytes = 0;
   /**
    * The line discipline runs once the tty is first opened (tty_open → tty_ldisc_setup). Bytes the
-   * UART receives before that wait in the flip buffer (`held`, at most TTY_FLIPBUF_SIZE; beyond it
-   * they are counted in `rx_overruns`, as the 8250's overrun counter), and flush_to_ldisc hands
+   * UART receives before that wait in the flip buffer (`held`, at most TTY_FLIPBUF_SIZE; when it is
+   * full the driver stops reading the UART — tty_throttle_rx — and bytes that still come are
+   * counted in `rx_overruns`, as the 8250's overrun counter), and flush_to_ldisc hands
    * them over from a work item after the open — so whoever opened the console first (init) sets
    * its termios before any of them is echoed.
    */
   opened = false;
   held: number[] = [];
   rx_overruns = 0;
+  /** The flip buffer was full: the driver stopped taking bytes; `unthrottle` restarts it (tty_throttle_rx). */
+  throttled = false;
+  unthrottle: (() => void) | null = null;
   readonly flush_work = new WorkStruct(() => flush_to_ldisc());
   /** Echoed bytes are UTF-8; the console takes text. */
   readonly echo_decoder = new TextDecoder();
@@ -247,6 +251,24 @@ export function tty_receive_char(c: number): void {
 function flush_to_ldisc(): void {
   const tty = console_tty.get();
   for (const c of tty.held.splice(0)) n_tty_receive_char(tty, c);
+  if (tty.throttled) {
+    tty.throttled = false;
+    tty.unthrottle?.();
+  }
+}
+
+/**
+ * Must the driver stop taking bytes? true while the flip buffer is full before the first open: the
+ * driver then leaves the rest in the UART (RTS flow control; QEMU's chardev likewise stops reading
+ * the host while the UART's FIFO is full), and `unthrottle` is called from flush_to_ldisc once
+ * there is room. Nothing typed or piped in before boot is lost. IRQ context.
+ */
+export function tty_throttle_rx(unthrottle: () => void): boolean {
+  const tty = console_tty.get();
+  if (tty.opened || tty.held.length < TTY_FLIPBUF_SIZE) return false;
+  tty.throttled = true;
+  tty.unthrottle = unthrottle;
+  return true;
 }
 
 /** tty_open() of the console: the first open attaches the line discipline and flushes what waited. Process context. */

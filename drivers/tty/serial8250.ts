@@ -9,7 +9,7 @@ import { inb, outb } from "../../kernel/io.ts";
 import { request_irq } from "../../kernel/irq/manage.ts";
 import { pr_info } from "../../kernel/printk.ts";
 import { release_region, request_region } from "../../kernel/resource.ts";
-import { tty_receive_char } from "../../kernel/tty.ts";
+import { tty_receive_char, tty_throttle_rx } from "../../kernel/tty.ts";
 
 /* Register offsets and bits (include/uapi/linux/serial_reg.h). */
 const UART_RX = 0;
@@ -39,6 +39,11 @@ function serial8250_interrupt(_irq: number, dev_id: unknown): typeof IRQ_HANDLED
   const up = dev_id as Uart8250;
   let n = 0;
   while (n < 4096 && (inb(up.iobase + UART_LSR) & UART_LSR_DR) !== 0) {
+    if (tty_throttle_rx(() => outb(UART_IER_RDI, up.iobase + UART_IER))) {
+      // The tty is full: the rest stays in the UART, its interrupt off until the tty has room.
+      outb(0, up.iobase + UART_IER);
+      break;
+    }
     tty_receive_char(inb(up.iobase + UART_RX));
     n++;
   }

@@ -72,13 +72,15 @@ export class RingzeroProcess {
   }
 
   /**
-   * Run one shell command (the console does not echo piped input) and wait for the next prompt;
-   * returns what was printed in between. Call ready() first.
+   * Run one shell command and wait for the next prompt; returns what the command printed. (The
+   * interactive shell echoes the line it reads, as on a terminal, piped or not: that echo is left
+   * out.) Call ready() first.
    */
   async run(cmd: string, timeout_ms = 20_000): Promise<string> {
     this.send(cmd);
     const m = await this.wait_for(new RegExp(`([\\s\\S]*?)${PROMPT.source}`), timeout_ms);
-    return m[1]!;
+    const out = m[1]!;
+    return out.startsWith(`${cmd}\n`) ? out.slice(cmd.length + 1) : out;
   }
 
   kill(): Promise<number | null> {

@@ -392,4 +392,36 @@ describe("readline(3) over the console tty", () => {
     expect(tm.machine.console_output).toContain('got "typed early\\n"\n');
     expect(tm.machine.console_output).not.toContain("typed early\n");
   });
+
+  it("loses nothing of 10 KB typed ahead of boot (more than the flip buffer holds)", async () => {
+    let got = -1;
+    const tm = boot_test_machine({
+      boot: {
+        initcalls: [serial8250_init],
+        init_argv: ["t"],
+        programs: new Map<string, Program>([
+          [
+            "t",
+            async (_argv, sys) => {
+              const t = sys.tcgetattr(0);
+              if (typeof t !== "number") sys.tcsetattr(0, { c_lflag: t.c_lflag & ~ECHO });
+              let n = 0;
+              for (;;) {
+                const line = await sys.read_line();
+                if (typeof line !== "string") break;
+                n += line.length;
+                if (line === "end\n") break;
+              }
+              got = n;
+              return sys.poweroff(0);
+            },
+          ],
+        ]),
+      },
+    });
+    const text = `${"0123456789abcdefghijklmnopqrstuvwxyz0123456789abc\n".repeat(200)}end\n`;
+    tm.machine.uart.receive(text);
+    await tm.run_until(() => got >= 0);
+    expect(got).toBe(text.length);
+  });
 });

@@ -2,7 +2,8 @@ import { strerror } from "../../include/linux/errno.ts";
 import { O_RDONLY } from "../../include/uapi/fcntl.ts";
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import type { Command } from "../lib/command.ts";
-import { ALL, Dumper } from "../lib/dump.ts";
+import { Dumper } from "../lib/dump.ts";
+import { ALL } from "../lib/dump_format.ts";
 import { BKM_SUFFIXES, BufReader, BufWriter, fail, getopt_ordered, show_usage, utf8_to_bstr, xatoi_positive, xstrtoull_sfx } from "../lib/stdio.ts";
 
 /**

@@ -16,56 +16,9 @@ import { O_RDONLY, SEEK_SET } from "../../include/uapi/fcntl.ts";
 import { S_ISREG } from "../../include/uapi/stat.ts";
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import { process_escape_sequence } from "./escape.ts";
-import { format_double, format_integer, format_string, type ConvSpec } from "./format.ts";
+import { format_double, format_integer, format_string } from "./format.ts";
 import { BufReader, type BufWriter } from "./stdio.ts";
-
-const F_IGNORE = 0x01;
-const F_SETREP = 0x02;
-const F_ADDRESS = 0x001;
-const F_BPAD = 0x002;
-const F_C = 0x004;
-const F_CHAR = 0x008;
-const F_DBL = 0x010;
-const F_INT = 0x020;
-const F_P = 0x040;
-const F_STR = 0x080;
-const F_U = 0x100;
-const F_UINT = 0x200;
-const F_TEXT = 0x400;
-
-/** -v: dump_vflag values. */
-export const ALL = 0;
-const DUP = 1;
-export const FIRST = 2;
-const WAIT = 3;
-
-/** A print unit: one conversion with the text before and after it. */
-interface PR {
-  flags: number;
-  bcnt: number;
-  pre: string;
-  spec: ConvSpec;
-  post: string;
-  /** F_TEXT: the text. */
-  text: string;
-  /** Drop the last (white space) character on a unit's last repetition. */
-  nospace: boolean;
-  /** One-byte conversions already formatted, by byte value. */
-  memo?: (string | undefined)[];
-}
-
-interface FU {
-  flags: number;
-  reps: number;
-  bcnt: number;
-  fmt: string;
-  prs: PR[];
-}
-
-interface FS {
-  fus: FU[];
-  bcnt: number;
-}
+import { ALL, DUP, FIRST, F_ADDRESS, F_BPAD, F_C, F_CHAR, F_DBL, F_IGNORE, F_INT, F_P, F_SETREP, F_STR, F_TEXT, F_U, F_UINT, WAIT, type FS, type FU, type PR } from "./dump_format.ts";
 
 class DumpError {
   readonly message: string;

@@ -16,6 +16,7 @@ import { NAME_MAX, O_APPEND } from "../../include/uapi/fcntl.ts";
 import { S_IALLUGO, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, S_ISDIR, S_ISVTX, TMPFS_MAGIC, type Statfs } from "../../include/uapi/stat.ts";
 import { totalram_pages } from "../mm/page_alloc.ts";
 import { d_add_child, d_delete, Dentry } from "./dcache.ts";
+import { mod_node_page_state, NR_FILE_PAGES, NR_SHMEM } from "../mm/vmstat.ts";
 import type { File, FileOperations } from "./file.ts";
 import { Inode, inode_touch, iput_if_unused, SuperBlock, type DirEntry, type FileSystemType, type InodeOperations, type SuperOperations } from "./inode.ts";
 import { generic_file_llseek } from "./read_write.ts";
@@ -112,7 +113,7 @@ const shmem_super_ops: SuperOperations = {
     const i = sbinfo(inode.i_sb);
     if ((inode.i_mode & S_IFMT) === S_IFREG) {
       const d = inode.i_private as ShmemData;
-      i.used_blocks -= pages(d.extent);
+      shmem_charge(i, -pages(d.extent));
       inode.i_private = { data: EMPTY, extent: 0 } satisfies ShmemData;
       inode.i_blocks = 0;
     }
@@ -278,10 +279,20 @@ function shmem_reserve(inode: Inode, end: number): number {
     n.set(d.data.subarray(0, d.extent));
     d.data = n;
   }
-  info.used_blocks += pages(end) - have;
+  shmem_charge(info, pages(end) - have);
   d.extent = end;
   inode.i_blocks = pages(end) * (PAGE_SIZE / 512);
   return end;
+}
+
+/**
+ * Pages a tmpfs gains or gives back: its own count, and the node's NR_SHMEM and NR_FILE_PAGES (tmpfs
+ * pages live in the page cache), which /proc/meminfo's Shmem and Cached and `free`'s columns show.
+ */
+function shmem_charge(info: ShmemSbInfo, npages: number): void {
+  info.used_blocks += npages;
+  mod_node_page_state(NR_SHMEM, npages);
+  mod_node_page_state(NR_FILE_PAGES, npages);
 }
 
 /** shmem_setattr(ATTR_SIZE): truncate or extend (a hole: nothing charged until written). */
@@ -291,7 +302,7 @@ function shmem_setsize(inode: Inode, size: number): number {
   const d = inode.i_private as ShmemData;
   if (size < d.extent) {
     const info = sbinfo(inode.i_sb);
-    info.used_blocks -= pages(d.extent) - pages(size);
+    shmem_charge(info, -(pages(d.extent) - pages(size)));
     d.data.fill(0, size, d.extent);
     d.extent = size;
     if (d.data.length > 4 * Math.max(size, 256)) d.data = d.data.slice(0, size);

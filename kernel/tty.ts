@@ -232,6 +232,9 @@ function receive_canon(tty: Tty, c: number): void {
   put(tty, c, false);
 }
 
+/** n_tty's read buffer (N_TTY_BUF_SIZE): the driver is throttled when this much waits unread. */
+export const N_TTY_BUF_SIZE = 4096;
+
 /** Bytes the flip buffer holds before the first open (Linux's TTY_BUFFER_PAGE-sized buffers, reduced). */
 export const TTY_FLIPBUF_SIZE = 4096;
 
@@ -265,7 +268,12 @@ function flush_to_ldisc(): void {
  */
 export function tty_throttle_rx(unthrottle: () => void): boolean {
   const tty = console_tty.get();
-  if (tty.opened || tty.held.length < TTY_FLIPBUF_SIZE) return false;
+  // After the open, n_tty's read buffer throttles the same way once N_TTY_BUF_SIZE bytes wait with
+  // something readable among them (a canonical line that has not ended yet is let grow, or it could
+  // never end); consume() unthrottles when a reader has taken them. A host piping megabytes in then
+  // waits in the UART, not in an ever-growing buffer.
+  const full = tty.opened ? tty.buf.length >= N_TTY_BUF_SIZE && tty.canon_head > 0 : tty.held.length >= TTY_FLIPBUF_SIZE;
+  if (!full) return false;
   tty.throttled = true;
   tty.unthrottle = unthrottle;
   return true;
@@ -311,11 +319,15 @@ export function tty_read_wait(): WaitQueueHead {
   return console_tty.get().read_wait;
 }
 
-/** Take `n` bytes off the front of the buffer. */
+/** Take `n` bytes off the front of the buffer; a throttled driver may send again once half is free. */
 function consume(tty: Tty, n: number): number[] {
   const out = tty.buf.splice(0, n);
   tty.eol.splice(0, n);
   tty.canon_head -= n;
+  if (tty.throttled && tty.opened && tty.buf.length < N_TTY_BUF_SIZE / 2) {
+    tty.throttled = false;
+    tty.unthrottle?.();
+  }
   return out;
 }
 

@@ -268,8 +268,11 @@ function shmem_reserve(inode: Inode, end: number): number {
   if (need > room) end = (have + room) * PAGE_SIZE;
   if (end <= d.extent) return d.extent;
   if (end > d.data.length) {
-    // Grow geometrically so appends cost amortised O(1); never past what is charged.
-    const cap = Math.min(Math.max(end, d.data.length * 2, 256), pages(end) * PAGE_SIZE);
+    // Grow geometrically so appends cost amortised O(1) (capping the growth at the pages charged
+    // made every page-crossing write copy the whole file: quadratic). The spare capacity is host
+    // memory only and never more than the file system could still be charged.
+    const limit = Math.max(end, (have + room) * PAGE_SIZE);
+    const cap = Math.max(end, Math.min(Math.max(d.data.length * 2, 256), limit));
     let n: Uint8Array;
     try {
       n = new Uint8Array(cap);

@@ -45,7 +45,9 @@ function kb_line(label: string, pages: number): string {
  * /proc/meminfo in Linux 6.1's order (fs/proc/meminfo.c meminfo_proc_show as Debian 12 builds it:
  * CONFIG_ZSWAP, MEMORY_FAILURE, TRANSPARENT_HUGEPAGE and HUGETLBFS on, CMA and HIGHMEM off).
  *
- * What is counted: MemTotal/MemFree from the buddy allocator; MemAvailable = MemFree (no
+ * What is counted: MemTotal from the buddy allocator; MemFree = the buddy allocator's free pages
+ * less the tmpfs pages (tmpfs keeps its data outside guest RAM, but it is memory the machine has
+ * given to files, as a Linux shmem page is taken from the free lists); MemAvailable = MemFree (no
  * watermark reserve and no reclaimable page cache: tmpfs pages are swap-backed, which is not
  * reclaimable without swap); Cached and Shmem from the node counters above (tmpfs is the only
  * page cache); Inactive(anon) = Shmem (shmem pages go on the inactive anon list, and nothing ages
@@ -65,9 +67,9 @@ function kb_line(label: string, pages: number): string {
  */
 export function show_meminfo(): string {
   const total = totalram_pages();
-  const free = nr_free_pages();
   const cached = global_node_page_state(NR_FILE_PAGES);
   const shmem = global_node_page_state(NR_SHMEM);
+  const free = Math.max(0, nr_free_pages() - shmem);
   const slab = pbuf_stats().pages;
   const zero = (label: string): string => kb_line(label, 0);
   return (

@@ -43,13 +43,8 @@ export function errno_text(err: number): string {
   return strerror(err);
 }
 
-/**
- * Parse short options: `spec` lists flags ("nvx") and flags that take a value ("c:i:").
- * Returns the options, the operands, or an error message for an unknown/incomplete option.
- */
-export function getopt(argv: readonly string[], spec: string): { opts: Map<string, string | true>; args: string[] } | string {
-  const opts = new Map<string, string | true>();
-  const args: string[] = [];
+/** An option spec ("nvc:i:") as the letters that take a value and those that do not. */
+function parse_optspec(spec: string): { takes: Set<string>; flags: Set<string> } {
   const takes = new Set<string>();
   const flags = new Set<string>();
   for (let i = 0; i < spec.length; i++) {
@@ -59,6 +54,17 @@ export function getopt(argv: readonly string[], spec: string): { opts: Map<strin
       i++;
     } else flags.add(c);
   }
+  return { takes, flags };
+}
+
+/**
+ * Parse short options: `spec` lists flags ("nvx") and flags that take a value ("c:i:").
+ * Returns the options, the operands, or an error message for an unknown/incomplete option.
+ */
+export function getopt(argv: readonly string[], spec: string): { opts: Map<string, string | true>; args: string[] } | string {
+  const opts = new Map<string, string | true>();
+  const args: string[] = [];
+  const { takes, flags } = parse_optspec(spec);
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--") {
@@ -375,15 +381,7 @@ export function getopt_ordered(argv: readonly string[], spec: string): Options |
   // A leading "+": stop at the first operand (POSIXLY_CORRECT), so "seq -- -1 1" / "seq 1 -1" work.
   const posix = spec.startsWith("+");
   if (posix) spec = spec.slice(1);
-  const takes = new Set<string>();
-  const flags = new Set<string>();
-  for (let i = 0; i < spec.length; i++) {
-    const c = spec[i]!;
-    if (spec[i + 1] === ":") {
-      takes.add(c);
-      i++;
-    } else flags.add(c);
-  }
+  const { takes, flags } = parse_optspec(spec);
   for (let i = 1; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--") {

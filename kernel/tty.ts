@@ -74,6 +74,7 @@ class Tty {
   /** The foreground process group (tty->pgrp): who ^C and ^\ signal; 0: none yet. */
   pgrp = 0;
   rx_bytes = 0;
+  tx_bytes = 0;
   /**
    * The line discipline runs once the tty is first opened (tty_open → tty_ldisc_setup). Bytes the
    * UART receives before that wait in the flip buffer (`held`, at most TTY_FLIPBUF_SIZE; when it is
@@ -292,6 +293,11 @@ export function tty_rx_overruns(): number {
   return console_tty.get().rx_overruns;
 }
 
+/** Bytes written to the console (UTF-8), for the serial driver's tx counter. */
+export function tty_tx_bytes(): number {
+  return console_tty.get().tx_bytes;
+}
+
 function n_tty_receive_char(tty: Tty, c: number): void {
   if (c === CR) c = NL; // ICRNL
   const lflag = tty.c_lflag;
@@ -429,6 +435,12 @@ export function tty_write(text: string): void {
     else if (c >= 0x20 && c !== 0x7f && (c & 0xfc00) !== 0xdc00) col++;
   }
   tty.column = col;
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) bytes += c < 0x800 || (c & 0xfc00) === 0xdc00 ? 1 : 2; // a surrogate pair: 2 + 2 = 4
+  }
+  tty.tx_bytes += bytes;
   this_kernel().platform.ops.console_write(text);
 }
 

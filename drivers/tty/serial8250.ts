@@ -9,7 +9,8 @@ import { inb, outb } from "../../kernel/io.ts";
 import { request_irq } from "../../kernel/irq/manage.ts";
 import { pr_info } from "../../kernel/printk.ts";
 import { release_region, request_region } from "../../kernel/resource.ts";
-import { tty_receive_char, tty_throttle_rx } from "../../kernel/tty.ts";
+import { tty_receive_char, tty_rx_overruns, tty_throttle_rx, tty_tx_bytes } from "../../kernel/tty.ts";
+import { proc_create } from "../../kernel/fs/proc.ts";
 
 /* Register offsets and bits (include/uapi/linux/serial_reg.h). */
 const UART_RX = 0;
@@ -81,5 +82,11 @@ export function serial8250_init(): number {
   // Bytes that arrived before the interrupt was enabled.
   serial8250_interrupt(SERIAL8250_IRQ, up);
   pr_info("serial8250: ttyS0 at I/O 0x%x (irq = %d) is a 16550A\n", up.iobase, SERIAL8250_IRQ);
+  // serial_core's uart_proc_show: the port's byte counters, and the bytes lost to overruns (oe,
+  // shown only when non-zero) — where a guest sees console input that was dropped.
+  proc_create("tty/driver/serial", () => {
+    const oe = tty_rx_overruns();
+    return `serinfo:1.0 driver revision:\n0: uart:16550A port:${up.iobase.toString(16).toUpperCase().padStart(8, "0")} irq:${SERIAL8250_IRQ} tx:${tty_tx_bytes()} rx:${up.rx}${oe > 0 ? ` oe:${oe}` : ""} RTS|DTR\n`;
+  });
   return 0;
 }

@@ -19,6 +19,7 @@ import {
   FILEUTILS_VERBOSE,
   last_path_component,
   new_copy_ctx,
+  parse_cp_mv_args,
 } from "../lib/copy_file.ts";
 
 /**
@@ -88,45 +89,16 @@ async function usage_error(sys: Syscalls, msg: string | null): Promise<number> {
 
 export async function cp(argv: readonly string[], sys: Syscalls): Promise<number> {
   let flags = 0;
-  let target: string | null = null;
-  const args: string[] = [];
-  for (let i = 1; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === "--") {
-      args.push(...argv.slice(i + 1));
-      break;
-    }
-    if (a.startsWith("--target-directory")) {
-      target = a.includes("=") ? a.slice(a.indexOf("=") + 1) : (argv[++i] ?? null);
-      if (target === null) return usage_error(sys, "option '--target-directory' requires an argument");
-      continue;
-    }
-    if (a.startsWith("--")) {
-      const c = LONG[a];
-      if (c === undefined) return usage_error(sys, `unrecognized option '${a}'`);
-      flags |= BIT[c]!;
-      if (c === "i") flags &= ~FILEUTILS_NO_OVERWRITE;
-      if (c === "n") flags &= ~FILEUTILS_INTERACTIVE;
-      continue;
-    }
-    if (!a.startsWith("-") || a === "-") {
-      args.push(a);
-      continue;
-    }
-    for (let j = 1; j < a.length; j++) {
-      const c = a[j]!;
-      if (c === "t") {
-        target = a.length > j + 1 ? a.slice(j + 1) : (argv[++i] ?? null);
-        if (target === null) return usage_error(sys, "option requires an argument -- 't'");
-        break;
-      }
-      const bit = BIT[c];
-      if (bit === undefined) return usage_error(sys, `invalid option -- '${c}'`);
-      flags |= bit;
-      if (c === "i") flags &= ~FILEUTILS_NO_OVERWRITE;
-      if (c === "n") flags &= ~FILEUTILS_INTERACTIVE;
-    }
-  }
+  const parsed = parse_cp_mv_args(argv, LONG, (c) => {
+    const bit = BIT[c];
+    if (bit === undefined) return false;
+    flags |= bit;
+    if (c === "i") flags &= ~FILEUTILS_NO_OVERWRITE;
+    if (c === "n") flags &= ~FILEUTILS_INTERACTIVE;
+    return true;
+  });
+  if (typeof parsed === "string") return usage_error(sys, parsed);
+  const { target, args } = parsed;
   if (target !== null) {
     if (flags & FILEUTILS_NO_TARGET_DIR) return usage_error(sys, null);
     flags |= FILEUTILS_TARGET_DIR;

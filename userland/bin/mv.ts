@@ -1,7 +1,7 @@
 import { EXDEV, strerror } from "../../include/linux/errno.ts";
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import type { Command } from "../lib/command.ts";
-import { ask_y, concat_path_file, copy_file, cp_mv_stat, FILEUTILS_FORCE, FILEUTILS_PRESERVE_STATUS, FILEUTILS_RECUR, last_path_component, new_copy_ctx, remove_file } from "../lib/copy_file.ts";
+import { ask_y, concat_path_file, copy_file, cp_mv_stat, FILEUTILS_FORCE, FILEUTILS_PRESERVE_STATUS, FILEUTILS_RECUR, last_path_component, new_copy_ctx, parse_cp_mv_args, remove_file } from "../lib/copy_file.ts";
 
 /**
  * mv (busybox coreutils/mv.c): rename(2); across mounts (-EXDEV) the tree is copied with its mode
@@ -39,46 +39,15 @@ export async function mv(argv: readonly string[], sys: Syscalls): Promise<number
   let mode: "" | "f" | "i" | "n" = "";
   let no_target_dir = false;
   let verbose = false;
-  let target: string | null = null;
-  const args: string[] = [];
-  const opt = (c: string): boolean => {
+  const parsed = parse_cp_mv_args(argv, LONG, (c) => {
     if (c === "f" || c === "i" || c === "n") mode = c;
     else if (c === "T") no_target_dir = true;
     else if (c === "v") verbose = true;
     else return false;
     return true;
-  };
-  for (let i = 1; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === "--") {
-      args.push(...argv.slice(i + 1));
-      break;
-    }
-    if (a.startsWith("--target-directory")) {
-      target = a.includes("=") ? a.slice(a.indexOf("=") + 1) : (argv[++i] ?? null);
-      if (target === null) return usage_error(sys, "option '--target-directory' requires an argument");
-      continue;
-    }
-    if (a.startsWith("--")) {
-      const c = LONG[a];
-      if (c === undefined) return usage_error(sys, `unrecognized option '${a}'`);
-      opt(c);
-      continue;
-    }
-    if (!a.startsWith("-") || a === "-") {
-      args.push(a);
-      continue;
-    }
-    for (let j = 1; j < a.length; j++) {
-      const c = a[j]!;
-      if (c === "t") {
-        target = a.length > j + 1 ? a.slice(j + 1) : (argv[++i] ?? null);
-        if (target === null) return usage_error(sys, "option requires an argument -- 't'");
-        break;
-      }
-      if (!opt(c)) return usage_error(sys, `invalid option -- '${c}'`);
-    }
-  }
+  });
+  if (typeof parsed === "string") return usage_error(sys, parsed);
+  const { target, args } = parsed;
   if (target !== null && no_target_dir) return usage_error(sys, null);
   if (args.length < 1) return usage_error(sys, null);
 

@@ -314,3 +314,45 @@ export async function cp_mv_stat(c: CopyCtx, path: string, follow: boolean): Pro
   }
   return { kind: S_ISDIR(st.st_mode) ? 3 : 1, st };
 }
+
+/**
+ * cp's and mv's shared command line (busybox's getopt32 with their long options): "--" ends the
+ * options, `-t DIR` / `--target-directory[=]DIR` names the target directory, long options map to
+ * letters through `long`, and `opt(letter)` takes every other option letter (false: not one of
+ * ours). The target and the operands, or the message for the usage error.
+ */
+export function parse_cp_mv_args(argv: readonly string[], long: Readonly<Record<string, string>>, opt: (c: string) => boolean): { target: string | null; args: string[] } | string {
+  let target: string | null = null;
+  const args: string[] = [];
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--") {
+      args.push(...argv.slice(i + 1));
+      break;
+    }
+    if (a.startsWith("--target-directory")) {
+      target = a.includes("=") ? a.slice(a.indexOf("=") + 1) : (argv[++i] ?? null);
+      if (target === null) return "option '--target-directory' requires an argument";
+      continue;
+    }
+    if (a.startsWith("--")) {
+      const c = long[a];
+      if (c === undefined || !opt(c)) return `unrecognized option '${a}'`;
+      continue;
+    }
+    if (!a.startsWith("-") || a === "-") {
+      args.push(a);
+      continue;
+    }
+    for (let j = 1; j < a.length; j++) {
+      const c = a[j]!;
+      if (c === "t") {
+        target = a.length > j + 1 ? a.slice(j + 1) : (argv[++i] ?? null);
+        if (target === null) return "option requires an argument -- 't'";
+        break;
+      }
+      if (!opt(c)) return `invalid option -- '${c}'`;
+    }
+  }
+  return { target, args };
+}

@@ -5,18 +5,15 @@
  */
 import { World } from "../hw/world.ts";
 import type { Machine } from "../hw/machine.ts";
-import { serial8250_init } from "../drivers/tty/serial8250.ts";
-import { start_kernel } from "../kernel/main.ts";
-import { PROGRAMS } from "../userland/programs.ts";
 import { DEFAULT_DEVICES, DEFAULT_NETDEVS, plug_device, type NicDevice } from "./board.ts";
 import { parse_netdev, setup_network } from "./netdevs.ts";
 import { inet_aton, inet_ntoa, prefix_mask } from "../include/uapi/in.ts";
-import { ip_auto_config } from "../net/ipv4/ipconfig.ts";
 import { device_help_text } from "../hw/core/qdev.ts";
-import { initramfs_files } from "./initramfs.ts";
 import { host_share_open } from "./hostfs_node.ts";
 import { DEVICE_TYPES } from "../hw/devices.ts";
-import { coldplug_modules, DEFAULT_MODULES, MODULE_INDEX, modules_warnings } from "./modules.ts";
+import { MODULE_INDEX, modules_warnings, set_module_size_provider } from "./modules.ts";
+import { boot_kernel } from "./kernel_boot.ts";
+import { module_source_size_node } from "./module_size_node.ts";
 import { ConsoleEscape, monitor_command, TRACE_CHANNELS } from "./monitor.ts";
 import { parse_args, USAGE } from "./options.ts";
 import { start_lockup_watchdog } from "./lockup_watchdog.ts";
@@ -59,6 +56,7 @@ function die(msg: string, code = 2): never {
 }
 
 async function main(): Promise<void> {
+  set_module_size_provider(module_source_size_node);
   // A closed pipe on the console (`npm start -- -c … | head`) ends the run quietly, as SIGPIPE
   // ends a C program, instead of an unhandled 'error' event.
   for (const out of [process.stdout, process.stderr]) {
@@ -160,16 +158,11 @@ async function main(): Promise<void> {
   }
   const has_net = [...nic_netdev.values()].some((id) => id !== undefined);
 
-  machine.cmdline = [interactive ? "" : "quiet", has_net || cfg.ip !== null ? ip_arg : "", cfg.append].filter((s) => s !== "").join(" ");
   if (cfg.modules !== null) for (const w of modules_warnings(machine, cfg.modules, has_net || cfg.ip !== null)) process.stderr.write(`ringzero: warning: ${w}\n`);
-  const kernel = start_kernel(machine.platform(), {
-    initcalls: [serial8250_init],
-    late_initcalls: [ip_auto_config],
-    modules: MODULE_INDEX,
-    default_modules: cfg.modules ?? [...DEFAULT_MODULES, ...coldplug_modules(machine)],
-    programs: PROGRAMS,
-    initramfs: await initramfs_files(MODULE_INDEX, DEVICE_TYPES),
-    init_argv: interactive ? ["init"] : ["init", "-c", cfg.command!],
+  const kernel = await boot_kernel(machine, {
+    command: cfg.command,
+    modules: cfg.modules,
+    cmdline: [interactive ? "" : "quiet", has_net || cfg.ip !== null ? ip_arg : "", cfg.append].filter((s) => s !== "").join(" "),
   });
   // A JavaScript loop that never returns is caught from a second thread (boot/lockup_watchdog.ts).
   const watchdog =

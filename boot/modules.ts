@@ -2,22 +2,20 @@
  * The module index (this kernel's /lib/modules): every loadable module by name, how to load it,
  * and its size (the module's source bytes, shown by lsmod).
  */
-import { statSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { ModuleIndex, ModuleIndexEntry, ModuleInfo } from "../include/linux/module.ts";
 import type { Machine } from "../hw/machine.ts";
 import type { PciDevice } from "../hw/pci/pci_device.ts";
 import { machine_nics } from "./board.ts";
 
-const ROOT = process.env["RINGZERO_ROOT"] ?? join(fileURLToPath(import.meta.url), "..", "..");
+/**
+ * Where a module's size comes from: its source file's byte count, which only the host can read
+ * (boot/module_size_node.ts on Node; the page's build writes the numbers into the bundle). Until a
+ * provider is set, sizes are 0.
+ */
+let size_provider: ((rel: string) => number) | null = null;
 
-function source_size(rel: string): number {
-  try {
-    return statSync(join(ROOT, rel)).size;
-  } catch {
-    return 0;
-  }
+export function set_module_size_provider(fn: (rel: string) => number): void {
+  size_provider = fn;
 }
 
 /**
@@ -38,7 +36,14 @@ export interface ModuleIndexEntryWithAlias extends ModuleIndexEntry {
 }
 
 function entry(rel: string, load: () => Promise<{ default: ModuleInfo }>, alias: ModuleAlias = {}): ModuleIndexEntryWithAlias {
-  return { load: async () => (await load()).default, size: source_size(rel), alias, rel };
+  return {
+    load: async () => (await load()).default,
+    get size() {
+      return size_provider?.(rel) ?? 0;
+    },
+    alias,
+    rel,
+  };
 }
 
 /** virtio-pci claims every 1af4:1000–107f function (virtio_pci_id_table). */

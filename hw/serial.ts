@@ -10,6 +10,9 @@ import type { IrqPin } from "./ioapic.ts";
 export const UART_COM1_BASE = 0x3f8;
 export const UART_COM1_GSI = 4;
 
+/** Text from the host terminal goes in as UTF-8. */
+const UTF8 = new TextEncoder();
+
 const UART_RX = 0; // RBR (read), THR (write)
 const UART_IER = 1;
 const UART_IIR = 2;
@@ -48,7 +51,7 @@ export class Uart16550 implements MemoryRegionOps {
   /** Bytes from the host terminal. */
   receive(bytes: Uint8Array | string): void {
     const was = this.irq_condition();
-    if (typeof bytes === "string") for (const b of Buffer.from(bytes, "utf8")) this.rx.push(b);
+    if (typeof bytes === "string") for (const b of UTF8.encode(bytes)) this.rx.push(b);
     else for (const b of bytes) this.rx.push(b);
     if (!was) this.update_irq();
   }

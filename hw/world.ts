@@ -1,4 +1,5 @@
 import { VirtualClock } from "./clock.ts";
+import { host_yield } from "../lib/host_yield.ts";
 import { Machine, type MachineConfig } from "./machine.ts";
 
 export type ClockMode = "virtual" | "realtime";
@@ -55,8 +56,47 @@ export class World {
    */
   private generation = 0;
 
+  /** The clock is held (pause): the loop waits for resume() or step(); time stands still. */
+  private held = false;
+  /** While stepping: the clock time at which the world holds again (-1: not stepping). */
+  private step_to_ns = -1;
+
   constructor(mode: ClockMode = "virtual") {
     this.mode = mode;
+  }
+
+  get paused(): boolean {
+    return this.held;
+  }
+
+  /**
+   * Hold the machines' clock (a debugger's stop): after the slice in progress, no CPU runs and no
+   * device timer fires until resume() or step(). Input that arrives meanwhile waits in the devices.
+   */
+  pause(): void {
+    this.held = true;
+    this.step_to_ns = -1;
+  }
+
+  resume(): void {
+    this.held = false;
+    this.step_to_ns = -1;
+    this.rebase_wall();
+    this.kick();
+  }
+
+  /** Run for `ns` of machine time, then hold again. */
+  step(ns: number): void {
+    this.held = false;
+    this.step_to_ns = this.clock.now_ns() + Math.max(1, ns);
+    this.rebase_wall();
+    this.kick();
+  }
+
+  /** Realtime pacing starts again from now (after a hold, the clock must not leap to catch up). */
+  private rebase_wall(): void {
+    this.wall_origin_ms = performance.now();
+    this.virtual_origin_ns = this.clock.now_ns();
   }
 
   add_machine(config: MachineConfig = {}): Machine {
@@ -155,22 +195,32 @@ export class World {
       m.ioapic.on_deliverable = kick;
       m.lapic.on_deliverable = kick;
     }
-    if (realtime) {
-      this.wall_origin_ms = performance.now();
-      this.virtual_origin_ns = this.clock.now_ns();
-    }
+    if (realtime) this.rebase_wall();
     let last_yield = performance.now();
     const hb = this.heartbeat;
     const gen = this.generation;
+    const run_deadline = deadline;
     for (;;) {
       if (until !== undefined && until()) return "until";
+      if (this.step_to_ns >= 0 || this.held) {
+        if (this.step_to_ns >= 0 && this.clock.now_ns() >= this.step_to_ns) this.pause();
+        if (this.held) {
+          await this.wait_for_kick(1000);
+          if (gen !== this.generation) return ABANDONED;
+          last_yield = performance.now();
+          deadline = run_deadline;
+          continue;
+        }
+        // Stepping: time goes no further than the step's end (and never past the run's deadline).
+        deadline = Math.min(run_deadline, this.step_to_ns);
+      }
       if (realtime) {
         const target = Math.min(this.wall_ns(), deadline);
         if (target > this.clock.now_ns()) this.clock.advance_to(target);
         const now_ms = performance.now();
         if (now_ms - last_yield >= REALTIME_YIELD_MS) {
           last_yield = now_ms;
-          await new Promise<void>((r) => setImmediate(r));
+          await host_yield();
           if (gen !== this.generation) return ABANDONED;
         }
       }
@@ -204,7 +254,7 @@ export class World {
         // Work takes time (hw/cpu.ts CPU_COST): a CPU that never halts still sees its timers.
         if (!realtime && charge > 0) {
           this.clock.advance_to(Math.min(this.clock.now_ns() + charge, deadline));
-          if (this.clock.now_ns() >= deadline) return "deadline";
+          if (this.clock.now_ns() >= deadline && deadline === run_deadline) return "deadline";
         }
         continue;
       }
@@ -217,21 +267,25 @@ export class World {
           // Input can only arrive through Node's event loop: let it run now and then.
           if (this.external_sources > 0 && performance.now() - last_yield >= REALTIME_YIELD_MS) {
             last_yield = performance.now();
-            await new Promise<void>((r) => setImmediate(r));
+            await host_yield();
             if (gen !== this.generation) return ABANDONED;
           }
           continue;
         }
         if (deadline !== Infinity) {
           this.clock.advance_to(deadline);
-          return "deadline";
+          if (deadline === run_deadline) return "deadline";
+          continue; // the end of a step: the loop's top holds the clock
         }
         if (this.external_sources === 0) return "idle";
         await this.wait_for_kick(1000); // virtual time stands still until input arrives
         if (gen !== this.generation) return ABANDONED;
         continue;
       }
-      if (this.clock.now_ns() >= deadline) return "deadline";
+      if (this.clock.now_ns() >= deadline) {
+        if (deadline === run_deadline) return "deadline";
+        continue;
+      }
       if (next === Infinity && this.external_sources === 0) return "idle";
       const wake_at = Math.min(next, deadline);
       const wait_ms = wake_at === Infinity ? 1000 : Math.max(0, (wake_at - this.wall_ns()) / 1e6);
@@ -242,7 +296,7 @@ export class World {
       } else if (wait_ms > 0) {
         // setTimeout cannot wait less than a millisecond; for short waits keep turning the event
         // loop, so a device event 10 us away happens 10 us later, not 1 ms later.
-        await new Promise<void>((r) => setImmediate(r));
+        await host_yield();
         if (gen !== this.generation) return ABANDONED;
         last_yield = performance.now();
       }

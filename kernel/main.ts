@@ -33,7 +33,7 @@ import { do_softirq, local_softirq_pending, open_softirq, raise_softirq, show_so
 import { format_uptime } from "./time/uptime.ts";
 import { run_timers } from "./time/timer.ts";
 import { system_wq } from "./workqueue.ts";
-import { RINGZERO_VERSION } from "./version.ts";
+import { RINGZERO_HOST, RINGZERO_VERSION } from "./version.ts";
 import { current_ns } from "./fs/namespace.ts";
 
 
@@ -114,7 +114,7 @@ function proc_root_init(): void {
   proc_create("uptime", format_uptime);
   proc_create("loadavg", loadavg_proc_show);
   proc_create("stat", show_stat);
-  proc_create("version", () => `ringzero version ${RINGZERO_VERSION} (node ${process.version})\n`);
+  proc_create("version", () => `ringzero version ${RINGZERO_VERSION} (${RINGZERO_HOST})\n`);
   proc_create("kmsg", dmesg_text);
   proc_create("modules", show_modules);
   proc_create("cmdline", () => `${this_kernel().platform.firmware.cmdline}\n`);
@@ -136,7 +136,7 @@ export function start_kernel(platform: Platform, opts: BootOptions = {}): Kernel
   const k = new Kernel(platform);
   set_this_kernel(k);
   parse_cmdline(platform.firmware.cmdline);
-  pr_notice("ringzero version %s (node %s) #1\n", RINGZERO_VERSION, process.version);
+  pr_notice("ringzero version %s (%s) #1\n", RINGZERO_VERSION, RINGZERO_HOST);
   pr_info("Command line: %s\n", platform.firmware.cmdline);
   print_memory_map(platform);
 

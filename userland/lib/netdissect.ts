@@ -42,7 +42,8 @@ export function hex_dump(f: Uint8Array, from: number, to: number): string {
     for (let i = 0; i < 16 && o + i < to; i++) {
       const b = f[o + i]!;
       hex += (i % 2 === 0 ? " " : "") + b.toString(16).padStart(2, "0");
-      asc += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : ".";
+      // tcpdump prints only ND_ASCII_ISGRAPH bytes (0x21-0x7e): a space is "." too (print-ascii.c).
+      asc += b > 0x20 && b < 0x7f ? String.fromCharCode(b) : ".";
     }
     out += `\n\t0x${(o - from).toString(16).padStart(4, "0")}: ${hex.padEnd(40)}  ${asc}`;
   }

@@ -34,9 +34,11 @@ export const packets_panel: PanelFactory = (ctx: PanelContext): Panel => {
   const download = doc.createElement("button");
   download.type = "button";
   download.textContent = "download pcap";
+  download.setAttribute("data-action", "download-pcap");
   const clear = doc.createElement("button");
   clear.type = "button";
   clear.textContent = "clear";
+  clear.setAttribute("data-action", "clear-capture");
   head.append(title, counter, download, clear);
 
   const list = doc.createElement("div");

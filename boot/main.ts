@@ -146,10 +146,11 @@ async function main(): Promise<void> {
     if (first === undefined) die("--pcap: there is no NIC with a network back-end to capture");
     dumps.push([first, cfg.pcap]);
   }
-  const net = setup_network(world, machine, netdevs, nic_netdev, dumps);
+  const net = setup_network(world, machine, netdevs, nic_netdev, dumps, cfg.ws_relay);
   if (typeof net === "string") die(net);
   if (net.external.length > 0 && cfg.clock_explicit && cfg.clock === "virtual") {
-    die(`--clock virtual: netdev '${net.external[0]!.id}' talks to the outside world, which runs on wall-clock time; use --clock realtime`);
+    const what = net.external[0]!.id === "ws-relay" ? "--ws-relay" : `netdev '${net.external[0]!.id}'`;
+    die(`--clock virtual: ${what} talks to the outside world, which runs on wall-clock time; use --clock realtime`);
   }
   for (const b of net.external) {
     const err = await b.start();

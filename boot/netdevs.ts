@@ -34,6 +34,7 @@ import { SocketBackend } from "../hw/net/netdev_socket.ts";
 import { StreamBackend, type StreamAddress } from "../hw/net/netdev_stream.ts";
 import { PcapTap, PcapWriter } from "../hw/net/pcap.ts";
 import { UserNet, type UserNetConfig } from "../hw/net/user_net.ts";
+import { WsRelay } from "../hw/net/netdev_ws_relay.ts";
 import type { HostResolver } from "../hw/net/user_net_dns.ts";
 import { node_host_resolver } from "../hw/net/host_resolver.ts";
 import { node_host_net, type NodeHostNet } from "../hw/net/host_net_node.ts";
@@ -279,9 +280,17 @@ export interface NetworkSetup {
 
 /**
  * Create the back-ends, capture points and connections. Returns what was made, or one error line.
- * `dumps` are filter-dump objects: [netdev id, file].
+ * `dumps` are filter-dump objects: [netdev id, file]. `ws_relay` (--ws-relay): the first NIC with a
+ * back-end and that back-end are joined through the relay's hub, where WebSocket clients plug in.
  */
-export function setup_network(world: World, m: Machine, netdevs: readonly string[], nic_netdev: ReadonlyMap<NicDevice, string | undefined>, dumps: readonly [string, string][]): NetworkSetup | string {
+export function setup_network(
+  world: World,
+  m: Machine,
+  netdevs: readonly string[],
+  nic_netdev: ReadonlyMap<NicDevice, string | undefined>,
+  dumps: readonly [string, string][],
+  ws_relay: { host: string; port: number } | null = null,
+): NetworkSetup | string {
   const env: BackendEnv = { world, machine: m, kick: () => world.kick() };
   const backends = new Map<string, NetEndpoint>();
   const external: (SocketBackend | ExternalBackend)[] = [];
@@ -347,6 +356,7 @@ export function setup_network(world: World, m: Machine, netdevs: readonly string
       return `cannot write capture file '${file}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
     }
   }
+  const relay = ws_relay === null ? null : new WsRelay({ ...ws_relay, clock: m.clock, tracer: m.tracer, kick: env.kick });
   const used = new Set<string>();
   for (const [nic, id] of nic_netdev) {
     if (id === undefined) continue;
@@ -354,13 +364,23 @@ export function setup_network(world: World, m: Machine, netdevs: readonly string
     if (b === undefined) return `-device ${nic_model(nic)},netdev=${id}: Property 'netdev' can't find value '${id}'`;
     if (used.has(id)) return `-device ${nic_model(nic)},netdev=${id}: netdev '${id}' is already in use by another NIC`;
     used.add(id);
+    // The first NIC with a back-end: the relay's hub goes between them (a capture stays at the NIC).
+    let front: NetEndpoint = b;
+    if (relay !== null && relay.net_side.peer === null) {
+      net_connect(relay.net_side, b);
+      front = relay.nic_side;
+    }
     const w = dumped.get(id);
-    if (w === undefined) net_connect(b, nic);
+    if (w === undefined) net_connect(front, nic);
     else {
       const tap = new PcapTap(w);
       net_connect(nic, tap.nic_side);
-      net_connect(tap.net_side, b);
+      net_connect(tap.net_side, front);
     }
+  }
+  if (relay !== null) {
+    if (relay.net_side.peer === null) return "--ws-relay: there is no NIC with a network back-end to relay";
+    external.push(relay);
   }
   const hubs = [...new Set([...backends.values()].filter((b): b is HubPort => b instanceof HubPort).map((p) => p.hub))];
   return { external, writers, hubs };

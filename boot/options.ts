@@ -22,6 +22,8 @@ export interface BootConfig {
   pcap: string | null;
   /** QEMU -object specifications (filter-dump). */
   objects: string[];
+  /** --ws-relay [HOST:]PORT: WebSocket clients join the first NIC's wire (hw/net/netdev_ws_relay.ts). */
+  ws_relay: { host: string; port: number } | null;
   /** Static address "ADDR/PREFIX[,GATEWAY]" instead of DHCP (taken by the network issues). */
   ip: string | null;
   /** Leave out the default devices. */
@@ -96,6 +98,8 @@ ${wrap_list("Devices: ", DEVICE_TYPES.map((t) => t.name))}
   --pcap FILE                capture every frame of the first NIC to FILE (libpcap)
   -object, --object filter-dump,id=ID,netdev=NETDEV,file=FILE
                              capture every frame on NETDEV to FILE (libpcap)
+  --ws-relay [HOST:]PORT     WebSocket clients (a ringzero page) join the first NIC's wire at
+                             ws://HOST:PORT/ (HOST defaults to 127.0.0.1; QEMU stream framing)
   --ip ADDR/PREFIX[,GW]      static IPv4 address instead of DHCP
   -append, --append "ARGS"   kernel command line (quiet, loglevel=N)
   --modules LIST             modules to load at boot, comma separated ("" for none)
@@ -146,6 +150,7 @@ export function parse_args(argv: readonly string[]): BootConfig | string {
     nics: [],
     pcap: null,
     objects: [],
+    ws_relay: null,
     ip: null,
     nodefaults: false,
     append: "",
@@ -229,6 +234,14 @@ export function parse_args(argv: readonly string[]): BootConfig | string {
         case "--pcap":
           cfg.pcap = need();
           break;
+        case "--ws-relay": {
+          const v = need();
+          const m = /^(?:(\[[0-9A-Fa-f:.]+\]|[^:[\]]+):)?(\d{1,5})$/.exec(v);
+          const port = m === null ? NaN : Number(m[2]);
+          if (m === null || port < 1 || port > 65535) return `--ws-relay: expected [HOST:]PORT, e.g. 8765 or 127.0.0.1:8765 (got '${v}')`;
+          cfg.ws_relay = { host: m[1]?.replace(/^\[|\]$/g, "") ?? "127.0.0.1", port };
+          break;
+        }
         case "--ip":
           cfg.ip = need();
           break;

@@ -7,17 +7,8 @@
  * slices of the run loop: never while kernel code is running. A panel only reads: it never writes
  * a register, a descriptor or a kernel structure.
  */
-import type { Machine } from "../hw/machine.ts";
 import type { World } from "../hw/world.ts";
-import type { Kernel } from "../kernel/kernel.ts";
-
-/** One booted machine of the page. */
-export interface WebMachine {
-  /** "ringzero" (the single machine) or "left"/"right" (the two-machine preset). */
-  readonly name: string;
-  readonly machine: Machine;
-  readonly kernel: Kernel;
-}
+import type { WebMachine } from "./state/web_machine.ts";
 
 export interface PanelContext {
   readonly world: World;

@@ -115,6 +115,16 @@ export class VirtQueue {
   private num_added = 0;
   private last_used_idx = 0;
   private avail_idx_shadow = 0;
+
+  /** The next used-ring index the driver will read (read-only view: the page's ring panel). */
+  get last_used(): number {
+    return this.last_used_idx;
+  }
+
+  /** The avail idx the driver has published. */
+  get avail_idx(): number {
+    return this.avail_idx_shadow;
+  }
   private avail_flags_shadow = 0;
   /** The caller's token for each chain head, null when the head is free. */
   private readonly desc_state: unknown[];

@@ -3,6 +3,7 @@ import { existsSync, unlinkSync } from "node:fs";
 import type { VirtualClock } from "../clock.ts";
 import type { Tracer } from "../trace.ts";
 import { NET_BUFSIZE, SocketBackend } from "./netdev_socket.ts";
+import { StreamRecordParser } from "./stream_framing.ts";
 
 /**
  * QEMU's `-netdev stream` (and the legacy `socket,listen=/connect=`): a byte stream over TCP or a
@@ -33,11 +34,8 @@ export class StreamBackend extends SocketBackend {
   private retry: NodeJS.Timeout | null = null;
   /** The last connect failure was reported (once per outage, not once per retry). */
   private connect_failure_reported = false;
-  /** Reassembly state: the 4-byte header, then the frame. */
-  private readonly hdr = Buffer.alloc(4);
-  private hdr_have = 0;
-  private frame: Buffer | null = null;
-  private frame_have = 0;
+  /** Reassembly of records split or merged across reads. */
+  private readonly reassembly = new StreamRecordParser(NET_BUFSIZE);
 
   constructor(id: string, clock: VirtualClock, tracer: Tracer, kick: () => void, server: boolean, addr: StreamAddress, reconnect_ms = 1000) {
     super(id, clock, tracer, kick);
@@ -142,8 +140,7 @@ export class StreamBackend extends SocketBackend {
 
   private attach(s: Socket): void {
     this.sock = s;
-    this.hdr_have = 0;
-    this.frame = null;
+    this.reassembly.reset();
     this.stats.connects++;
     s.setNoDelay(true);
     s.on("data", (d: Buffer) => this.input(d));
@@ -158,7 +155,7 @@ export class StreamBackend extends SocketBackend {
   /** The peer closed the connection (or it broke). */
   private detach(s: Socket): void {
     if (this.sock !== s) return;
-    if (this.frame !== null || this.hdr_have > 0) {
+    if (this.reassembly.pending()) {
       this.stats.truncated++;
       this.warn("connection closed in the middle of a record: partial frame dropped");
     }
@@ -169,8 +166,7 @@ export class StreamBackend extends SocketBackend {
   private drop_peer(): void {
     const s = this.sock!;
     this.sock = null;
-    this.frame = null;
-    this.hdr_have = 0;
+    this.reassembly.reset();
     this.stats.disconnects++;
     this.log("disconnected");
     this.set_carrier(false);
@@ -189,44 +185,13 @@ export class StreamBackend extends SocketBackend {
     if (s !== undefined) this.attach(s);
   }
 
-  /**
-   * Reassemble records from a chunk of the stream. A record that lies whole in the chunk is handed
-   * on as a view of it (Node gives every read a fresh buffer and never reuses it); only a record
-   * split across reads is copied together.
-   */
+  /** Records from a chunk of the stream (Node gives every read a fresh buffer and never reuses it). */
   private input(d: Buffer): void {
-    let i = 0;
-    while (i < d.length && this.sock !== null) {
-      if (this.frame === null) {
-        const n = Math.min(4 - this.hdr_have, d.length - i);
-        d.copy(this.hdr, this.hdr_have, i, i + n);
-        this.hdr_have += n;
-        i += n;
-        if (this.hdr_have < 4) return;
-        this.hdr_have = 0;
-        const len = this.hdr.readUInt32BE(0);
-        if (len > NET_BUFSIZE) {
-          this.stats.oversize++;
-          this.warn(`oversized packet: record length ${len} > ${NET_BUFSIZE}; closing the connection`);
-          this.drop_peer();
-          return;
-        }
-        if (d.length - i >= len) {
-          this.enqueue(d.subarray(i, i + len));
-          i += len;
-          continue;
-        }
-        this.frame = Buffer.allocUnsafe(len);
-        this.frame_have = 0;
-      }
-      const n = Math.min(this.frame.length - this.frame_have, d.length - i);
-      d.copy(this.frame, this.frame_have, i, i + n);
-      this.frame_have += n;
-      i += n;
-      if (this.frame_have === this.frame.length) {
-        this.enqueue(this.frame);
-        this.frame = null;
-      }
+    const bad = this.reassembly.feed(d, (f) => this.enqueue(f));
+    if (bad !== null) {
+      this.stats.oversize++;
+      this.warn(`oversized packet: record length ${bad} > ${NET_BUFSIZE}; closing the connection`);
+      this.drop_peer();
     }
   }
 

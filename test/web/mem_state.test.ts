@@ -15,7 +15,7 @@ import { load_module } from "../../kernel/module.ts";
 import { msleep } from "../../kernel/sched/core.ts";
 import type { E1000 } from "../../hw/net/e1000.ts";
 import { boot_net_machine, test_frame, two_nics_on_a_hub, type NetTestMachine } from "../helpers/net_machine.ts";
-import type { WebMachine } from "../../web/panel.ts";
+import type { WebMachine } from "../../web/state/web_machine.ts";
 import { mem_snapshot } from "../../web/state/mem_state.ts";
 
 const web = (tm: NetTestMachine): WebMachine => ({ name: "ringzero", machine: tm.machine, kernel: tm.kernel });

@@ -11,7 +11,7 @@ import { pci_get_slot } from "../../kernel/pci/probe.ts";
 import { PCI_DEVFN } from "../../include/kernel/pci.ts";
 import { Sink } from "../helpers/nic_harness.ts";
 import { boot_host, boot_net_machine } from "../helpers/net_machine.ts";
-import type { WebMachine } from "../../web/panel.ts";
+import type { WebMachine } from "../../web/state/web_machine.ts";
 import { pci_tree } from "../../web/state/pci_state.ts";
 
 /** Boot a host with one NIC in slot 3, run `command` in its shell; the machine and the console output. */

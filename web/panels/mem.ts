@@ -12,7 +12,8 @@
  * data-pbuf-capacity; each order's row has data-order and data-blocks.
  */
 import "./mem.css";
-import type { Panel, PanelContext, PanelFactory, WebMachine } from "../panel.ts";
+import type { Panel, PanelContext, PanelFactory } from "../panel.ts";
+import type { WebMachine } from "../state/web_machine.ts";
 import { mem_snapshot, type MemSnapshot } from "../state/mem_state.ts";
 
 /** "4K", "2M", "1.5M": bytes in binary units, as short as they go. */

@@ -13,7 +13,8 @@
  * in the capture), the hex view data-hex-for (the number of the frame it shows, "" for none).
  */
 import "./packets.css";
-import type { Panel, PanelContext, PanelFactory, WebMachine } from "../panel.ts";
+import type { Panel, PanelContext, PanelFactory } from "../panel.ts";
+import type { WebMachine } from "../state/web_machine.ts";
 import { packet_capture_attach, type PacketCapture } from "../state/packet_capture.ts";
 
 /** Rows kept in the DOM at most (the capture holds more; the pcap download has them all). */

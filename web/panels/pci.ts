@@ -12,7 +12,8 @@
  * none); the root has data-generation.
  */
 import "./pci.css";
-import type { Panel, PanelContext, PanelFactory, WebMachine } from "../panel.ts";
+import type { Panel, PanelContext, PanelFactory } from "../panel.ts";
+import type { WebMachine } from "../state/web_machine.ts";
 import { pci_msix_counters, pci_tree, type PciFunctionInfo, type PciTree } from "../state/pci_state.ts";
 
 const hx = (n: number, w: number): string => n.toString(16).padStart(w, "0");

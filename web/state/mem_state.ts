@@ -25,7 +25,7 @@ import { PBUF_SIZE, type PBuf } from "../../include/net/netdevice.ts";
 import { with_kernel } from "../../kernel/kernel.ts";
 import { page_zone } from "../../kernel/mm/page_alloc.ts";
 import { pbuf_stats } from "../../kernel/mm/pbuf.ts";
-import type { WebMachine } from "../panel.ts";
+import type { WebMachine } from "./web_machine.ts";
 
 export interface PbufSnapshot {
   /** Bytes per buffer (PBUF_SIZE). */

@@ -54,7 +54,7 @@ import { pci_irq_vector } from "../../kernel/pci/msi.ts";
 import { pci_get_slot } from "../../kernel/pci/probe.ts";
 import { PCI_IDS_BUILTIN } from "../../userland/lib/pci_ids.ts";
 import { pci_class_name, pci_device_name, pci_id_db_new, pci_ids_parse, pci_subsystem_name, type PciIdDb } from "../../userland/lib/pci_names.ts";
-import type { WebMachine } from "../panel.ts";
+import type { WebMachine } from "./web_machine.ts";
 
 export interface PciBarInfo {
   readonly index: number;

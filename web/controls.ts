@@ -128,7 +128,12 @@ export function build_controls(root: HTMLElement, c: ControlsContext): () => voi
     location.search = web_options_query(next);
     if (web_options_query(next) === location.search || (web_options_query(next) === "" && location.search === "")) location.reload();
   };
-  mach.append(preset, nicm, mem, coherent, clk, seed, reboot);
+  const labelled = (text: string, input: HTMLElement): HTMLLabelElement => {
+    const l = el(doc, "label", {}, `${text} `);
+    l.append(input);
+    return l;
+  };
+  mach.append(labelled("preset", preset), labelled("NIC", nicm), labelled("RAM", mem), labelled("dma-coherent", coherent), labelled("clock", clk), labelled("seed", seed), reboot);
 
   // Which machine the panels show (two-machine preset).
   const which = el(doc, "fieldset", { class: "ctl", "data-ctl": "which" });

@@ -64,6 +64,24 @@ describe.skipIf(!have_chromium)("the page in Chromium", () => {
     await rz.wait_for("e1000: eth0 NIC Link is Up 1000 Mbps Full Duplex", { from });
   });
 
+  it("injects a fault and switches a trace channel from the page, as ~inject and ~trace do", async () => {
+    let from = (await rz.text()).length;
+    await rz.page.locator('[data-control="fault"]').selectOption("link_flap");
+    await rz.page.locator('[data-action="inject"]').click();
+    await expect.poll(() => rz.page.locator("#monitor-log").textContent()).toContain("e1000.0: injected link_flap");
+    await rz.wait_for("e1000: eth0 NIC Link is Down", { from });
+    await rz.wait_for("e1000: eth0 NIC Link is Up", { from });
+    const trace = rz.page.locator("#trace-log");
+    const before = await trace.locator("div").count();
+    await rz.page.locator('[data-trace="tx"]').check();
+    from = (await rz.text()).length;
+    await rz.type("ping -c 1 10.0.2.2\r");
+    await rz.wait_for(/packet loss/, { from });
+    await expect.poll(() => trace.locator("div").count()).toBeGreaterThan(before);
+    expect(await trace.textContent()).toMatch(/tx/);
+    await rz.page.locator('[data-trace="tx"]').uncheck();
+  });
+
   it("pause holds the machine clock, step moves it by one millisecond, resume lets it run", async () => {
     const now = async (): Promise<number> => Number(await rz.page.locator("[data-now-ns]").first().getAttribute("data-now-ns"));
     await rz.page.locator('[data-action="pause"]').click();

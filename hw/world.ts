@@ -93,6 +93,17 @@ export class World {
     this.kick();
   }
 
+  /**
+   * The machines' time as an observer between slices sees it. In realtime mode, while the loop
+   * runs, that is the wall clock's reading (capped at the next event): the virtual clock is only
+   * moved when the loop next wakes, and nothing can happen in between. Otherwise the clock itself.
+   */
+  now_ns(): number {
+    const c = this.clock.now_ns();
+    if (this.mode !== "realtime" || this.held || this.active === null) return c;
+    return Math.max(c, Math.min(this.wall_ns(), this.clock.next_deadline()));
+  }
+
   /** Realtime pacing starts again from now (after a hold, the clock must not leap to catch up). */
   private rebase_wall(): void {
     this.wall_origin_ms = performance.now();

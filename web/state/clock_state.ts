@@ -152,7 +152,8 @@ export class ClockSampler {
   sample(world: World, now_ms: number): ClockSnapshot {
     const s = this.snap;
     const clock = world.clock;
-    const now = clock.now_ns();
+    // The world's reading: in realtime mode the clock is moved only when the loop wakes.
+    const now = world.now_ns();
     s.now_ns = now;
     const us = Math.floor(now / 1000);
     if (us !== this.last_text_ns) {

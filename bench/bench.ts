@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --json] [-- --only full_path,virtio,alloc,nic_memory,dma,boot,flood,tcp,...]
+ * npm run bench [-- --json] [-- --only full_path,virtio,alloc,nic_memory,dma,boot,flood,tcp,page,...]
  *
  * Figures, never assertions: each is the median of several timed rounds after a warm-up, measured
  * in this process on this machine. Targets are printed beside the figures and the verdict is
@@ -23,6 +23,7 @@ import { bench_nic_memory } from "./nic_memory.ts";
 import { flood } from "./flood.ts";
 import { full_path, type AllocStats } from "./full_path.ts";
 import { tcp_bulk, tcp_connect_rate, type BulkResult } from "./tcp.ts";
+import { bench_page_panels } from "./page_panels.ts";
 
 
 const ROUNDS = 7;
@@ -500,6 +501,7 @@ async function main(): Promise<void> {
     ["ping", () => bench_ping(figures)],
     ["two_machines", () => bench_two_machines(figures)],
     ["tcp", () => bench_tcp(figures)],
+    ["page", () => bench_page_panels(figures, ROUNDS)],
   ];
   for (const [name, run] of parts) if (only === null || only.has(name)) await run();
   if (json) {

@@ -4,7 +4,7 @@
  * both the gateway and the Node ringzero.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
+import { free_port } from "../helpers/free_port.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ENTRY, ROOT } from "../helpers/run_entry.ts";
 import { have_chromium, open_page, start_site, type WebSite } from "./browser.ts";
@@ -12,16 +12,6 @@ import { have_chromium, open_page, start_site, type WebSite } from "./browser.ts
 let site: WebSite;
 let node: ChildProcess | null = null;
 let port = 0;
-
-function free_port(): Promise<number> {
-  return new Promise((ok) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => ok(p));
-    });
-  });
-}
 
 beforeAll(async () => {
   if (!have_chromium) return;

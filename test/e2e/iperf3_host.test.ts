@@ -12,7 +12,7 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { free_port } from "../helpers/free_port.ts";
 import { afterEach, describe, expect, it } from "vitest";
 import { unit_snprintf } from "../../userland/lib/iperf_locale.ts";
 import { RingzeroProcess } from "../helpers/child.ts";
@@ -26,17 +26,6 @@ afterEach(async () => {
   for (const h of hosts.splice(0)) h.kill();
   await Promise.all(live.splice(0).map((p) => p.kill()));
 });
-
-/** A TCP port free on 127.0.0.1 right now. */
-function free_port(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Run the host's iperf3; resolves with its exit status and output. */
 function host_iperf3(args: string[]): { done: Promise<{ code: number | null; out: string; err: string }> } {

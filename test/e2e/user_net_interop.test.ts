@@ -5,7 +5,7 @@
  * iperf3 against ringzero's is in iperf3_host.test.ts).
  */
 import { createServer as http_server, get as http_get, type Server } from "node:http";
-import { createServer as tcp_server } from "node:net";
+import { free_port } from "../helpers/free_port.ts";
 import { afterEach, describe, expect, it } from "vitest";
 import { RingzeroProcess } from "../helpers/child.ts";
 import { run_ringzero } from "../helpers/run_entry.ts";
@@ -16,18 +16,6 @@ afterEach(async () => {
   await Promise.all(live.splice(0).map((p) => p.kill()));
   for (const s of servers.splice(0)) s.close();
 });
-
-/** A TCP port free on 127.0.0.1 just now. */
-function free_port(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = tcp_server();
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      const port = typeof a === "object" && a !== null ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function fetch_text(url: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {

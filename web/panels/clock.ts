@@ -12,6 +12,7 @@
  */
 import "./clock.css";
 import type { Panel, PanelContext, PanelFactory } from "../panel.ts";
+import { panel_el, panel_frame } from "./panel_frame.ts";
 import { ClockSampler } from "../state/clock_state.ts";
 
 /** A distance in ns, short: "850 ns", "12.5 µs", "3.2 ms", "1.25 s". */
@@ -25,16 +26,8 @@ function ns_text(ns: number): string {
 
 export const clock_panel: PanelFactory = (ctx: PanelContext): Panel => {
   const doc = ctx.doc;
-  const el = doc.createElement("section");
-  el.className = "rz-clock";
-  const mk = (tag: string, cls: string, text = ""): HTMLElement => {
-    const e = doc.createElement(tag);
-    e.className = cls;
-    if (text !== "") e.textContent = text;
-    return e;
-  };
-  const head = mk("header", "");
-  head.append(mk("h2", "", "clock"));
+  const { el, head } = panel_frame(doc, "clock", "clock");
+  const mk = (tag: string, cls: string, text = ""): HTMLElement => panel_el(doc, tag, cls, text);
   const mode = mk("span", "rz-clock-mode");
   const state = mk("span", "rz-clock-state");
   head.append(mode, state);
@@ -46,7 +39,7 @@ export const clock_panel: PanelFactory = (ctx: PanelContext): Panel => {
   const rt_label = mk("span", "rz-clock-k", "real-time factor");
   main.append(time, unit, rt, rt_label);
   const events = mk("div", "rz-clock-events");
-  el.append(head, main, events);
+  el.append(main, events);
 
   const sampler = new ClockSampler();
   const shown = { time: "", rt: "", mode: "", state: "", events: "", now: -1, factor: "" };

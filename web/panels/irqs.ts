@@ -17,6 +17,7 @@
  */
 import "./irqs.css";
 import type { Panel, PanelContext, PanelFactory } from "../panel.ts";
+import { panel_el, panel_frame } from "./panel_frame.ts";
 import type { WebMachine } from "../state/web_machine.ts";
 import { irq_snapshot, type IrqLine, type ItrSnapshot } from "../state/irq_state.ts";
 
@@ -177,18 +178,11 @@ class ItrBox {
 
 export const irqs_panel: PanelFactory = (ctx: PanelContext): Panel => {
   const doc = ctx.doc;
-  const el = doc.createElement("section");
-  el.className = "rz-irqs";
-  const head = doc.createElement("header");
-  const h2 = doc.createElement("h2");
-  h2.textContent = "interrupts";
-  const sub = doc.createElement("span");
-  sub.className = "rz-irqs-dim";
-  const err = doc.createElement("span");
-  err.className = "rz-irqs-dim";
-  head.append(h2, sub, err);
-  const table = doc.createElement("table");
-  table.className = "rz-irqs-table";
+  const { el, head } = panel_frame(doc, "irqs", "interrupts");
+  const sub = panel_el(doc, "span", "rz-irqs-dim");
+  const err = panel_el(doc, "span", "rz-irqs-dim");
+  head.append(sub, err);
+  const table = panel_el(doc, "table", "rz-irqs-table");
   const thead = doc.createElement("thead");
   const hr = doc.createElement("tr");
   for (const [t, tip] of [
@@ -206,9 +200,8 @@ export const irqs_panel: PanelFactory = (ctx: PanelContext): Panel => {
   thead.append(hr);
   const tbody = doc.createElement("tbody");
   table.append(thead, tbody);
-  const itrs = doc.createElement("div");
-  itrs.className = "rz-itrs";
-  el.append(head, table, itrs);
+  const itrs = panel_el(doc, "div", "rz-itrs");
+  el.append(table, itrs);
 
   let wm: WebMachine | null = null;
   let rows = new Map<IrqLine, LineRow>();

@@ -13,6 +13,7 @@
  */
 import "./mem.css";
 import type { Panel, PanelContext, PanelFactory } from "../panel.ts";
+import { panel_el, panel_frame } from "./panel_frame.ts";
 import type { WebMachine } from "../state/web_machine.ts";
 import { mem_snapshot, type MemSnapshot } from "../state/mem_state.ts";
 
@@ -36,15 +37,9 @@ interface Cell {
 
 export const mem_panel: PanelFactory = (ctx: PanelContext): Panel => {
   const doc = ctx.doc;
-  const el = doc.createElement("section");
-  el.className = "rz-mem";
+  const { el, head } = panel_frame(doc, "mem", "memory");
 
-  const mk = (tag: string, cls: string, text = ""): HTMLElement => {
-    const e = doc.createElement(tag);
-    e.className = cls;
-    if (text !== "") e.textContent = text;
-    return e;
-  };
+  const mk = (tag: string, cls: string, text = ""): HTMLElement => panel_el(doc, tag, cls, text);
   const cell = (parent: HTMLElement, cls: string): Cell => {
     const c = { el: mk("span", cls), shown: "" };
     parent.append(c.el);
@@ -64,10 +59,7 @@ export const mem_panel: PanelFactory = (ctx: PanelContext): Panel => {
     if (e.style.width !== w) e.style.width = w;
   };
 
-  const head = mk("header", "");
-  head.append(mk("h2", "", "memory"));
   const summary = cell(head, "rz-mem-sub");
-  el.append(head);
 
   // Buddy free lists.
   const buddy = mk("div", "rz-mem-box");

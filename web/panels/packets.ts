@@ -14,6 +14,7 @@
  */
 import "./packets.css";
 import type { Panel, PanelContext, PanelFactory } from "../panel.ts";
+import { panel_el, panel_frame } from "./panel_frame.ts";
 import type { WebMachine } from "../state/web_machine.ts";
 import { packet_capture_attach, type PacketCapture } from "../state/packet_capture.ts";
 
@@ -24,14 +25,8 @@ const STICK_PX = 8;
 
 export const packets_panel: PanelFactory = (ctx: PanelContext): Panel => {
   const doc = ctx.doc;
-  const el = doc.createElement("section");
-  el.className = "rz-packets";
-
-  const head = doc.createElement("header");
-  const title = doc.createElement("h2");
-  title.textContent = "packets";
-  const counter = doc.createElement("span");
-  counter.className = "rz-packets-counter";
+  const { el, head } = panel_frame(doc, "packets", "packets");
+  const counter = panel_el(doc, "span", "rz-packets-counter");
   const download = doc.createElement("button");
   download.type = "button";
   download.textContent = "download pcap";
@@ -40,16 +35,13 @@ export const packets_panel: PanelFactory = (ctx: PanelContext): Panel => {
   clear.type = "button";
   clear.textContent = "clear";
   clear.setAttribute("data-action", "clear-capture");
-  head.append(title, counter, download, clear);
+  head.append(counter, download, clear);
 
-  const list = doc.createElement("div");
-  list.className = "rz-packets-list";
+  const list = panel_el(doc, "div", "rz-packets-list");
   list.setAttribute("data-packets-count", "0");
-  const hex = doc.createElement("pre");
-  hex.className = "rz-packets-hex";
+  const hex = panel_el(doc, "pre", "rz-packets-hex", "click a frame to see its bytes");
   hex.setAttribute("data-hex-for", "");
-  hex.textContent = "click a frame to see its bytes";
-  el.append(head, list, hex);
+  el.append(list, hex);
 
   let wm: WebMachine | null = null;
   let cap: PacketCapture | null = null;

@@ -13,6 +13,7 @@
  */
 import "./pci.css";
 import type { Panel, PanelContext, PanelFactory } from "../panel.ts";
+import { panel_el, panel_frame } from "./panel_frame.ts";
 import type { WebMachine } from "../state/web_machine.ts";
 import { pci_msix_counters, pci_tree, type PciFunctionInfo, type PciTree } from "../state/pci_state.ts";
 
@@ -20,17 +21,11 @@ const hx = (n: number, w: number): string => n.toString(16).padStart(w, "0");
 
 export const pci_panel: PanelFactory = (ctx: PanelContext): Panel => {
   const doc = ctx.doc;
-  const el = doc.createElement("section");
-  el.className = "rz-pci";
-  const head = doc.createElement("header");
-  const title = doc.createElement("h2");
-  title.textContent = "PCI";
-  const sub = doc.createElement("span");
-  sub.className = "rz-pci-sub";
-  head.append(title, sub);
-  const body = doc.createElement("div");
-  body.className = "rz-pci-tree";
-  el.append(head, body);
+  const { el, head } = panel_frame(doc, "pci", "PCI");
+  const sub = panel_el(doc, "span", "rz-pci-sub");
+  head.append(sub);
+  const body = panel_el(doc, "div", "rz-pci-tree");
+  el.append(body);
 
   let wm: WebMachine | null = null;
   let drawn: PciTree | null = null;

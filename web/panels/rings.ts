@@ -19,6 +19,7 @@
  */
 import "./rings.css";
 import type { Panel, PanelContext, PanelFactory } from "../panel.ts";
+import { panel_el, panel_frame } from "./panel_frame.ts";
 import type { WebMachine } from "../state/web_machine.ts";
 import { DESC_F, ring_snapshot, type NicRings, type RingSnapshot } from "../state/ring_state.ts";
 
@@ -413,20 +414,12 @@ function legend(doc: Document): HTMLElement {
 
 export const rings_panel: PanelFactory = (ctx: PanelContext): Panel => {
   const doc = ctx.doc;
-  const el = doc.createElement("section");
-  el.className = "rz-rings";
-  const head = doc.createElement("header");
-  const h2 = doc.createElement("h2");
-  h2.textContent = "descriptor rings";
-  const sub = doc.createElement("span");
-  sub.className = "rz-rings-dim";
-  head.append(h2, sub);
-  const body = doc.createElement("div");
-  body.className = "rz-rings-body";
-  const empty = doc.createElement("div");
-  empty.className = "rz-rings-dim";
-  empty.textContent = "no e1000 or virtio-net in this machine";
-  el.append(head, legend(doc), body);
+  const { el, head } = panel_frame(doc, "rings", "descriptor rings");
+  const sub = panel_el(doc, "span", "rz-rings-dim");
+  head.append(sub);
+  const body = panel_el(doc, "div", "rz-rings-body");
+  const empty = panel_el(doc, "div", "rz-rings-dim", "no e1000 or virtio-net in this machine");
+  el.append(legend(doc), body);
 
   let wm: WebMachine | null = null;
   let views: NicView[] = [];

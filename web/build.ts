@@ -71,7 +71,13 @@ const TYPES: Record<string, string> = {
 export function serve_web(dir: string, port: number): Promise<{ port: number; close: () => void }> {
   const root = resolve(dir);
   const server = createServer((req, res) => {
-    const path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+    let path: string;
+    try {
+      path = decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname);
+    } catch {
+      res.writeHead(400, { "content-type": "text/plain" }).end("bad request\n");
+      return;
+    }
     const file = normalize(join(root, path === "/" ? "index.html" : path));
     if (!file.startsWith(root + sep)) {
       res.writeHead(403).end("forbidden\n");

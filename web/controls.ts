@@ -125,8 +125,10 @@ export function build_controls(root: HTMLElement, c: ControlsContext): () => voi
       clock: clk.value as WebOptions["clock"],
       seed: Number.isInteger(Number(seed.value)) && Number(seed.value) >= 0 ? Number(seed.value) : o.seed,
     };
-    location.search = web_options_query(next);
-    if (web_options_query(next) === location.search || (web_options_query(next) === "" && location.search === "")) location.reload();
+    // The options live in the URL: a new query loads the page with them; the same one reloads it.
+    const q = web_options_query(next);
+    if (q === location.search) location.reload();
+    else location.search = q;
   };
   const labelled = (text: string, input: HTMLElement): HTMLLabelElement => {
     const l = el(doc, "label", {}, `${text} `);

@@ -45,7 +45,7 @@ interface MachinePlan {
   ip: string;
 }
 
-function plans(o: WebOptions, world: World, kick: () => void): MachinePlan[] {
+function plans(o: WebOptions, kick: () => void): MachinePlan[] {
   switch (o.preset) {
     case "hub": {
       const hub = new Hub("hub0");
@@ -59,7 +59,6 @@ function plans(o: WebOptions, world: World, kick: () => void): MachinePlan[] {
     case "single":
       return [{ name: "ringzero", mac: "52:54:00:12:34:56", wire: (m) => new UserNet(m.clock), ip: "ip=dhcp" }];
   }
-  void world;
 }
 
 interface Booted {
@@ -76,7 +75,7 @@ async function boot(o: WebOptions, warnings: string[], doc: Document): Promise<B
   const trace_log = doc.getElementById("trace-log")!;
   const machines: WebMachine[] = [];
   const terminals: MachineTerminal[] = [];
-  for (const p of plans(o, world, kick)) {
+  for (const p of plans(o, kick)) {
     const box = doc.createElement("div");
     box.className = "term-box";
     box.dataset["machine"] = p.name;

@@ -13,6 +13,8 @@
  *   -netdev stream,id=ID,server=on|off,addr.type=inet,addr.host=H,addr.port=P[,reconnect-ms=N]
  *   -netdev dgram,id=ID,local.type=inet,local.host=H,local.port=P,remote.type=inet,remote.host=H,remote.port=P
  *   -netdev socket,id=ID,listen=[H]:P | connect=H:P | udp=H:P,localaddr=H:P | mcast=GROUP:P
+ *   -netdev tap,id=ID[,ifname=NAME][,script=FILE|no][,downscript=FILE|no][,br=BRIDGE]
+ *        (a host TAP device through the socat helper: hw/net/netdev_tap.ts)
  *   -netdev hubport,id=ID,hubid=N[,loss=P%][,delay=T][,jitter=T][,dup=P%][,reorder=P%][,seed=N][,limit=N]
  *   -object filter-dump,id=ID,netdev=NETDEV,file=PATH      (and --pcap FILE for the first NIC)
  *
@@ -30,6 +32,7 @@ import { Hub, HubPort } from "../hw/net/hub.ts";
 import { describe_netem, HUB_NETEM_DEFAULTS, HUB_NETEM_KEYS, parse_hub_netem } from "../hw/net/hub_netem.ts";
 import { net_connect, type NetEndpoint } from "../hw/net/net_endpoint.ts";
 import { DgramBackend } from "../hw/net/netdev_dgram.ts";
+import { TapBackend, tap_ifname_valid } from "../hw/net/netdev_tap.ts";
 import { SocketBackend } from "../hw/net/netdev_socket.ts";
 import { StreamBackend, type StreamAddress } from "../hw/net/netdev_stream.ts";
 import { PcapTap, PcapWriter } from "../hw/net/pcap.ts";
@@ -218,6 +221,17 @@ function dgram_backend(spec: NetdevSpec, env: BackendEnv): SocketBackend | strin
   return new DgramBackend(spec.id, env.world.clock, env.machine.tracer, env.kick, { host: spec.props.get("local.host") ?? "127.0.0.1", port: lp }, { host: spec.props.get("remote.host") ?? "127.0.0.1", port: rp });
 }
 
+/** `-netdev tap,id=ID[,ifname=NAME][,script=FILE|no][,downscript=FILE|no][,br=BRIDGE]` (QEMU's spelling). */
+function tap_backend(spec: NetdevSpec, env: BackendEnv): SocketBackend | string {
+  const bad = take(spec, ["ifname", "script", "downscript", "br"]);
+  if (bad) return bad;
+  const ifname = spec.props.get("ifname") ?? null;
+  if (ifname !== null && !tap_ifname_valid(ifname)) return `-netdev tap,id=${spec.id}: ifname '${ifname}' is not a valid interface name (1-15 of A-Z a-z 0-9 _ . -)`;
+  const br = spec.props.get("br") ?? null;
+  if (br !== null && !tap_ifname_valid(br)) return `-netdev tap,id=${spec.id}: br '${br}' is not a valid interface name`;
+  return new TapBackend(spec.id, env.world.clock, env.machine.tracer, env.kick, { ifname, script: spec.props.get("script") ?? null, downscript: spec.props.get("downscript") ?? null, br });
+}
+
 function socket_backend(spec: NetdevSpec, env: BackendEnv): SocketBackend | string {
   const bad = take(spec, ["listen", "connect", "udp", "localaddr", "mcast"]);
   if (bad) return bad;
@@ -333,11 +347,14 @@ export function setup_network(
       case "socket":
         b = socket_backend(spec, env);
         break;
+      case "tap":
+        b = tap_backend(spec, env);
+        break;
       case "hubport":
         b = hub_port(spec, world, m);
         break;
       default:
-        return `-netdev ${s}: network back-end '${spec.type}' is not available (user, stream, dgram, socket, hubport)`;
+        return `-netdev ${s}: network back-end '${spec.type}' is not available (user, tap, stream, dgram, socket, hubport)`;
     }
     if (typeof b === "string") return b;
     if (b instanceof SocketBackend) external.push(b);

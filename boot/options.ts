@@ -91,6 +91,8 @@ ${wrap_list("Devices: ", DEVICE_TYPES.map((t) => t.name))}
                                dgram,id=ID,local.type=inet,local.host=H,local.port=P,
                                      remote.type=inet,remote.host=H,remote.port=P
                                socket,id=ID,listen=[H]:P|connect=H:P|udp=H:P,localaddr=H:P|mcast=G:P
+                               tap,id=ID[,ifname=NAME][,script=FILE|no][,downscript=FILE|no]
+                                   [,br=BRIDGE]  (a host TAP device, opened through socat)
                                hubport,id=ID,hubid=N[,loss=P%][,delay=T][,jitter=T][,dup=P%]
                                      [,reorder=P%][,seed=N][,limit=N]  (the lossy-wire options
                                      are ringzero's own; QEMU's hub has none)

@@ -42,6 +42,7 @@ export class DgramBackend extends SocketBackend {
       s.once("error", (e) => resolve(`-netdev ${this.id}: cannot bind ${this.local.host}:${this.local.port}: ${e.message}`));
       s.bind(this.local.port, multicast ? undefined : this.local.host, () => {
         s.removeAllListeners("error");
+        this.local.port = s.address().port; // port 0 asks for any free one: name the one bound
         s.on("error", (e) => this.warn(`socket error: ${e.message}`));
         try {
           if (multicast) {

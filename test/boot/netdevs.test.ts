@@ -43,7 +43,7 @@ describe("network back-end options", () => {
 
   it("refuses unknown, missing and contradictory options with one line", () => {
     const cases: [string[], string[], string][] = [
-      [["tap,id=t0"], [], "-netdev tap,id=t0: network back-end 'tap' is not available (user, stream, dgram, socket, hubport)"],
+      [["vde,id=t0"], [], "-netdev vde,id=t0: network back-end 'vde' is not available (user, tap, stream, dgram, socket, hubport)"],
       [["user"], [], "-netdev user: Parameter 'id' is missing"],
       [["user,id=a", "user,id=a"], [], "-netdev user,id=a: Duplicate ID 'a' for netdev"],
       [["user,id=a,speed=10"], [], "-netdev user,id=a: Invalid parameter 'speed'"],

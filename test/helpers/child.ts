@@ -16,9 +16,11 @@ export class RingzeroProcess {
   private waiters: (() => void)[] = [];
   readonly exited: Promise<number | null>;
 
-  constructor(args: readonly string[]) {
+  /** `wrap` runs it under another command (e.g. `ip netns exec NS`, which execs in place). */
+  constructor(args: readonly string[], opts: { wrap?: readonly string[] } = {}) {
     this.args = args;
-    this.child = spawn(process.execPath, [ENTRY, ...args], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
+    const cmd = [...(opts.wrap ?? []), process.execPath, ENTRY, ...args];
+    this.child = spawn(cmd[0]!, cmd.slice(1), { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
     const take = (d: Buffer): void => {
       this.output += d.toString();
       for (const w of this.waiters.splice(0)) w();

@@ -24,6 +24,7 @@ const NODE_ONLY = [
   "hw/net/netdev_stream.ts",
   "hw/net/netdev_dgram.ts",
   "hw/net/netdev_ws_relay.ts",
+  "hw/net/netdev_tap.ts",
   "hw/net/pcap.ts",
   "web/build.ts",
 ];

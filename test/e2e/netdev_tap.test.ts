@@ -5,11 +5,11 @@
  * all there, and nothing touches the machine's real network.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { find_program } from "../../hw/net/netdev_tap.ts";
+import { find_program, tap_helper_error, tap_script } from "../../hw/net/netdev_tap.ts";
 import { RingzeroProcess } from "../helpers/child.ts";
 import { run_ringzero } from "../helpers/run_entry.ts";
 
@@ -172,18 +172,49 @@ describe.skipIf(why_not !== null)("-netdev tap in a private network namespace", 
     expect(nosocat.stderr).toBe("ringzero: -netdev tap,id=n0: socat not found: ringzero opens TAP devices through it (Debian package: socat; apt-get install socat)\n");
   }, 60_000);
 
-  it("br= puts the TAP on an existing bridge", async () => {
+  it("br= puts the TAP on an existing bridge, and downscript runs with the interface name at power-off", async () => {
     const ns = netns();
     ns.exec(["ip", "link", "add", "br0", "type", "bridge"]);
     ns.exec(["ip", "addr", "add", "10.0.3.1/24", "dev", "br0"]);
     ns.exec(["ip", "link", "set", "br0", "up"]);
-    const rz = new RingzeroProcess(["-nodefaults", "-netdev", `tap,id=n0,ifname=tap0,br=br0,script=${ifup_script("0.0.0.0/32")}`, "-device", `e1000,netdev=n0,mac=${MAC}`, "--ip", "10.0.3.2/24"], { wrap: ["ip", "netns", "exec", ns.name] });
+    const dir = mkdtempSync(join(tmpdir(), "rz-tap-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, "ifup"), `#!/bin/sh\nip link set "$1" up\n`, { mode: 0o755 });
+    writeFileSync(join(dir, "ifdown"), `#!/bin/sh\necho "down $1" > ${join(dir, "down.log")}\n`, { mode: 0o755 });
+    const rz = new RingzeroProcess(["-nodefaults", "-netdev", `tap,id=n0,ifname=tap0,br=br0,script=${join(dir, "ifup")},downscript=${join(dir, "ifdown")}`, "-device", `e1000,netdev=n0,mac=${MAC}`, "--ip", "10.0.3.2/24"], { wrap: ["ip", "netns", "exec", ns.name] });
     cleanups.push(() => void rz.kill());
     await rz.ready();
     expect(ns.exec(["ip", "link", "show", "tap0"]).out).toContain("master br0");
     expect(ns.exec(["ping", "-c", "2", "-i", "0.2", "-W", "2", "10.0.3.2"]).out).toContain("2 received, 0% packet loss");
+    expect(existsSync(join(dir, "down.log"))).toBe(false);
     expect(await rz.quit()).toBe(0);
+    expect(readFileSync(join(dir, "down.log"), "utf8")).toBe("down tap0\n");
+    // The helper is gone with the machine: the TAP (not persistent) went with it.
+    expect(ns.exec(["ip", "link", "show", "tap0"]).status).not.toBe(0);
   }, 60_000);
+});
+
+describe("-netdev tap: QEMU's rules, without a TAP", () => {
+  it("script=: absent means QEMU's default only if it exists; no and empty mean none", () => {
+    const dir = mkdtempSync(join(tmpdir(), "rz-tap-"));
+    try {
+      const fallback = join(dir, "qemu-ifup");
+      expect(tap_script(null, fallback)).toBe(null);
+      writeFileSync(fallback, "#!/bin/sh\n", { mode: 0o755 });
+      expect(tap_script(null, fallback)).toBe(fallback);
+      expect(tap_script("no", fallback)).toBe(null);
+      expect(tap_script("", fallback)).toBe(null);
+      expect(tap_script("/x/up", fallback)).toBe("/x/up");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("words the helper's failures as QEMU does", () => {
+    expect(tap_helper_error('2026/12/03 04:40:05 socat[2114] E ioctl(5, TUNSETIFF, {"tap0"}: Device or resource busy', "tap0")).toBe("could not configure /dev/net/tun (tap0): Device or resource busy");
+    expect(tap_helper_error('2026/12/03 04:39:56 socat[2092] E open("/dev/net/tun", 02, 0666): Permission denied', "tap0")).toBe("could not open /dev/net/tun: Permission denied");
+    expect(tap_helper_error("2026/12/03 socat[1] E something else", "tap0")).toBe("the TAP helper failed: something else");
+  });
 });
 
 describe("-netdev tap: options refused before anything starts", () => {

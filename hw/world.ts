@@ -267,6 +267,13 @@ export class World {
           this.clock.advance_to(Math.min(this.clock.now_ns() + charge, deadline));
           if (this.clock.now_ns() >= deadline && deadline === run_deadline) return "deadline";
         }
+        // A busy machine must still hear its terminal (^C) and let a page draw: on the virtual
+        // clock nothing else gives the host's event loop a turn (realtime yields at the top).
+        if (!realtime && this.external_sources > 0 && performance.now() - last_yield >= REALTIME_YIELD_MS) {
+          last_yield = performance.now();
+          await host_yield();
+          if (gen !== this.generation) return ABANDONED;
+        }
         continue;
       }
       if (until !== undefined && until()) return "until";

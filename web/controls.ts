@@ -8,11 +8,11 @@ import type { World } from "../hw/world.ts";
 import { monitor_command } from "../boot/monitor.ts";
 import { E1000_FAULTS } from "../hw/net/e1000_faults.ts";
 import { VIRTIO_NET_FAULTS } from "../hw/net/virtio_net_faults.ts";
-import { TRACE_CHANNELS } from "../hw/trace.ts";
+import { TRACE_CHANNELS, type TraceChannel } from "../hw/trace.ts";
 import { E1000 } from "../hw/net/e1000.ts";
 import { VirtioNet } from "../hw/net/virtio_net.ts";
 import type { WebMachine } from "./state/web_machine.ts";
-import { WEB_NIC_MODELS, WEB_PRESETS, web_options_query, type WebOptions } from "./options.ts";
+import { mem_text, parse_mem, parse_seed, WEB_NIC_MODELS, WEB_PRESETS, web_options_query, type WebOptions } from "./options.ts";
 
 /** One virtual millisecond: what the step button runs. */
 const STEP_NS = 1_000_000;
@@ -68,9 +68,12 @@ export function build_controls(root: HTMLElement, c: ControlsContext): () => voi
   inject.onclick = () => run(`inject ${fault.value}`);
   nic.append(cables, fault, inject);
   let shown_machine: WebMachine | null = null;
+  /** Each cable box and its NIC: the box follows the NIC (a `~set_link` typed at the console too). */
+  const cable_boxes: [HTMLInputElement, E1000 | VirtioNet][] = [];
   const show_machine = (wm: WebMachine): void => {
     shown_machine = wm;
     cables.replaceChildren();
+    cable_boxes.length = 0;
     for (const n of nics_of(wm)) {
       const label = el(doc, "label", { title: `plug or pull ${n.name}'s cable (~set_link ${n.name} on|off)` });
       const box = el(doc, "input", { type: "checkbox", "data-cable": n.name });
@@ -78,14 +81,19 @@ export function build_controls(root: HTMLElement, c: ControlsContext): () => voi
       box.onchange = () => run(`set_link ${n.name} ${box.checked ? "on" : "off"}`);
       label.append(box, doc.createTextNode(` cable ${n.name} `));
       cables.append(label);
+      cable_boxes.push([box, n]);
     }
     const faults = nics_of(wm)[0] instanceof VirtioNet ? VIRTIO_NET_FAULTS : E1000_FAULTS;
-    fault.replaceChildren(...faults.map((f) => el(doc, "option", { value: f.name, title: f.help }, f.name)), el(doc, "option", { value: "clear" }, "clear"));
+    const options = faults.map((f) => el(doc, "option", { value: f.name, title: f.help }, f.name));
+    if (!faults.some((f) => f.name === "clear")) options.push(el(doc, "option", { value: "clear", title: "disarm pending faults" }, "clear"));
+    fault.replaceChildren(...options);
   };
 
   // Trace channels.
   const trace = el(doc, "fieldset", { class: "ctl", "data-ctl": "trace" });
   trace.append(el(doc, "legend", {}, "trace"));
+  /** The boxes follow the selected machine's tracer (`~trace` at the console too). */
+  const trace_boxes: [HTMLInputElement, TraceChannel][] = [];
   for (const ch of TRACE_CHANNELS) {
     const label = el(doc, "label");
     const box = el(doc, "input", { type: "checkbox", "data-trace": ch });
@@ -93,6 +101,7 @@ export function build_controls(root: HTMLElement, c: ControlsContext): () => voi
     box.onchange = () => run(`trace ${ch} ${box.checked ? "on" : "off"}`);
     label.append(box, doc.createTextNode(ch));
     trace.append(label);
+    trace_boxes.push([box, ch]);
   }
 
   // Machine options: a reboot with the new URL.
@@ -110,20 +119,32 @@ export function build_controls(root: HTMLElement, c: ControlsContext): () => voi
   const o = c.opts;
   const preset = select("preset", WEB_PRESETS, o.preset);
   const nicm = select("nic", WEB_NIC_MODELS, o.nic);
-  const mem = select("mem", ["32M", "64M", "128M", "256M", "512M"], `${o.mem_size >> 20}M`);
+  // The URL may ask for any size the machine takes: offer it too, so a reboot keeps it.
+  const mems = ["32M", "64M", "128M", "256M", "512M"];
+  if (!mems.includes(mem_text(o.mem_size))) mems.push(mem_text(o.mem_size));
+  const mem = select("mem", mems, mem_text(o.mem_size));
   const coherent = select("dma-coherent", ["on", "off"], o.dma_coherent ? "on" : "off");
   const clk = select("clock", ["realtime", "virtual"], o.clock);
   const seed = el(doc, "input", { type: "number", min: "0", "data-option": "seed", title: "seed (the guest's random generators)", value: String(o.seed) });
   const reboot = el(doc, "button", { "data-action": "reboot", title: "boot again with these options (the URL keeps them)" }, "reboot");
   reboot.onclick = () => {
+    const seed_value = parse_seed(seed.value);
+    if (seed_value === null) {
+      seed.setCustomValidity("an integer 0-4294967295");
+      seed.reportValidity();
+      c.log(`seed '${seed.value}': expected an integer 0-4294967295; not rebooting`);
+      return;
+    }
+    seed.setCustomValidity("");
     const next: WebOptions = {
       ...o,
       preset: preset.value as WebOptions["preset"],
       nic: nicm.value as WebOptions["nic"],
-      mem_size: parseInt(mem.value, 10) << 20,
+      mem_size: parse_mem(mem.value),
       dma_coherent: coherent.value === "on",
       clock: clk.value as WebOptions["clock"],
-      seed: Number.isInteger(Number(seed.value)) && Number(seed.value) >= 0 ? Number(seed.value) : o.seed,
+      seed: seed_value,
+      trace: trace_boxes.filter(([b]) => b.checked).map(([, ch]) => ch),
     };
     // The options live in the URL: a new query loads the page with them; the same one reloads it.
     const q = web_options_query(next);
@@ -154,6 +175,9 @@ export function build_controls(root: HTMLElement, c: ControlsContext): () => voi
   let last_state = "";
   return () => {
     if (shown_machine !== c.selected()) show_machine(c.selected());
+    for (const [box, n] of cable_boxes) if (box.checked === n.link_down) box.checked = !n.link_down;
+    const tracer = c.selected().machine.tracer;
+    for (const [box, ch] of trace_boxes) if (box.checked !== tracer.on(ch)) box.checked = tracer.on(ch);
     const s = world.paused ? "paused" : "running";
     if (s !== last_state) {
       last_state = s;

@@ -3,7 +3,7 @@
  * browser tab, with a terminal on each machine's serial console and live panels of the hardware
  * beside it. This module plays the part boot/main.ts plays on Node — board vendor, firmware and
  * terminal — with the page's options (web/options.ts) instead of a command line. Node-only parts
- * (sockets, the file-system launcher, the host terminal) stay out: test/web_bundle.test.ts checks
+ * (sockets, the file-system launcher, the host terminal) stay out: test/web/web_bundle.test.ts checks
  * the bundle.
  */
 import "./style.css";
@@ -67,12 +67,11 @@ interface Booted {
   terminals: MachineTerminal[];
 }
 
-async function boot(o: WebOptions, warnings: string[], doc: Document): Promise<Booted> {
+async function boot(o: WebOptions, warnings: string[], doc: Document, trace_log: LogPane): Promise<Booted> {
   set_module_size_provider((rel) => RINGZERO_MODULE_SIZES[rel] ?? 0);
   const world = new World(o.clock);
   const kick = (): void => world.kick();
   const term_area = doc.getElementById("terminals")!;
-  const trace_log = doc.getElementById("trace-log")!;
   const machines: WebMachine[] = [];
   const terminals: MachineTerminal[] = [];
   for (const p of plans(o, kick)) {
@@ -93,7 +92,7 @@ async function boot(o: WebOptions, warnings: string[], doc: Document): Promise<B
       dma_coherent: o.dma_coherent,
       name: p.name,
       console_sink: (text) => sink(text),
-      trace_sink: (line) => append_trace(trace_log, `[${p.name}] ${line}`),
+      trace_sink: (line) => trace_log.push(`[${p.name}] ${line}`),
     });
     for (const ch of o.trace) if ((TRACE_CHANNELS as readonly string[]).includes(ch)) machine.tracer.enable(ch as (typeof TRACE_CHANNELS)[number]);
     const nic = o.nic === "e1000" ? `e1000,addr=03.0,mac=${p.mac}` : `virtio-net-pci,addr=03.0,mac=${p.mac}`;
@@ -118,15 +117,43 @@ async function boot(o: WebOptions, warnings: string[], doc: Document): Promise<B
   return { world, machines, terminals };
 }
 
-/** The trace pane keeps the last lines (the tracer's own history keeps more). */
-const TRACE_KEEP = 400;
+/** A log pane keeps the last lines (the tracer's own history keeps more). */
+const LOG_KEEP = 400;
 
-function append_trace(pane: HTMLElement, line: string): void {
-  const d = pane.ownerDocument.createElement("div");
-  d.textContent = line;
-  pane.append(d);
-  while (pane.childElementCount > TRACE_KEEP) pane.firstElementChild!.remove();
-  pane.scrollTop = pane.scrollHeight;
+/**
+ * A log pane (monitor replies, hardware trace). Lines come from device and kernel context, as
+ * many as a trace channel produces: they are queued, and drawn once per animation frame with one
+ * append and one scroll, so tracing costs the machine a string push per line, not a layout.
+ */
+class LogPane {
+  private readonly pane: HTMLElement;
+  private pending: string[] = [];
+
+  constructor(pane: HTMLElement) {
+    this.pane = pane;
+  }
+
+  push(line: string): void {
+    this.pending.push(line);
+    // Only the last LOG_KEEP can be shown: keep the queue from growing while no frame is drawn.
+    if (this.pending.length > 2 * LOG_KEEP) this.pending = this.pending.slice(-LOG_KEEP);
+  }
+
+  /** Animation-frame context. */
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const doc = this.pane.ownerDocument;
+    const frag = doc.createDocumentFragment();
+    for (const line of this.pending.slice(-LOG_KEEP)) {
+      const d = doc.createElement("div");
+      d.textContent = line;
+      frag.append(d);
+    }
+    this.pending.length = 0;
+    this.pane.append(frag);
+    while (this.pane.childElementCount > LOG_KEEP) this.pane.firstElementChild!.remove();
+    this.pane.scrollTop = this.pane.scrollHeight;
+  }
 }
 
 async function main(): Promise<void> {
@@ -137,9 +164,10 @@ async function main(): Promise<void> {
     opts.clock = "realtime";
     warnings.push("clock=virtual: the relay talks to the outside world, which runs on wall-clock time; using realtime");
   }
-  const b = await boot(opts, warnings, doc);
+  const trace_log = new LogPane(doc.getElementById("trace-log")!);
+  const log_pane = new LogPane(doc.getElementById("monitor-log")!);
+  const b = await boot(opts, warnings, doc, trace_log);
   let selected = 0;
-  const log_pane = doc.getElementById("monitor-log")!;
   const ctx: PanelContext = { world: b.world, machines: b.machines, selected: () => b.machines[selected]!, doc };
   const update_controls = build_controls(doc.getElementById("controls")!, {
     doc,
@@ -148,7 +176,7 @@ async function main(): Promise<void> {
     selected: ctx.selected,
     select: (i) => (selected = i),
     opts,
-    log: (line) => append_trace(log_pane, line),
+    log: (line) => log_pane.push(line),
   });
   const panel_root = doc.getElementById("panels")!;
   const panels: Panel[] = [];
@@ -166,12 +194,14 @@ async function main(): Promise<void> {
   // Panels follow the machine once per frame, between slices of the run loop.
   const frame = (now: number): void => {
     update_controls();
+    trace_log.flush();
+    log_pane.flush();
     for (const p of panels) {
       try {
         p.update(now);
       } catch (e) {
         // A panel's bug must not stop the machine or the other panels: report it once, drop it.
-        append_trace(log_pane, `panel error: ${(e as Error).message}`);
+        log_pane.push(`panel error: ${(e as Error).message}`);
         panels.splice(panels.indexOf(p), 1);
       }
     }
@@ -181,7 +211,7 @@ async function main(): Promise<void> {
   // For the browser tests and the curious (devtools): the running machines.
   (globalThis as { ringzero?: unknown }).ringzero = { world: b.world, machines: b.machines, terminals: b.terminals, opts };
   const why = await b.world.run();
-  append_trace(log_pane, `the machine stopped (${why}); reboot to start again`);
+  log_pane.push(`the machine stopped (${why}); reboot to start again`);
 }
 
 main().catch((e: unknown) => {

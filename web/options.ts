@@ -4,6 +4,7 @@
  * value that is not understood becomes the default and a one-line warning for the page to show.
  */
 import { DEFAULT_MEM_SIZE, MAX_MEM_SIZE, MIN_MEM_SIZE } from "../hw/machine.ts";
+import { TRACE_CHANNELS } from "../hw/trace.ts";
 
 export const WEB_NIC_MODELS = ["e1000", "virtio-net-pci"] as const;
 export type WebNicModel = (typeof WEB_NIC_MODELS)[number];
@@ -41,15 +42,21 @@ export const WEB_DEFAULTS: WebOptions = {
   trace: [],
 };
 
-function parse_mem(v: string): number {
+/** "64M", "1G", "65536" → bytes; NaN when malformed. */
+export function parse_mem(v: string): number {
   const m = /^(\d+)([KMG]?)$/i.exec(v);
   if (m === null) return NaN;
   const mult = { "": 1, K: 1 << 10, M: 1 << 20, G: 1 << 30 }[m[2]!.toUpperCase() as "" | "K" | "M" | "G"];
   return Number(m[1]) * mult;
 }
 
-function mem_text(n: number): string {
+export function mem_text(n: number): string {
   return n % (1 << 30) === 0 ? `${n / (1 << 30)}G` : n % (1 << 20) === 0 ? `${n / (1 << 20)}M` : `${n / 1024}K`;
+}
+
+/** A seed as the URL and the seed field take it: an integer 0..2^32-1, or null. */
+export function parse_seed(v: string): number | null {
+  return /^\d{1,10}$/.test(v) && Number(v) <= 0xffffffff ? Number(v) : null;
 }
 
 /** Options from a URL query string; warnings name each value that was not understood. */
@@ -75,7 +82,8 @@ export function parse_web_options(search: string): { opts: WebOptions; warnings:
   }
   const seed = q.get("seed");
   if (seed !== null) {
-    if (/^\d{1,10}$/.test(seed) && Number(seed) <= 0xffffffff) opts.seed = Number(seed);
+    const n = parse_seed(seed);
+    if (n !== null) opts.seed = n;
     else warnings.push(`seed=${seed}: expected an integer 0-4294967295`);
   }
   const relay = q.get("relay");
@@ -84,7 +92,12 @@ export function parse_web_options(search: string): { opts: WebOptions; warnings:
     else warnings.push(`relay=${relay}: expected a ws:// or wss:// URL`);
   }
   const trace = q.get("trace");
-  if (trace !== null && trace !== "") opts.trace = trace.split(",");
+  if (trace !== null && trace !== "") {
+    for (const ch of trace.split(",")) {
+      if ((TRACE_CHANNELS as readonly string[]).includes(ch)) opts.trace.push(ch);
+      else warnings.push(`trace=${ch}: no such trace channel (${TRACE_CHANNELS.join(", ")})`);
+    }
+  }
   return { opts, warnings };
 }
 

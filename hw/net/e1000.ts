@@ -257,6 +257,11 @@ export class E1000 extends PciDevice implements NetEndpoint {
 
   /* ---- link ---- */
 
+  /** The cable is pulled (QEMU's nc->link_down: set_link(false)), whatever the peer's carrier. */
+  get link_down(): boolean {
+    return !this.user_link;
+  }
+
   /** Pull (false) or plug (true) the cable. */
   set_link(up: boolean): void {
     this.user_link = up;

@@ -214,7 +214,9 @@ export class WebSocketBackend extends SocketBackend {
     const ws = this.ws;
     this.ws = null;
     try {
-      ws?.close(code, why.slice(0, 120));
+      // A page may close only with 1000 or 3000-4999 (the DOM throws InvalidAccessError for the
+      // protocol's own codes): the breach goes out as 4000 + its code (1003 -> 4003).
+      ws?.close(code === WS_CLOSE.NORMAL ? code : 4000 + (code % 1000), why.slice(0, 120));
     } catch {
       // already closing
     }

@@ -287,6 +287,11 @@ export class VirtioNet extends VirtioPciDevice implements NetEndpoint {
     return (this.net_status & VIRTIO_NET_S_LINK_UP) !== 0;
   }
 
+  /** The cable is pulled (QEMU's nc->link_down: set_link(false)), whatever the peer's carrier. */
+  get link_down(): boolean {
+    return !this.user_link;
+  }
+
   /** Pull (false) or plug (true) the cable. Entry from outside the bus: guarded like a timer. */
   set_link(up: boolean): void {
     this.user_link = up;

@@ -32,7 +32,7 @@ describe.skipIf(!have_chromium)("the page in Chromium", () => {
   it("pings the gateway from the terminal with 0% packet loss, and the ring panel shows the frames", async () => {
     const from = (await rz.text()).length;
     await rz.type("ping -c 3 10.0.2.2\r");
-    const t = await rz.wait_for(/packet loss[^\n]*\n[^\n]*\n[^\n]*# $/, { from });
+    const t = await rz.wait_for(/packet loss[^\n]*\n[^\n]*\nringzero:\/# /, { from });
     expect(t.slice(from)).toContain("3 packets transmitted, 3 received, 0% packet loss");
     // TX: the tail moved past the frames the driver queued, and their descriptors came back done.
     const tx = rz.page.locator('[data-ring="eth0-tx"]');
@@ -52,7 +52,19 @@ describe.skipIf(!have_chromium)("the page in Chromium", () => {
     await rz.type("ping 10.0.2.2\r");
     await rz.wait_for("icmp_seq=2", { from });
     await rz.page.keyboard.press("Control+C");
-    const t = await rz.wait_for(/packets transmitted[^\n]*\n[^\n]*\n[^\n]*# $/, { from });
+    const t = await rz.wait_for(/packets transmitted[^\n]*\n[^\n]*\nringzero:\/# /, { from });
+    expect(t.slice(from)).toContain("^C");
+  });
+
+  it("a busy guest leaves the page alive: the panels draw and ^C stops it", async () => {
+    const from = (await rz.text()).length;
+    await rz.type("yes > /dev/null\r");
+    await rz.wait_for("yes > /dev/null\n", { from });
+    // The page still gets animation frames while the CPU never halts.
+    const frames = await rz.page.evaluate("new Promise((r) => { let n = 0; const f = () => (++n === 10 ? r(n) : requestAnimationFrame(f)); requestAnimationFrame(f); })");
+    expect(frames).toBe(10);
+    await rz.page.keyboard.press("Control+C");
+    const t = await rz.wait_for(/\^C\nringzero:\/# /, { from });
     expect(t.slice(from)).toContain("^C");
   });
 
@@ -62,6 +74,11 @@ describe.skipIf(!have_chromium)("the page in Chromium", () => {
     await rz.wait_for("e1000: eth0 NIC Link is Down", { from });
     await rz.page.locator('[data-cable="e1000.0"]').check();
     await rz.wait_for("e1000: eth0 NIC Link is Up 1000 Mbps Full Duplex", { from });
+    // The box follows the cable when the monitor pulls it from the terminal too.
+    await rz.type("~set_link e1000.0 off\r");
+    await expect.poll(() => rz.page.locator('[data-cable="e1000.0"]').isChecked()).toBe(false);
+    await rz.type("~set_link e1000.0 on\r");
+    await expect.poll(() => rz.page.locator('[data-cable="e1000.0"]').isChecked()).toBe(true);
   });
 
   it("injects a fault and switches a trace channel from the page, as ~inject and ~trace do", async () => {

@@ -19,8 +19,8 @@ afterAll(async () => {
 describe.skipIf(!have_chromium)("page presets and options", () => {
   it("two machines on an in-page hub ping each other from their own terminals", async () => {
     const rz = await open_page(site, "?preset=hub&clock=virtual");
-    await rz.wait_for(/# $/, { i: 0 });
-    await rz.wait_for(/# $/, { i: 1 });
+    await rz.wait_for(/ringzero:\/# /, { i: 0 });
+    await rz.wait_for(/ringzero:\/# /, { i: 1 });
     let from = (await rz.text(0)).length;
     await rz.type("ping -c 2 10.0.0.2\r", 0);
     let t = await rz.wait_for(/packet loss/, { i: 0, from });

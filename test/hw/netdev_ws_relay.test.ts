@@ -436,7 +436,9 @@ class FakeWs implements WebSocketLike {
   send(d: Uint8Array): void {
     this.sent.push(d);
   }
+  /** As the DOM's: only 1000 and 3000-4999 may be sent from a page. */
   close(code?: number): void {
+    if (code !== undefined && code !== 1000 && (code < 3000 || code > 4999)) throw new Error(`InvalidAccessError: close code ${code} is not 1000 or 3000-4999`);
     this.closed_with = code ?? 1000;
     this.readyState = 3;
   }
@@ -471,17 +473,18 @@ describe("netdev_websocket with a misbehaving server", () => {
     expect(f.nic.frames.map((x) => x.length)).toEqual([60, 70, 80]);
   });
 
-  it("counts and closes on a text message (1003) and on a record over 65535 bytes (1002)", () => {
+  it("counts and closes on a text message (1003, sent as 4003) and on a record over 65535 bytes (1002, sent as 4002)", () => {
     const f = fake();
     f.ws.onmessage!({ data: "hello" });
     expect(f.w.ws_stats.text).toBe(1);
-    expect(f.ws.closed_with).toBe(1003);
+    expect(f.ws.closed_with).toBe(4003);
+    expect(f.w.ws_stats.last_close).toBe(1003);
     expect(f.w.connected()).toBe(false);
     expect(f.nic.carrier.at(-1)).toBe(false);
     const g = fake();
     g.ws.onmessage!({ data: Uint8Array.of(0, 1, 0, 0).buffer });
     expect(g.w.stats.oversize).toBe(1);
-    expect(g.ws.closed_with).toBe(1002);
+    expect(g.ws.closed_with).toBe(4002);
   });
 
   it("counts a frame over the record limit and a send backlog instead of sending", () => {

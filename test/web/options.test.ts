@@ -17,7 +17,7 @@ describe("page options in the URL", () => {
   });
 
   it("a value it does not understand is the default and a one-line warning", () => {
-    const { opts, warnings } = parse_web_options("?nic=rtl8139&mem=3M&seed=-1&relay=http://x&clock=fast");
+    const { opts, warnings } = parse_web_options("?nic=rtl8139&mem=3M&seed=-1&relay=http://x&clock=fast&trace=bogus,tx");
     expect(opts.nic).toBe("e1000");
     expect(opts.mem_size).toBe(WEB_DEFAULTS.mem_size);
     expect(opts.seed).toBe(WEB_DEFAULTS.seed);
@@ -27,6 +27,8 @@ describe("page options in the URL", () => {
       "mem=3M: expected a size between 4M and 1024M",
       "seed=-1: expected an integer 0-4294967295",
       "relay=http://x: expected a ws:// or wss:// URL",
+      "trace=bogus: no such trace channel (tx, txerr, rx, rxfilter, rxerr, interrupt, eeprom, unknown, virtio)",
     ]);
+    expect(opts.trace).toEqual(["tx"]);
   });
 });

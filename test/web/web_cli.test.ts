@@ -1,10 +1,12 @@
 /** `npm run web`'s command line (web/build.ts): --build-only writes the page; bad input is one line and status 2. */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { serve_web } from "../../web/build.ts";
 
 const ROOT = resolve(import.meta.dirname, "..", "..");
 const TSX = join(ROOT, "node_modules", ".bin", "tsx");
@@ -48,4 +50,41 @@ describe("npm run web", () => {
       busy.close();
     }
   }, 60_000);
+});
+
+/** One raw GET (the path as written: no client-side normalisation). */
+function get(port: number, path: string): Promise<{ status: number; type: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: "127.0.0.1", port, path, method: "GET" }, (res) => {
+      let body = "";
+      res.on("data", (d: Buffer) => (body += d.toString()));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, type: String(res.headers["content-type"] ?? ""), body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
+
+describe("the page's server", () => {
+  it("serves the page's files with their types, and only them: 404, 403 outside the directory, 400 for a malformed path", async () => {
+    const root = mkdtempSync(join(tmpdir(), "rz-serve-"));
+    const dir = join(root, "site");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "index.html"), "<!doctype html>");
+    writeFileSync(join(dir, "main.js"), "export {};");
+    writeFileSync(join(root, "secret.txt"), "not for the web");
+    const s = await serve_web(dir, 0);
+    try {
+      expect(await get(s.port, "/")).toMatchObject({ status: 200, type: "text/html; charset=utf-8", body: "<!doctype html>" });
+      expect(await get(s.port, "/main.js?x=1")).toMatchObject({ status: 200, type: "text/javascript; charset=utf-8" });
+      expect((await get(s.port, "/nope.css")).status).toBe(404);
+      expect((await get(s.port, "/../secret.txt")).status).not.toBe(200);
+      expect((await get(s.port, "/%2e%2e/secret.txt")).status).toBe(404); // the URL parser resolves it inside
+      expect((await get(s.port, "/..%2fsecret.txt")).status).toBe(403); // an encoded slash does not
+      expect((await get(s.port, "/%E0%A4%A.js")).status).toBe(400);
+    } finally {
+      s.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
 });

@@ -74,10 +74,14 @@ export const packets_panel: PanelFactory = (ctx: PanelContext): Panel => {
     const row = doc.createElement("div");
     row.className = f.outgoing ? "rz-packets-row rz-out" : "rz-packets-row rz-in";
     row.setAttribute("data-idx", String(i));
+    // As `tcpdump -i any` prints a frame (print-sll.c): the time, then the interface and the
+    // direction, then the one-line summary.
+    const line = c.one_line(i) ?? "";
+    const sp = line.indexOf(" ");
     const dev = doc.createElement("span");
     dev.className = "rz-packets-dev";
-    dev.textContent = `${f.ifname} ${f.outgoing ? "Out" : "In "}`;
-    row.append(dev, c.one_line(i) ?? "");
+    dev.textContent = `${f.ifname.padEnd(5)} ${f.outgoing ? "Out" : "In "} `;
+    row.append(line.slice(0, sp + 1), dev, line.slice(sp + 1));
     return row;
   };
 

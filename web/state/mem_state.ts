@@ -163,7 +163,8 @@ function make_entry(): Entry {
     pb.allocs = s.allocs;
     pb.failures = s.failures;
     count_holders(pb);
-    pb.other = Math.max(0, s.in_use - pb.rx_ring - pb.tx_ring);
+    // Not clamped: a negative count says the holders were counted wrong, and the panel shows it.
+    pb.other = s.in_use - pb.rx_ring - pb.tx_ring;
     if (prev_in_use !== pb.in_use || prev_rx !== pb.rx_ring || prev_tx !== pb.tx_ring || prev_fail !== pb.failures + pb.rx_refill_failed) changed = true;
     if (changed) snap.version++;
   };

@@ -41,12 +41,6 @@ function raw_terminal(): void {
   process.stdin.setRawMode(true);
   raw_tty = true;
   process.on("exit", restore_terminal);
-  for (const [sig, code] of [["SIGTERM", 143], ["SIGHUP", 129]] as const) {
-    process.on(sig, () => {
-      restore_terminal();
-      process.exit(code);
-    });
-  }
 }
 
 function die(msg: string, code = 2): never {
@@ -55,7 +49,24 @@ function die(msg: string, code = 2): never {
   process.exit(code);
 }
 
+/**
+ * Back-ends started before boot, stopped once however ringzero ends (power-off, die(), ~., three
+ * ^C, SIGTERM/SIGHUP): a TAP's down script runs and its helper goes, sockets close.
+ */
+const started_backends: { stop(): void }[] = [];
+function stop_backends(): void {
+  for (const b of started_backends.splice(0)) b.stop();
+}
+
 async function main(): Promise<void> {
+  process.on("exit", stop_backends);
+  // A signal ends ringzero through process.exit, so the exit handlers above run.
+  for (const [sig, code] of [["SIGTERM", 143], ["SIGHUP", 129]] as const) {
+    process.on(sig, () => {
+      restore_terminal();
+      process.exit(code);
+    });
+  }
   set_module_size_provider(module_source_size_node);
   // A closed pipe on the console (`npm start -- -c … | head`) ends the run quietly, as SIGPIPE
   // ends a C program, instead of an unhandled 'error' event.
@@ -155,6 +166,7 @@ async function main(): Promise<void> {
   for (const b of net.external) {
     const err = await b.start();
     if (err !== null) die(err);
+    started_backends.push(b);
     world.external_sources++;
   }
   const has_net = [...nic_netdev.values()].some((id) => id !== undefined);
@@ -182,7 +194,7 @@ async function main(): Promise<void> {
   watchdog?.stop();
   detach_stdin();
   restore_terminal();
-  for (const b of net.external) b.stop();
+  stop_backends();
   // Frames a lossy hub still holds (delay, reorder) are counted as discarded, not lost.
   for (const h of net.hubs) h.stop();
   for (const w of net.writers) w.close();

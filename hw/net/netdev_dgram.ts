@@ -13,6 +13,8 @@ export class DgramBackend extends SocketBackend {
   readonly local: { host: string; port: number };
   readonly remote: { host: string; port: number };
   private sock: Socket | null = null;
+  /** connect_remote() was done: the kernel takes datagrams from the remote address only. */
+  private peer_connected = false;
 
   constructor(id: string, clock: VirtualClock, tracer: Tracer, kick: () => void, local: { host: string; port: number }, remote: { host: string; port: number }) {
     super(id, clock, tracer, kick);
@@ -65,10 +67,33 @@ export class DgramBackend extends SocketBackend {
   stop(): void {
     this.sock?.close();
     this.sock = null;
+    this.peer_connected = false;
+  }
+
+  /**
+   * Connect the bound socket to `remote` (connect(2) on a UDP socket): from then on the kernel
+   * drops datagrams from any other sender, so no other local process can put frames on this wire.
+   * Host context, after start(). Null, or one error line.
+   */
+  protected connect_remote(): Promise<string | null> {
+    const s = this.sock;
+    if (s === null) return Promise.resolve(`-netdev ${this.id}: not bound`);
+    return new Promise((resolve) => {
+      try {
+        s.connect(this.remote.port, this.remote.host, () => {
+          this.peer_connected = true;
+          resolve(null);
+        });
+      } catch (e) {
+        resolve(`-netdev ${this.id}: cannot connect to ${this.remote.host}:${this.remote.port}: ${(e as Error).message}`);
+      }
+    });
   }
 
   /** The send completes later, after the NIC has reused its buffer: send a copy. */
   protected send(frame: Uint8Array, len: number): void {
-    this.sock!.send(Buffer.from(frame.subarray(0, len)), this.remote.port, this.remote.host);
+    const copy = Buffer.from(frame.subarray(0, len));
+    if (this.peer_connected) this.sock!.send(copy);
+    else this.sock!.send(copy, this.remote.port, this.remote.host);
   }
 }

@@ -85,6 +85,11 @@ export class RingzeroProcess {
     return out.startsWith(`${cmd}\n`) ? out.slice(cmd.length + 1) : out;
   }
 
+  /** Send a signal to the process (not the whole group). */
+  signal(sig: NodeJS.Signals): void {
+    this.child.kill(sig);
+  }
+
   kill(): Promise<number | null> {
     this.child.kill("SIGKILL");
     return this.exited;

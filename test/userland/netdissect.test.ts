@@ -4,7 +4,7 @@
  * same against the real tcpdump on a live capture when it is installed.
  */
 import { describe, expect, it } from "vitest";
-import { ether_print, ts_format } from "../../userland/lib/netdissect.ts";
+import { ether_print, ether_tcp_seq_note, tcp_seq_state, ts_format } from "../../userland/lib/netdissect.ts";
 import { frame_builder } from "../helpers/frames.ts";
 
 const H = Uint8Array.of(0x52, 0x54, 0, 0x12, 0x34, 0x56);
@@ -84,5 +84,46 @@ describe("netdissect (tcpdump -n lines)", () => {
   it("formats timestamps as HH:MM:SS.microseconds", () => {
     expect(ts_format(3_723_000_123_000)).toBe("01:02:03.000123");
     expect(ts_format(0)).toBe("00:00:00.000000");
+  });
+});
+
+/** A TCP segment (20-byte header, no options): sport → dport with the given numbers and flags. */
+function tcp(sport: number, dport: number, seq: number, ack: number, flags: number, payload = 0): Uint8Array {
+  const t = new Uint8Array(20 + payload);
+  const v = new DataView(t.buffer);
+  v.setUint16(0, sport);
+  v.setUint16(2, dport);
+  v.setUint32(4, seq);
+  v.setUint32(8, ack);
+  t[12] = 5 << 4;
+  t[13] = flags;
+  v.setUint16(14, 64240);
+  return t;
+}
+
+describe("relative TCP numbers across frames that were never printed", () => {
+  it("noting a frame (ether_tcp_seq_note) leaves the state exactly as printing it would", () => {
+    const SYN = 0x02;
+    const ACK = 0x10;
+    const PSH = 0x08;
+    const frames = [
+      ipv4(6, B, A, tcp(40000, 80, 1000, 0, SYN)),
+      ipv4(6, A, B, tcp(80, 40000, 5000, 1001, SYN | ACK)),
+      ipv4(6, B, A, tcp(40000, 80, 1001, 5001, ACK)),
+      ipv4(6, B, A, tcp(40000, 80, 1001, 5001, PSH | ACK, 100)),
+      ipv4(6, A, B, tcp(80, 40000, 5001, 1101, PSH | ACK, 300)),
+      ipv4(6, B, A, tcp(40000, 80, 1101, 5301, ACK)),
+    ];
+    const printed = tcp_seq_state();
+    const all = frames.map((f) => ether_print(f, f.length, false, printed));
+    // The same capture with the first three frames let go unprinted.
+    const noted = tcp_seq_state();
+    for (const f of frames.slice(0, 3)) ether_tcp_seq_note(f, f.length, noted);
+    const rest = frames.slice(3).map((f) => ether_print(f, f.length, false, noted));
+    expect(rest).toEqual(all.slice(3));
+    expect(rest[0]).toBe("IP 10.0.2.15.40000 > 10.0.2.2.80: Flags [P.], seq 1:101, ack 1, win 64240, length 100");
+    // Without the note, the first printed segment would start the conversation: absolute numbers.
+    const fresh = tcp_seq_state();
+    expect(ether_print(frames[3]!, frames[3]!.length, false, fresh)).toContain("seq 1001:1101, ack 5001");
   });
 });

@@ -175,6 +175,44 @@ const TCP_FLAGS: [number, string][] = [[0x01, "F"], [0x02, "S"], [0x04, "R"], [0
 
 const TCP_OPT_NAMES: Record<number, string> = { 0: "eol", 1: "nop", 2: "mss", 3: "wscale", 4: "sackOK", 5: "sack", 6: "echo", 7: "echoreply", 8: "TS", 11: "cc", 12: "ccnew", 13: "ccecho", 19: "md5", 27: "qs", 28: "utoevent", 29: "tcp-ao", 30: "mptcp", 34: "tfo", 253: "exp", 254: "exp" };
 
+/** The segment travels against its conversation's canonical direction (the key's second side). */
+function tcp_seq_reversed(saddr: number, daddr: number, sport: number, dport: number): boolean {
+  return saddr > daddr || (saddr === daddr && sport > dport);
+}
+
+/**
+ * Relative numbers: only segments with ACK are looked up; a SYN (re)starts the conversation, and
+ * the segment that starts one is printed as it is, as tcpdump does. Returns the conversation's
+ * bases [canonical side, other side], or undefined to print the numbers as they are.
+ */
+function tcp_seq_lookup(st: TcpSeqState, saddr: number, daddr: number, sport: number, dport: number, seq: number, ack: number, flags: number): [number, number] | undefined {
+  if (st.absolute || (flags & 0x10) === 0) return undefined;
+  const rev = tcp_seq_reversed(saddr, daddr, sport, dport);
+  const key = rev ? `${daddr}.${dport}-${saddr}.${sport}` : `${saddr}.${sport}-${daddr}.${dport}`;
+  const conv = st.conv.get(key);
+  if (conv !== undefined && (flags & 0x02) === 0) return conv;
+  if (conv === undefined && st.conv.size >= TCP_SEQ_MAX) st.conv.clear();
+  st.conv.set(key, rev ? [(ack - 1) >>> 0, seq] : [seq, (ack - 1) >>> 0]);
+  return undefined;
+}
+
+/**
+ * What printing frame[0..len) would do to `st`, without the line: a capture that lets a frame go
+ * unprinted calls this so later TCP lines still count from the right base. Walks the headers with
+ * the same checks as ether_print → ip_print → tcp_print, up to the lookup.
+ */
+export function ether_tcp_seq_note(f: Uint8Array, len: number, st: TcpSeqState): void {
+  if (st.absolute || len < 14 + 20 || u16(f, 12) !== 0x0800) return;
+  const o = 14;
+  const hl = (f[o]! & 0x0f) * 4;
+  const tot = u16(f, o + 2);
+  if (f[o]! >>> 4 !== 4 || hl < 20 || tot < hl || f[o + 9] !== 6 || (u16(f, o + 6) & 0x1fff) !== 0) return;
+  const p = o + hl;
+  const end = o + Math.min(tot, len - o);
+  if (end - p < 20 || (f[p + 12]! >>> 4) * 4 < 20) return;
+  tcp_seq_lookup(st, u32(f, o + 12), u32(f, o + 16), u16(f, p), u16(f, p + 2), u32(f, p + 4), u32(f, p + 8), f[p + 13]!);
+}
+
 /**
  * print-tcp.c's tcp_print for the default verbosity: flags, seq (with the end of the data), ack,
  * win, urg, options, length. `ip` is what precedes the addresses ("IP " and any truncation mark);
@@ -202,18 +240,10 @@ function tcp_print(f: Uint8Array, o: number, end: number, ip: string, src: strin
     }
   }
   out += any ? "]" : "none]";
-  // Relative numbers: only segments with ACK are looked up; a SYN (re)starts the conversation.
-  let conv: [number, number] | undefined;
-  let rev = false;
-  if (!st.absolute && (flags & 0x10) !== 0) {
-    rev = saddr > daddr || (saddr === daddr && sport > dport);
-    const key = rev ? `${daddr}.${dport}-${saddr}.${sport}` : `${saddr}.${sport}-${daddr}.${dport}`;
-    conv = st.conv.get(key);
-    if (conv === undefined || (flags & 0x02) !== 0) {
-      if (conv === undefined && st.conv.size >= TCP_SEQ_MAX) st.conv.clear();
-      st.conv.set(key, rev ? [(ack - 1) >>> 0, seq] : [seq, (ack - 1) >>> 0]);
-      conv = undefined; // printed as they are, as tcpdump does for the segment that starts it
-    } else if (rev) {
+  const conv = tcp_seq_lookup(st, saddr, daddr, sport, dport, seq, ack, flags);
+  const rev = tcp_seq_reversed(saddr, daddr, sport, dport);
+  if (conv !== undefined) {
+    if (rev) {
       seq = (seq - conv[1]) >>> 0;
       ack = (ack - conv[0]) >>> 0;
     } else {

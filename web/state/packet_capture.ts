@@ -23,7 +23,7 @@ import { pcap_file_header, pcap_record_header, PCAP_FILE_HEADER_LEN, PCAP_RECORD
 import { with_kernel, type Kernel } from "../../kernel/kernel.ts";
 import { pbuf_copy_bits } from "../../kernel/mm/pbuf.ts";
 import { ktime_get_ns } from "../../kernel/time/timekeeping.ts";
-import { ether_print, hex_dump, tcp_seq_state, ts_format, type TcpSeqState } from "../../userland/lib/netdissect.ts";
+import { ether_print, ether_tcp_seq_note, hex_dump, tcp_seq_state, ts_format, type TcpSeqState } from "../../userland/lib/netdissect.ts";
 
 /** tcpdump's default snapshot length (MAXIMUM_SNAPLEN), as userland/bin/tcpdump.ts writes with -w. */
 export const CAPTURE_SNAPLEN = 262144;
@@ -65,7 +65,7 @@ export class PacketCapture {
   private first_ = 0;
   private end_ = 0;
   private bytes_ = 0;
-  /** Frames before this number have their line printed (or were dropped after being printed). */
+  /** Frames before this number have their line printed, or were noted (ether_tcp_seq_note) as they were dropped unprinted. */
   private printed = 0;
   /** Relative TCP sequence numbers per conversation, as one tcpdump run keeps them. */
   private tcp_seq: TcpSeqState = tcp_seq_state();
@@ -124,8 +124,11 @@ export class PacketCapture {
   private drop_oldest(): void {
     const i = this.first_;
     const s = this.ring[i % this.max_frames]!;
-    // Its line is printed before it goes, so later TCP lines still count from the right base.
-    if (this.printed <= i) this.print_upto(i);
+    // Never printed: nobody will see its line, but later TCP lines count from the base it sets.
+    if (this.printed <= i) {
+      ether_tcp_seq_note(s.data, s.data.length, this.tcp_seq);
+      this.printed = i + 1;
+    }
     this.ring[i % this.max_frames] = undefined;
     this.bytes_ -= s.data.length;
     this.first_++;

@@ -1,7 +1,7 @@
 import type { Syscalls } from "../../include/uapi/syscalls.ts";
 import { count_flag, fail, getopt, read_text } from "../lib/stdio.ts";
 import { PCI_IDS_BUILTIN } from "../lib/pci_ids.ts";
-import { pci_class_name, pci_device_name, pci_id_db_new, pci_ids_parse, pci_progif_name, pci_subsystem_name, type PciIdDb } from "../lib/pci_names.ts";
+import { type PciIdDb, pci_class_name, pci_device_name, pci_id_db_new, pci_ids_parse, pci_progif_name, pci_show_size, pci_subsystem_name } from "../lib/pci_names.ts";
 import { show_caps } from "../lib/pci_caps.ts";
 import { kmod_lookup_alias } from "../lib/kmod.ts";
 import type { Command } from "../lib/command.ts";
@@ -77,18 +77,6 @@ function resources(sys: Syscalls, d: Dev): Resource[] {
     });
 }
 
-/** show_size(): " [size=128K]" (nothing for 0). */
-function size_text(x: number): string {
-  if (x === 0) return "";
-  const suffix = ["", "K", "M", "G", "T"];
-  let i = 0;
-  for (; i < suffix.length - 1; i++) {
-    if (x % 1024 !== 0) break;
-    x /= 1024;
-  }
-  return ` [size=${x}${suffix[i]}]`;
-}
-
 /** show_bases() for a header-type-0 function: the six BARs. */
 function show_bases(d: Dev, res: Resource[], verbose: number, out: string[]): void {
   const cmd = d.word(PCI_COMMAND);
@@ -125,7 +113,7 @@ function show_bases(d: Dev, res: Resource[], verbose: number, out: string[]): vo
       if (virt) line += " [virtual]";
       else if (!(cmd & PCI_COMMAND_MEMORY)) line += " [disabled]";
     }
-    out.push(line + size_text(r.size));
+    out.push(line + pci_show_size(r.size));
   }
 }
 
@@ -145,7 +133,7 @@ function show_rom(d: Dev, res: Resource[], out: string[]): void {
   if (virt) line += " [virtual]";
   if (!(flg & PCI_ROM_ADDRESS_ENABLE)) line += " [disabled]";
   else if (!virt && !(d.word(PCI_COMMAND) & PCI_COMMAND_MEMORY)) line += " [disabled by cmd]";
-  out.push(line + size_text(r.size));
+  out.push(line + pci_show_size(r.size));
 }
 
 const FLAG = (v: number, bit: number): string => ((v & bit) !== 0 ? "+" : "-");

@@ -19,6 +19,15 @@ export interface PciIdDb {
   readonly progifs: Map<string, string>;
 }
 
+/** lspci's show_size(): " [size=128K]" (nothing for 0). */
+export function pci_show_size(x: number): string {
+  if (x <= 0) return "";
+  const suffix = ["", "K", "M", "G", "T"];
+  let i = 0;
+  for (; i < suffix.length - 1 && x % 1024 === 0; i++) x /= 1024;
+  return ` [size=${x}${suffix[i]}]`;
+}
+
 export function pci_id_db_new(): PciIdDb {
   return { vendors: new Map(), devices: new Map(), subsystems: new Map(), classes: new Map(), subclasses: new Map(), progifs: new Map() };
 }

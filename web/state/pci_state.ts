@@ -8,7 +8,7 @@
  *   definitions — what the hardware is, available before the kernel has enumerated anything;
  * - pci.ids: the same data lspci reads — the built-in slice (userland/lib/pci_ids.ts) with the
  *   machine's device types over it (hw/devices.ts DEVICE_TYPES: exactly what the initramfs's
- *   /usr/share/misc/pci.ids holds, boot/initramfs.ts pci_ids()), looked up with lspci's own
+ *   /usr/share/misc/pci.ids holds, boot/initramfs.ts pci_db()), looked up with lspci's own
  *   functions (userland/lib/pci_names.ts);
  * - the kernel's PCI core (kernel/pci/probe.ts, msi.ts), inside with_kernel(): the bound driver,
  *   the routed IRQ (sysfs `irq`) and the irq number of each MSI-X vector.
@@ -53,7 +53,8 @@ import { with_kernel } from "../../kernel/kernel.ts";
 import { pci_irq_vector } from "../../kernel/pci/msi.ts";
 import { pci_get_slot } from "../../kernel/pci/probe.ts";
 import { PCI_IDS_BUILTIN } from "../../userland/lib/pci_ids.ts";
-import { pci_class_name, pci_device_name, pci_id_db_new, pci_ids_parse, pci_subsystem_name, type PciIdDb } from "../../userland/lib/pci_names.ts";
+import { pci_class_name, pci_device_name, pci_id_db_new, pci_ids_parse, pci_show_size, pci_subsystem_name, type PciIdDb } from "../../userland/lib/pci_names.ts";
+import { pci_ids } from "../../boot/initramfs.ts";
 import type { WebMachine } from "./web_machine.ts";
 
 export interface PciBarInfo {
@@ -130,34 +131,20 @@ export interface PciTree {
 
 let ids: PciIdDb | null = null;
 
-/** lspci's database as the machine's guest has it: the built-in slice, then the device types' lines. */
-function pci_ids(): PciIdDb {
+/** lspci's database as the machine's guest has it: the built-in slice, then the initramfs's pci.ids. */
+function pci_db(): PciIdDb {
   if (ids !== null) return ids;
   const db = pci_id_db_new();
   pci_ids_parse(db, PCI_IDS_BUILTIN);
-  for (const t of DEVICE_TYPES) {
-    const p = t.pci_ids;
-    if (p === undefined) continue;
-    db.vendors.set(p.vendor_id, p.vendor);
-    db.devices.set(`${hx(p.vendor_id, 4)}:${hx(p.device_id, 4)}`, p.device);
-  }
+  pci_ids_parse(db, pci_ids(DEVICE_TYPES));
   ids = db;
   return db;
 }
 
 const hx = (n: number, w: number): string => n.toString(16).padStart(w, "0");
 
-/** lspci's show_size(): " [size=128K]". */
-function size_text(x: number): string {
-  if (x <= 0) return "";
-  const suffix = ["", "K", "M", "G", "T"];
-  let i = 0;
-  for (; i < suffix.length - 1 && x % 1024 === 0; i++) x /= 1024;
-  return ` [size=${x}${suffix[i]}]`;
-}
-
 function bar_text(kind: PciBarInfo["kind"], addr: number, size: number, prefetchable: boolean, enabled: boolean): string {
-  const tail = (enabled ? "" : " [disabled]") + size_text(size);
+  const tail = (enabled ? "" : " [disabled]") + pci_show_size(size);
   if (kind === "io") return `I/O ports at ${addr !== 0 ? hx(addr, 4) : "<unassigned>"}${tail}`;
   return `Memory at ${addr !== 0 ? hx(addr, 8) : "<unassigned>"} (${kind === "mem64" ? "64-bit" : "32-bit"}, ${prefetchable ? "" : "non-"}prefetchable)${tail}`;
 }
@@ -199,7 +186,7 @@ function kernel_view(devfn: number, msix_on: boolean, entries: number): { enumer
 }
 
 function build_function(wm: WebMachine, d: HwPciDevice): PciFunctionInfo {
-  const db = pci_ids();
+  const db = pci_db();
   const devfn = d.devfn;
   const slot = `00:${hx(PCI_SLOT(devfn), 2)}.${PCI_FUNC(devfn)}`;
   const vendor = cfg16(d, PCI_VENDOR_ID);

@@ -13,6 +13,7 @@ import { extname, join, normalize, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { MODULE_INDEX, set_module_size_provider } from "../boot/modules.ts";
 import { module_source_size_node } from "../boot/module_size_node.ts";
+import { host_strerror } from "../hw/net/host_errno.ts";
 
 const ROOT = resolve(fileURLToPath(import.meta.url), "..", "..");
 
@@ -133,7 +134,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`ringzero web: serving on http://127.0.0.1:${s.port}/ (Ctrl-C stops)\n`);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    return fail(`cannot listen on 127.0.0.1:${port}: ${err.code === "EADDRINUSE" ? "Address already in use" : err.message} (try --port)`);
+    return fail(`cannot listen on 127.0.0.1:${port}: ${host_strerror(err)} (try --port)`);
   }
   return -1;
 }

@@ -1,5 +1,6 @@
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { existsSync, unlinkSync } from "node:fs";
+import { host_strerror } from "./host_errno.ts";
 import type { VirtualClock } from "../clock.ts";
 import type { Tracer } from "../trace.ts";
 import { NET_BUFSIZE, SocketBackend } from "./netdev_socket.ts";
@@ -98,7 +99,7 @@ export class StreamBackend extends SocketBackend {
         // QEMU gives up here ("Failed to connect to …"); this client keeps trying, so a peer started
         // later is found, but the user hears why the link is down, once per outage.
         this.connect_failure_reported = true;
-        this.warn(`cannot connect to ${this.peer_address()}: ${connect_error_text(e)}; link down, retrying every ${this.reconnect_ms} ms`);
+        this.warn(`cannot connect to ${this.peer_address()}: ${host_strerror(e)}; link down, retrying every ${this.reconnect_ms} ms`);
       }
       if (this.sock === null) this.schedule_retry();
     });
@@ -203,16 +204,3 @@ export class StreamBackend extends SocketBackend {
   }
 }
 
-/** The errno text of a failed connect (ENOENT: "No such file or directory"), as QEMU words it. */
-function connect_error_text(e: NodeJS.ErrnoException): string {
-  const words: Readonly<Record<string, string>> = {
-    ENOENT: "No such file or directory",
-    ECONNREFUSED: "Connection refused",
-    EACCES: "Permission denied",
-    ENOTSOCK: "Socket operation on non-socket",
-    ETIMEDOUT: "Connection timed out",
-    EHOSTUNREACH: "No route to host",
-    ENETUNREACH: "Network is unreachable",
-  };
-  return (e.code !== undefined ? words[e.code] : undefined) ?? e.message;
-}

@@ -8,6 +8,7 @@ import { Hub, type HubPort } from "./hub.ts";
 import { net_connect, net_disconnect, RX_NO_LINK, type NetEndpoint } from "./net_endpoint.ts";
 import { SocketBackend } from "./netdev_socket.ts";
 import { StreamRecordParser } from "./stream_framing.ts";
+import { host_strerror } from "./host_errno.ts";
 import { WS_CLOSE, WS_GUID, WS_OPCODE, WsParser, ws_close_payload, ws_frame_encode, ws_record_message } from "./websocket_frame.ts";
 
 /**
@@ -232,17 +233,6 @@ export class WsRelayClient extends SocketBackend {
   }
 }
 
-/** The errno of a failed listen as QEMU and the C library word it. */
-function listen_error_text(e: NodeJS.ErrnoException): string {
-  const words: Readonly<Record<string, string>> = {
-    EADDRINUSE: "Address already in use",
-    EACCES: "Permission denied",
-    EADDRNOTAVAIL: "Cannot assign requested address",
-    ENOTFOUND: "Name or service not known",
-    EAFNOSUPPORT: "Address family not supported by protocol",
-  };
-  return (e.code !== undefined ? words[e.code] : undefined) ?? e.message;
-}
 
 /** A refusal before the upgrade: a short HTTP answer, then the connection is closed. */
 function refuse(sock: Duplex, status: string, body: string, extra = ""): void {
@@ -334,7 +324,7 @@ export class WsRelay {
       srv.on("clientError", (_e, sock: Duplex) => refuse(sock, "400 Bad Request", "malformed HTTP request"));
       srv.once("error", (e: NodeJS.ErrnoException) => {
         this.server = null;
-        resolve(`--ws-relay: ${listen_error_text(e)} (${this.host}:${this.port})`);
+        resolve(`--ws-relay: ${host_strerror(e)} (${this.host}:${this.port})`);
       });
       srv.once("listening", () => {
         srv.on("error", (e) => this.tracer.warn(`${this.id}: server error: ${e.message}`));

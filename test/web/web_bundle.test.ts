@@ -25,6 +25,7 @@ const NODE_ONLY = [
   "hw/net/netdev_dgram.ts",
   "hw/net/netdev_ws_relay.ts",
   "hw/net/netdev_tap.ts",
+  "hw/net/host_errno.ts",
   "hw/net/pcap.ts",
   "web/build.ts",
 ];

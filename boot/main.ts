@@ -14,7 +14,7 @@ import { DEVICE_TYPES } from "../hw/devices.ts";
 import { MODULE_INDEX, modules_warnings, set_module_size_provider } from "./modules.ts";
 import { boot_kernel } from "./kernel_boot.ts";
 import { module_source_size_node } from "./module_size_node.ts";
-import { ConsoleEscape, monitor_command, TRACE_CHANNELS } from "./monitor.ts";
+import { ConsoleEscape, ConsoleTail, monitor_command, TRACE_CHANNELS } from "./monitor.ts";
 import { parse_args, USAGE } from "./options.ts";
 import { start_lockup_watchdog } from "./lockup_watchdog.ts";
 import { with_kernel } from "../kernel/kernel.ts";
@@ -101,7 +101,7 @@ async function main(): Promise<void> {
   const interactive = cfg.command === null;
   const world = new World(cfg.clock);
   // What follows the last newline on the console: the monitor draws it again after its output.
-  let tail = "";
+  const tail = new ConsoleTail();
   const machine = world.add_machine({
     mem_size: cfg.mem_size,
     dma_coherent: cfg.dma_coherent,
@@ -110,9 +110,7 @@ async function main(): Promise<void> {
     cmdline: "",
     console_sink: (text) => {
       process.stdout.write(text);
-      const nl = text.lastIndexOf("\n");
-      tail = nl >= 0 ? text.slice(nl + 1) : tail + text;
-      if (tail.length > 4096) tail = tail.slice(-4096);
+      tail.push(text);
     },
     trace_sink: (line) => process.stderr.write(`[hw] ${line}\n`),
   });
@@ -188,7 +186,7 @@ async function main(): Promise<void> {
   // 0x03, a signal only inside the guest), piped as it comes. End of input is ^D. Interactive runs
   // watch for the monitor escape (`~` at the start of a line); `-c` runs give the command its
   // standard input untouched, and a third ^C within two seconds gives up on the machine.
-  const detach_stdin = attach_stdin(world, machine, interactive, () => tail);
+  const detach_stdin = attach_stdin(world, machine, interactive, () => tail.text);
 
   const why = await world.run();
   watchdog?.stop();

@@ -102,6 +102,21 @@ function inject(m: Machine, args: string[]): string {
   return err === "" ? `${nic.name}: ${name === "clear" ? "faults cleared" : `injected ${args[0]}`}\n` : `inject: ${err}\n`;
 }
 
+/**
+ * What the guest has printed since its last newline (its prompt and the line being typed), kept
+ * from the console's output for ConsoleEscape to draw again after a monitor reply. Bounded.
+ */
+export class ConsoleTail {
+  text = "";
+
+  /** Console output, as it is written to the host terminal. */
+  push(out: string): void {
+    const nl = out.lastIndexOf("\n");
+    this.text = nl >= 0 ? out.slice(nl + 1) : this.text + out;
+    if (this.text.length > 4096) this.text = this.text.slice(-4096);
+  }
+}
+
 /** What a ConsoleEscape drives: the guest's serial line, the monitor, and the host terminal. */
 export interface ConsoleEscapeOps {
   /** Bytes for the guest (the UART's receiver). */

@@ -10,7 +10,7 @@ import { FitAddon } from "@xterm/addon-fit";
 import "@xterm/xterm/css/xterm.css";
 import type { Machine } from "../hw/machine.ts";
 import type { World } from "../hw/world.ts";
-import { ConsoleEscape, monitor_command } from "../boot/monitor.ts";
+import { ConsoleEscape, ConsoleTail, monitor_command } from "../boot/monitor.ts";
 
 const UTF8 = new TextEncoder();
 
@@ -58,11 +58,11 @@ export function create_terminal(parent: HTMLElement): MachineTerminal {
 }
 
 /**
- * Feed keys to the machine's UART, with the `~` monitor escape. Returns the console tail tracker
- * the escape needs (what follows the guest's last newline) as a sink wrapper.
+ * Feed keys to the machine's UART, with the `~` monitor escape. Returns the console sink: it draws
+ * the guest's output and keeps the tail the escape redraws after a monitor reply.
  */
 export function attach_keyboard(world: World, machine: Machine, t: MachineTerminal): (text: string) => void {
-  let tail = "";
+  const tail = new ConsoleTail();
   const to_guest = (bytes: Uint8Array): void => {
     machine.uart.receive(bytes);
     world.kick();
@@ -72,7 +72,7 @@ export function attach_keyboard(world: World, machine: Machine, t: MachineTermin
       to_guest,
       run: (cmd) => monitor_command(machine, cmd),
       print: (text) => t.write(text),
-      console_tail: () => tail,
+      console_tail: () => tail.text,
       quit: () => t.write("\r\n(~. stops ringzero on Node; in the page, use the reboot button)\r\n"),
     },
     true,
@@ -81,8 +81,6 @@ export function attach_keyboard(world: World, machine: Machine, t: MachineTermin
   world.external_sources++;
   return (text: string) => {
     t.write(text);
-    const nl = text.lastIndexOf("\n");
-    tail = nl >= 0 ? text.slice(nl + 1) : tail + text;
-    if (tail.length > 4096) tail = tail.slice(-4096);
+    tail.push(text);
   };
 }
